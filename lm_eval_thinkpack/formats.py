@@ -1,0 +1,313 @@
+"""Trace formats as data: how each open reasoning family marks its trace in decoded text.
+
+A family is one ``TraceFormat`` entry in ``FORMATS``. Nothing else in the package branches on a family name:
+the classifier, the detector and the masker read these fields. Adding a family is one entry plus its test
+cases (``tests/test_families.py``). Facts come from ``shared/reference/trace_conventions.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    """One way a family writes its trace. ``open``/``close`` list spellings that mean the same tag.
+
+    ``anchored`` openers only count at the very start of the generation (after whitespace): used for
+    shapes such as gpt-oss decoded without special tokens, whose opener ("analysis") is an ordinary word.
+    ``answer_open``/``answer_close`` wrap the final answer for families that do so (Hunyuan ``<answer>``,
+    Sky-T1 ``<|begin_of_solution|>``); the classifier unwraps them.
+    """
+
+    open: tuple[str, ...]
+    close: tuple[str, ...]
+    anchored: bool = False
+    answer_open: str | None = None
+    answer_close: str | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.close or not all(self.close):
+            raise ValueError(f"Delimiters {self.label!r}: at least one non-empty closing delimiter is required")
+        if not all(self.open):
+            raise ValueError(f"Delimiters {self.label!r}: opening delimiters must be non-empty strings")
+
+
+@dataclass(frozen=True, slots=True)
+class TraceFormat:
+    """A reasoning family's trace conventions plus the chat-template facts needed to read a prompt.
+
+    ``delimiters`` are tried in order; the first alternative whose tags occur in a generation is used.
+    ``thinking_switch`` names the chat-template kwarg that turns thinking on or off (None: always on);
+    ``disabled_insert`` is what the template appends to the prompt when thinking is off, so the generation
+    carries no tags ("thinking disabled", a configuration, not a collapse). ``special_delimiters`` is True
+    when the delimiters are special tokens that ``skip_special_tokens=True`` drops from decoded text.
+    ``implicit_close`` lists markers that end an unclosed trace (a tool call the model starts instead of
+    closing its trace). ``prefilled`` is the family's usual template habit (None when it depends on
+    kwargs or the version); the prompt itself decides, see ``classify.prompt_is_prefilled``.
+    """
+
+    name: str
+    description: str
+    delimiters: tuple[Delimiters, ...]
+    aliases: tuple[str, ...] = ()
+    prefilled: bool | None = False
+    thinking_switch: str | None = None
+    thinking_default: bool = True
+    disabled_insert: str | None = None
+    special_delimiters: bool = False
+    implicit_close: tuple[str, ...] = ()
+    notes: str = ""
+
+    @property
+    def open(self) -> str:
+        """The canonical opening delimiter (first spelling of the first alternative)."""
+        first = self.delimiters[0]
+        return first.open[0] if first.open else ""
+
+    @property
+    def close(self) -> str:
+        """The canonical closing delimiter."""
+        return self.delimiters[0].close[0]
+
+    @property
+    def all_open(self) -> tuple[str, ...]:
+        """Every unanchored opener spelling of every alternative (used to read prompts)."""
+        return tuple(dict.fromkeys(o for d in self.delimiters if not d.anchored for o in d.open))
+
+    @property
+    def all_close(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c for d in self.delimiters for c in d.close))
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRule:
+    """Fallback mapping from a model id to a format, used when no chat template can be read."""
+
+    pattern: str
+    format: str
+    prefilled: bool | None = None
+    thinking_default: bool | None = None
+    _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_regex", re.compile(self.pattern, re.IGNORECASE))
+
+    def matches(self, model_id: str) -> bool:
+        return self._regex.search(model_id) is not None
+
+
+def _d(open_: str | Iterable[str], close: str | Iterable[str], **kw: object) -> Delimiters:
+    as_tuple = (lambda v: (v,) if isinstance(v, str) else tuple(v))  # noqa: E731
+    return Delimiters(open=as_tuple(open_), close=as_tuple(close), **kw)  # type: ignore[arg-type]
+
+
+THINK = _d("<think>", "</think>", label="think")
+
+_FORMATS: tuple[TraceFormat, ...] = (
+    TraceFormat(
+        "think", "Generic <think>...</think> (R1-style); the default.", (THINK,),
+        aliases=("default", "r1", "openthinker", "step3"), prefilled=None,
+    ),
+    TraceFormat(
+        "qwen3", "Qwen3 hybrid (2504) and Qwen3-*-Thinking-2507 / Qwen3.5 (prefilled).", (THINK,),
+        aliases=("qwen", "qwen3_thinking", "qwen3.5"), prefilled=None, thinking_switch="enable_thinking",
+        disabled_insert="<think>\n\n</think>\n\n", implicit_close=("<tool_call>",),
+        notes="<think>/</think> are added tokens with special=false: they survive skip_special_tokens.",
+    ),
+    TraceFormat(
+        "qwq", "QwQ-32B: prompt ends '<|im_start|>assistant\\n<think>\\n'.", (THINK,),
+        aliases=("qwq32b",), prefilled=True,
+    ),
+    TraceFormat(
+        "deepseek_r1", "DeepSeek-R1 and R1-Distill; the Feb-2025 template prefills '<think>\\n'.", (THINK,),
+        aliases=("r1_distill", "deepseek-r1"), prefilled=True,
+    ),
+    TraceFormat(
+        "deepseek_v3", "DeepSeek-V3.1/V3.2 hybrid: thinking=True prefills '<think>'; off inserts '</think>'.",
+        (THINK,), aliases=("deepseek_v31", "deepseek_v32"), prefilled=None, thinking_switch="thinking",
+        thinking_default=False, disabled_insert="</think>",
+    ),
+    TraceFormat(
+        "phi4_reasoning", "Phi-4-reasoning(-plus); its forced system prompt itself contains the tags.", (THINK,),
+        aliases=("phi4", "phi-4-reasoning"),
+    ),
+    TraceFormat(
+        "gpt_oss", "gpt-oss harmony: analysis channel, then final channel; special tokens.",
+        (
+            _d("<|channel|>analysis<|message|>",
+               ("<|end|><|start|>assistant<|channel|>final<|message|>", "<|start|>assistant<|channel|>final<|message|>",
+                "<|channel|>final<|message|>"),
+               answer_close="<|return|>", label="harmony"),
+            _d("analysis", "assistantfinal", anchored=True, label="harmony decoded with skip_special_tokens"),
+        ),
+        aliases=("harmony", "gpt-oss"), special_delimiters=True,
+        notes="Decoded with special tokens skipped the text reads 'analysis...assistantfinal...'.",
+    ),
+    TraceFormat(
+        "magistral", "Magistral: [THINK]...[/THINK] control tokens (2507+), plain <think> (2506).",
+        (_d("[THINK]", "[/THINK]", label="2507+"), _d("<think>", "</think>", label="2506")),
+        aliases=("mistral",), special_delimiters=True,
+        notes="[THINK] tokens are dropped by skip_special_tokens; the plain-text 2506 tags are not.",
+    ),
+    TraceFormat(
+        "smollm3", "SmolLM3: enable_thinking; off inserts '<think>\\n\\n</think>\\n'.", (THINK,),
+        aliases=("smollm",), thinking_switch="enable_thinking", disabled_insert="<think>\n\n</think>\n",
+    ),
+    TraceFormat(
+        "olmo3", "Olmo-3(.1)-Think: plain-text tags, prompt ends '<think>'.", (THINK,),
+        aliases=("olmo",), prefilled=True,
+    ),
+    TraceFormat(
+        "granite", "Granite 3.2 thought/response phrases; Granite 3.3 <think> then <response>.",
+        (
+            _d(("Here is my thought process:", "Here's my thought process:"),
+               ("Here is my response:", "Here's my response:"), label="3.2"),
+            _d("<think>", "</think>", answer_open="<response>", answer_close="</response>", label="3.3"),
+        ),
+        thinking_switch="thinking", thinking_default=False,
+    ),
+    TraceFormat(
+        "exaone", "EXAONE Deep <thought> (prefilled); EXAONE 4.0 <think> (prefilled when enabled).",
+        (_d("<thought>", "</thought>", label="deep"), _d("<think>", "</think>", label="4.0")),
+        aliases=("exaone_deep", "exaone4"), prefilled=True, thinking_switch="enable_thinking",
+        disabled_insert="<think>\n\n</think>\n\n",
+    ),
+    TraceFormat(
+        "nemotron", "Llama-Nemotron / Nemotron Nano 2 / Nemotron 3: <think>, switched by /think, /no_think.",
+        (THINK,), aliases=("llama_nemotron",), prefilled=None, thinking_switch="enable_thinking",
+        disabled_insert="<think></think>",
+    ),
+    TraceFormat(
+        "glm", "GLM-4.5/4.6 hybrid and GLM-Z1: off inserts '<think></think>'.", (THINK,),
+        aliases=("glm45", "glm4"), thinking_switch="enable_thinking", disabled_insert="<think></think>",
+        implicit_close=("<tool_call>",),
+    ),
+    TraceFormat(
+        "seed_oss", "Seed-OSS: <seed:think>; thinking_budget=0 inserts a canned non-empty trace.",
+        (_d("<seed:think>", "</seed:think>"),), aliases=("seed",), thinking_switch="thinking_budget",
+        special_delimiters=True,
+    ),
+    TraceFormat(
+        "kimi", "Kimi k1.5 / Kimi-VL-Thinking / Kimi-Dev: ◁think▷ as ordinary tokens.",
+        (_d("◁think▷", "◁/think▷"),), aliases=("kimi_vl", "kimi_dev"),
+    ),
+    TraceFormat(
+        "kimi_k2", "Kimi K2-Thinking: <think>; history gets empty blocks inserted.", (THINK,),
+        aliases=("kimi-k2",), thinking_switch="thinking", implicit_close=("<|tool_calls_section_begin|>",),
+    ),
+    TraceFormat(
+        "hunyuan", "Hunyuan-A13B: <think>...</think> then <answer>...</answer>.",
+        (_d("<think>", "</think>", answer_open="<answer>", answer_close="</answer>"),),
+        thinking_switch="enable_thinking", disabled_insert="<think>\n\n</think>\n",
+    ),
+    TraceFormat(
+        "minimax", "MiniMax-M1 (<think>), M2 (prompt ends '<think>\\n'), M3 (<mm:think>).",
+        (THINK, _d("<mm:think>", "</mm:think>", label="m3")), aliases=("minimax_m2", "minimax_m1"), prefilled=None,
+    ),
+    TraceFormat(
+        "sky_t1", "Sky-T1 / Bespoke-Stratos / OpenThinker v1: begin/end_of_thought, answer in solution tags.",
+        (_d("<|begin_of_thought|>", "<|end_of_thought|>", answer_open="<|begin_of_solution|>",
+            answer_close="<|end_of_solution|>"),),
+        aliases=("openthoughts", "bespoke"),
+    ),
+    TraceFormat(
+        "cohere", "Cohere Command A Reasoning: START/END_THINKING, answer in START/END_TEXT.",
+        (_d("<|START_THINKING|>", "<|END_THINKING|>", answer_open="<|START_TEXT|>", answer_close="<|END_TEXT|>"),),
+        aliases=("command_a", "command"), prefilled=True, thinking_switch="reasoning",
+        disabled_insert="<|END_THINKING|>", special_delimiters=True, implicit_close=("<|START_ACTION|>",),
+    ),
+    TraceFormat(
+        "ernie", "ERNIE-4.5-Thinking: the output starts inside the trace; answer in <response>.",
+        (_d("<think>", "</think>", answer_open="<response>", answer_close="</response>"),), prefilled=None,
+    ),
+    TraceFormat(
+        "apertus", "Apertus: <|inner_prefix|>...<|inner_suffix|> special tokens.",
+        (_d("<|inner_prefix|>", "<|inner_suffix|>"),), special_delimiters=True,
+        implicit_close=("<|tools_prefix|>",),
+    ),
+)
+
+FORMATS: dict[str, TraceFormat] = {f.name: f for f in _FORMATS}
+
+_ALIASES: dict[str, str] = {}
+for _f in _FORMATS:
+    for _a in (_f.name, *_f.aliases):
+        _key = _a.lower().replace("-", "_")
+        if _key in _ALIASES and _ALIASES[_key] != _f.name:
+            raise RuntimeError(f"format alias {_a!r} is claimed by {_ALIASES[_key]!r} and {_f.name!r}")
+        _ALIASES[_key] = _f.name
+
+
+# Ordered: the first matching rule wins, so specific ids come before their family's general pattern.
+MODEL_RULES: tuple[ModelRule, ...] = (
+    ModelRule(r"qwq-32b-preview", "think", prefilled=False),
+    ModelRule(r"qwq", "qwq", prefilled=True),
+    ModelRule(r"qwen3[.\d]*-.*thinking", "qwen3", prefilled=True),
+    ModelRule(r"qwen3\.5", "qwen3", prefilled=True),
+    ModelRule(r"qwen3[.\d]*-.*instruct-2507", "qwen3", prefilled=False, thinking_default=False),
+    ModelRule(r"qwen3", "qwen3", prefilled=False),
+    ModelRule(r"deepseek-(v3\.[12]|v3-?\.?[12])", "deepseek_v3", prefilled=None, thinking_default=False),
+    ModelRule(r"deepseek-r1-0528", "deepseek_r1", prefilled=False),
+    ModelRule(r"deepseek-r1", "deepseek_r1", prefilled=True),
+    ModelRule(r"phi-4.*reasoning", "phi4_reasoning", prefilled=False),
+    ModelRule(r"gpt-oss", "gpt_oss", prefilled=False),
+    ModelRule(r"magistral", "magistral", prefilled=False),
+    ModelRule(r"smollm3", "smollm3", prefilled=False),
+    ModelRule(r"olmo-3", "olmo3", prefilled=True),
+    ModelRule(r"granite", "granite", prefilled=False),
+    ModelRule(r"exaone-deep", "exaone", prefilled=True),
+    ModelRule(r"exaone-4", "exaone", prefilled=None, thinking_default=False),
+    ModelRule(r"nemotron-nano-(9b|12b)-v2", "nemotron", prefilled=True),
+    ModelRule(r"nemotron", "nemotron", prefilled=False),
+    ModelRule(r"glm", "glm", prefilled=False),
+    ModelRule(r"seed-oss", "seed_oss", prefilled=False),
+    ModelRule(r"kimi-k2", "kimi_k2", prefilled=False),
+    ModelRule(r"kimi", "kimi", prefilled=False),
+    ModelRule(r"hunyuan", "hunyuan", prefilled=False),
+    ModelRule(r"minimax-m2", "minimax", prefilled=True),
+    ModelRule(r"minimax", "minimax", prefilled=False),
+    ModelRule(r"sky-t1|bespoke-stratos|openthinker-(7|32)b", "sky_t1", prefilled=False),
+    ModelRule(r"command-a-reasoning", "cohere", prefilled=True),
+    ModelRule(r"ernie.*thinking", "ernie", prefilled=True),
+    ModelRule(r"apertus", "apertus", prefilled=False),
+    ModelRule(r"openthinker|step3|deepseek", "think", prefilled=False),
+)
+
+
+class UnknownFormatError(ValueError):
+    """Raised for a format name that is not in the registry."""
+
+
+@lru_cache(maxsize=256)
+def _lookup(name: str) -> TraceFormat:
+    key = name.strip().lower().replace("-", "_")
+    if key not in _ALIASES:
+        known = ", ".join(sorted(FORMATS))
+        raise UnknownFormatError(
+            f"unknown trace format {name!r}. Known formats: {known}. "
+            "Pass one of these names (or a TraceFormat instance), e.g. trace_format='think'."
+        )
+    return FORMATS[_ALIASES[key]]
+
+
+def get_format(fmt: str | TraceFormat) -> TraceFormat:
+    """Resolve a format name or alias (case-insensitive, '-' or '_') to its ``TraceFormat``."""
+    if isinstance(fmt, TraceFormat):
+        return fmt
+    if not isinstance(fmt, str):
+        raise TypeError(f"trace format must be a name or a TraceFormat, got {type(fmt).__name__}")
+    return _lookup(fmt)
+
+
+def rule_for_model(model_id: str) -> ModelRule | None:
+    """The first ``MODEL_RULES`` entry whose pattern occurs in ``model_id`` (e.g. 'Qwen/QwQ-32B')."""
+    base = model_id.rstrip("/").split("/")[-1] if "/" in model_id else model_id
+    for rule in MODEL_RULES:
+        if rule.matches(base) or rule.matches(model_id):
+            return rule
+    return None

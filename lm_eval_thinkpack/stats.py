@@ -1,0 +1,185 @@
+"""Traces (+ correctness, question ids) -> VR, ER, MR, TR, pass@1, Rpass@1, pass@k, with uncertainty.
+
+The one source of truth for the study's metrics (``shared/reference/semantics.md``); the harness
+aggregations, the reports and the demo all call ``trace_stats``.
+
+* Rates are fractions of generations in each class; they sum to 1.
+* pass@1 is accuracy over all generations (a truncated trace has no answer, so it is wrong).
+* Rpass@1 is accuracy over generations with a valid trace; None (never 0) when none is valid.
+* With several samples per question every figure is averaged per question first, then over questions.
+  Rpass@1 then averages over the questions that have at least one valid trace.
+* Standard errors: binomial ``sqrt(p(1-p)/n)`` with one sample per question; with several, the standard
+  error of the mean of per-question values (samples of one question are not independent).
+  Wilson 95% intervals are computed on the pooled counts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .classify import Trace, TraceStatus
+
+RATE_NAMES: dict[TraceStatus, str] = {
+    TraceStatus.VALID: "valid_trace_rate",
+    TraceStatus.EMPTY: "empty_trace_rate",
+    TraceStatus.MISSING: "missing_trace_rate",
+    TraceStatus.TRUNCATED: "truncated_trace_rate",
+}
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A proportion with its standard error and Wilson 95% interval; ``value`` is None when undefined."""
+
+    value: float | None
+    stderr: float | None
+    ci_low: float | None
+    ci_high: float | None
+    count: int
+    total: int
+
+
+@dataclass(frozen=True)
+class TraceStats:
+    """Everything the study reports for one task (or one pooled group)."""
+
+    n: int
+    n_questions: int
+    valid_trace_rate: float
+    empty_trace_rate: float
+    missing_trace_rate: float
+    truncated_trace_rate: float
+    pass_at_1: float | None
+    rpass_at_1: float | None
+    budget_exhausted_rate: float
+    scoring_errors: int
+    pass_at_k: dict[int, float] = field(default_factory=dict)
+    estimates: dict[str, Estimate] = field(default_factory=dict)
+
+    def stderr(self, name: str) -> float | None:
+        est = self.estimates.get(name)
+        return None if est is None else est.stderr
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["pass_at_k"] = {str(k): v for k, v in self.pass_at_k.items()}
+        return out
+
+
+def wilson_interval(count: int, total: int, z: float = Z95) -> tuple[float | None, float | None]:
+    """Wilson score interval for count/total; (None, None) when total is 0."""
+    if total <= 0:
+        return None, None
+    p = count / total
+    denom = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denom
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k of Chen et al. (2021): 1 - C(n-c, k) / C(n, k), computed as a stable product."""
+    if not 0 <= c <= n or k < 1 or k > n:
+        raise ValueError(f"pass_at_k needs 0 <= c <= n and 1 <= k <= n (got n={n}, c={c}, k={k})")
+    if n - c < k:
+        return 1.0
+    prod = 1.0
+    for i in range(n - c + 1, n + 1):
+        prod *= 1.0 - k / i
+    return 1.0 - prod
+
+
+def _status(t: Trace | TraceStatus | str) -> TraceStatus:
+    if isinstance(t, Trace):
+        return t.status
+    return TraceStatus(t)
+
+
+def _estimate(groups: list[list[float]], clustered: bool) -> Estimate:
+    """Mean over groups of per-group means, with a standard error and a pooled Wilson interval."""
+    groups = [g for g in groups if g]
+    total = sum(len(g) for g in groups)
+    count = int(round(sum(sum(g) for g in groups)))
+    if not groups:
+        return Estimate(None, None, None, None, 0, 0)
+    means = [sum(g) / len(g) for g in groups]
+    value = sum(means) / len(means)
+    if clustered:
+        q = len(means)
+        se = math.sqrt(sum((m - value) ** 2 for m in means) / (q - 1) / q) if q > 1 else 0.0
+    else:
+        se = math.sqrt(value * (1 - value) / total)
+    lo, hi = wilson_interval(count, total)
+    return Estimate(value, se, lo, hi, count, total)
+
+
+def trace_stats(
+    traces: Sequence[Trace | TraceStatus | str],
+    correct: Sequence[bool | None] | None = None,
+    question_ids: Sequence[Hashable] | None = None,
+    *,
+    budget_exhausted: Sequence[bool] | None = None,
+    scoring_errors: Sequence[bool] | None = None,
+    ks: Sequence[int] = (1, 5, 10),
+) -> TraceStats:
+    """VR, ER, MR, TR, pass@1 and Rpass@1 (None without a valid trace) for a list of generations.
+
+    ``correct`` holds one flag per generation (None counts as wrong); without it pass@1 and Rpass@1 are
+    None. ``question_ids`` groups several samples of one question. Budget exhaustion is read from the
+    traces unless given.
+    """
+    n = len(traces)
+    statuses = [_status(t) for t in traces]
+    for name, seq in (("correct", correct), ("question_ids", question_ids),
+                      ("budget_exhausted", budget_exhausted), ("scoring_errors", scoring_errors)):
+        if seq is not None and len(seq) != n:
+            raise ValueError(f"trace_stats: {name} has {len(seq)} entries for {n} traces; give one per trace")
+    qids: Sequence[Hashable] = question_ids if question_ids is not None else range(n)
+    order: dict[Hashable, list[int]] = {}
+    for i, q in enumerate(qids):
+        order.setdefault(q, []).append(i)
+    groups = list(order.values())
+    clustered = any(len(g) > 1 for g in groups)
+
+    estimates: dict[str, Estimate] = {}
+    for status, name in RATE_NAMES.items():
+        estimates[name] = _estimate([[float(statuses[i] is status) for i in g] for g in groups], clustered)
+
+    if budget_exhausted is None:
+        budget_exhausted = [isinstance(t, Trace) and t.budget_exhausted for t in traces]
+    estimates["budget_exhausted_rate"] = _estimate([[float(budget_exhausted[i]) for i in g] for g in groups],
+                                                   clustered)
+
+    pass1 = rpass1 = None
+    pak: dict[int, float] = {}
+    if correct is not None:
+        ok = [bool(c) and statuses[i] is not TraceStatus.TRUNCATED for i, c in enumerate(correct)]
+        estimates["pass@1"] = _estimate([[float(ok[i]) for i in g] for g in groups], clustered)
+        valid_groups = [[float(ok[i]) for i in g if statuses[i] is TraceStatus.VALID] for g in groups]
+        estimates["rpass@1"] = _estimate(valid_groups, clustered)
+        pass1, rpass1 = estimates["pass@1"].value, estimates["rpass@1"].value
+        if clustered:
+            for k in ks:
+                eligible = [g for g in groups if len(g) >= k]
+                if eligible and len(eligible) == len(groups):
+                    pak[k] = sum(pass_at_k(len(g), sum(ok[i] for i in g), k) for g in eligible) / len(eligible)
+
+    rate = {name: estimates[name].value or 0.0 for name in RATE_NAMES.values()}
+    return TraceStats(
+        n=n,
+        n_questions=len(groups),
+        valid_trace_rate=rate["valid_trace_rate"],
+        empty_trace_rate=rate["empty_trace_rate"],
+        missing_trace_rate=rate["missing_trace_rate"],
+        truncated_trace_rate=rate["truncated_trace_rate"],
+        pass_at_1=pass1,
+        rpass_at_1=rpass1,
+        budget_exhausted_rate=estimates["budget_exhausted_rate"].value or 0.0,
+        scoring_errors=sum(bool(e) for e in scoring_errors) if scoring_errors is not None else 0,
+        pass_at_k=pak,
+        estimates=estimates,
+    )
