@@ -78,7 +78,10 @@ def wilson_interval(count: int, total: int, z: float = Z95) -> tuple[float | Non
     denom = 1 + z * z / total
     centre = (p + z * z / (2 * total)) / denom
     half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # the exact bounds at the ends, where rounding would otherwise leave the interval off its own estimate
+    lo = 0.0 if count == 0 else max(0.0, centre - half)
+    hi = 1.0 if count == total else min(1.0, centre + half)
+    return lo, hi
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

@@ -1,0 +1,155 @@
+"""The classifier's rules, its documented decisions, and properties that must hold on any text."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lm_eval_thinkpack import FORMATS, Trace, TraceStatus, UnknownFormatError, classify, classify_many
+
+
+def test_valid_trace_splits_reasoning_and_answer() -> None:
+    t = classify("<think>\nstep one\nstep two\n</think>\n\nAnswer: 7")
+    assert t.status is TraceStatus.VALID and t.status == "valid"
+    assert t.reasoning == "step one\nstep two" and t.answer == "Answer: 7"
+    assert t.is_valid and t.blocks == 1 and t.closed_by == "delimiter"
+
+
+def test_empty_block_is_empty_not_valid() -> None:
+    for body in ("", " ", "\n\n", "\t\r\n "):
+        assert classify(f"<think>{body}</think>7").status == "empty"
+
+
+def test_truncated_has_no_answer_and_records_budget() -> None:
+    t = classify("<think>\nlong reasoning that never ends", finish_reason="length")
+    assert t.status == "truncated" and t.answer == "" and t.budget_exhausted
+    assert not classify("<think>x", finish_reason="stop").budget_exhausted
+
+
+def test_missing_uses_the_whole_text_as_answer() -> None:
+    t = classify("  The answer is 7.  ")
+    assert t.status == "missing" and t.answer == "The answer is 7." and t.reasoning == "" and t.blocks == 0
+
+
+def test_prefilled_without_closer_is_truncated_never_missing() -> None:
+    assert classify("I am thinking", prefilled=True).status == "truncated"
+    assert classify("", prefilled=True).status == "truncated"
+    assert classify("").status == "missing"
+
+
+def test_several_blocks_first_closer_ends_the_trace() -> None:
+    t = classify("<think>a</think>mid<think>b</think>end")
+    assert t.status == "valid" and t.reasoning == "a" and t.answer == "mid<think>b</think>end" and t.blocks == 2
+
+
+def test_text_before_the_opener_is_preamble() -> None:
+    t = classify("Sure! <think>plan</think>done")
+    assert (t.preamble, t.reasoning, t.answer) == ("Sure!", "plan", "done")
+    # prefilled: everything before the closer is inside the trace
+    t = classify("plan <think>more</think>done", prefilled=True)
+    assert (t.preamble, t.reasoning, t.answer) == ("", "plan <think>more", "done")
+
+
+def test_repeated_opener_stays_inside_the_reasoning() -> None:
+    t = classify("<think>a<think>b</think>c")
+    assert t.reasoning == "a<think>b" and t.answer == "c"
+    t = classify("<think>a<think>b")
+    assert t.status == "truncated" and t.reasoning == "a<think>b"
+
+
+def test_closer_without_opener_closes_a_trace() -> None:
+    assert classify("reasoning</think>7").status == "valid"
+    assert classify("</think>7").status == "empty"
+
+
+def test_tool_call_implicitly_ends_an_open_trace_only_for_families_that_do_so() -> None:
+    text = "<think>need a tool\n<tool_call>{}"
+    assert classify(text, "qwen3").status == "valid"
+    assert classify(text, "qwen3").answer == "<tool_call>{}"
+    assert classify(text, "think").status == "truncated"
+    # a real closer always wins over the implicit one
+    t = classify("<think>mention <tool_call> here</think>7", "qwen3")
+    assert t.reasoning == "mention <tool_call> here" and t.closed_by == "delimiter"
+    # a tool call with nothing before it closes an empty trace
+    assert classify("<tool_call>{}", "qwen3", prefilled=True).status == "empty"
+
+
+def test_case_variants_are_not_delimiters() -> None:
+    assert classify("<THINK>x</THINK>7").status == "missing"
+    assert classify("<Think>x</Think>7").status == "missing"
+
+
+def test_crlf_bodies() -> None:
+    assert classify("<think>\r\n\r\n</think>\r\n7").status == "empty"
+    t = classify("<think>\r\nstep\r\n</think>\r\n\r\n7")
+    assert t.status == "valid" and t.reasoning == "step" and t.answer == "7"
+
+
+def test_unknown_format_and_bad_text_give_clear_errors() -> None:
+    with pytest.raises(UnknownFormatError, match="unknown trace format 'nope'.*Known formats: .*qwen3"):
+        classify("x", "nope")
+    with pytest.raises(TypeError, match="generated text as str"):
+        classify(None)  # type: ignore[arg-type]
+
+
+def test_aliases_and_case_insensitive_names() -> None:
+    assert classify("a</think>b", "QwQ", prefilled=True).format == "qwq"
+    assert classify("[THINK]a[/THINK]b", "Mistral").status == "valid"
+
+
+def test_classify_many_matches_classify() -> None:
+    texts = ["<think>a</think>b", "x", "<think>y"]
+    got = classify_many(texts, "think", prefilled=[False, True, False], finish_reasons=[None, None, "length"])
+    assert [t.status for t in got] == ["valid", "truncated", "truncated"]
+    assert got[2].budget_exhausted
+    with pytest.raises(ValueError, match="one entry per text"):
+        classify_many(texts, prefilled=[True])
+
+
+# ---- properties on arbitrary text -------------------------------------------------------------------------
+
+TAGGY = st.lists(
+    st.one_of(st.text(max_size=20), st.sampled_from(["<think>", "</think>", "\n", " ", "[THINK]", "[/THINK]",
+                                                     "<tool_call>", "analysis", "assistantfinal", "</thought>"])),
+    max_size=12,
+).map("".join)
+
+
+def _in_order(text: str, trace: Trace) -> bool:
+    pos = 0
+    for piece in (trace.preamble, trace.reasoning, trace.answer):
+        if not piece:
+            continue
+        found = text.find(piece, pos)
+        if found < 0:
+            return False
+        pos = found + len(piece)
+    return True
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(st.text(), TAGGY), fmt=st.sampled_from(sorted(FORMATS)), prefilled=st.booleans())
+def test_exactly_one_class_and_pieces_of_the_input_in_order(text: str, fmt: str, prefilled: bool) -> None:
+    t = classify(text, fmt, prefilled=prefilled)
+    assert isinstance(t.status, TraceStatus)
+    assert sum(t.status is s for s in TraceStatus) == 1
+    assert _in_order(text, t)
+    if t.status is TraceStatus.TRUNCATED:
+        assert t.answer == ""
+    if t.status is TraceStatus.MISSING:
+        assert t.answer == text.strip() and t.reasoning == "" and not prefilled
+    if t.status is TraceStatus.VALID:
+        assert t.reasoning.strip()
+    if t.status is TraceStatus.EMPTY:
+        assert t.reasoning == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.text(), answer=st.text())
+def test_reconstructed_generation_round_trips(body: str, answer: str) -> None:
+    if "<think>" in body + answer or "</think>" in body + answer:
+        return
+    t = classify(f"<think>{body}</think>{answer}")
+    assert t.status == ("valid" if body.strip() else "empty")
+    assert t.reasoning == body.strip() and t.answer == answer.strip()

@@ -1,0 +1,196 @@
+"""Table-driven cases for every family in the registry: its documented output shapes, prefilled and not.
+
+Each row: (format, generation, prefilled, expected status, expected reasoning, expected answer). The
+shapes follow shared/reference/trace_conventions.md (what each family's model writes after its prompt).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lm_eval_thinkpack import FORMATS, classify, get_format, prompt_is_prefilled
+
+V, E, M, T = "valid", "empty", "missing", "truncated"
+
+CASES: list[tuple[str, str, bool, str, str, str]] = [
+    # generic R1-style
+    ("think", "<think>\nLet me add.\n</think>\n\n42", False, V, "Let me add.", "42"),
+    ("think", "<think>\n\n</think>\n\n42", False, E, "", "42"),
+    ("think", "<think>\nStill going", False, T, "Still going", ""),
+    ("think", "42", False, M, "", "42"),
+    # Qwen3 hybrid: the model writes the opener itself; disabled mode leaves no tags in the output
+    ("qwen3", "<think>\nOkay, 6*7.\n</think>\n\nThe answer is 42.", False, V, "Okay, 6*7.", "The answer is 42."),
+    ("qwen3", "<think>\n\n</think>\n\n42", False, E, "", "42"),
+    ("qwen3", "The answer is 42.", False, M, "", "The answer is 42."),
+    ("qwen3", "<think>\nHmm, let me", False, T, "Hmm, let me", ""),
+    # Qwen3-Thinking-2507 / Qwen3.5: prefilled, output holds only the closer
+    ("qwen3", "Okay, 6*7.\n</think>\n\n42", True, V, "Okay, 6*7.", "42"),
+    ("qwen3", "Okay, 6 times", True, T, "Okay, 6 times", ""),
+    ("qwen3", "<think>\nI call a tool.\n<tool_call>\n<function=add>", False, V, "I call a tool.",
+     "<tool_call>\n<function=add>"),
+    # QwQ-32B: prefilled '<think>\n'
+    ("qwq", "Let me see.\n</think>\n\n**42**", True, V, "Let me see.", "**42**"),
+    ("qwq", "\n</think>\n\n42", True, E, "", "42"),
+    ("qwq", "Let me see, the", True, T, "Let me see, the", ""),
+    ("qwq", "<think>\nEchoed opener.\n</think>\n\n42", True, V, "Echoed opener.", "42"),
+    # DeepSeek-R1 (Jan template: model writes <think>) and R1-Distill (prefilled)
+    ("deepseek_r1", "<think>\nFirst.\n</think>\n\n42", False, V, "First.", "42"),
+    ("deepseek_r1", "<think>\n\n</think>\n\n42", False, E, "", "42"),
+    ("deepseek_r1", "First.\n</think>\n\n42", True, V, "First.", "42"),
+    ("deepseek_r1", "First, we", True, T, "First, we", ""),
+    # DeepSeek-V3.1/3.2 thinking: prompt ends '<think>' (no newline)
+    ("deepseek_v3", "Reasoning here</think>42", True, V, "Reasoning here", "42"),
+    ("deepseek_v3", "</think>42", True, E, "", "42"),
+    ("deepseek_v3", "42", False, M, "", "42"),
+    # Phi-4-reasoning: model writes the tags (system prompt shows them, but only the completion is read)
+    ("phi4_reasoning", "<think> Thought: 6*7=42 </think> Solution: 42", False, V, "Thought: 6*7=42", "Solution: 42"),
+    ("phi4_reasoning", "<think> Thought:", False, T, "Thought:", ""),
+    # gpt-oss harmony with special tokens kept
+    ("gpt_oss", "<|channel|>analysis<|message|>User asks 6*7.<|end|><|start|>assistant<|channel|>final<|message|>42"
+                "<|return|>", False, V, "User asks 6*7.", "42"),
+    ("gpt_oss", "<|channel|>analysis<|message|><|end|><|start|>assistant<|channel|>final<|message|>42", False, E, "",
+     "42"),
+    ("gpt_oss", "<|channel|>analysis<|message|>User asks 6", False, T, "User asks 6", ""),
+    ("gpt_oss", "<|channel|>final<|message|>42", False, E, "", "42"),
+    # gpt-oss decoded with skip_special_tokens=True
+    ("gpt_oss", "analysisUser asks 6*7.assistantfinal42", False, V, "User asks 6*7.", "42"),
+    ("gpt_oss", "analysisUser asks 6*7 and", False, T, "User asks 6*7 and", ""),
+    ("gpt_oss", "The analysis shows 42.", False, M, "", "The analysis shows 42."),
+    # Magistral 2507+ control tokens kept, and 2506 plain-text tags
+    ("magistral", "[THINK]Compute 6*7.[/THINK]The answer is 42.", False, V, "Compute 6*7.", "The answer is 42."),
+    ("magistral", "[THINK][/THINK]42", False, E, "", "42"),
+    ("magistral", "[THINK]Compute", False, T, "Compute", ""),
+    ("magistral", "<think>\nCompute 6*7.\n</think>\n\n42", False, V, "Compute 6*7.", "42"),
+    ("magistral", "<think>I write [THINK] tags in my notes.</think>42", False, V, "I write [THINK] tags in my notes.",
+     "42"),
+    # SmolLM3
+    ("smollm3", "<think>\nSmall steps.\n</think>\n42", False, V, "Small steps.", "42"),
+    ("smollm3", "<think>\n\n</think>\n42", False, E, "", "42"),
+    ("smollm3", "42", False, M, "", "42"),
+    # Olmo-3-Think: prompt ends '<think>' (no newline)
+    ("olmo3", "Okay, so 6*7.</think>42", True, V, "Okay, so 6*7.", "42"),
+    ("olmo3", "Okay, so", True, T, "Okay, so", ""),
+    # Granite 3.2 phrases, Granite 3.3 think/response
+    ("granite", "Here is my thought process: 6*7=42. Here is my response: 42", False, V, "6*7=42.", "42"),
+    ("granite", "Here's my thought process: 6*7. Here's my response: 42", False, V, "6*7.", "42"),
+    ("granite", "Here is my thought process: 6*7", False, T, "6*7", ""),
+    ("granite", "<think>6*7=42</think><response>42</response>", False, V, "6*7=42", "42"),
+    ("granite", "42", False, M, "", "42"),
+    # EXAONE Deep (<thought>, prefilled) and EXAONE 4.0 (<think>, prefilled when enabled)
+    ("exaone", "Let me compute.\n</thought>\n\n42", True, V, "Let me compute.", "42"),
+    ("exaone", "\n</thought>\n\n42", True, E, "", "42"),
+    ("exaone", "Let me", True, T, "Let me", ""),
+    ("exaone", "Let me compute.\n</think>\n\n42", True, V, "Let me compute.", "42"),
+    # Nemotron (v1.5 writes tags; Nano 2 prefilled)
+    ("nemotron", "<think>\nDetailed.\n</think>\n\n42", False, V, "Detailed.", "42"),
+    ("nemotron", "<think></think>42", False, E, "", "42"),
+    ("nemotron", "Detailed.\n</think>\n\n42", True, V, "Detailed.", "42"),
+    # GLM-4.5/4.6: model emits '\n<think>...</think>'
+    ("glm", "\n<think>GLM reasons.</think>\n42", False, V, "GLM reasons.", "42"),
+    ("glm", "\n<think></think>\n42", False, E, "", "42"),
+    ("glm", "\n<think>GLM reas", False, T, "GLM reas", ""),
+    # Seed-OSS
+    ("seed_oss", "<seed:think>Seed reasons.</seed:think>42", False, V, "Seed reasons.", "42"),
+    ("seed_oss", "<seed:think>\n</seed:think>42", False, E, "", "42"),
+    ("seed_oss", "<seed:think>Seed", False, T, "Seed", ""),
+    # Kimi (plain tokens) and Kimi K2-Thinking
+    ("kimi", "◁think▷Kimi reasons.◁/think▷42", False, V, "Kimi reasons.", "42"),
+    ("kimi", "◁think▷Kimi", False, T, "Kimi", ""),
+    ("kimi_k2", "<think>K2 reasons.</think>42", False, V, "K2 reasons.", "42"),
+    ("kimi_k2", "<think>I will call<|tool_calls_section_begin|>x", False, V, "I will call",
+     "<|tool_calls_section_begin|>x"),
+    # Hunyuan-A13B: answer inside <answer>
+    ("hunyuan", "<think>\nHunyuan reasons.\n</think>\n<answer>\n42\n</answer>", False, V, "Hunyuan reasons.", "42"),
+    ("hunyuan", "<think>\n\n</think>\n<answer>\n42\n</answer>", False, E, "", "42"),
+    ("hunyuan", "<think>\nHunyuan", False, T, "Hunyuan", ""),
+    # MiniMax-M1 (<think>\n...\n</think>\n), M2 (prefilled), M3 (<mm:think>)
+    ("minimax", "<think>\nM1 reasons.\n</think>\n42", False, V, "M1 reasons.", "42"),
+    ("minimax", "M2 reasons.\n</think>\n\n42", True, V, "M2 reasons.", "42"),
+    ("minimax", "<mm:think>M3 reasons.</mm:think>42", False, V, "M3 reasons.", "42"),
+    # Sky-T1 / OpenThinker v1: answer inside solution tags
+    ("sky_t1", "<|begin_of_thought|>\n\nSky reasons.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n42\n\n"
+               "<|end_of_solution|>", False, V, "Sky reasons.", "42"),
+    ("sky_t1", "<|begin_of_thought|>\n\nSky", False, T, "Sky", ""),
+    # Cohere Command A Reasoning: prefilled START_THINKING, answer in START_TEXT
+    ("cohere", "Cohere reasons.<|END_THINKING|><|START_TEXT|>42<|END_TEXT|>", True, V, "Cohere reasons.", "42"),
+    ("cohere", "Cohere reasons.<|END_THINKING|><|START_ACTION|>[call]", True, V, "Cohere reasons.",
+     "<|START_ACTION|>[call]"),
+    ("cohere", "Cohere", True, T, "Cohere", ""),
+    # ERNIE-4.5-Thinking: start tag not generated, answer in <response>
+    ("ernie", "abc\n</think>\n\n<response>\ndef\n</response>", True, V, "abc", "def"),
+    ("ernie", "abc\n</think>\n\n<response>\ndef\n</response>", False, V, "abc", "def"),
+    # Apertus
+    ("apertus", "<|inner_prefix|>Apertus reasons.<|inner_suffix|>42", False, V, "Apertus reasons.", "42"),
+]
+
+
+@pytest.mark.parametrize(("fmt", "text", "prefilled", "status", "reasoning", "answer"), CASES)
+def test_family_shapes(fmt: str, text: str, prefilled: bool, status: str, reasoning: str, answer: str) -> None:
+    trace = classify(text, fmt, prefilled=prefilled)
+    assert (trace.status, trace.reasoning, trace.answer) == (status, reasoning, answer)
+    assert trace.format == fmt
+
+
+def test_every_family_has_cases_of_each_reachable_class() -> None:
+    covered = {fmt for fmt, *_ in CASES}
+    assert covered == set(FORMATS), f"families without table cases: {set(FORMATS) - covered}"
+    for fmt in FORMATS:
+        statuses = {status for f, _, _, status, _, _ in CASES if f == fmt}
+        assert V in statuses, f"{fmt} has no valid case"
+
+
+# Generation prompts as each family's template renders them (tail only): prefilled or not.
+PROMPT_TAILS: list[tuple[str, str, bool]] = [
+    ("qwen3", "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", False),
+    ("qwen3", "<|im_start|>assistant\n<think>\n\n</think>\n\n", False),
+    ("qwen3", "<|im_start|>assistant\n<think>\n", True),
+    ("qwq", "<|im_start|>assistant\n<think>\n", True),
+    ("deepseek_r1", "<｜User｜>Hi<｜Assistant｜><think>\n", True),
+    ("deepseek_v3", "<｜User｜>Hi<｜Assistant｜><think>", True),
+    ("deepseek_v3", "<｜User｜>Hi<｜Assistant｜></think>", False),
+    ("phi4_reasoning", "<|im_start|>system<|im_sep|>Use <think> {Thought section} </think> then answer.<|im_end|>"
+                       "<|im_start|>assistant<|im_sep|>", False),
+    ("gpt_oss", "<|start|>assistant", False),
+    ("magistral", "[SYSTEM_PROMPT]Draft in [THINK]like this[/THINK][/SYSTEM_PROMPT][INST]Hi[/INST]", False),
+    ("smollm3", "<|im_start|>assistant\n<think>\n\n</think>\n", False),
+    ("olmo3", "<|im_start|>assistant\n<think>", True),
+    ("granite", "<|start_of_role|>assistant<|end_of_role|>", False),
+    ("exaone", "[|assistant|]<thought>\n", True),
+    ("exaone", "[|assistant|]\n<think>\n", True),
+    ("exaone", "[|assistant|]\n<think>\n\n</think>\n\n", False),
+    ("nemotron", "<SPECIAL_11>Assistant\n<think>\n", True),
+    ("nemotron", "<SPECIAL_11>Assistant\n<think></think>", False),
+    ("glm", "<|assistant|>\n<think></think>\nold answer<|user|>Hi<|assistant|>", False),
+    ("seed_oss", "<seed:bos>assistant\n", False),
+    ("kimi", "<|im_assistant|>assistant<|im_middle|>", False),
+    ("kimi_k2", "<|im_assistant|>assistant<|im_middle|><think></think>old<|im_end|><|im_assistant|>assistant"
+                "<|im_middle|>", False),
+    ("hunyuan", "<|extra_0|>", False),
+    ("minimax", "]~b]ai\n<think>\n", True),
+    ("sky_t1", "<|im_start|>system\nUse <|begin_of_thought|> ... <|end_of_thought|><|im_end|>\n"
+               "<|im_start|>assistant\n", False),
+    ("cohere", "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_THINKING|>", True),
+    ("cohere", "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_THINKING|><|END_THINKING|>", False),
+    ("ernie", "<|im_start|>assistant\n<think>\n", True),
+    ("apertus", "<|assistant_start|>", False),
+    ("think", "Assistant: <think>\n", True),
+]
+
+
+@pytest.mark.parametrize(("fmt", "prompt", "expected"), PROMPT_TAILS)
+def test_prompt_is_prefilled(fmt: str, prompt: str, expected: bool) -> None:
+    assert prompt_is_prefilled(prompt, fmt) is expected
+
+
+def test_prompt_tails_cover_every_family() -> None:
+    assert {fmt for fmt, _, _ in PROMPT_TAILS} == set(FORMATS)
+
+
+def test_registry_entries_are_well_formed() -> None:
+    for name, spec in FORMATS.items():
+        assert get_format(name) is spec
+        for alias in spec.aliases:
+            assert get_format(alias) is spec
+        assert spec.close and spec.description
+        if spec.disabled_insert is not None:
+            assert spec.thinking_switch is not None, f"{name}: a disabled insert needs a switch"

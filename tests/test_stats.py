@@ -1,0 +1,113 @@
+"""The study's metrics: rates, pass@1, Rpass@1, per-question averaging, pass@k, uncertainty."""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lm_eval_thinkpack import classify, pass_at_k, trace_stats
+from lm_eval_thinkpack.stats import wilson_interval
+
+VALID, EMPTY, MISSING, TRUNC = "<think>r</think>a", "<think></think>a", "a", "<think>r"
+
+
+def test_rates_pass_and_rpass_on_a_known_mix() -> None:
+    traces = [classify(t) for t in (VALID, VALID, VALID, EMPTY, MISSING, TRUNC)]
+    s = trace_stats(traces, correct=[True, True, False, True, True, True])
+    assert (s.valid_trace_rate, s.empty_trace_rate, s.missing_trace_rate, s.truncated_trace_rate) == (
+        pytest.approx(0.5), pytest.approx(1 / 6), pytest.approx(1 / 6), pytest.approx(1 / 6))
+    # the truncated sample is wrong even if a scorer said otherwise: it has no answer
+    assert s.pass_at_1 == pytest.approx(4 / 6)
+    assert s.rpass_at_1 == pytest.approx(2 / 3)
+    assert s.n == 6 and s.n_questions == 6
+
+
+def test_rpass_is_none_not_zero_without_valid_traces() -> None:
+    s = trace_stats([classify(MISSING), classify(EMPTY)], correct=[True, False])
+    assert s.rpass_at_1 is None and s.pass_at_1 == 0.5
+    assert s.estimates["rpass@1"].stderr is None
+
+
+def test_without_correctness_only_rates() -> None:
+    s = trace_stats(["valid", "missing"])
+    assert s.pass_at_1 is None and s.rpass_at_1 is None and s.valid_trace_rate == 0.5
+
+
+def test_rates_sum_to_one_and_empty_input() -> None:
+    s = trace_stats([classify(t) for t in (VALID, EMPTY, MISSING, TRUNC, VALID)])
+    assert s.valid_trace_rate + s.empty_trace_rate + s.missing_trace_rate + s.truncated_trace_rate == pytest.approx(1)
+    e = trace_stats([])
+    assert e.n == 0 and e.valid_trace_rate == 0.0 and e.estimates["valid_trace_rate"].value is None
+
+
+def test_binomial_stderr_and_wilson_interval() -> None:
+    s = trace_stats(["valid"] * 30 + ["missing"] * 70)
+    est = s.estimates["valid_trace_rate"]
+    assert est.stderr == pytest.approx(math.sqrt(0.3 * 0.7 / 100))
+    lo, hi = wilson_interval(30, 100)
+    assert (est.ci_low, est.ci_high) == (lo, hi)
+    assert lo == pytest.approx(0.2189, abs=1e-4) and hi == pytest.approx(0.3958, abs=1e-4)
+    assert wilson_interval(0, 0) == (None, None)
+
+
+def test_per_question_averaging_with_several_samples() -> None:
+    # question a: 4 samples, 1 valid; question b: 1 sample, valid  -> VR = mean(1/4, 1) = 0.625 (pooled 0.4)
+    statuses = ["valid", "missing", "missing", "missing", "valid"]
+    qids = ["a", "a", "a", "a", "b"]
+    correct = [True, True, False, False, False]
+    s = trace_stats(statuses, correct=correct, question_ids=qids)
+    assert s.n_questions == 2
+    assert s.valid_trace_rate == pytest.approx(0.625)
+    assert s.pass_at_1 == pytest.approx((0.5 + 0.0) / 2)
+    assert s.rpass_at_1 == pytest.approx((1.0 + 0.0) / 2)
+    # clustered standard error: of the per-question means
+    means = [0.25, 1.0]
+    m = sum(means) / 2
+    assert s.estimates["valid_trace_rate"].stderr == pytest.approx(math.sqrt(sum((x - m) ** 2 for x in means) / 1 / 2))
+
+
+def test_pass_at_k_unbiased_matches_enumeration() -> None:
+    for n in range(1, 8):
+        for c in range(n + 1):
+            for k in range(1, n + 1):
+                combos = list(combinations([1] * c + [0] * (n - c), k))
+                expected = sum(any(x) for x in combos) / len(combos)
+                assert pass_at_k(n, c, k) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="1 <= k <= n"):
+        pass_at_k(3, 1, 4)
+
+
+def test_pass_at_k_reported_with_repeats() -> None:
+    statuses = ["valid"] * 10
+    qids = [i // 5 for i in range(10)]
+    correct = [True, False, False, False, False] + [False] * 5
+    s = trace_stats(statuses, correct=correct, question_ids=qids)
+    assert s.pass_at_k[1] == pytest.approx(0.1) and s.pass_at_k[5] == pytest.approx(0.5)
+    assert 10 not in s.pass_at_k
+
+
+def test_budget_and_scoring_errors() -> None:
+    traces = [classify(TRUNC, finish_reason="length"), classify(VALID)]
+    s = trace_stats(traces, correct=[False, None], scoring_errors=[False, True])
+    assert s.budget_exhausted_rate == 0.5 and s.scoring_errors == 1 and s.pass_at_1 == 0.0
+
+
+def test_length_mismatch_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="correct has 1 entries for 2 traces"):
+        trace_stats(["valid", "valid"], correct=[True])
+
+
+@given(st.lists(st.sampled_from(["valid", "empty", "missing", "truncated"]), min_size=1, max_size=50),
+       st.data())
+def test_metric_bounds(statuses: list[str], data: st.DataObject) -> None:
+    correct = data.draw(st.lists(st.booleans(), min_size=len(statuses), max_size=len(statuses)))
+    s = trace_stats(statuses, correct=correct)
+    assert 0 <= s.pass_at_1 <= 1
+    assert (s.rpass_at_1 is None) == ("valid" not in statuses)
+    for est in s.estimates.values():
+        if est.value is not None:
+            assert est.ci_low <= est.count / est.total <= est.ci_high
