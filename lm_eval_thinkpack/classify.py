@@ -23,13 +23,20 @@ Decisions for the cases the study leaves open (each has a test in ``tests/test_c
   (``Trace.closed_by == "implicit"``). Real closers always win.
 * CRLF and any unicode: delimiters never contain whitespace that matters; bodies are judged after
   ``str.strip()``, which removes ``\\r`` too.
+
+Speed: a generation is scanned once. When all of an alternative's delimiters start with the same character
+(``<`` for nearly every family) the scan jumps between occurrences of that character with ``str.find`` of a
+single character (memchr), and falls back to substring search after a few false hits. A ``Trace`` keeps the
+text and offsets; ``reasoning``, ``answer`` and ``preamble`` are sliced only when read.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from .formats import Delimiters, TraceFormat, get_format
 
@@ -46,27 +53,110 @@ class TraceStatus(str, Enum):
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
-class Trace:
-    """One classified generation. ``answer`` is what scoring sees; it is empty for truncated traces."""
+_VALID, _EMPTY, _MISSING, _TRUNCATED = TraceStatus.VALID, TraceStatus.EMPTY, TraceStatus.MISSING, TraceStatus.TRUNCATED
+_NON_SPACE = re.compile(r"\S")
 
-    status: TraceStatus
-    reasoning: str
-    answer: str
-    format: str = "think"
-    prefilled: bool = False
-    budget_exhausted: bool = False
-    preamble: str = ""
-    blocks: int = 0
-    closed_by: str | None = None
+
+class Trace:
+    """One classified generation: its class, the reasoning, and the answer that scoring sees.
+
+    ``answer`` is empty for truncated traces; ``preamble`` is text before a (non-prefilled) opener;
+    ``blocks`` counts trace blocks (0 when missing); ``closed_by`` is "delimiter", "implicit" (a tool call
+    ended the trace) or None. Offsets into ``text`` are kept, so the pieces are sliced only when read.
+    A value object: treat it as immutable.
+    """
+
+    __slots__ = ("status", "text", "format", "prefilled", "budget_exhausted", "closed_by",
+                 "_p0", "_p1", "_r0", "_r1", "_a0", "_a1", "_delims")
+
+    def __init__(self, status: TraceStatus, text: str, format: str, prefilled: bool, budget_exhausted: bool,
+                 closed_by: str | None, spans: tuple[int, int, int, int, int, int], delims: Delimiters | None):
+        self.status = status
+        self.text = text
+        self.format = format
+        self.prefilled = prefilled
+        self.budget_exhausted = budget_exhausted
+        self.closed_by = closed_by
+        self._p0, self._p1, self._r0, self._r1, self._a0, self._a1 = spans
+        self._delims = delims
+
+    @property
+    def reasoning(self) -> str:
+        return self.text[self._r0:self._r1].strip()
+
+    @property
+    def answer(self) -> str:
+        d = self._delims
+        a0, a1 = self._a0, self._a1
+        if d is not None and a1 > a0:
+            if d.answer_open is not None:
+                pos = self.text.find(d.answer_open, a0, a1)
+                if pos >= 0:
+                    a0 = pos + len(d.answer_open)
+            if d.answer_close is not None:
+                pos = self.text.find(d.answer_close, a0, a1)
+                if pos >= 0:
+                    a1 = pos
+        return self.text[a0:a1].strip()
+
+    @property
+    def preamble(self) -> str:
+        return self.text[self._p0:self._p1].strip()
+
+    @property
+    def blocks(self) -> int:
+        if self.status is _MISSING:
+            return 0
+        if self.closed_by != "delimiter" or self._delims is None:
+            return 1
+        tail = self.text[self._a0:]
+        return 1 + sum(tail.count(c) for c in self._delims.close)
 
     @property
     def is_valid(self) -> bool:
-        return self.status is TraceStatus.VALID
+        return self.status is _VALID
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields a log or report keeps (the raw text is the caller's to keep)."""
+        return {"status": self.status.value, "reasoning": self.reasoning, "answer": self.answer,
+                "preamble": self.preamble, "format": self.format, "prefilled": self.prefilled,
+                "budget_exhausted": self.budget_exhausted, "blocks": self.blocks, "closed_by": self.closed_by}
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.status, self.reasoning, self.answer, self.preamble, self.format, self.prefilled,
+                self.budget_exhausted, self.closed_by)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Trace) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"Trace(status={self.status.value!r}, reasoning={_short(self.reasoning)!r}, "
+                f"answer={_short(self.answer)!r}, format={self.format!r}, prefilled={self.prefilled}, "
+                f"budget_exhausted={self.budget_exhausted}, closed_by={self.closed_by!r})")
+
+
+def _short(s: str, n: int = 60) -> str:
+    return s if len(s) <= n else s[: n - 3] + "..."
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How to scan for one delimiter alternative, precomputed once per format."""
+
+    delims: Delimiters
+    opens: tuple[str, ...]
+    closes: tuple[str, ...]
+    lead: str | None  # the one first character all (unanchored) delimiters share, if any
+
+
+_FALSE_HITS = 16  # occurrences of the lead character checked one by one before switching to substring search
 
 
 def _first(text: str, needles: tuple[str, ...], start: int = 0, end: int | None = None) -> tuple[int, int]:
-    """Earliest occurrence of any needle as (position, length); a longer needle wins a tie. (-1, 0) if none."""
+    """Earliest occurrence of any needle as (position, length), a longer needle winning a tie; (-1, 0) if none."""
     best, best_len = -1, 0
     stop = len(text) if end is None else end
     for needle in needles:
@@ -77,28 +167,63 @@ def _first(text: str, needles: tuple[str, ...], start: int = 0, end: int | None 
     return best, best_len
 
 
-def _find_open(text: str, d: Delimiters, end: int | None = None) -> tuple[int, int]:
-    if not d.open:
-        return -1, 0
-    if d.anchored:
+def _longest_at(text: str, needles: tuple[str, ...], pos: int) -> int:
+    if len(needles) == 1:
+        return len(needles[0])
+    return max(len(n) for n in needles if text.startswith(n, pos))
+
+
+def _scan(text: str, plan: _Plan) -> tuple[int, int, int, int]:
+    """(open_pos, open_len, close_pos, close_len): the first closer, and the first opener before it."""
+    opens, closes = plan.opens, plan.closes
+    if plan.delims.anchored and plan.delims.open:
+        close_pos, close_len = _first(text, closes)
         start = len(text) - len(text.lstrip())
-        for needle in d.open:
-            if text.startswith(needle, start) and (end is None or start + len(needle) <= end):
-                return start, len(needle)
-        return -1, 0
-    return _first(text, d.open, 0, end)
+        for needle in plan.delims.open:
+            if text.startswith(needle, start) and (close_pos < 0 or start + len(needle) <= close_pos):
+                return start, len(needle), close_pos, close_len
+        return -1, 0, close_pos, close_len
+    open_pos = open_len = -1
+    lead = plan.lead
+    if lead is not None:
+        pos, hits = text.find(lead), 0
+        while pos >= 0:
+            if text.startswith(closes, pos):
+                return open_pos, max(open_len, 0), pos, _longest_at(text, closes, pos)
+            if open_pos < 0 and opens and text.startswith(opens, pos):
+                open_pos, open_len = pos, _longest_at(text, opens, pos)
+            hits += 1
+            if hits == _FALSE_HITS:
+                break
+            pos = text.find(lead, pos + 1)
+        else:
+            return open_pos, max(open_len, 0), -1, 0
+        start = pos + 1
+    else:
+        start = 0
+    close_pos, close_len = _first(text, closes, start)
+    if open_pos < 0 and opens:
+        open_pos, open_len = _first(text, opens, start, close_pos if close_pos >= 0 else None)
+    return open_pos, max(open_len, 0), close_pos, close_len
 
 
-def _unwrap_answer(answer: str, d: Delimiters) -> str:
-    if d.answer_open is not None:
-        pos = answer.find(d.answer_open)
-        if pos >= 0:
-            answer = answer[pos + len(d.answer_open):]
-    if d.answer_close is not None:
-        pos = answer.find(d.answer_close)
-        if pos >= 0:
-            answer = answer[:pos]
-    return answer.strip()
+_PLANS: dict[int, tuple[TraceFormat, tuple[_Plan, ...]]] = {}
+
+
+def _plans(spec: TraceFormat) -> tuple[_Plan, ...]:
+    # keyed by identity: hashing a TraceFormat (nested tuples) on every call would cost more than the scan
+    hit = _PLANS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    plans = []
+    for d in spec.delimiters:
+        opens = () if d.anchored else d.open
+        firsts = {n[0] for n in (*opens, *d.close)}
+        plans.append(_Plan(d, opens, d.close, firsts.pop() if len(firsts) == 1 else None))
+    if len(_PLANS) > 256:
+        _PLANS.clear()
+    _PLANS[id(spec)] = (spec, tuple(plans))
+    return _PLANS[id(spec)][1]
 
 
 def classify(
@@ -111,48 +236,50 @@ def classify(
     """Classify one generation (the completion only) into valid / empty / missing / truncated."""
     if not isinstance(text, str):
         raise TypeError(f"classify() needs the generated text as str, got {type(text).__name__}")
-    spec = get_format(fmt)
+    spec = fmt if isinstance(fmt, TraceFormat) else get_format(fmt)
     exhausted = finish_reason == "length"
-
+    plans = _plans(spec)
+    first_open: tuple[_Plan, int, int] | None = None
     # A closer of any alternative beats an opener of an earlier one: a 2506 Magistral trace may mention
     # "[THINK]" inside a plain-text <think> block that does close.
-    for d in spec.delimiters:
-        close_pos, close_len = _first(text, d.close)
+    for plan in plans:
+        open_pos, open_len, close_pos, close_len = _scan(text, plan)
         if close_pos >= 0:
-            return _closed(text, spec, d, close_pos, close_pos + close_len, prefilled, exhausted, "delimiter")
-    for d in spec.delimiters:
-        open_pos, open_len = _find_open(text, d)
-        if open_pos >= 0:
-            return _unclosed(text, spec, d, open_pos, open_len, prefilled, exhausted)
+            return _closed(text, spec, plan.delims, open_pos, open_len, close_pos, close_pos + close_len,
+                           prefilled, exhausted, "delimiter")
+        if open_pos >= 0 and first_open is None:
+            first_open = (plan, open_pos, open_len)
+    if first_open is not None:
+        plan, open_pos, open_len = first_open
+        return _unclosed(text, spec, plan.delims, open_pos, open_len, prefilled, exhausted)
     if prefilled:
-        return _unclosed(text, spec, spec.delimiters[0], -1, 0, prefilled, exhausted)
-    return Trace(TraceStatus.MISSING, "", text.strip(), spec.name, False, exhausted, "", 0, None)
+        return _unclosed(text, spec, plans[0].delims, -1, 0, prefilled, exhausted)
+    n = len(text)
+    return Trace(_MISSING, text, spec.name, False, exhausted, None, (0, 0, 0, 0, 0, n), None)
 
 
-def _split_body(text: str, open_pos: int, open_len: int, end: int, prefilled: bool) -> tuple[str, str]:
-    """(preamble, body) of a trace whose body ends at ``end``; see the module notes for the rules."""
+def _body_start(text: str, open_pos: int, open_len: int, prefilled: bool) -> tuple[int, int]:
+    """(preamble_end, body_start) for a trace opened at ``open_pos`` (-1: no opener in the text)."""
     if open_pos < 0:
-        return "", text[:end]
+        return 0, 0
     if prefilled:
         # the prompt opened the trace: an echoed opener at the start is dropped, a later one is content
-        if text[:open_pos].strip():
-            return "", text[:end]
-        return "", text[open_pos + open_len:end]
-    return text[:open_pos].strip(), text[open_pos + open_len:end]
+        if _NON_SPACE.search(text, 0, open_pos):
+            return 0, 0
+        return 0, open_pos + open_len
+    return open_pos, open_pos + open_len
 
 
 def _closed(
-    text: str, spec: TraceFormat, d: Delimiters, close_pos: int, close_end: int,
+    text: str, spec: TraceFormat, d: Delimiters, open_pos: int, open_len: int, close_pos: int, close_end: int,
     prefilled: bool, exhausted: bool, closed_by: str,
 ) -> Trace:
-    open_pos, open_len = _find_open(text, d, end=close_pos)
-    preamble, body = _split_body(text, open_pos, open_len, close_pos, prefilled)
-    reasoning = body.strip()
-    rest = text[close_end:]
-    blocks = 1 + sum(rest.count(c) for c in d.close) if closed_by == "delimiter" else 1
-    status = TraceStatus.VALID if reasoning else TraceStatus.EMPTY
-    return Trace(status, reasoning, _unwrap_answer(rest, d), spec.name, prefilled, exhausted, preamble,
-                 blocks, closed_by)
+    if open_pos >= close_pos:
+        open_pos = -1
+    pre_end, body = _body_start(text, open_pos, open_len, prefilled)
+    status = _VALID if _NON_SPACE.search(text, body, close_pos) else _EMPTY
+    return Trace(status, text, spec.name, prefilled, exhausted, closed_by,
+                 (0, pre_end, body, close_pos, close_end, len(text)), d)
 
 
 def _unclosed(
@@ -160,12 +287,14 @@ def _unclosed(
     prefilled: bool, exhausted: bool,
 ) -> Trace:
     if spec.implicit_close:
-        body_start = open_pos + open_len if open_pos >= 0 else 0
-        marker_pos, _ = _first(text, spec.implicit_close, body_start)
+        start = open_pos + open_len if open_pos >= 0 else 0
+        marker_pos, _ = _first(text, spec.implicit_close, start)
         if marker_pos >= 0:
-            return _closed(text, spec, d, marker_pos, marker_pos, prefilled, exhausted, "implicit")
-    preamble, body = _split_body(text, open_pos, open_len, len(text), prefilled)
-    return Trace(TraceStatus.TRUNCATED, body.strip(), "", spec.name, prefilled, exhausted, preamble, 1, None)
+            return _closed(text, spec, d, open_pos, open_len, marker_pos, marker_pos, prefilled, exhausted,
+                           "implicit")
+    pre_end, body = _body_start(text, open_pos, open_len, prefilled)
+    n = len(text)
+    return Trace(_TRUNCATED, text, spec.name, prefilled, exhausted, None, (0, pre_end, body, n, n, n), d)
 
 
 def classify_many(
@@ -178,6 +307,8 @@ def classify_many(
     """Classify a batch with one format; ``prefilled`` may be one flag or one per text."""
     spec = get_format(fmt)
     texts = list(texts)
+    if isinstance(prefilled, bool) and finish_reasons is None:
+        return [classify(t, spec, prefilled=prefilled) for t in texts]
     flags = [prefilled] * len(texts) if isinstance(prefilled, bool) else list(prefilled)
     reasons = [None] * len(texts) if finish_reasons is None else list(finish_reasons)
     if len(flags) != len(texts) or len(reasons) != len(texts):
