@@ -1,0 +1,258 @@
+"""Code answers (HumanEval, MBPP, EvalPlus): extract the program from a response, build the test
+program, and run it in :mod:`lm_eval_thinkpack.sandbox` (imported lazily, only when checking).
+
+Extraction and program building never raise on model text. Bad argument types/values (a non-identifier
+``entry_point``, a non-string ``test``) raise ``TypeError``/``ValueError``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Sequence
+
+from ._text import as_text
+from .result import ScoreResult
+
+__all__ = ["build_program", "check_code", "check_code_many", "extract_code"]
+
+_PYTHON_TAGS = frozenset({"", "python", "python3", "py", "py3", "pycon", "ipython"})
+_CODE_START_RE = re.compile(r"^(?:def|class|import|from|async\s+def|@)\b", re.MULTILINE)
+#: Raw (unfenced) text longer than this is not parsed to decide whether it looks like code.
+_MAX_RAW_PARSE_CHARS = 200_000
+
+
+def _fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """``(language tag, body)`` for each fenced block, in order.
+
+    An unterminated final fence (a truncated generation) still yields its block. Linear time: the text
+    is split once on the fence marker.
+    """
+    parts = text.split("```")
+    blocks: list[tuple[str, str]] = []
+    for i in range(1, len(parts), 2):
+        chunk = parts[i]
+        first, nl, rest = chunk.partition("\n")
+        tag = first.strip().lower()
+        if not nl:  # ```code``` on one line; a lone language tag ("```python```") is an empty block
+            body, tag = ("", tag) if tag in _PYTHON_TAGS else (first, "")
+        elif " " in tag or not re.fullmatch(r"[\w+#.-]*", tag):
+            body, tag = chunk, ""  # the "tag" line is really code
+        else:
+            body = rest
+        blocks.append((tag, body))
+    return blocks
+
+
+def _defines(code: str, entry_point: str) -> bool:
+    name = re.escape(entry_point)
+    return re.search(rf"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+{name}\b|^{name}[ \t]*=", code, re.M) is not None
+
+
+def _looks_like_code(text: str) -> bool:
+    if len(text) > _MAX_RAW_PARSE_CHARS or _CODE_START_RE.search(text) is None:
+        return False
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in tree.body)
+
+
+def _check_entry_point(entry_point: object, *, optional: bool) -> str | None:
+    if entry_point is None and optional:
+        return None
+    if not isinstance(entry_point, str):
+        raise TypeError(f"entry_point must be a str, got {type(entry_point).__name__}")
+    if not entry_point.isidentifier():
+        raise ValueError(f"entry_point must be a Python identifier, got {entry_point!r}")
+    return entry_point
+
+
+def extract_code(text: str | None, entry_point: str | None = None) -> str | None:
+    """The program in a response.
+
+    With ``entry_point``: the last fenced block that defines it (Python-tagged blocks first, then any).
+    Otherwise, or if none defines it: the last Python-tagged (or untagged) block, else the last block.
+    Without fences: the raw text if it parses as Python and defines a function or class. Else ``None``.
+    """
+    entry_point = _check_entry_point(entry_point, optional=True)
+    text = as_text(text)
+    if not text or not text.strip():
+        return None
+    try:
+        blocks = [(tag, body) for tag, body in _fenced_blocks(text) if body.strip()]
+        python = [body for tag, body in blocks if tag in _PYTHON_TAGS]
+        others = [body for tag, body in blocks if tag not in _PYTHON_TAGS]
+        if entry_point is not None:
+            for group in (python, others):
+                for body in reversed(group):
+                    if _defines(body, entry_point):
+                        return body.strip("\n")
+        if python:
+            return python[-1].strip("\n")
+        if others:
+            return others[-1].strip("\n")
+        if _looks_like_code(text):
+            return text.strip("\n")
+        return None
+    except (RecursionError, MemoryError):  # pragma: no cover - defensive
+        return None
+
+
+_IMPORT_RE = re.compile(r"^(?:import[ \t]+\S.*|from[ \t]+\S+[ \t]+import[ \t]+.+)$", re.MULTILINE)
+_CHECK_DEF_RE = re.compile(r"^def[ \t]+check[ \t]*\(", re.MULTILINE)
+_CHECK_CALL_RE = re.compile(r"^check[ \t]*\(", re.MULTILINE)
+
+
+def build_program(code: str, test: str | Sequence[str], entry_point: str, prompt: str | None = None) -> str:
+    """A self-contained test program for ``code``.
+
+    * ``test`` defining ``check(candidate)`` (HumanEval): ``code + test + check(entry_point)``.
+    * otherwise ``test`` is assert statements (MBPP / EvalPlus; a list of strings is joined by lines).
+    * if ``code`` does not define ``entry_point`` and ``prompt`` is given, the completion is treated as a
+      function body continuing the prompt: ``prompt + code``. If it does define it, the prompt's import
+      lines are put in front (models often drop ``from typing import List``).
+    """
+    if not isinstance(code, str):
+        raise TypeError(f"code must be a str, got {type(code).__name__}")
+    if isinstance(test, (list, tuple)):
+        if not all(isinstance(t, str) for t in test):
+            raise TypeError("test must be a str or a sequence of str")
+        test = "\n".join(test)
+    if not isinstance(test, str):
+        raise TypeError(f"test must be a str or a sequence of str, got {type(test).__name__}")
+    entry_point = _check_entry_point(entry_point, optional=False)
+    if prompt is not None and not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a str or None, got {type(prompt).__name__}")
+
+    if prompt and not _defines(code, entry_point):
+        body = prompt if prompt.endswith("\n") else prompt + "\n"
+        program = body + code
+    else:
+        imports = _IMPORT_RE.findall(prompt) if prompt else []
+        header = "".join(line + "\n" for line in imports)
+        program = (header + "\n" if header else "") + code
+    parts = [program.rstrip("\n"), test.strip("\n")]
+    if _CHECK_DEF_RE.search(test) and not _CHECK_CALL_RE.search(test):
+        parts.append(f"check({entry_point})")
+    return "\n\n\n".join(parts) + "\n"
+
+
+def _completion_body(text: object, prompt: object, entry_point: object) -> str | None:
+    """A bare function-body completion (base-model HumanEval style) that continues ``prompt``."""
+    if not isinstance(text, str) or not isinstance(prompt, str) or not isinstance(entry_point, str):
+        return None
+    if not text.strip() or len(text) + len(prompt) > _MAX_RAW_PARSE_CHARS:
+        return None
+    try:
+        ast.parse(prompt + text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+    return text if _defines(prompt, entry_point) else None
+
+
+def _sandbox():
+    try:
+        from lm_eval_thinkpack import sandbox
+    except ImportError as exc:  # a deployment problem, not a model failure: say so loudly
+        raise ImportError(
+            "lm_eval_thinkpack.sandbox is required to check code answers but could not be imported"
+        ) from exc
+    return sandbox
+
+
+def _verdict(extracted: str, result: object) -> ScoreResult:
+    status = getattr(result, "status", None)
+    passed = bool(getattr(result, "passed", status == "passed"))
+    if passed:
+        return ScoreResult(True, extracted, None)
+    if status == "failed":
+        return ScoreResult(False, extracted, None)
+    # "timeout" / "memory" / "error": the program did not finish normally; surface why.
+    return ScoreResult(False, extracted, str(status) if status is not None else "unknown")
+
+
+def check_code(
+    text: str | None,
+    test: str | Sequence[str],
+    entry_point: str,
+    *,
+    prompt: str | None = None,
+    timeout: float = 10.0,
+    memory_mb: int = 1024,
+) -> ScoreResult:
+    """Extract code from ``text``, build the test program and run it in the sandbox.
+
+    ``error`` is ``None`` when the tests passed or failed normally, otherwise the sandbox status
+    (``"timeout"``, ``"memory"``, ``"error"``) or the name of an exception raised by the sandbox.
+    A response without code is ``ScoreResult(False, None, None)``.
+    """
+    return check_code_many(
+        [{"text": text, "test": test, "entry_point": entry_point, "prompt": prompt}],
+        timeout=timeout,
+        memory_mb=memory_mb,
+        workers=1,
+    )[0]
+
+
+def check_code_many(
+    items: Sequence[dict],
+    *,
+    timeout: float = 10.0,
+    memory_mb: int = 1024,
+    workers: int | None = None,
+) -> list[ScoreResult]:
+    """:func:`check_code` for many responses at once, using ``sandbox.run_many``.
+
+    Each item is a dict with keys ``text``, ``test``, ``entry_point`` and optionally ``prompt``.
+    Results are in the order of ``items``.
+    """
+    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
+        raise TypeError(f"items must be a list of dicts, got {type(items).__name__}")
+    # Validate limits here, so a bad value raises instead of turning into per-item sandbox errors below.
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__}")
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive finite number of seconds, got {timeout!r}")
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int):
+        raise TypeError(f"memory_mb must be an int, got {type(memory_mb).__name__}")
+    if memory_mb <= 0:
+        raise ValueError(f"memory_mb must be positive, got {memory_mb!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be None or a positive int, got {workers!r}")
+    results: list[ScoreResult | None] = [None] * len(items)
+    programs: list[str] = []
+    owners: list[tuple[int, str]] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise TypeError(f"items[{i}] must be a dict, got {type(item).__name__}")
+        missing = {"text", "test", "entry_point"} - item.keys()
+        if missing:
+            raise ValueError(f"items[{i}] is missing key(s) {sorted(missing)}")
+        extracted = extract_code(item["text"], item["entry_point"])
+        if extracted is None:
+            extracted = _completion_body(item["text"], item.get("prompt"), item["entry_point"])
+        if extracted is None:
+            # Still validate the arguments, so a bad item is reported whether or not the model answered.
+            build_program("", item["test"], item["entry_point"], item.get("prompt"))
+            results[i] = ScoreResult(False, None, None)
+            continue
+        programs.append(build_program(extracted, item["test"], item["entry_point"], item.get("prompt")))
+        owners.append((i, extracted))
+    if programs:
+        sandbox = _sandbox()
+        try:
+            if len(programs) == 1:
+                runs = [sandbox.run(programs[0], timeout=timeout, memory_mb=memory_mb)]
+            else:
+                runs = sandbox.run_many(programs, timeout=timeout, memory_mb=memory_mb, workers=workers)
+        except Exception as exc:  # noqa: BLE001 - the sandbox failing is a scoring error, not a crash
+            runs = [exc] * len(programs)
+        for (i, extracted), run in zip(owners, runs, strict=True):
+            if isinstance(run, Exception):
+                results[i] = ScoreResult(False, extracted, type(run).__name__)
+            else:
+                results[i] = _verdict(extracted, run)
+    return [r for r in results if r is not None]

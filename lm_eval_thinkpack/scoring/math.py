@@ -1,0 +1,511 @@
+"""MATH-500 / AIME answers: extract the final ``\\boxed{}`` answer and check it against the gold answer.
+
+Checking runs in two stages:
+
+1. a fast path in this process: light LaTeX normalization and string equality, then exact rational
+   comparison when both sides are plain numbers (``"033"`` vs ``"33"``, ``"0.5"`` vs ``"\\frac{1}{2}"``);
+2. otherwise symbolic equivalence via ``math_verify`` (falling back to sympy) in a persistent worker
+   process. The caller waits on a pipe with a deadline; when the deadline passes the worker is killed
+   (and a fresh one is started on the next call), so the time limit is hard and works from any thread.
+   Idle workers are pooled, so concurrent threads each get their own worker.
+
+Nothing here raises on model text. Bad argument types/values raise ``TypeError``/``ValueError``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import math as _pymath
+import os
+import re
+import select
+import subprocess
+import sys
+import threading
+import time
+from collections import OrderedDict
+from fractions import Fraction
+
+from ._text import as_text, last_boxed, strip_wrappers
+from .result import ScoreResult
+
+__all__ = [
+    "MathScoreResult",
+    "check_math",
+    "extract_boxed",
+    "math_equal",
+    "math_stats",
+    "normalize_latex",
+    "reset_math_stats",
+    "shutdown_math_workers",
+    "timeout_count",
+]
+
+MathScoreResult = ScoreResult  # alias kept for readability at call sites
+
+#: Answers longer than this (after extraction) are not sent to the symbolic checker.
+MAX_SYMBOLIC_CHARS = 2000
+#: Per-worker address-space limit for the symbolic checker (MiB); 0 disables it.
+WORKER_MEMORY_MB = 4096
+#: How long to wait for a freshly started worker to import its backend (not counted in ``timeout``).
+WORKER_STARTUP_TIMEOUT = 120.0
+
+# --------------------------------------------------------------------------------------------------
+# Extraction
+# --------------------------------------------------------------------------------------------------
+
+_FALLBACK_RE = re.compile(
+    r"answer[\s*]*(?:is\b|:|=)[\s*:]*",
+    re.IGNORECASE,
+)
+_PROSE_WORD_RE = re.compile(r"\s+[A-Za-z]{3,}\b")
+_MATHY_RE = re.compile(r"[\d\\^=+*/]")
+_SENTENCE_END_RE = re.compile(r"\.(?:\s|$)")
+_INLINE_MATH_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
+
+
+def extract_boxed(text: str | None) -> str | None:
+    """The final answer of a MATH-style response.
+
+    The content of the last complete ``\\boxed{...}`` (or ``\\fbox{...}``), with balanced braces;
+    otherwise what follows the last ``Answer:`` / ``The final answer is`` on its line. ``None`` if neither.
+    """
+    text = as_text(text)
+    if not text:
+        return None
+    try:
+        boxed = last_boxed(text)
+        if boxed is not None:
+            return boxed
+        ans = ""
+        # The last marker followed by something on its line. Matches only cover the marker itself, so
+        # "Answer: The final answer is 5" still sees the later, more specific "answer is 5".
+        for marker in reversed(list(_FALLBACK_RE.finditer(text))):
+            eol = text.find("\n", marker.end())
+            ans = text[marker.end() : eol if eol != -1 else len(text)].strip()
+            if ans:
+                break
+        if not ans:
+            return None
+        m = _INLINE_MATH_RE.match(ans)
+        if m is not None:  # "The final answer is $x^2$. Done." -> "x^2"
+            ans = next(g for g in m.groups() if g is not None)
+        else:  # plain text: keep the first sentence ("5. I hope it is correct." -> "5")
+            ans = _SENTENCE_END_RE.split(ans, maxsplit=1)[0]
+            # ... and drop trailing prose after a mathematical answer ("1/2 because ..." -> "1/2"),
+            # but keep word answers ("Evelyn") and words inside braces ("5\text{ dollars}").
+            word = _PROSE_WORD_RE.search(ans)
+            if word is not None:
+                head = ans[: word.start()]
+                if _MATHY_RE.search(head) and head.count("{") == head.count("}"):
+                    ans = head
+        ans = strip_wrappers(ans)
+        return ans or None
+    except (RecursionError, MemoryError):  # pragma: no cover - defensive
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Normalization
+# --------------------------------------------------------------------------------------------------
+
+_TEXT_MACRO_RE = re.compile(r"\\(?:text|textbf|textit|textnormal|textrm|mathrm|mathbf|mbox)\s*\{([^{}]*)\}")
+_SPACING_RE = re.compile(r"\\(?:[,;:! ]|quad(?![A-Za-z])|qquad(?![A-Za-z]))|~")
+_LEFT_RIGHT_RE = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)(?![A-Za-z])")
+_DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ(?![A-Za-z])|\\degree(?![A-Za-z])|°")
+_FRAC_SHORT_RE = re.compile(r"\\frac(?:\s*(\d)|\s*(\{[^{}]*\}))(?:\s*(\d)|\s*(\{[^{}]*\}))")
+_SQRT_SHORT_RE = re.compile(r"\\sqrt\s*([0-9A-Za-z])")
+_LHS_RE = re.compile(r"^(?:[A-Za-z]|\\[A-Za-z]+)\s*=(?!=)")
+_CHOICE_RE = re.compile(r"^\(([A-Z])\)$")
+_THOUSANDS_RE = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+
+
+def _frac_short(m: re.Match[str]) -> str:
+    num = m.group(1) if m.group(1) is not None else m.group(2)[1:-1]
+    den = m.group(3) if m.group(3) is not None else m.group(4)[1:-1]
+    return "\\frac{" + num + "}{" + den + "}"
+
+
+def normalize_latex(s: str) -> str:
+    """Light, meaning-preserving normalization of a LaTeX answer for string comparison.
+
+    Strips math delimiters, ``\\left``/``\\right``, spacing macros, ``\\text{}``-style wrappers, degree
+    signs, ``%`` and ``$``, whitespace, a trailing period and a single-variable left-hand side
+    (``x=3`` -> ``3``); rewrites ``\\dfrac``/``\\tfrac`` to ``\\frac``, ``\\frac12`` to ``\\frac{1}{2}``,
+    ``\\sqrt2`` to ``\\sqrt{2}``, ``(B)`` to ``B`` and ``1,000`` to ``1000``.
+    """
+    if not isinstance(s, str):
+        raise TypeError(f"normalize_latex expects a str, got {type(s).__name__}")
+    s = strip_wrappers(s)
+    if s.startswith(("\\boxed", "\\fbox")):
+        inner = last_boxed(s)
+        if inner is not None:
+            s = strip_wrappers(inner)
+    for _ in range(8):  # innermost-first; nesting deeper than this is left alone
+        new = _TEXT_MACRO_RE.sub(r"\1", s)
+        if new == s:
+            break
+        s = new
+    s = _LEFT_RIGHT_RE.sub("", s)
+    s = _SPACING_RE.sub("", s)
+    s = s.replace("\\displaystyle", "").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    s = _DEGREE_RE.sub("", s)
+    s = s.replace("\\%", "").replace("%", "").replace("\\$", "").replace("$", "")
+    s = s.replace("{,}", ",")
+    s = "".join(s.split())
+    s = _FRAC_SHORT_RE.sub(_frac_short, s)
+    s = _SQRT_SHORT_RE.sub(r"\\sqrt{\1}", s)
+    if s.count("=") == 1:
+        s = _LHS_RE.sub("", s)
+    s = s.rstrip(".")
+    m = _CHOICE_RE.match(s)
+    if m is not None:
+        s = m.group(1)
+    if _THOUSANDS_RE.match(s):
+        s = s.replace(",", "")
+    return s
+
+
+_PLAIN_NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+_PLAIN_FRAC_RE = re.compile(r"^([+-]?)\\frac\{([+-]?\d+)\}\{([+-]?\d+)\}$|^([+-]?\d+)/(\d+)$")
+
+
+def _plain_number(s: str) -> Fraction | None:
+    """Exact value of a normalized answer that is just a number or an integer fraction."""
+    if len(s) > 60:
+        return None
+    if _PLAIN_NUMBER_RE.match(s):
+        return Fraction(s)
+    m = _PLAIN_FRAC_RE.match(s)
+    if m is None:
+        return None
+    if m.group(2) is not None:
+        sign, num, den = m.group(1), int(m.group(2)), int(m.group(3))
+    else:
+        sign, num, den = "", int(m.group(4)), int(m.group(5))
+    if den == 0:
+        return None
+    value = Fraction(num, den)
+    return -value if sign == "-" else value
+
+
+# --------------------------------------------------------------------------------------------------
+# Worker process pool (hard time limit)
+# --------------------------------------------------------------------------------------------------
+
+_WORKER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_math_worker.py")
+# Run the worker file by path without putting its directory (which holds this "math.py") on sys.path.
+_BOOT = "import runpy, sys; sys.path[:] = [p for p in sys.path if p]; runpy.run_path(sys.argv[1], run_name='__main__')"
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+class _Worker:
+    """One child process running ``_math_worker.py``; used by one thread at a time."""
+
+    def __init__(self, memory_mb: int, startup_timeout: float) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOT, _WORKER_PATH, str(int(memory_mb))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+        )
+        self._fd = self.proc.stdout.fileno()
+        self._poll = select.poll()
+        self._poll.register(self._fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        self._buf = b""
+        try:
+            hello = self._read_line(startup_timeout)
+        except BaseException:  # died, garbled greeting, interrupted: never leave the child behind
+            self.kill()
+            raise
+        if hello is None or not hello.get("ready"):
+            self.kill()
+            raise _WorkerDied("worker did not start")
+        self.backend = str(hello.get("backend"))
+
+    def _read_line(self, timeout: float) -> dict | None:
+        """Next reply, ``None`` if ``timeout`` passes first; ``_WorkerDied`` on EOF."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            if not self._poll.poll(max(1, _pymath.ceil(remaining * 1000))):
+                continue
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                raise _WorkerDied("worker exited")
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        return json.loads(line)
+
+    def ask(self, gold: str, pred: str, timeout: float) -> dict | None:
+        payload = json.dumps({"g": gold, "p": pred, "t": timeout}).encode() + b"\n"
+        try:
+            # Payloads are capped well below the pipe buffer, so this write cannot block.
+            self.proc.stdin.write(payload)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise _WorkerDied("worker pipe closed") from exc
+        return self._read_line(timeout)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL not delivered
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Polite shutdown: closing stdin makes the worker exit; kill it if it lingers."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+
+class _Pool:
+    """Idle workers shared by all threads; a thread checks one out for the duration of a call."""
+
+    def __init__(self, max_workers: int, max_idle: int) -> None:
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max_workers)
+        self._idle: list[_Worker] = []
+        self._max_workers = max_workers
+        self._max_idle = max_idle
+
+    def acquire(self) -> _Worker:
+        self._slots.acquire()
+        try:
+            with self._lock:
+                while self._idle:
+                    w = self._idle.pop()
+                    if w.alive():
+                        return w
+                    w.kill()
+            _stats.bump("worker_starts")
+            return _Worker(WORKER_MEMORY_MB, WORKER_STARTUP_TIMEOUT)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def release(self, w: _Worker, *, healthy: bool) -> None:
+        try:
+            if healthy and w.alive():
+                with self._lock:
+                    if len(self._idle) < self._max_idle:
+                        self._idle.append(w)
+                        return
+                w.close()
+            else:
+                w.kill()
+        finally:
+            self._slots.release()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for w in idle:
+            w.close()
+
+    def forget_after_fork(self) -> None:
+        # A forked child must not talk to the parent's workers (their pipes are shared).
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self._max_workers)
+        self._idle = []
+
+
+class _Stats:
+    _FIELDS = (
+        "calls",
+        "fast_path",
+        "cache_hits",
+        "worker_calls",
+        "worker_starts",
+        "timeouts",
+        "errors",
+    )
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(self._FIELDS, 0)
+
+    def bump(self, field: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[field] += n
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts = dict.fromkeys(self._FIELDS, 0)
+
+
+_stats = _Stats()
+_cpus = os.cpu_count() or 2
+_pool = _Pool(max_workers=max(2, _cpus), max_idle=max(2, _cpus))
+_cache_lock = threading.Lock()
+_cache: OrderedDict[tuple[str, str], bool] = OrderedDict()
+_CACHE_SIZE = 8192
+
+atexit.register(_pool.shutdown)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_pool.forget_after_fork)
+
+
+def math_stats() -> dict[str, int]:
+    """Counters since start (or :func:`reset_math_stats`): calls, fast_path, cache_hits, worker_calls,
+    worker_starts, timeouts, errors (errors include timeouts)."""
+    return _stats.snapshot()
+
+
+def timeout_count() -> int:
+    """How many symbolic checks hit the hard time limit."""
+    return _stats.snapshot()["timeouts"]
+
+
+def reset_math_stats() -> None:
+    _stats.reset()
+
+
+def shutdown_math_workers() -> None:
+    """Stop idle worker processes (they are restarted on demand). Also runs at interpreter exit."""
+    _pool.shutdown()
+
+
+def _symbolic(pred: str, gold: str, timeout: float) -> tuple[bool, str | None]:
+    key = (pred, gold)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+    if hit is not None:
+        _stats.bump("cache_hits")
+        return hit, None
+    try:
+        worker = _pool.acquire()
+    except (_WorkerDied, OSError, ValueError) as exc:
+        return False, "worker_start_failed" if isinstance(exc, _WorkerDied) else type(exc).__name__
+    _stats.bump("worker_calls")
+    healthy = False
+    try:
+        reply = worker.ask(gold, pred, timeout)
+        if reply is None:
+            _stats.bump("timeouts")
+            return False, "timeout"
+        healthy = True
+        err = reply.get("err")
+        ok = bool(reply.get("ok")) and err is None
+        if err is None:
+            with _cache_lock:
+                _cache[key] = ok
+                if len(_cache) > _CACHE_SIZE:
+                    _cache.popitem(last=False)
+        return ok, (str(err) if err is not None else None)
+    except _WorkerDied:
+        return False, "worker_crashed"
+    except (OSError, ValueError) as exc:  # broken pipe, undecodable reply
+        return False, type(exc).__name__
+    finally:
+        # A worker that timed out is still busy: kill it; the pool starts a fresh one when needed.
+        _pool.release(worker, healthy=healthy)
+
+
+# --------------------------------------------------------------------------------------------------
+# Public checking API
+# --------------------------------------------------------------------------------------------------
+
+
+def _check_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__}")
+    if not _pymath.isfinite(timeout) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive finite number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
+def _gold_text(gold: object) -> str:
+    if isinstance(gold, bool) or not isinstance(gold, (str, int)):
+        raise TypeError(f"gold must be a str (or int), got {type(gold).__name__}")
+    gold = str(gold)
+    if "\\boxed" in gold or "\\fbox" in gold:  # a full MATH solution was passed as gold
+        gold = last_boxed(gold) or gold
+    return gold
+
+
+def _compare(pred: str, gold: str, timeout: float) -> tuple[bool, str | None]:
+    _stats.bump("calls")
+    try:
+        np_, ng = normalize_latex(pred), normalize_latex(gold)
+    except (RecursionError, MemoryError):  # pragma: no cover - defensive
+        np_, ng = pred, gold
+    if np_ and np_ == ng:
+        _stats.bump("fast_path")
+        return True, None
+    if "%" not in pred and "%" not in gold:  # percent answers may legitimately mean x/100
+        a, b = _plain_number(np_), _plain_number(ng)
+        if a is not None and b is not None:
+            _stats.bump("fast_path")
+            return a == b, None
+    if not pred.strip():
+        return False, None
+    if len(pred) > MAX_SYMBOLIC_CHARS or len(gold) > MAX_SYMBOLIC_CHARS:
+        _stats.bump("errors")
+        return False, "input_too_long"
+    ok, err = _symbolic(pred, gold, timeout)
+    if err is not None:
+        _stats.bump("errors")
+    return ok, err
+
+
+def math_equal(pred: str | None, gold: str | int, *, timeout: float = 5.0) -> bool:
+    """Whether the answer ``pred`` (already extracted) equals ``gold``, mathematically.
+
+    String-normalized equality first, then symbolic equivalence in a worker process under a hard
+    ``timeout`` (seconds) per call. Returns ``False`` for ``None``, unparsable input and on timeout
+    (see :func:`math_stats` / :func:`timeout_count`).
+    """
+    timeout = _check_timeout(timeout)
+    gold = _gold_text(gold)
+    pred = as_text(pred, "pred")
+    if pred is None:
+        return False
+    return _compare(pred, gold, timeout)[0]
+
+
+def check_math(pred_text: str | None, gold: str | int, *, timeout: float = 5.0) -> ScoreResult:
+    """Extract the final answer from a response and check it: ``ScoreResult(correct, extracted, error)``.
+
+    ``error`` is ``None`` for a trustworthy verdict, else ``"timeout"``, ``"worker_crashed"``,
+    ``"worker_start_failed"``, ``"input_too_long"`` or an exception type name from the checker.
+    """
+    timeout = _check_timeout(timeout)
+    gold = _gold_text(gold)
+    extracted = extract_boxed(pred_text)
+    if extracted is None:
+        return ScoreResult(False, None, None)
+    ok, err = _compare(extracted, gold, timeout)
+    return ScoreResult(ok, extracted, err)

@@ -1,0 +1,117 @@
+"""Multiple-choice letter extraction (GPQA / MMLU-style)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lm_eval_thinkpack.scoring import ScoreResult, check_choice, extract_choice
+
+CASES = [
+    ("Answer: C", "C"),
+    ("ANSWER: B", "B"),
+    ("**Answer:** **C**", "C"),
+    ("Answer: (D)", "D"),
+    ("The correct answer is (B).", "B"),
+    ("so the answer is B", "B"),
+    ("The answer is: Option B", "B"),
+    ("Therefore, the correct choice is **D**.", "D"),
+    ("The answer would be $\\text{C}$", "C"),
+    (r"$\boxed{D}$", "D"),
+    (r"\boxed{\text{(A)}}", "A"),
+    (r"The final answer is $\boxed{\textbf{B}}$", "B"),
+    # boxed wins over a later phrase; phrase wins over a later bare letter
+    (r"\boxed{C} ... although the answer is B might be tempting", "C"),
+    ("Answer: B. Option D is a distractor, and so is C", "B"),
+    # the last phrase wins
+    ("At first the answer is A. On reflection, the answer is D.", "D"),
+    # parenthesised letters
+    ("Between (A) and (C), (C) fits the data.", "C"),
+    # last standalone letter
+    ("I pick A.", "A"),
+    ("A", "A"),
+    ("After eliminating the others I go with B", "B"),
+    ("A good approach is elimination. I think D", "D"),  # article "A" skipped
+    ("Answer: Clearly it is D", "D"),  # "Clearly" is not the letter C
+    # not answers
+    ("a lowercase article a is not a choice", None),
+    ("The ABCs of chemistry", None),
+    ("nothing here", None),
+    ("", None),
+    (None, None),
+    ("The answer is E", None),  # outside ABCD
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_extract_choice(text, expected):
+    assert extract_choice(text) == expected
+
+
+def test_more_letters():
+    assert extract_choice("Answer: H", "ABCDEFGHIJ") == "H"
+    assert extract_choice("Answer: H") is None or extract_choice("Answer: H") in "ABCD"
+    assert extract_choice("(E) is right", "ABCDE") == "E"
+
+
+@pytest.mark.parametrize(
+    ("text", "gold", "expected"),
+    [
+        ("Answer: C", "C", ScoreResult(True, "C", None)),
+        ("Answer: C", "(c)", ScoreResult(True, "C", None)),
+        ("Answer: C", " c ", ScoreResult(True, "C", None)),
+        ("Answer: B", "C", ScoreResult(False, "B", None)),
+        ("I don't know", "C", ScoreResult(False, None, None)),
+    ],
+)
+def test_check_choice(text, gold, expected):
+    assert check_choice(text, gold) == expected
+
+
+@pytest.mark.parametrize(
+    ("gold", "letters", "exc"),
+    [
+        ("E", "ABCD", ValueError),
+        ("AB", "ABCD", ValueError),
+        ("", "ABCD", ValueError),
+        (3, "ABCD", TypeError),
+        ("A", "", ValueError),
+        ("A", "abcd", ValueError),
+        ("A", "AAB", ValueError),
+        ("A", ["A", "B"], TypeError),
+    ],
+)
+def test_check_choice_argument_errors(gold, letters, exc):
+    with pytest.raises(exc):
+        check_choice("Answer: A", gold, letters)
+
+
+def test_extract_choice_type_error():
+    with pytest.raises(TypeError):
+        extract_choice(42)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.sampled_from(["ABCD", "ABCDE", "ABCDEFGHIJ"]))
+def test_never_raises(text, letters):
+    out = extract_choice(text, letters)
+    assert out is None or (len(out) == 1 and out in letters)
+    assert isinstance(check_choice(text, "A", letters).correct, bool)
+
+
+HOSTILE = {
+    "phrase_then_spaces": "answer is" + " " * 200_000,
+    "phrase_then_stars": "answer " + "*" * 200_000,
+    "many_phrases": "The answer is " * 50_000,
+    "parens": "(A" * 200_000,
+    "one_megabyte": ("Some reasoning about option B and C. " * 30_000)[:1_000_000],
+    "boxes": "\\boxed{" * 10_000,
+    "letters": "A " * 300_000,
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_inputs(text):
+    out = extract_choice(text)
+    assert out is None or out in "ABCD"

@@ -1,0 +1,372 @@
+"""MATH-500 / AIME answer extraction and checking, including the hard per-call time limit."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lm_eval_thinkpack.scoring import (
+    ScoreResult,
+    check_math,
+    extract_boxed,
+    math_equal,
+    math_stats,
+    normalize_latex,
+    timeout_count,
+)
+from lm_eval_thinkpack.scoring import math as smath
+
+# An answer whose symbolic comparison never finishes: sympy tries to evaluate the power tower.
+HANGS = r"9^{9^{9^{9}}}"
+
+# ---------------------------------------------------------------------------------------------- extract
+
+EXTRACT_CASES = [
+    (r"So $x = \boxed{\frac{1}{2}}$.", r"\frac{1}{2}"),
+    (r"First \boxed{1}, then corrected: \boxed{2}", "2"),
+    (r"\boxed{\boxed{5}}", "5"),
+    (r"\boxed{ \boxed{ 4 } }", "4"),
+    (r"\boxed{\{1, 2\}}", r"\{1, 2\}"),
+    (r"\boxed{\begin{pmatrix} 1 \\ 2 \end{pmatrix}}", r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}"),
+    (r"\fbox{7}", "7"),
+    (r"\boxed 7 is it", "7"),
+    (r"\boxed{\text{(B)}}", r"\text{(B)}"),
+    (r"\boxed{x^{2}+\frac{1}{x}} and a trailing unbalanced \boxed{3", r"x^{2}+\frac{1}{x}"),
+    (r"\boxed{}", None),
+    (r"\boxed{", None),
+    ("Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.", r"\frac{1}{2}"),
+    ("Final Answer: The final answer is 5. I hope it is correct.", "5"),
+    ("The answer is: $(-\\infty, 3]$", r"(-\infty, 3]"),
+    ("**Final answer:** 3.5", "3.5"),
+    ("Answer: 033", "033"),
+    ("The answer is \\frac{1}{2} because the two cases are symmetric.", r"\frac{1}{2}"),
+    ("The answer is 5\\text{ dollars}", r"5\text{ dollars}"),
+    ("The final answer is Evelyn", "Evelyn"),
+    ("The answer is x^2 + 1 where x is real", "x^2 + 1"),
+    ("I could not solve it.", None),
+    ("", None),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), EXTRACT_CASES)
+def test_extract_boxed(text, expected):
+    assert extract_boxed(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (r"$\dfrac{1}{2}$", r"\frac{1}{2}"),
+        (r"\tfrac12", r"\frac{1}{2}"),
+        (r"\frac1{2}", r"\frac{1}{2}"),
+        (r"\sqrt2", r"\sqrt{2}"),
+        (r"\left( 1, 2 \right)", "(1,2)"),
+        (r"30^\circ", "30"),
+        (r"30^{\circ}", "30"),
+        (r"50\%", "50"),
+        (r"\$18.90", "18.90"),
+        (r"\text{(B)}", "B"),
+        (r"\textbf{Evelyn}", "Evelyn"),
+        ("x = 3", "3"),
+        (r"\theta = \pi", r"\pi"),
+        ("1,000", "1000"),
+        (r"1{,}000", "1000"),
+        ("4.", "4"),
+        (r"\boxed{7}", "7"),
+        (r"a\,b\!c\;d", "abcd"),
+        ("x+y=3", "x+y=3"),  # not a single-variable left-hand side: kept
+        ("x=1,y=2", "x=1,y=2"),
+    ],
+)
+def test_normalize_latex(raw, expected):
+    assert normalize_latex(raw) == expected
+
+
+def test_normalize_latex_type_error():
+    with pytest.raises(TypeError):
+        normalize_latex(None)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------- equality
+
+EQUAL = [
+    (r"\frac{1}{2}", "0.5"),
+    (r"\frac{1}{2}", r"\dfrac12"),
+    (r"\frac{1}{2}", "1/2"),
+    (r"\frac{\sqrt{2}}{2}", r"\sqrt{2}/2"),
+    (r"\frac{\sqrt2}{2}", r"\frac{1}{\sqrt{2}}"),
+    (r"2\sqrt{3}", r"\sqrt{12}"),
+    (r"\frac{\pi}{2}", r"\pi/2"),
+    ("3", "x=3"),
+    ("3", "x = 3"),
+    (r"30^\circ", "30"),
+    ("30", r"30^{\circ}"),
+    (r"\text{(B)}", "B"),
+    (r"\text{(B)}", "(B)"),
+    (r"(-\infty, 3]", r"(-\infty,3]"),
+    (r"[2, 5)", r"\left[2,5\right)"),
+    ("(3, -2)", r"\left( 3, -2 \right)"),
+    (r"\left( 3, \frac{\pi}{2} \right)", r"(3,\frac{\pi}{2})"),
+    ("x^2+2x+1", "(x+1)^2"),
+    (r"\{1,2\}", r"\{2,1\}"),
+    ("033", "33"),  # AIME answers are often zero-padded
+    ("33", "033"),
+    ("1000", "1,000"),
+    ("10", "10.0"),
+    (r"50\%", "50"),
+    (r"\text{Evelyn}", "Evelyn"),
+    (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"\begin{pmatrix}1\\2\end{pmatrix}"),
+    ("-5", r"-\frac{10}{2}"),
+]
+
+NOT_EQUAL = [
+    (r"\frac{1}{2}", "0.51"),
+    (r"\frac{1}{3}", "0.333"),
+    (r"\frac{1}{2}", r"\frac{2}{1}"),
+    ("[2,5)", "(2,5)"),
+    ("2", "3"),
+    ("-5", "5"),
+    (r"\pi", "3.14"),
+    ("x^2+1", "(x+1)^2"),
+    (r"\sqrt{2}", "2"),
+    ("033", "34"),
+    ("(3,-2)", "(-2,3)"),
+    (r"\text{(B)}", "C"),
+    (r"\{1,2\}", r"\{1,3\}"),
+    (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"\begin{pmatrix}2\\1\end{pmatrix}"),
+    ("7", ""),
+    ("7", "   "),
+]
+
+
+@pytest.mark.parametrize(("gold", "pred"), EQUAL)
+def test_math_equal_true(gold, pred):
+    assert math_equal(pred, gold) is True
+
+
+@pytest.mark.parametrize(("gold", "pred"), NOT_EQUAL)
+def test_math_equal_false(gold, pred):
+    assert math_equal(pred, gold) is False
+
+
+def test_math_equal_none_and_int_gold():
+    assert math_equal(None, "3") is False
+    assert math_equal("033", 33) is True
+    assert math_equal("34", 33) is False
+
+
+def test_fast_path_skips_worker():
+    before = math_stats()
+    assert math_equal(r"\dfrac{1}{2}", r"\frac12")
+    assert math_equal("033", "33")
+    assert not math_equal("12", "13")
+    after = math_stats()
+    assert after["worker_calls"] == before["worker_calls"]
+    assert after["fast_path"] - before["fast_path"] == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc"),
+    [
+        ({"timeout": 0}, ValueError),
+        ({"timeout": -1.0}, ValueError),
+        ({"timeout": float("nan")}, ValueError),
+        ({"timeout": "5"}, TypeError),
+        ({"timeout": True}, TypeError),
+    ],
+)
+def test_bad_timeout(kwargs, exc):
+    with pytest.raises(exc):
+        math_equal("1", "1", **kwargs)
+    with pytest.raises(exc):
+        check_math(r"\boxed{1}", "1", **kwargs)
+
+
+@pytest.mark.parametrize("gold", [None, 1.5, ["1"], True])
+def test_bad_gold(gold):
+    with pytest.raises(TypeError):
+        math_equal("1", gold)
+
+
+def test_bad_pred_type():
+    with pytest.raises(TypeError):
+        math_equal(3, "3")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------- check_math
+
+
+@pytest.mark.parametrize(
+    ("response", "gold", "expected"),
+    [
+        (r"... so the probability is $\boxed{\dfrac{1}{2}}$.", r"\frac{1}{2}", ScoreResult(True, r"\dfrac{1}{2}")),
+        (r"Thus $\boxed{0.5}$", r"\frac12", ScoreResult(True, "0.5")),
+        (r"The roots give $\boxed{x=3}$", "3", ScoreResult(True, "x=3")),
+        (r"$\boxed{33}$", "033", ScoreResult(True, "33")),
+        (r"$\boxed{34}$", "033", ScoreResult(False, "34")),
+        ("Final Answer: The final answer is $2$. I hope it is correct.", "2", ScoreResult(True, "2")),
+        ("I give up.", "2", ScoreResult(False, None, None)),
+        (None, "2", ScoreResult(False, None, None)),
+        # gold given as a full MATH solution: its boxed answer is used
+        (r"\boxed{4}", r"We get $2+2=\boxed{4}$.", ScoreResult(True, "4")),
+    ],
+)
+def test_check_math(response, gold, expected):
+    assert check_math(response, gold) == expected
+
+
+def test_input_too_long_is_an_error_not_a_crash():
+    long = "x+" * (smath.MAX_SYMBOLIC_CHARS) + "1"
+    res = check_math(r"\boxed{" + long + "}", "y")
+    assert res == ScoreResult(False, long, "input_too_long")
+
+
+# ---------------------------------------------------------------------------------------------- time limit
+
+
+def _warm_up() -> None:
+    # Start a worker (start-up time is not part of the per-call limit) so timings below are honest.
+    assert math_equal(r"\sqrt{4}", "2", timeout=30)
+
+
+def test_hard_timeout_main_thread():
+    _warm_up()
+    before = timeout_count()
+    start = time.monotonic()
+    res = check_math(rf"so \boxed{{{HANGS}}}", "1", timeout=0.5)
+    elapsed = time.monotonic() - start
+    assert res == ScoreResult(False, HANGS, "timeout")
+    assert timeout_count() == before + 1
+    assert elapsed < 10  # generous: the limit is 0.5 s, the process is killed right after it
+    # The killed worker is replaced transparently.
+    assert check_math(r"\boxed{\frac{\sqrt{2}}{2}}", r"\frac{1}{\sqrt2}", timeout=30) == ScoreResult(
+        True, r"\frac{\sqrt{2}}{2}", None
+    )
+
+
+def test_math_equal_timeout_returns_false():
+    before = timeout_count()
+    assert math_equal(HANGS, "2", timeout=0.3) is False
+    assert timeout_count() == before + 1
+
+
+def test_hard_timeout_in_thread():
+    _warm_up()
+    out: list[ScoreResult] = []
+    t = threading.Thread(target=lambda: out.append(check_math(rf"\boxed{{{HANGS}}}", "1", timeout=0.5)))
+    t.start()
+    t.join(60)
+    assert not t.is_alive()
+    assert out == [ScoreResult(False, HANGS, "timeout")]
+
+
+def test_many_threads_at_once():
+    jobs = [
+        (rf"\boxed{{{HANGS}}}", "1", ScoreResult(False, HANGS, "timeout")),
+        (r"\boxed{\sqrt{12}}", r"2\sqrt{3}", ScoreResult(True, r"\sqrt{12}", None)),
+        (r"\boxed{(x+1)^2}", "x^2+2x+1", ScoreResult(True, "(x+1)^2", None)),
+        (r"\boxed{\frac{\pi}{3}}", r"\frac{\pi}{2}", ScoreResult(False, r"\frac{\pi}{3}", None)),
+    ]
+    results: dict[int, ScoreResult] = {}
+
+    def run(i: int, text: str, gold: str) -> None:
+        # Short limit for the hanging job; generous for the rest (workers may be starting on 2 CPUs).
+        limit = 1.0 if HANGS in text else 60.0
+        results[i] = check_math(text, gold, timeout=limit)
+
+    threads = [threading.Thread(target=run, args=(i, text, gold)) for i, (text, gold, _) in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert all(not t.is_alive() for t in threads)
+    assert [results[i] for i in range(len(jobs))] == [want for _, _, want in jobs]
+
+
+def test_dead_idle_worker_is_replaced():
+    _warm_up()
+    with smath._pool._lock:
+        idle = list(smath._pool._idle)
+    for w in idle:
+        w.proc.kill()
+        w.proc.wait()
+    assert math_equal(r"\sqrt{9}", r"\frac{6}{2}", timeout=30) is True
+
+
+# ---------------------------------------------------------------------------------------------- robustness
+
+_LATEX_TOKENS = st.sampled_from(
+    ["\\frac", "{", "}", "\\sqrt", "^", "_", "x", "y", "1", "2", "0", "-", "+", "(", ")", "[", "]",
+     "\\pi", "\\infty", ",", "=", "\\left", "\\right", "\\text{", "\\boxed{", "\\", " ", "%", "$", ".",
+     "\\begin{pmatrix}", "\\end{pmatrix}", "\\\\", "&", "\\{", "\\}", "i", "e", "!", "/", "\\cdot"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_extract_and_normalize_never_raise(text):
+    extracted = extract_boxed(text)
+    assert extracted is None or isinstance(extracted, str)
+    assert isinstance(normalize_latex(text), str)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_LATEX_TOKENS, max_size=12).map("".join), st.lists(_LATEX_TOKENS, max_size=8).map("".join))
+def test_check_math_never_raises_on_latex_soup(pred, gold):
+    res = check_math(r"\boxed{" + pred + "}", gold or "1", timeout=2.0)
+    assert isinstance(res.correct, bool)
+    assert res.error is None or isinstance(res.error, str)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=40))
+def test_math_equal_never_raises_on_unicode(text):
+    assert isinstance(math_equal(text, "1", timeout=2.0), bool)
+
+
+HOSTILE = {
+    "nested_frac_500": r"\boxed{" + r"\frac{" * 500 + "1" + "}{2}" * 500 + "}",
+    "one_megabyte": ("The answer is \\frac{1}{2} because we computed it. " * 25_000)[:1_000_000],
+    "ten_thousand_open_boxes": r"\boxed{" * 10_000,
+    "ten_thousand_boxes": r"\boxed{1}" * 10_000,
+    "deep_braces": "{" * 100_000 + r"\boxed{2}" + "}" * 100_000,
+    "answer_then_spaces": "answer is" + " " * 100_000 + "\n",
+    "dollar_run": "$" * 100_000,
+    "nested_boxes": r"\boxed{" * 5_000 + "3" + "}" * 5_000,
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_inputs(text):
+    extracted = extract_boxed(text)
+    assert extracted is None or isinstance(extracted, str)
+    res = check_math(text, r"\frac{1}{2}", timeout=2.0)
+    assert isinstance(res.correct, bool)
+    assert res.error is None or isinstance(res.error, str)
+
+
+def test_worker_that_cannot_start_is_an_error(monkeypatch, tmp_path):
+    broken = tmp_path / "worker.py"
+    broken.write_text("import sys\nsys.exit(3)\n")
+    smath.shutdown_math_workers()  # no idle worker to reuse
+    monkeypatch.setattr(smath, "_WORKER_PATH", str(broken))
+    with smath._cache_lock:
+        smath._cache.clear()
+    res = check_math(r"\boxed{\sqrt{16}}", "4")
+    assert res == ScoreResult(False, r"\sqrt{16}", "worker_start_failed")
+    monkeypatch.undo()
+    assert check_math(r"\boxed{\sqrt{16}}", "4", timeout=30) == ScoreResult(True, r"\sqrt{16}", None)
+
+
+def test_worker_cache_is_used_for_repeated_pairs():
+    assert math_equal(r"\sqrt{25}", r"\frac{10}{2}", timeout=30)
+    before = math_stats()
+    assert math_equal(r"\sqrt{25}", r"\frac{10}{2}", timeout=30)
+    after = math_stats()
+    assert after["cache_hits"] == before["cache_hits"] + 1
+    assert after["worker_calls"] == before["worker_calls"]

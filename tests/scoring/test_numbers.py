@@ -1,0 +1,172 @@
+"""GSM8K-style numeric extraction and comparison."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lm_eval_thinkpack.scoring import (
+    ScoreResult,
+    check_number,
+    extract_number,
+    normalize_number,
+    numbers_equal,
+    parse_gold_gsm8k,
+)
+
+EXTRACT_CASES = [
+    # explicit markers win over later numbers
+    ("Natalia sold 48/2 = 24 clips in May.\nShe sold 48+24 = 72 clips.\n#### 72", "72"),
+    ("#### 1,234", "1234"),
+    ("The answer is 18.", "18"),
+    ("The answer is $1,234.50.", "1234.50"),
+    ("Answer: -3", "-3"),
+    ("Answer: \u22125", "-5"),
+    ("**Answer:** 9 apples (after eating 2)", "9"),
+    ("Answer: **42**", "42"),
+    ("The final answer is: 50%", "50"),
+    ("So the answer is $\\$5$ per hour, for 3 hours", "5"),
+    ("The answer is 7 and not 8 because 8 > 7", "7"),
+    ("Answer: 12\nWait, let me recheck: 2 + 3 = 5.\nAnswer: 15", "15"),
+    # boxed
+    ("Therefore she earns $\\boxed{72}$ dollars, not 70.", "72"),
+    ("\\boxed{\\$1{,}000}", "1000"),
+    ("\\boxed{18 \\text{ eggs}} and 3 more", "18"),
+    ("\\boxed{\\text{18}}", "18"),
+    # last number fallback
+    ("Janet has 16 eggs, eats 3 and bakes with 4, so 16 - 3 - 4 = 9 left, sells them for 18 dollars", "18"),
+    ("10-3=7", "7"),
+    ("He pays 5-3 = 2 dollars", "2"),
+    ("It costs 0.5 dollars.", "0.5"),
+    ("So .75 of them", ".75"),
+    ("The temperature was -12", "-12"),
+    ("I count 1,2,3", "3"),
+    ("The total is 1{,}000", "1000"),
+    ("She has 3.", "3"),
+    # nothing
+    ("no numbers here at all", None),
+    ("", None),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), EXTRACT_CASES)
+def test_extract_number(text, expected):
+    assert extract_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "expected"),
+    [
+        ("18", "18", True),
+        ("18.0", "18", True),
+        ("18.00", "18", True),
+        ("1234", "1,234", True),
+        ("$5", "5", True),
+        ("-3", "-3", True),
+        ("033", "33", True),
+        ("0.5", ".5", True),
+        ("17", "18", False),
+        ("-18", "18", False),
+        ("18.01", "18", False),
+        ("1.8", "18", False),
+        (None, "18", False),
+        ("eighteen", "18", False),
+        ("", "18", False),
+        ("18", 18, True),
+        ("18.0", Decimal("18"), True),
+    ],
+)
+def test_numbers_equal(pred, gold, expected):
+    assert numbers_equal(pred, gold) is expected
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n#### 72", "72"),
+        ("... #### 1,000", "1000"),
+        ("####  -5 ", "-5"),
+        ("#### 3.50", "3.50"),
+        ("42", "42"),
+    ],
+)
+def test_parse_gold_gsm8k(field, expected):
+    assert parse_gold_gsm8k(field) == expected
+
+
+def test_parse_gold_gsm8k_errors():
+    with pytest.raises(ValueError, match="####"):
+        parse_gold_gsm8k("no marker and not a number")
+    with pytest.raises(ValueError, match="no number"):
+        parse_gold_gsm8k("text #### none")
+    with pytest.raises(TypeError):
+        parse_gold_gsm8k(72)  # type: ignore[arg-type]
+
+
+def test_normalize_number():
+    assert normalize_number(" $1,234. ") == "1234"
+    assert normalize_number("+7") == "7"
+    assert normalize_number("50\\%") == "50"
+    assert normalize_number("$ - 5") == "-5"
+    assert normalize_number("1 2") is None
+    assert normalize_number("abc") is None
+
+
+def test_check_number():
+    text = "She makes 9 * 2 = 18 dollars.\n#### 18"
+    assert check_number(text, parse_gold_gsm8k("blah\n#### 18")) == ScoreResult(True, "18", None)
+    assert check_number("The answer is 17.", "18") == ScoreResult(False, "17", None)
+    assert check_number("no idea", "18") == ScoreResult(False, None, None)
+
+
+@pytest.mark.parametrize("bad", [1.5j, [], object()])
+def test_type_errors(bad):
+    with pytest.raises(TypeError):
+        extract_number(bad)
+    with pytest.raises(TypeError):
+        numbers_equal("1", bad)
+
+
+def test_bool_gold_rejected():
+    with pytest.raises(TypeError):
+        numbers_equal("1", True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_never_raises_on_any_text(text):
+    result = extract_number(text)
+    assert result is None or isinstance(result, str)
+    if result is not None:
+        assert numbers_equal(result, result)
+    assert isinstance(numbers_equal(text, "1"), bool)
+    assert isinstance(check_number(text, "1").correct, bool)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=-(10**12), max_value=10**12), st.sampled_from(["", ".", " dollars.", "!"]))
+def test_roundtrip_integers(n, suffix):
+    text = f"Let me think. 3 + 4 = 7. The answer is {n:,}{suffix}"
+    assert numbers_equal(extract_number(text), str(n))
+
+
+HOSTILE = [
+    "answer is" + " " * 100_000 + "\n",
+    "Answer: " * 20_000,
+    "1" * 100_000 + "x",
+    "-" * 100_000 + "1",
+    "1,000" * 20_000,
+    "\\boxed{" * 10_000,
+    ("The answer is 42 because " * 40_000)[:1_000_000],
+    "$" * 100_000,
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_inputs_return(text):
+    result = extract_number(text)
+    assert result is None or isinstance(result, str)
