@@ -47,7 +47,9 @@ class TraceFormat:
     carries no tags ("thinking disabled", a configuration, not a collapse). ``special_delimiters`` is True
     when the delimiters are special tokens that ``skip_special_tokens=True`` drops from decoded text.
     ``implicit_close`` lists markers that end an unclosed trace (a tool call the model starts instead of
-    closing its trace). ``prefilled`` is the family's usual template habit (None when it depends on
+    closing its trace). ``disabled_insert`` is what the switched-off generation prompt carries after the
+    assistant header. ``soft_switch`` is the (on, off) pair of markers a user can type into a message
+    (Qwen3 ``/think`` ``/no_think``). ``prefilled`` is the family's usual template habit (None when it depends on
     kwargs or the version); the prompt itself decides, see ``classify.prompt_is_prefilled``.
     """
 
@@ -61,6 +63,7 @@ class TraceFormat:
     disabled_insert: str | None = None
     special_delimiters: bool = False
     implicit_close: tuple[str, ...] = ()
+    soft_switch: tuple[str, str] | None = None
     notes: str = ""
 
     @property
@@ -92,6 +95,7 @@ class ModelRule:
     format: str
     prefilled: bool | None = None
     thinking_default: bool | None = None
+    special_delimiters: bool | None = None
     _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -118,6 +122,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
         aliases=("qwen", "qwen3_thinking", "qwen3.5"), prefilled=None, thinking_switch="enable_thinking",
         disabled_insert="<think>\n\n</think>\n\n", implicit_close=("<tool_call>",),
         notes="<think>/</think> are added tokens with special=false: they survive skip_special_tokens.",
+        soft_switch=("/think", "/no_think"),
     ),
     TraceFormat(
         "qwq", "QwQ-32B: prompt ends '<|im_start|>assistant\\n<think>\\n'.", (THINK,),
@@ -157,6 +162,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "smollm3", "SmolLM3: enable_thinking; off inserts '<think>\\n\\n</think>\\n'.", (THINK,),
         aliases=("smollm",), thinking_switch="enable_thinking", disabled_insert="<think>\n\n</think>\n",
+        soft_switch=("/think", "/no_think"),
     ),
     TraceFormat(
         "olmo3", "Olmo-3(.1)-Think: plain-text tags, prompt ends '<think>'.", (THINK,),
@@ -175,17 +181,19 @@ _FORMATS: tuple[TraceFormat, ...] = (
         "exaone", "EXAONE Deep <thought> (prefilled); EXAONE 4.0 <think> (prefilled when enabled).",
         (_d("<thought>", "</thought>", label="deep"), _d("<think>", "</think>", label="4.0")),
         aliases=("exaone_deep", "exaone4"), prefilled=True, thinking_switch="enable_thinking",
-        disabled_insert="<think>\n\n</think>\n\n",
+        thinking_default=False, disabled_insert="<think>\n\n</think>\n\n",
     ),
     TraceFormat(
         "nemotron", "Llama-Nemotron / Nemotron Nano 2 / Nemotron 3: <think>, switched by /think, /no_think.",
         (THINK,), aliases=("llama_nemotron",), prefilled=None, thinking_switch="enable_thinking",
         disabled_insert="<think></think>",
+        soft_switch=("/think", "/no_think"),
     ),
     TraceFormat(
         "glm", "GLM-4.5/4.6 hybrid and GLM-Z1: off inserts '<think></think>'.", (THINK,),
         aliases=("glm45", "glm4"), thinking_switch="enable_thinking", disabled_insert="<think></think>",
         implicit_close=("<tool_call>",),
+        soft_switch=("/think", "/nothink"),
     ),
     TraceFormat(
         "seed_oss", "Seed-OSS: <seed:think>; thinking_budget=0 inserts a canned non-empty trace.",
@@ -204,6 +212,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
         "hunyuan", "Hunyuan-A13B: <think>...</think> then <answer>...</answer>.",
         (_d("<think>", "</think>", answer_open="<answer>", answer_close="</answer>"),),
         thinking_switch="enable_thinking", disabled_insert="<think>\n\n</think>\n",
+        soft_switch=("/think", "/no_think"),
     ),
     TraceFormat(
         "minimax", "MiniMax-M1 (<think>), M2 (prompt ends '<think>\\n'), M3 (<mm:think>).",
@@ -219,7 +228,8 @@ _FORMATS: tuple[TraceFormat, ...] = (
         "cohere", "Cohere Command A Reasoning: START/END_THINKING, answer in START/END_TEXT.",
         (_d("<|START_THINKING|>", "<|END_THINKING|>", answer_open="<|START_TEXT|>", answer_close="<|END_TEXT|>"),),
         aliases=("command_a", "command"), prefilled=True, thinking_switch="reasoning",
-        disabled_insert="<|END_THINKING|>", special_delimiters=True, implicit_close=("<|START_ACTION|>",),
+        disabled_insert="<|START_THINKING|><|END_THINKING|>", special_delimiters=True,
+        implicit_close=("<|START_ACTION|>",),
     ),
     TraceFormat(
         "ernie", "ERNIE-4.5-Thinking: the output starts inside the trace; answer in <response>.",
@@ -256,6 +266,7 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     ModelRule(r"deepseek-r1", "deepseek_r1", prefilled=True),
     ModelRule(r"phi-4.*reasoning", "phi4_reasoning", prefilled=False),
     ModelRule(r"gpt-oss", "gpt_oss", prefilled=False),
+    ModelRule(r"magistral-(small|medium)-2506", "magistral", prefilled=False, special_delimiters=False),
     ModelRule(r"magistral", "magistral", prefilled=False),
     ModelRule(r"smollm3", "smollm3", prefilled=False),
     ModelRule(r"olmo-3", "olmo3", prefilled=True),

@@ -1,0 +1,613 @@
+"""Tokenizer / chat template -> ``TraceProfile``: which trace format a model uses and how its prompt opens.
+
+Pure core: no lm_eval import, and transformers is never imported here either. ``detect_format`` accepts any
+object with ``apply_chat_template`` and ``chat_template`` (a Hugging Face tokenizer or processor).
+
+How ``detect_format`` decides (every fact read from ``formats.FORMATS``; nothing here names a family):
+
+1. Render probe conversations with the caller's chat-template kwargs: system + user (the primary probe),
+   user only, a history (system, user, assistant with ``reasoning_content``/``thinking``, user) and a
+   finished answer (system, user, assistant), each with and without the generation prompt. For each
+   thinking switch a registry format names (``enable_thinking``, ``thinking``, ...) that the template reads,
+   render again with the switch on and off.
+2. Candidates are the formats whose (unanchored) delimiters occur in the template source or in a render:
+   a hybrid template holds its tags in the source even when the probe prompt has none.
+3. Each candidate scores the registry facts the template confirms or contradicts: delimiters (both tags,
+   the format's primary spelling, single vocab tokens), the thinking switch (the template reads it and it
+   changes the prompt), the ``disabled_insert`` (what the switched-off prompt ends with), the prefill habit
+   and the default of the switch. A model id (``name_or_path``) that ``rule_for_model`` maps to a candidate
+   wins outright. When the best candidates are indistinguishable from the generic ``think`` format (QwQ vs
+   R1-Distill vs Olmo-3: all prefilled ``<think>``), the answer is ``think``; other ties take the registry's
+   first entry and say so in ``notes``.
+4. ``prefilled`` is ``classify.prompt_is_prefilled`` on the rendered primary prompt. ``thinking_disabled``:
+   the generation prompt ends with a closed (empty or canned) block, or a prefilling template lost its
+   opener, or the prompt equals the switched-off render of a switch that matters.
+5. ``special_delimiters``: encode each delimiter, decode with ``skip_special_tokens=True`` and see whether
+   it disappears; the registry flag is only the fallback when the tokenizer cannot be used.
+
+No known delimiter in the template: the model id decides (source ``model_id``) or the generic ``think``
+format is assumed (source ``default``), with a note either way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .classify import prompt_is_prefilled
+from .formats import FORMATS, Delimiters, ModelRule, TraceFormat, get_format, rule_for_model
+
+__all__ = ["TraceProfile", "detect_format", "profile_for_format", "profile_for_model_id"]
+
+DEFAULT_FORMAT = "think"
+
+_PROBE_SYSTEM = "You are a helpful assistant."
+_PROBE_USER = "What is 2 + 3?"
+_PROBE_USER_2 = "And what is 3 + 4?"
+_PROBE_REASONING = "Adding 2 and 3 gives 5."
+_PROBE_ANSWER = "5"
+
+# Weights of the evidence (see the module docstring). A model id match must beat any template evidence.
+_W_MODEL_ID = 100
+_W_INSERT_EXACT, _W_INSERT_LOOSE, _W_INSERT_WRONG = 3, 1, -2
+_W_SWITCH, _W_NO_SWITCH = 2, -2
+
+
+@dataclass(frozen=True)
+class TraceProfile:
+    """What the classifier and the masker need to know about a model's trace.
+
+    ``format``: a ``FORMATS`` name. ``prefilled``: the generation prompt ends inside an open trace block.
+    ``thinking_disabled``: with these chat-template kwargs thinking is off (the prompt carries a closed or
+    canned block, a prefilling template lost its opener, or the template's thinking switch is off), so
+    generations carry no trace by configuration. ``special_delimiters``: the delimiters are special tokens
+    that ``skip_special_tokens=True`` drops. ``source``: "chat_template", "model_id", "given" or "default".
+    """
+
+    format: str
+    prefilled: bool
+    thinking_disabled: bool
+    special_delimiters: bool
+    source: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def trace_format(self) -> TraceFormat:
+        return get_format(self.format)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# model id only
+
+
+def profile_for_model_id(model_id: str, **chat_template_kwargs: Any) -> TraceProfile | None:
+    """The ``MODEL_RULES`` fallback: a profile from the model id alone (None when no rule matches).
+
+    The switch kwarg of the format (e.g. ``enable_thinking=False``, ``thinking=True``) is honoured the way
+    the family's template documents it; everything else is the registry's habit, so prefer
+    ``detect_format`` whenever the chat template is at hand.
+    """
+    rule = rule_for_model(model_id)
+    if rule is None:
+        return None
+    fmt = get_format(rule.format)
+    notes = [f"format from the model id {model_id!r} only (no chat template read): check it against the template"]
+    thinking_on = _switch_state(fmt, rule, chat_template_kwargs)
+    disabled = not thinking_on
+    if rule.prefilled is not None:
+        prefilled = rule.prefilled and not disabled
+    else:  # the habit depends on the switch: families with such a rule open the trace when thinking is on
+        prefilled = thinking_on
+    if disabled:
+        notes.append(f"{fmt.thinking_switch}={chat_template_kwargs.get(fmt.thinking_switch)!r} "
+                     "(or the family's default) turns thinking off: generations carry no trace by configuration")
+    special = fmt.special_delimiters if rule.special_delimiters is None else rule.special_delimiters
+    if special:
+        notes.append(_SPECIAL_NOTE)
+    return TraceProfile(fmt.name, bool(prefilled), disabled, special, "model_id", tuple(notes))
+
+
+def _switch_state(fmt: TraceFormat, rule: ModelRule | None, kwargs: Mapping[str, Any]) -> bool:
+    """Is thinking on for this format given the kwargs (and the rule's / format's default)?"""
+    switch = fmt.thinking_switch
+    if switch is None:
+        return True
+    value = kwargs.get(switch)
+    if value is not None:  # a budget-style switch (int) is off at 0 only; -1 means unlimited
+        return value != 0 if isinstance(value, int) and not isinstance(value, bool) else bool(value)
+    if rule is not None and rule.thinking_default is not None:
+        return rule.thinking_default
+    return fmt.thinking_default
+
+
+# --------------------------------------------------------------------------------------------------------------
+# rendering
+
+
+_DROP = object()  # an override value that removes the kwarg (to render the template's default)
+
+
+class _Renderer:
+    """Renders probe conversations through ``apply_chat_template``, memoised, errors kept aside."""
+
+    PROBES: dict[str, list[dict[str, Any]]] = {
+        "sys": [{"role": "system", "content": _PROBE_SYSTEM}, {"role": "user", "content": _PROBE_USER}],
+        "user": [{"role": "user", "content": _PROBE_USER}],
+        "hist": [
+            {"role": "system", "content": _PROBE_SYSTEM},
+            {"role": "user", "content": _PROBE_USER},
+            {"role": "assistant", "content": _PROBE_ANSWER, "reasoning_content": _PROBE_REASONING,
+             "thinking": _PROBE_REASONING},
+            {"role": "user", "content": _PROBE_USER_2},
+        ],
+        "answer": [
+            {"role": "system", "content": _PROBE_SYSTEM},
+            {"role": "user", "content": _PROBE_USER},
+            {"role": "assistant", "content": _PROBE_ANSWER, "reasoning_content": _PROBE_REASONING,
+             "thinking": _PROBE_REASONING},
+        ],
+    }
+
+    def __init__(self, obj: Any, kwargs: Mapping[str, Any], system: str | None) -> None:
+        self.obj = obj
+        self.kwargs = dict(kwargs)
+        self.errors: list[str] = []
+        self._memo: dict[tuple[Any, ...], str | None] = {}
+        self.probes = {k: [dict(m) for m in v] for k, v in self.PROBES.items()}
+        if system is not None:
+            for msgs in self.probes.values():
+                if msgs[0]["role"] == "system":
+                    msgs[0]["content"] = system
+            self.probes["user"] = [{"role": "system", "content": system}, *self.probes["user"]]
+
+    def render(self, probe: str, gen: bool, overrides: Mapping[str, Any] | None = None) -> str | None:
+        kw = {**self.kwargs, **(overrides or {})}
+        kw = {k: v for k, v in kw.items() if v is not _DROP}
+        key = (probe, gen, tuple(sorted((k, repr(v)) for k, v in kw.items())))
+        if key not in self._memo:
+            self._memo[key] = self._render(probe, gen, kw)
+        return self._memo[key]
+
+    def _render(self, probe: str, gen: bool, kw: dict[str, Any]) -> str | None:
+        for drop in ("add_generation_prompt", "tokenize", "conversation", "messages"):
+            kw.pop(drop, None)
+        try:
+            out = self.obj.apply_chat_template(self.probes[probe], add_generation_prompt=gen, tokenize=False, **kw)
+        except Exception as exc:  # noqa: BLE001 - any template error just means "this probe is unusable"
+            self.errors.append(f"{probe}: {type(exc).__name__}: {exc}")
+            return None
+        if isinstance(out, (list, tuple)):
+            out = out[0] if out else ""
+        return out if isinstance(out, str) else None
+
+    def gen_suffix(self, probe: str, overrides: Mapping[str, Any] | None = None) -> str | None:
+        """The text ``add_generation_prompt=True`` adds (the assistant header and whatever follows it)."""
+        with_gen = self.render(probe, True, overrides)
+        if with_gen is None:
+            return None
+        without = self.render(probe, False, overrides)
+        if without is None:
+            return with_gen
+        if with_gen.startswith(without):
+            return with_gen[len(without):]
+        n = 0
+        for a, b in zip(with_gen, without, strict=False):
+            if a != b:
+                break
+            n += 1
+        return with_gen[n:]
+
+    def rendered_texts(self) -> list[str]:
+        return [t for t in self._memo.values() if t]
+
+
+@dataclass
+class _Switch:
+    """A thinking switch the template reads: the kwargs that turn it on/off and whether it changes a prompt."""
+
+    name: str
+    on: dict[str, Any]
+    off: dict[str, Any]
+    effective: bool
+
+
+def _template_source(obj: Any) -> str:
+    tpl = getattr(obj, "chat_template", None)
+    if isinstance(tpl, Mapping):
+        return "\n".join(str(v) for v in tpl.values() if v)
+    if isinstance(tpl, (list, tuple)):  # the old list-of-{name, template} form
+        return "\n".join(str(t.get("template", "")) if isinstance(t, Mapping) else str(t) for t in tpl)
+    return tpl if isinstance(tpl, str) else ""
+
+
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
+_STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
+_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _template_variables(source: str) -> set[str]:
+    """Names the template reads from its context (chat-template kwargs among them)."""
+    try:
+        import jinja2
+        import jinja2.meta
+
+        cleaned = re.sub(r"\{%-?\s*(end)?generation\s*-?%\}", "", source)
+        env = jinja2.Environment(extensions=["jinja2.ext.loopcontrols"])
+        return set(jinja2.meta.find_undeclared_variables(env.parse(cleaned)))
+    except Exception:  # noqa: BLE001 - unparsable here (custom tags): fall back to the identifiers in tags
+        names: set[str] = set()
+        for block in _JINJA_BLOCK.findall(source):
+            names.update(_IDENT.findall(_STRING_LITERAL.sub("", block)))
+        return names
+
+
+def _all_switches() -> list[str]:
+    return list(dict.fromkeys(f.thinking_switch for f in FORMATS.values() if f.thinking_switch))
+
+
+def _probe_switch(r: _Renderer, name: str) -> _Switch:
+    on = {name: True}
+    probes = ("sys", "user")
+    on_renders = [r.render(p, True, on) for p in probes]
+    for off_value in (False, 0):
+        off = {name: off_value}
+        off_renders = [r.render(p, True, off) for p in probes]
+        if any(a is not None and b is not None and a != b for a, b in zip(on_renders, off_renders, strict=True)):
+            return _Switch(name, on, off, True)
+    return _Switch(name, on, {name: False}, False)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# tokenizer checks
+
+
+def _text_tokenizer(obj: Any) -> Any | None:
+    """The object that encodes/decodes text: the tokenizer itself or a processor's ``.tokenizer``."""
+    for cand in (obj, getattr(obj, "tokenizer", None)):
+        if cand is not None and callable(getattr(cand, "encode", None)) and callable(getattr(cand, "decode", None)):
+            return cand
+    return None
+
+
+def _encode(tok: Any, text: str) -> list[int] | None:
+    try:
+        ids = tok.encode(text, add_special_tokens=False)
+    except Exception:  # noqa: BLE001
+        return None
+    if isinstance(ids, Mapping):
+        ids = ids.get("input_ids")
+    return list(ids) if ids is not None else None
+
+
+def _is_single_token(tok: Any | None, text: str) -> bool:
+    if tok is None:
+        return False
+    ids = _encode(tok, text)
+    return ids is not None and len(ids) == 1
+
+
+def _dropped_by_skip(tok: Any, text: str) -> bool | None:
+    """True when decoding ``text`` with skip_special_tokens=True loses it; None when the tokenizer fails."""
+    ids = _encode(tok, text)
+    if not ids:
+        return None
+    try:
+        decoded = tok.decode(ids, skip_special_tokens=True)
+    except Exception:  # noqa: BLE001
+        return None
+    return text not in decoded
+
+
+# --------------------------------------------------------------------------------------------------------------
+# scoring
+
+
+@dataclass
+class _Candidate:
+    fmt: TraceFormat
+    delims: Delimiters
+    score: int
+    why: list[str]
+
+
+def _evidence_match(d: Delimiters, evidence: str) -> tuple[bool, bool]:
+    return any(o in evidence for o in d.open), any(c in evidence for c in d.close)
+
+
+def _insert_score(fmt: TraceFormat, sw: _Switch, r: _Renderer) -> tuple[int, str]:
+    """How the switched-off generation prompt compares with ``fmt.disabled_insert``."""
+    ins = fmt.disabled_insert
+    off_gen = r.gen_suffix("sys", sw.off) or r.gen_suffix("user", sw.off)
+    on_gen = r.gen_suffix("sys", sw.on) or r.gen_suffix("user", sw.on)
+    if ins is None or off_gen is None:
+        return 0, ""
+    tags = (*fmt.all_open, *fmt.all_close)
+    head = off_gen[: len(off_gen) - len(ins)]
+    if (off_gen.endswith(ins) and not any(t in head for t in tags)) or (on_gen is not None and off_gen == on_gen + ins):
+        return _W_INSERT_EXACT, "disabled insert matches"
+    if ins.strip() and off_gen.rstrip().endswith(ins.rstrip()):
+        return _W_INSERT_LOOSE, "disabled insert matches up to trailing whitespace"
+    if any(c in off_gen for c in fmt.all_close):
+        return _W_INSERT_WRONG, "the switched-off prompt carries a different block"
+    return 0, ""
+
+
+def _score(
+    fmt: TraceFormat, evidence: str, tok: Any | None, switches: dict[str, _Switch], r: _Renderer,
+    base_sys: str | None, rule: ModelRule | None,
+) -> _Candidate | None:
+    best: tuple[int, int, Delimiters] | None = None
+    for idx, d in enumerate(fmt.delimiters):
+        if d.anchored:
+            continue
+        has_open, has_close = _evidence_match(d, evidence)
+        if not (has_open or has_close):
+            continue
+        s = int(has_open) + int(has_close) + (1 if idx == 0 else 0)
+        if any(_is_single_token(tok, t) for t in (*d.open[:1], d.close[0])):
+            s += 1
+        if best is None or s > best[0]:
+            best = (s, idx, d)
+    if best is None:
+        return None
+    score, _, delims = best
+    why = [f"delimiters {delims.open[:1]}/{delims.close[:1]} found (+{score})"]
+
+    sw = switches.get(fmt.thinking_switch) if fmt.thinking_switch else None
+    on_prompt = base_sys
+    if fmt.thinking_switch:
+        if sw is not None and sw.effective:
+            score += _W_SWITCH
+            why.append(f"template switch {fmt.thinking_switch!r} (+{_W_SWITCH})")
+            pts, msg = _insert_score(fmt, sw, r)
+            score += pts
+            if msg:
+                why.append(f"{msg} ({pts:+d})")
+            default = {sw.name: _DROP}
+            default_off = any(
+                r.render(p, True, default) == r.render(p, True, sw.off) != r.render(p, True, sw.on)
+                for p in ("sys", "user")
+            )
+            score += 1 if default_off != fmt.thinking_default else -1
+            on_prompt = r.render("sys", True, sw.on) or base_sys
+        elif sw is None:
+            score += _W_NO_SWITCH
+            why.append(f"template does not read {fmt.thinking_switch!r} ({_W_NO_SWITCH})")
+    else:
+        effective = [s for s in switches.values() if s.effective]
+        if effective:
+            on_prompt = r.render("sys", True, effective[0].on) or base_sys
+    if on_prompt is not None and fmt.prefilled is not None:
+        pre = prompt_is_prefilled(on_prompt, fmt)
+        if pre == fmt.prefilled:
+            score += 1
+            why.append("prefill habit matches (+1)")
+        else:
+            score -= 1
+            why.append("prefill habit differs (-1)")
+    if rule is not None and rule.format == fmt.name:
+        score += _W_MODEL_ID
+        why.append(f"model id rule {rule.pattern!r} (+{_W_MODEL_ID})")
+    return _Candidate(fmt, delims, score, why)
+
+
+def _generic_equivalent(fmt: TraceFormat) -> bool:
+    """Carries no fact beyond the generic format's (same tags, no switch, no insert, not special)."""
+    generic = FORMATS[DEFAULT_FORMAT]
+    return (
+        fmt.delimiters == generic.delimiters
+        and fmt.thinking_switch is None
+        and fmt.disabled_insert is None
+        and not fmt.implicit_close
+        and not fmt.special_delimiters
+    )
+
+
+def _choose(cands: list[_Candidate], rule: ModelRule | None) -> tuple[_Candidate, list[str]]:
+    notes: list[str] = []
+    top = max(c.score for c in cands)
+    tied = [c for c in cands if c.score == top]
+    by_name = {c.fmt.name: c for c in cands}
+    if rule is not None and rule.format in by_name and by_name[rule.format] in tied:
+        return by_name[rule.format], notes
+    if len(tied) == 1 and not _generic_equivalent(tied[0].fmt):
+        return tied[0], notes
+    if all(_generic_equivalent(c.fmt) or c.fmt.name == DEFAULT_FORMAT for c in tied):
+        generic = by_name.get(DEFAULT_FORMAT) or _Candidate(FORMATS[DEFAULT_FORMAT], tied[0].delims, top, [])
+        if len(tied) > 1 or tied[0].fmt.name != DEFAULT_FORMAT:
+            names = ", ".join(c.fmt.name for c in tied)
+            notes.append(f"the template fits {names} equally; using the generic {DEFAULT_FORMAT!r} (same facts). "
+                         "Pass the model id (name_or_path) or trace_format= to name the family")
+        return generic, notes
+    chosen = tied[0]  # registry order
+    names = ", ".join(c.fmt.name for c in tied)
+    notes.append(f"ambiguous chat template: {names} fit equally; using {chosen.fmt.name!r}. "
+                 "Pass trace_format= (or a tokenizer whose name_or_path is the model id) to decide")
+    return chosen, notes
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the state of one prompt
+
+
+def _closed_block_at_end(gen: str | None, fmt: TraceFormat) -> bool:
+    """The generation prompt ends with a closed block (empty, canned or a bare closer) after the header."""
+    if not gen:
+        return False
+    for d in fmt.delimiters:
+        if d.anchored:
+            continue
+        for close in d.close:
+            pos = gen.rfind(close)
+            if pos < 0:
+                continue
+            tail = gen[pos + len(close):].strip()
+            if d.answer_open and tail.startswith(d.answer_open):
+                tail = tail[len(d.answer_open):].strip()
+            if not tail and not any(o in gen[pos:] for o in d.open):
+                return True
+    return False
+
+
+def _prompt_state(
+    fmt: TraceFormat, r: _Renderer, switches: dict[str, _Switch], primary: str
+) -> tuple[bool, bool, list[str]]:
+    """(prefilled, thinking_disabled, notes) of the prompt rendered with the caller's kwargs."""
+    notes: list[str] = []
+    prompt = r.render(primary, True) or ""
+    prefilled = prompt_is_prefilled(prompt, fmt)
+    disabled = _closed_block_at_end(r.gen_suffix(primary), fmt)
+    if disabled:
+        notes.append("the generation prompt already holds a closed trace block: thinking is disabled by these "
+                     "kwargs, generations carry no trace by configuration (not a collapse)")
+    for sw in switches.values():
+        if disabled or not sw.effective:
+            continue
+        on_sys = r.render(primary, True, sw.on)
+        if on_sys is not None and prompt_is_prefilled(on_sys, fmt) and not prefilled and on_sys != prompt:
+            disabled = True
+            notes.append(f"with {sw.name} on the prompt opens the trace, with these kwargs it does not: "
+                         "thinking is disabled")
+            continue
+        same_as_off = all(r.render(p, True) == r.render(p, True, sw.off) for p in ("sys", "user"))
+        differs_from_on = any(r.render(p, True) != r.render(p, True, sw.on) for p in ("sys", "user"))
+        if same_as_off and differs_from_on:
+            disabled = True
+            notes.append(f"the template's thinking switch {sw.name!r} is off with these kwargs (pass "
+                         f"{sw.name}=True to turn it on): generations carry no trace by configuration")
+    if disabled:
+        prefilled = False
+    return prefilled, disabled, notes
+
+
+def _special(tok: Any | None, fmt: TraceFormat, delims: Delimiters) -> tuple[bool, list[str]]:
+    if tok is None:
+        return fmt.special_delimiters, ["no tokenizer to test the delimiters with: using the registry's "
+                                        "special_delimiters flag"]
+    checks = [_dropped_by_skip(tok, t) for t in (*delims.open[:1], delims.close[0])]
+    if all(c is None for c in checks):
+        return fmt.special_delimiters, ["the tokenizer could not encode/decode the delimiters: using the "
+                                        "registry's special_delimiters flag"]
+    return any(bool(c) for c in checks), []
+
+
+_SPECIAL_NOTE = ("the trace delimiters are special tokens: decode generations with skip_special_tokens=False "
+                 "(lm-eval's HF model skips them), or every trace will read as missing")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# public entry points
+
+
+def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_template_kwargs: Any) -> TraceProfile:
+    """Detect the trace format and prompt habits of ``tokenizer``'s chat template.
+
+    ``chat_template_kwargs`` are passed to ``apply_chat_template`` exactly as the evaluation will pass them
+    (e.g. ``enable_thinking=False``), so ``prefilled``/``thinking_disabled`` describe that configuration.
+    ``probe_system`` replaces the probe's system message (for soft switches such as ``/no_think``).
+    Raises ``ValueError`` when there is no chat template to read.
+    """
+    if not callable(getattr(tokenizer, "apply_chat_template", None)):
+        raise TypeError(f"detect_format needs a tokenizer or processor with apply_chat_template, "
+                        f"got {type(tokenizer).__name__}")
+    source = _template_source(tokenizer)
+    name = getattr(tokenizer, "name_or_path", "") or ""
+    if not source:
+        label = f" {name!r}" if name else ""
+        raise ValueError(
+            f"tokenizer{label} has no chat template, so its trace format and prefill habit cannot be detected. "
+            "Pass trace_format=<name> explicitly (one of: " + ", ".join(sorted(FORMATS)) + "), or set "
+            "tokenizer.chat_template (e.g. chat_template=... in the model args), or use "
+            "profile_for_model_id(model_id) for the registry's guess."
+        )
+    # the format is read from neutral probes; the prompt state from the probes the caller configured
+    r = _Renderer(tokenizer, chat_template_kwargs, None)
+    state_r = r if probe_system is None else _Renderer(tokenizer, chat_template_kwargs, probe_system)
+    primary = next((p for p in ("sys", "user") if r.render(p, True) is not None), None)
+    if primary is None:
+        raise ValueError(f"the chat template{f' of {name!r}' if name else ''} fails on a system+user and on a "
+                         f"user-only conversation: {'; '.join(r.errors[-2:])}. Fix the template or pass "
+                         "trace_format=<name> explicitly")
+    for probe in ("sys", "user", "hist", "answer"):
+        r.render(probe, True)
+        r.render(probe, False)
+    variables = _template_variables(source)
+    switches = {s: _probe_switch(r, s) for s in _all_switches() if s in variables}
+    notes: list[str] = []
+    for key in chat_template_kwargs:
+        if key not in variables:
+            notes.append(f"the chat template does not read {key!r}: passing it has no effect")
+
+    tok = _text_tokenizer(tokenizer)
+    rule = rule_for_model(name) if name else None
+    evidence = "\n".join([_JINJA_COMMENT.sub("", source), *r.rendered_texts()])
+    base_sys = r.render(primary, True)
+    cands = [c for f in FORMATS.values() if (c := _score(f, evidence, tok, switches, r, base_sys, rule))]
+
+    if cands:
+        chosen, choose_notes = _choose(cands, rule)
+        notes.extend(choose_notes)
+        fmt, delims, source_kind = chosen.fmt, chosen.delims, "chat_template"
+        if rule is not None and rule.format != fmt.name and get_format(rule.format) not in [c.fmt for c in cands]:
+            notes.append(f"the model id {name!r} suggests {rule.format!r}, but the chat template shows "
+                         f"{fmt.name!r} delimiters; using the template")
+    elif rule is not None:
+        fmt = get_format(rule.format)
+        delims, source_kind = fmt.delimiters[0], "model_id"
+        notes.append(f"the chat template shows no known trace delimiter; format {fmt.name!r} from the model id "
+                     f"{name!r}")
+    else:
+        fmt = FORMATS[DEFAULT_FORMAT]
+        delims, source_kind = fmt.delimiters[0], "default"
+        notes.append("the chat template shows no known trace delimiter and the model id matches no rule: assuming "
+                     f"the generic {DEFAULT_FORMAT!r} format (<think>...</think>). If the model reasons in another "
+                     "format pass trace_format=<name>; if it does not reason, every trace will be 'missing'")
+
+    if state_r is not r:
+        state_primary = next((p for p in ("sys", "user") if state_r.render(p, True) is not None), primary)
+        state_switches = {s: _probe_switch(state_r, s) for s in switches}
+        prefilled, disabled, state_notes = _prompt_state(fmt, state_r, state_switches, state_primary)
+    else:
+        prefilled, disabled, state_notes = _prompt_state(fmt, r, switches, primary)
+    notes.extend(state_notes)
+    if source_kind == "model_id" and rule is not None and rule.prefilled is not None and not disabled:
+        if rule.prefilled != prefilled:
+            notes.append(f"the model id rule says prefilled={rule.prefilled}, the prompt says {prefilled}: "
+                         "using the prompt")
+    if not disabled and not prefilled and fmt.prefilled is True and source_kind == "chat_template":
+        notes.append(f"{fmt.name!r} templates usually open the trace in the prompt, this one does not (an older "
+                     "template?): the model must write the opener itself")
+    special, special_notes = _special(tok, fmt, delims)
+    notes.extend(special_notes)
+    if special:
+        notes.append(_SPECIAL_NOTE)
+    return TraceProfile(fmt.name, prefilled, disabled, special, source_kind, tuple(dict.fromkeys(notes)))
+
+
+def profile_for_format(
+    trace_format: str | TraceFormat, tokenizer: Any | None = None, **chat_template_kwargs: Any
+) -> TraceProfile:
+    """A profile for a format the caller names (source "given").
+
+    With a tokenizer that has a chat template, prefilled / thinking_disabled / special_delimiters are read
+    from it as in ``detect_format``; without one they come from the registry (prefilled only when the
+    format's habit is definitely prefilled).
+    """
+    fmt = get_format(trace_format)
+    if tokenizer is not None and _template_source(tokenizer):
+        r = _Renderer(tokenizer, chat_template_kwargs, None)
+        primary = next((p for p in ("sys", "user") if r.render(p, True) is not None), None)
+        if primary is not None:
+            variables = _template_variables(_template_source(tokenizer))
+            switches = {s: _probe_switch(r, s) for s in _all_switches() if s in variables}
+            prefilled, disabled, notes = _prompt_state(fmt, r, switches, primary)
+            tok = _text_tokenizer(tokenizer)
+            special, special_notes = _special(tok, fmt, fmt.delimiters[0])
+            return TraceProfile(fmt.name, prefilled, disabled, special, "given", tuple(notes + special_notes))
+    thinking_on = _switch_state(fmt, None, chat_template_kwargs)
+    notes = ("no chat template read: prefilled and thinking_disabled come from the registry's habits",)
+    return TraceProfile(fmt.name, bool(fmt.prefilled) and thinking_on, not thinking_on, fmt.special_delimiters,
+                        "given", notes)

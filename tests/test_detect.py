@@ -1,0 +1,303 @@
+"""detect_format / profile_for_model_id against the fixture chat templates of tests/tokenizers.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lm_eval_thinkpack.classify import classify, prompt_is_prefilled
+from lm_eval_thinkpack.detect import TraceProfile, detect_format, profile_for_format, profile_for_model_id
+from lm_eval_thinkpack.formats import FORMATS, get_format
+from tests.tokenizers import ANSWER, REASONING, TEMPLATE_CASES, TemplateCase, case, make_tokenizer
+
+CASE_IDS = [c.name for c in TEMPLATE_CASES]
+WITH_ID = [c for c in TEMPLATE_CASES if c.model_id]
+DISABLE = [c for c in TEMPLATE_CASES if c.disable_kwargs is not None]
+
+
+def _prompt(c: TemplateCase, tok: Any, **kwargs: Any) -> str:
+    return tok.apply_chat_template(c.messages(), add_generation_prompt=True, tokenize=False, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# one test per fixture template
+
+
+@pytest.mark.parametrize("c", TEMPLATE_CASES, ids=CASE_IDS)
+def test_template_only(c: TemplateCase) -> None:
+    p = detect_format(make_tokenizer(c.name), **c.enable_kwargs)
+    assert isinstance(p, TraceProfile)
+    assert p.format in c.template_formats, p.notes
+    assert p.format in FORMATS
+    assert p.prefilled is c.prefilled, p.notes
+    assert p.thinking_disabled is False, p.notes
+    assert p.special_delimiters is c.special
+    no_tags = c.name in {"kimi", "chatml"}  # templates that never show a trace delimiter
+    assert p.source == ("default" if no_tags else "chat_template")
+    if len(c.template_formats) > 1:
+        assert any("ambiguous" in n for n in p.notes)
+
+
+@pytest.mark.parametrize("c", WITH_ID, ids=[c.name for c in WITH_ID])
+def test_with_model_id_in_name_or_path(c: TemplateCase) -> None:
+    p = detect_format(make_tokenizer(c.name, model_id=c.model_id), **c.enable_kwargs)
+    assert p.format == c.format, p.notes
+    assert p.prefilled is c.prefilled
+    assert p.thinking_disabled is False
+    assert p.special_delimiters is c.special
+    assert p.source == ("model_id" if c.name == "kimi" else "chat_template")
+
+
+@pytest.mark.parametrize("c", DISABLE, ids=[c.name for c in DISABLE])
+def test_disable_kwargs(c: TemplateCase) -> None:
+    assert c.disable_kwargs is not None
+    p = detect_format(make_tokenizer(c.name, model_id=c.model_id), **c.disable_kwargs)
+    assert p.format == c.format
+    assert p.thinking_disabled is True, p.notes
+    assert p.prefilled is False
+    assert any("disabled" in n or "configuration" in n for n in p.notes)
+
+
+@pytest.mark.parametrize("c", [c for c in TEMPLATE_CASES if c.default_disabled], ids=lambda c: c.name)
+def test_thinking_off_by_default(c: TemplateCase) -> None:
+    p = detect_format(make_tokenizer(c.name, model_id=c.model_id))
+    assert p.thinking_disabled is True
+    assert p.prefilled is False
+
+
+@pytest.mark.parametrize("c", [c for c in TEMPLATE_CASES if c.disable_system], ids=lambda c: c.name)
+def test_soft_switch_in_system_message(c: TemplateCase) -> None:
+    p = detect_format(make_tokenizer(c.name, model_id=c.model_id), probe_system=c.disable_system)
+    assert p.format == c.format  # the format is read from neutral probes
+    assert p.thinking_disabled is True
+    assert p.prefilled is False
+    on = detect_format(make_tokenizer(c.name, model_id=c.model_id))
+    assert on.thinking_disabled is False and on.prefilled is c.prefilled
+
+
+def test_seed_canned_trace_counts_as_disabled() -> None:
+    tok = make_tokenizer("seed_oss")
+    prompt = _prompt(case("seed_oss"), tok, thinking_budget=0)
+    assert prompt.endswith("</seed:think>") and "thinking budget is 0" in prompt  # non-empty canned trace
+    assert detect_format(tok, thinking_budget=0).thinking_disabled is True
+    assert detect_format(tok, thinking_budget=512).thinking_disabled is False
+
+
+def test_v31_off_inserts_only_the_closer() -> None:
+    tok = make_tokenizer("deepseek_v31")
+    assert _prompt(case("deepseek_v31"), tok).endswith("<｜Assistant｜></think>")
+    assert _prompt(case("deepseek_v31"), tok, thinking=True).endswith("<｜Assistant｜><think>")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# special delimiters are tested on the tokenizer, not taken from the registry
+
+
+def test_special_flag_comes_from_the_tokenizer_not_the_registry() -> None:
+    assert get_format("magistral").special_delimiters is True  # the registry's family habit (2507+)
+    p = detect_format(make_tokenizer("magistral_2506", model_id="mistralai/Magistral-Small-2506"))
+    assert p.format == "magistral" and p.special_delimiters is False  # 2506 writes plain-text <think>
+    assert detect_format(make_tokenizer("magistral_2507")).special_delimiters is True
+
+
+def test_qwen_think_tokens_are_vocab_entries_but_not_special() -> None:
+    tok = make_tokenizer("qwen3")
+    assert len(tok.encode("<think>", add_special_tokens=False)) == 1
+    assert tok.decode(tok.encode("<think>x</think>", add_special_tokens=False), skip_special_tokens=True) == (
+        "<think>x</think>"
+    )
+    assert detect_format(tok).special_delimiters is False
+
+
+# --------------------------------------------------------------------------------------------------------------
+# model id fallback
+
+
+@pytest.mark.parametrize(
+    ("model_id", "fmt", "prefilled"),
+    [
+        ("Qwen/QwQ-32B", "qwq", True),
+        ("Qwen/Qwen3-8B", "qwen3", False),
+        ("Qwen/Qwen3-4B-Thinking-2507", "qwen3", True),
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "deepseek_r1", True),
+        ("openai/gpt-oss-20b", "gpt_oss", False),
+        ("allenai/Olmo-3-7B-Think", "olmo3", True),
+    ],
+)
+def test_profile_for_model_id(model_id: str, fmt: str, prefilled: bool) -> None:
+    p = profile_for_model_id(model_id)
+    assert p is not None
+    assert (p.format, p.prefilled, p.thinking_disabled, p.source) == (fmt, prefilled, False, "model_id")
+    assert p.special_delimiters is get_format(fmt).special_delimiters
+    assert p.notes
+
+
+def test_profile_for_model_id_unknown() -> None:
+    assert profile_for_model_id("someone/plain-llama-7b") is None
+
+
+def test_profile_for_model_id_honours_the_switch() -> None:
+    off = profile_for_model_id("Qwen/Qwen3-8B", enable_thinking=False)
+    assert off is not None and off.thinking_disabled and not off.prefilled
+    v31 = profile_for_model_id("deepseek-ai/DeepSeek-V3.1")
+    assert v31 is not None and v31.thinking_disabled and not v31.prefilled  # thinking defaults to off
+    v31_on = profile_for_model_id("deepseek-ai/DeepSeek-V3.1", thinking=True)
+    assert v31_on is not None and v31_on.prefilled and not v31_on.thinking_disabled
+    assert profile_for_model_id("openai/gpt-oss-20b").special_delimiters is True  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# errors, notes, odd inputs
+
+
+def test_no_chat_template_raises_a_clear_error() -> None:
+    tok = make_tokenizer(None, model_id="my-org/base-model")
+    with pytest.raises(ValueError, match="no chat template") as err:
+        detect_format(tok)
+    msg = str(err.value)
+    assert "my-org/base-model" in msg and "trace_format=" in msg and "chat_template" in msg
+
+
+def test_not_a_tokenizer() -> None:
+    with pytest.raises(TypeError, match="apply_chat_template"):
+        detect_format(object())
+
+
+def test_unread_kwarg_is_noted() -> None:
+    p = detect_format(make_tokenizer("qwq"), enable_thinking=False)
+    assert p.prefilled is True and p.thinking_disabled is False
+    assert any("does not read 'enable_thinking'" in n for n in p.notes)
+
+
+def test_template_beats_a_conflicting_model_id() -> None:
+    p = detect_format(make_tokenizer("qwen3", model_id="openai/gpt-oss-20b"))
+    assert p.format == "qwen3"
+    assert any("gpt_oss" in n for n in p.notes)
+
+
+def test_unknown_template_defaults_to_think_with_a_note() -> None:
+    p = detect_format(make_tokenizer("chatml"))
+    assert (p.format, p.source, p.prefilled, p.thinking_disabled) == ("think", "default", False, False)
+    assert any("no known trace delimiter" in n for n in p.notes)
+
+
+def test_special_delimiters_get_a_decoding_note() -> None:
+    assert any("skip_special_tokens=False" in n for n in detect_format(make_tokenizer("gpt_oss")).notes)
+
+
+def test_template_rejecting_system_role_uses_the_user_probe() -> None:
+    tok = make_tokenizer("chatml")
+    tok.chat_template = (
+        "{%- for m in messages -%}{%- if m.role == 'system' -%}{{ raise_exception('no system role') }}{%- endif -%}"
+        "{{- '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' -}}{%- endfor -%}"
+        "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n<think>\\n' -}}{%- endif -%}"
+    )
+    p = detect_format(tok)
+    assert (p.format, p.prefilled) == ("think", True)
+
+
+class _Processor:
+    """A processor-like object: apply_chat_template + chat_template, text handled by ``.tokenizer``."""
+
+    def __init__(self, tok: Any) -> None:
+        self.tokenizer = tok
+        self.chat_template = tok.chat_template
+
+    def apply_chat_template(self, conversation: Any, **kwargs: Any) -> Any:
+        return self.tokenizer.apply_chat_template(conversation, **kwargs)
+
+
+def test_processor_like_object() -> None:
+    p = detect_format(_Processor(make_tokenizer("magistral_2507")))
+    assert (p.format, p.special_delimiters) == ("magistral", True)
+
+
+def test_profile_for_format_given() -> None:
+    p = profile_for_format("qwq", make_tokenizer("qwq"))
+    assert (p.format, p.prefilled, p.source) == ("qwq", True, "given")
+    off = profile_for_format("qwen3", make_tokenizer("qwen3"), enable_thinking=False)
+    assert off.thinking_disabled and not off.prefilled
+    bare = profile_for_format("deepseek_r1")
+    assert (bare.prefilled, bare.source) == (True, "given")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# end to end: render, generate (canned), decode, classify
+
+
+def _round_trip(tok: Any, text: str, skip: bool) -> str:
+    return tok.decode(tok.encode(text, add_special_tokens=False), skip_special_tokens=skip)
+
+
+@pytest.mark.parametrize("c", TEMPLATE_CASES, ids=CASE_IDS)
+def test_end_to_end_classes(c: TemplateCase) -> None:
+    tok = make_tokenizer(c.name, model_id=c.model_id)
+    profile = detect_format(tok, **c.enable_kwargs)
+    prompt = _prompt(c, tok, **c.enable_kwargs)
+    assert prompt_is_prefilled(prompt, profile.format) is profile.prefilled
+    full = tok.decode(tok.encode(prompt + c.generation, add_special_tokens=False), skip_special_tokens=False)
+    generation = full[len(prompt):]
+    assert generation == c.generation
+    trace = classify(generation, profile.format, prefilled=profile.prefilled)
+    if c.name == "chatml":  # a model that does not reason
+        assert str(trace.status) == "missing" and trace.answer == ANSWER
+        return
+    assert str(trace.status) == "valid", (profile, trace)
+    assert trace.reasoning == REASONING
+    assert trace.answer == ANSWER
+    # the same generation cut before its closer is a truncated trace
+    fmt = get_format(profile.format)
+    cut = min(p for p in (generation.find(x) for x in fmt.all_close) if p >= 0)
+    assert str(classify(generation[:cut], profile.format, prefilled=profile.prefilled).status) == "truncated"
+    # decoded the way lm-eval's HF model does (special tokens skipped)
+    skipped = _round_trip(tok, generation, skip=True)
+    if not c.special:
+        assert skipped == generation
+    elif c.format == "gpt_oss":  # the stripped harmony shape is still recognised
+        assert skipped.startswith("analysis") and str(classify(skipped, "gpt_oss").status) == "valid"
+    else:  # the tags are gone: the profile's special_delimiters flag is the warning
+        assert profile.special_delimiters
+        assert not any(t in skipped for t in (*fmt.all_open, *fmt.all_close))
+
+
+@pytest.mark.parametrize("c", DISABLE, ids=[c.name for c in DISABLE])
+def test_end_to_end_disabled(c: TemplateCase) -> None:
+    assert c.disable_kwargs is not None
+    tok = make_tokenizer(c.name, model_id=c.model_id)
+    profile = detect_format(tok, **c.disable_kwargs)
+    trace = classify(ANSWER, profile.format, prefilled=profile.prefilled)
+    # no tags in the output: "missing" by the four classes, flagged as a configuration by the profile
+    assert str(trace.status) == "missing" and profile.thinking_disabled
+
+
+def test_end_to_end_empty_trace() -> None:
+    tok = make_tokenizer("qwq", model_id="Qwen/QwQ-32B")
+    profile = detect_format(tok)
+    assert str(classify("\n</think>\n\n5", profile.format, prefilled=profile.prefilled).status) == "empty"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the fixtures themselves
+
+
+def test_fixture_tokenizers_are_fresh_and_fast() -> None:
+    import time
+
+    make_tokenizer("qwen3")
+    start = time.perf_counter()
+    a, b = make_tokenizer("qwen3"), make_tokenizer("qwen3")
+    assert time.perf_counter() - start < 1.0
+    assert a is not b
+    a.chat_template = None
+    assert b.chat_template is not None
+
+
+def test_fixture_offsets_for_masking() -> None:
+    c = case("qwen3")
+    tok = make_tokenizer("qwen3")
+    text = tok.apply_chat_template(c.messages(answer=True), tokenize=False)
+    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+    assert len(enc["offset_mapping"]) == len(enc["input_ids"])
+    start = text.index("<think>")
+    assert any(s == start for s, _ in enc["offset_mapping"])  # <think> is one token with its own span
