@@ -153,3 +153,24 @@ def test_reconstructed_generation_round_trips(body: str, answer: str) -> None:
     t = classify(f"<think>{body}</think>{answer}")
     assert t.status == ("valid" if body.strip() else "empty")
     assert t.reasoning == body.strip() and t.answer == answer.strip()
+
+
+# ---- hostile sizes: these finish in linear time (a quadratic scan would hang the suite) ----------------------
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_hostile_inputs_complete(fmt: str) -> None:
+    mb = 1_000_000
+    cases = {
+        "1MB of text": "x" * mb,
+        "1MB of '<'": "<" * mb,
+        "10k openers": "<think>" * 10_000,
+        "10k closers": "</think>" * 10_000 + "42",
+        "10k blocks": "<think>a</think>" * 10_000,
+        "10k near misses": "<thin" * 10_000 + "</think>42",
+        "1MB unicode": "∑😀é\u200b" * (mb // 4),
+    }
+    for name, text in cases.items():
+        for prefilled in (False, True):
+            t = classify(text, fmt, prefilled=prefilled)
+            assert t.status in set(TraceStatus), name
+            assert isinstance(t.answer, str) and isinstance(t.reasoning, str) and t.blocks >= 0
