@@ -42,15 +42,16 @@ class TraceFormat:
     """A reasoning family's trace conventions plus the chat-template facts needed to read a prompt.
 
     ``delimiters`` are tried in order; the first alternative whose tags occur in a generation is used.
-    ``thinking_switch`` names the chat-template kwarg that turns thinking on or off (None: always on);
-    ``disabled_insert`` is what the template appends to the prompt when thinking is off, so the generation
-    carries no tags ("thinking disabled", a configuration, not a collapse). ``special_delimiters`` is True
-    when the delimiters are special tokens that ``skip_special_tokens=True`` drops from decoded text.
-    ``implicit_close`` lists markers that end an unclosed trace (a tool call the model starts instead of
-    closing its trace). ``disabled_insert`` is what the switched-off generation prompt carries after the
-    assistant header. ``soft_switch`` is the (on, off) pair of markers a user can type into a message
-    (Qwen3 ``/think`` ``/no_think``). ``prefilled`` is the family's usual template habit (None when it depends on
-    kwargs or the version); the prompt itself decides, see ``classify.prompt_is_prefilled``.
+    ``thinking_switch`` names the chat-template kwarg that turns thinking on or off (None: always on), and
+    ``switch_values`` are its (on, off) values (None leaves the template's default; Seed-OSS switches with a
+    thinking budget, unlimited by default, 0 for off). ``disabled_insert`` is what the switched-off
+    generation prompt carries after the assistant header, so the generation carries no tags ("thinking
+    disabled", a configuration, not a collapse). ``soft_switch`` is the (on, off) pair of markers a user can
+    type into a message (Qwen3 ``/think`` ``/no_think``). ``special_delimiters`` is True when the delimiters
+    are special tokens that ``skip_special_tokens=True`` drops from decoded text. ``implicit_close`` lists
+    markers that end an unclosed trace (a tool call the model starts instead of closing its trace).
+    ``prefilled`` is the family's usual template habit (None when it depends on kwargs or the version); the
+    prompt itself decides, see ``classify.prompt_is_prefilled``.
     """
 
     name: str
@@ -64,6 +65,7 @@ class TraceFormat:
     special_delimiters: bool = False
     implicit_close: tuple[str, ...] = ()
     soft_switch: tuple[str, str] | None = None
+    switch_values: tuple[object, object] = (True, False)
     notes: str = ""
 
     @property
@@ -198,6 +200,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "seed_oss", "Seed-OSS: <seed:think>; thinking_budget=0 inserts a canned non-empty trace.",
         (_d("<seed:think>", "</seed:think>"),), aliases=("seed",), thinking_switch="thinking_budget",
+        switch_values=(None, 0),
         special_delimiters=True,
     ),
     TraceFormat(

@@ -1,0 +1,466 @@
+"""Model-agnostic prompt construction on top of any tokenizer's chat template.
+
+``render_prompt`` applies the model's own chat template and then makes four things behave the same way for every
+family in ``formats.py``, whatever the template does natively:
+
+* ``thinking``: on/off. When the family has a ``thinking_switch`` and the template reads it, the switch is passed
+  (``enable_thinking`` / ``thinking`` / ``reasoning``, with the family's ``switch_values``) and the template
+  decides. Otherwise (no switch, or a template that never mentions it) "off" makes the generation prompt end with
+  a closed empty block: a prefilled opener is replaced by the family's empty block, else the empty block is
+  appended (``BlockStyle.empty``, e.g. ``<think>\\n\\n</think>\\n\\n``). "On" removes a closed empty block the
+  template left at the end of the prompt. ``None`` leaves the template's default.
+* ``prefill``: ``True`` makes the prompt end inside an open trace (appends ``open + lead``, e.g. ``<think>\\n``,
+  unless the template already did); ``False`` cuts a trailing opener off; ``None`` keeps the template's habit.
+  ``prefill=True`` (or a ``think_prefix``) with ``thinking=None`` passes the switch as on.
+* ``keep_history_reasoning``: past assistant turns carry reasoning in ``reasoning_content`` / ``reasoning`` /
+  ``thinking`` or inline (``<think>..</think>answer``). Keep renders each one with its trace even when the template
+  strips it: the reasoning is first offered to the template as ``reasoning_content``; for turns whose reasoning the
+  template did not render, ``open + lead + reasoning + trail + close + tail`` is placed before the turn's content
+  (replacing an empty block or bare closer the template put there). Drop removes the fields and inline traces.
+* ``think_prefix``: the prompt ends inside an open trace followed by the given text.
+
+The whitespace around a block (``BlockStyle``) comes from the family's ``disabled_insert`` when it has one
+(Qwen3 ``<think>`` + ``\\n`` | ``\\n`` + ``</think>`` + ``\\n\\n``; SmolLM3 one trailing ``\\n``), none for families
+whose delimiters are special tokens, else ``\\n`` / ``\\n`` / ``\\n\\n``.
+
+Reasoning text is substituted after rendering (the template sees placeholder strings), so it is ``strip()``-ed
+once and never re-escaped or re-parsed by the template. Nothing here imports lm_eval.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .classify import prompt_is_prefilled
+from .formats import Delimiters, TraceFormat, get_format
+
+__all__ = [
+    "REASONING_KEYS",
+    "BlockStyle",
+    "ChatTemplateError",
+    "block_style",
+    "render_prompt",
+    "resolve_format",
+    "split_reasoning",
+]
+
+#: message fields that may hold an assistant turn's reasoning, in the order they are read
+REASONING_KEYS: tuple[str, ...] = ("reasoning_content", "reasoning", "thinking")
+
+# Placeholders substituted after rendering; private-use characters never occur in real chat text.
+_NATIVE = "\ue000R{}\ue001"  # offered to the template as reasoning_content
+_INLINE = "\ue000C{}\ue001"  # put in front of the content when the template drops reasoning_content
+_MARK = "\ue000M\ue001"  # marks where the target turn's content starts
+
+
+class ChatTemplateError(ValueError):
+    """The tokenizer has no chat template, or the template does not render what is needed."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockStyle:
+    """How one family spells a trace block: ``open + lead + body + trail + close + tail``."""
+
+    open: str
+    close: str
+    lead: str = "\n"
+    trail: str = "\n"
+    tail: str = "\n\n"
+    delimiters: Delimiters | None = None
+
+    @property
+    def empty(self) -> str:
+        """The empty block the family's disabled mode would produce, e.g. ``<think>\\n\\n</think>\\n\\n``."""
+        return self.open + self.lead + self.trail + self.close + self.tail
+
+    @property
+    def opener(self) -> str:
+        """What a prefilled prompt ends with, e.g. ``<think>\\n``."""
+        return self.open + self.lead
+
+    def wrap(self, reasoning: str) -> str:
+        """A full block holding ``reasoning`` (stripped), with the trailing whitespace before the answer."""
+        return self.open + self.lead + reasoning.strip() + self.trail + self.close + self.tail
+
+
+# --------------------------------------------------------------------------------------------------- resolution
+
+
+def _template_source(tokenizer: Any, template_kwargs: Mapping[str, Any]) -> str:
+    """The Jinja source the tokenizer will use, or a clear error when there is none."""
+    override = template_kwargs.get("chat_template")
+    if override is not None and not isinstance(override, str):
+        raise TypeError("chat_template must be a Jinja string or a template name")
+    getter = getattr(tokenizer, "get_chat_template", None)
+    if getter is None or not hasattr(tokenizer, "apply_chat_template"):
+        raise ChatTemplateError(f"{type(tokenizer).__name__} is not a Hugging Face tokenizer with a chat template")
+    if override is None and not getattr(tokenizer, "chat_template", None):
+        raise ChatTemplateError(
+            f"{type(tokenizer).__name__} ({getattr(tokenizer, 'name_or_path', '') or 'unnamed'}) has no chat "
+            "template. Set tokenizer.chat_template to the model's Jinja template or pass chat_template=..."
+        )
+    try:
+        return getter(override, template_kwargs.get("tools"))
+    except ValueError as exc:  # transformers raises ValueError for a missing / unknown named template
+        raise ChatTemplateError(str(exc)) from exc
+
+
+_DETECTED: weakref.WeakKeyDictionary[Any, tuple[str, TraceFormat]] = weakref.WeakKeyDictionary()
+
+
+def resolve_format(tokenizer: Any, fmt: str | TraceFormat | None = None) -> TraceFormat:
+    """``fmt`` if given, else ``detect.detect_format(tokenizer).format`` (cached per tokenizer), else "think"."""
+    if fmt is not None:
+        return get_format(fmt)
+    source = getattr(tokenizer, "chat_template", None)
+    key = source if isinstance(source, str) else repr(source)
+    try:
+        cached = _DETECTED.get(tokenizer)
+    except TypeError:  # not weak-referenceable
+        cached = None
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        from .detect import detect_format  # lazy: written in parallel, and heavier than this module
+    except ImportError:
+        spec = get_format("think")
+    else:
+        found = getattr(detect_format(tokenizer), "format", None)
+        spec = get_format(found) if found else get_format("think")
+    try:
+        _DETECTED[tokenizer] = (key, spec)
+    except TypeError:
+        pass
+    return spec
+
+
+@lru_cache(maxsize=512)
+def block_style(spec: TraceFormat, template: str | None = None) -> BlockStyle:
+    """The family's block spelling; the delimiter alternative is the first whose opener the template mentions.
+
+    (EXAONE Deep writes ``<thought>``, EXAONE 4.0 ``<think>``; Magistral 2507 ``[THINK]``, 2506 ``<think>``.)
+    """
+    usable = [d for d in spec.delimiters if d.open and not d.anchored] or list(spec.delimiters)
+    chosen: Delimiters = usable[0]
+    open_ = chosen.open[0] if chosen.open else ""
+    picked = False
+    if template:
+        for d in usable:
+            hit = next((o for o in d.open if o in template), None)
+            if hit is not None:
+                chosen, open_, picked = d, hit, True
+                break
+    insert = spec.disabled_insert
+    if not picked and insert:
+        for d in usable:
+            hit = next((o for o in d.open if o in insert), None)
+            if hit is not None:
+                chosen, open_ = d, hit
+                break
+    close = chosen.close[0]
+    if insert:
+        o = next((s for s in chosen.open if s in insert), None)
+        c = next((s for s in chosen.close if s in insert), None)
+        if o is not None and c is not None and insert.find(o) < insert.find(c):
+            i, j = insert.find(o) + len(o), insert.find(c)
+            inner = insert[i:j]
+            half = len(inner) // 2
+            return BlockStyle(open_, close, inner[:half], inner[half:], insert[j + len(c):], chosen)
+    if spec.special_delimiters:
+        return BlockStyle(open_, close, "", "", "", chosen)
+    return BlockStyle(open_, close, delimiters=chosen)
+
+
+# --------------------------------------------------------------------------------------------------- messages
+
+
+def split_reasoning(message: Mapping[str, Any], spec: TraceFormat) -> tuple[str | None, Any]:
+    """``(reasoning, content)`` of an assistant message.
+
+    Reasoning comes from the first string field in ``REASONING_KEYS``; otherwise from an inline trace at the start
+    of a string content (``<think>r</think>answer``, or ``r</think>answer``: text before a closer is the trace).
+    ``None`` means no reasoning at all; ``""`` an explicitly empty one. The content is returned without the inline
+    trace (leading whitespace after the closer removed) and unchanged otherwise.
+    """
+    content = message.get("content")
+    for key in REASONING_KEYS:
+        value = message.get(key)
+        if isinstance(value, str):
+            return value, content
+    if not isinstance(content, str):
+        return None, content
+    for d in spec.delimiters:
+        if d.anchored:
+            continue
+        close_pos, close_end = _first(content, d.close)
+        if close_pos < 0:
+            continue
+        open_pos, open_end = _first(content, d.open, 0, close_pos) if d.open else (-1, -1)
+        if open_pos >= 0 and not content[:open_pos].strip():
+            body = content[open_end:close_pos]
+        else:
+            body = content[:close_pos]
+        return body, content[close_end:].lstrip()
+    return None, content
+
+
+def _first(text: str, needles: Sequence[str], start: int = 0, end: int | None = None) -> tuple[int, int]:
+    """(start, end) of the earliest needle in ``text[start:end]`` (longest on a tie); (-1, -1) if none."""
+    best, best_end = -1, -1
+    for needle in needles:
+        pos = text.find(needle, start, len(text) if end is None else end)
+        if pos >= 0 and (best < 0 or pos < best or (pos == best and pos + len(needle) > best_end)):
+            best, best_end = pos, pos + len(needle)
+    return best, best_end
+
+
+def _check_messages(messages: Any) -> list[Mapping[str, Any]]:
+    if isinstance(messages, Mapping) or isinstance(messages, str | bytes):
+        raise TypeError("messages must be a list of {'role': ..., 'content': ...} dicts")
+    messages = list(messages)
+    for m in messages:
+        if not isinstance(m, Mapping) or "role" not in m:
+            raise TypeError(f"every message needs a 'role' key, got {m!r}")
+    return messages
+
+
+# --------------------------------------------------------------------------------------------------- rendering
+
+
+def _apply(tokenizer: Any, messages: list[dict[str, Any]], add_generation_prompt: bool, kwargs: dict) -> str:
+    try:
+        return tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=add_generation_prompt, **kwargs
+        )
+    except ValueError as exc:
+        if "chat template" in str(exc).lower() or "chat_template" in str(exc):
+            raise ChatTemplateError(str(exc)) from exc
+        raise
+
+
+def _closer_pattern(spec: TraceFormat, style: BlockStyle) -> re.Pattern[str]:
+    return _closer_regex(tuple(dict.fromkeys((style.close, *spec.all_close))),
+                         tuple(dict.fromkeys((style.open, *spec.all_open))))
+
+
+@lru_cache(maxsize=256)
+def _closer_regex(closes: tuple[str, ...], opens: tuple[str, ...]) -> re.Pattern[str]:
+    """``[opener ws] closer ws`` at the end of a string: an empty block or a bare closer the template inserted."""
+    o = "|".join(re.escape(s) for s in sorted(opens, key=len, reverse=True))
+    c = "|".join(re.escape(s) for s in sorted(closes, key=len, reverse=True))
+    return re.compile(rf"(?:(?:{o})\s*)?(?:{c})\s*\Z" if o else rf"(?:{c})\s*\Z")
+
+
+def render_messages(
+    tokenizer: Any,
+    messages: Sequence[Mapping[str, Any]],
+    spec: TraceFormat,
+    style: BlockStyle,
+    *,
+    keep: Container[int] = (),
+    drop: Container[int] = (),
+    mark: int | None = None,
+    add_generation_prompt: bool = False,
+    template_kwargs: Mapping[str, Any] | None = None,
+) -> tuple[str, int | None]:
+    """Render with the chat template, controlling each assistant turn's reasoning.
+
+    Assistant turn ``i`` in ``keep`` is rendered with its (non-empty) reasoning, natively when the template reads
+    ``reasoning_content``, else inline; in ``drop`` without reasoning; otherwise exactly as given. ``mark`` names a
+    turn whose content start is returned as a character offset (else ``None``). Internal engine of
+    ``render_prompt`` and ``masking``.
+    """
+    kwargs = dict(template_kwargs or {})
+    msgs: list[dict[str, Any]] = []
+    traces: dict[int, str] = {}
+    for i, m in enumerate(messages):
+        if m.get("role") != "assistant" or (i not in keep and i not in drop and i != mark):
+            msgs.append(dict(m))
+            continue
+        reasoning, content = split_reasoning(m, spec)
+        if i in keep or i in drop:
+            new = {k: v for k, v in m.items() if k not in REASONING_KEYS}
+            new["content"] = content
+        else:
+            new = dict(m)
+        if i in keep and reasoning is not None and reasoning.strip():
+            traces[i] = reasoning.strip()
+            new["reasoning_content"] = _NATIVE.format(i)
+        if i == mark:
+            if not isinstance(new.get("content"), str):
+                raise TypeError("the marked assistant message needs a string content")
+            new["content"] = _MARK + new["content"]
+        msgs.append(new)
+
+    # Whether the template renders reasoning_content for a turn depends on the template, its kwargs and the turn's
+    # place in the conversation; it is remembered per shape so that only the first example of a shape pays a
+    # second render. A remembered "native" that fails for some example is still caught by the check below.
+    shape = (_template_key(tokenizer, kwargs), tuple(m.get("role") for m in msgs), add_generation_prompt)
+    known = _NATIVE_OK.get(shape, {})
+    for i in traces:
+        if known.get(i) is False:
+            _to_inline(msgs[i], i)
+    text = _apply(tokenizer, msgs, add_generation_prompt, kwargs)
+    inline = [i for i in traces if known.get(i) is False]
+    retry = [i for i in traces if i not in inline and _NATIVE.format(i) not in text]
+    if retry:  # the template dropped reasoning_content for these turns: carry it in the content instead
+        for i in retry:
+            _to_inline(msgs[i], i)
+        text = _apply(tokenizer, msgs, add_generation_prompt, kwargs)
+        inline += retry
+    if traces and len(_NATIVE_OK) < 4096:
+        _NATIVE_OK.setdefault(shape, {}).update({i: i not in inline for i in traces})
+    for i, reasoning in traces.items():
+        if i in inline:
+            token = _INLINE.format(i)
+            pos = text.find(token)
+            if pos < 0:
+                raise ChatTemplateError(f"the chat template does not render assistant message {i}'s content")
+            window = max(0, pos - 256)
+            hit = _closer_pattern(spec, style).search(text[window:pos])
+            if hit:  # replace the empty block / bare closer the template put there
+                text = text[: window + hit.start()] + style.wrap(reasoning) + text[pos + len(token):]
+                continue
+            head = text[:pos].rstrip()
+            wrapper = next((a for a in _answer_opens(spec) if head.endswith(a)), None)
+            at = len(head) - len(wrapper) if wrapper else pos  # the trace goes before an answer wrapper
+            text = text[:at] + style.wrap(reasoning) + text[at:pos] + text[pos + len(token):]
+        else:
+            text = text.replace(_NATIVE.format(i), reasoning)
+    mark_pos: int | None = None
+    if mark is not None:
+        mark_pos = text.find(_MARK)
+        if mark_pos < 0:
+            raise ChatTemplateError("the chat template does not render the final assistant message's content")
+        text = text[:mark_pos] + text[mark_pos + len(_MARK):]
+    if "\ue000" in text:
+        raise ChatTemplateError("the chat template rendered an assistant message's reasoning or content twice")
+    return text, mark_pos
+
+
+def _answer_opens(spec: TraceFormat) -> tuple[str, ...]:
+    return tuple(d.answer_open for d in spec.delimiters if d.answer_open)
+
+
+_NATIVE_OK: dict[tuple, dict[int, bool]] = {}
+
+
+def _template_key(tokenizer: Any, kwargs: Mapping[str, Any]) -> tuple:
+    source = kwargs.get("chat_template") or getattr(tokenizer, "chat_template", None)
+    return (source if isinstance(source, str) else repr(source),
+            repr(sorted((k, repr(v)) for k, v in kwargs.items() if k != "chat_template")))
+
+
+def _to_inline(message: dict[str, Any], i: int) -> None:
+    message.pop("reasoning_content", None)
+    message["content"] = _INLINE.format(i) + (message.get("content") or "")
+
+
+
+
+def _ends_closed(text: str, spec: TraceFormat, style: BlockStyle) -> re.Match[str] | None:
+    return _closer_pattern(spec, style).search(text, max(0, len(text) - 512))
+
+
+def _last_open(text: str, spec: TraceFormat, style: BlockStyle) -> int:
+    return max(text.rfind(o) for o in (style.open, *spec.all_open) if o)
+
+
+def render_prompt(
+    tokenizer: Any,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    thinking: bool | None = None,
+    prefill: bool | None = None,
+    keep_history_reasoning: bool = False,
+    think_prefix: str | None = None,
+    fmt: str | TraceFormat | None = None,
+    add_generation_prompt: bool = True,
+    **template_kwargs: Any,
+) -> str:
+    """Render ``messages`` with the tokenizer's chat template; see the module docstring for each option.
+
+    With ``add_generation_prompt=False`` a final assistant message is a completion: it is rendered with its
+    reasoning (if any); ``thinking`` then only reaches the template's switch, and ``prefill`` / ``think_prefix``
+    are errors. Extra keyword arguments go to ``apply_chat_template`` (``tools``, ``reasoning_effort``, ...).
+    """
+    msgs = _check_messages(messages)
+    if not msgs:
+        raise ValueError("render_prompt needs at least one message")
+    if think_prefix is not None:
+        if not isinstance(think_prefix, str):
+            raise TypeError("think_prefix must be a string")
+        if thinking is False or prefill is False:
+            raise ValueError("think_prefix opens a trace: it cannot be combined with thinking=False or prefill=False")
+    if prefill and thinking is False:
+        raise ValueError("prefill=True opens a trace and thinking=False closes it: pick one")
+    if not add_generation_prompt and (prefill is not None or think_prefix is not None):
+        raise ValueError("prefill and think_prefix shape the generation prompt: they need add_generation_prompt=True")
+
+    spec = resolve_format(tokenizer, fmt)
+    source = _template_source(tokenizer, template_kwargs)
+    style = block_style(spec, source)
+    if thinking is None and (prefill or think_prefix is not None):
+        thinking = True
+    kwargs = dict(template_kwargs)
+    switch = spec.thinking_switch
+    template_switch = bool(switch) and switch in source
+    if thinking is not None and template_switch and switch not in kwargs:
+        value = spec.switch_values[0 if thinking else 1]
+        if value is not None:
+            kwargs[switch] = value
+
+    n = len(msgs)
+    completion = not add_generation_prompt and msgs[-1].get("role") == "assistant"
+    history = {i for i, m in enumerate(msgs) if m.get("role") == "assistant" and not (completion and i == n - 1)}
+    keep = set(history) if keep_history_reasoning else set()
+    drop = set() if keep_history_reasoning else set(history)
+    if completion:
+        keep.add(n - 1)
+    text, _ = render_messages(
+        tokenizer, msgs, spec, style, keep=keep, drop=drop, add_generation_prompt=add_generation_prompt,
+        template_kwargs=kwargs,
+    )
+    if not add_generation_prompt:
+        return text
+
+    if thinking is False and not template_switch:
+        if prompt_is_prefilled(text, spec):
+            text = text[: _last_open(text, spec, style)] + style.empty
+        elif _ends_closed(text, spec, style) is None:
+            text += style.empty
+    elif thinking is True:
+        empty = _trailing_empty_block(text, spec, style)
+        if empty is not None:
+            text = text[:empty]
+    if prefill or think_prefix is not None:
+        if not prompt_is_prefilled(text, spec):
+            text += style.opener
+    elif prefill is False and prompt_is_prefilled(text, spec):
+        text = text[: _last_open(text, spec, style)]
+    if think_prefix:
+        text += think_prefix
+    return text
+
+
+def _trailing_empty_block(text: str, spec: TraceFormat, style: BlockStyle) -> int | None:
+    """Start of a closed block with a whitespace-only body (or a bare closer) ending ``text``, else None."""
+    hit = _ends_closed(text, spec, style)
+    if hit is None:
+        return None
+    head = text[: hit.start()]
+    opens = tuple(dict.fromkeys((style.open, *spec.all_open)))
+    matched = hit.group(0)
+    if any(matched.startswith(o) for o in opens):
+        return hit.start()
+    # a bare closer: only an empty block if no opener precedes it with text in between
+    last_open = max(head.rfind(o) for o in opens)
+    last_close = max(head.rfind(c) for c in (style.close, *spec.all_close))
+    if last_open > last_close:  # closer of a non-empty block: not empty
+        return None
+    return hit.start()

@@ -1,0 +1,477 @@
+"""Loss masking for SFT: conversations -> token ids + labels, with the empty think block masked.
+
+The target is the last message (an assistant turn). The conversation is rendered with the model's own chat template,
+exactly as it would be trained naively; character spans are found in that text and mapped to tokens through the
+fast tokenizer's offsets, so any template and any tokenizer work without per-model token ids.
+
+Definitions (each one has a test in ``tests/test_masking.py``):
+
+* **Rendering.** The target's reasoning (``reasoning_content`` / ``reasoning`` / ``thinking`` field or an inline
+  ``<think>..</think>`` in its content) is rendered with the target: natively when the template reads
+  ``reasoning_content``, else as ``open + lead + reasoning + trail + close + tail`` before the content (see
+  ``chat.py``). A target without a trace (missing or whitespace-only reasoning) is rendered as the template
+  renders it; if the template writes no block there, the family's empty block (``BlockStyle.empty``) is inserted
+  where the trace goes: at the end of the generation prompt, or completing a prefilled opener
+  (``<think>\\n`` + ``\\n</think>\\n\\n``). ``insert_empty_block=False`` keeps the template's text untouched
+  (naive SFT that teaches *missing* traces). History turns are passed to the template unchanged.
+* **Prompt span** ``[0, prompt_end)``: the rendered generation prompt (``add_generation_prompt=True`` on all
+  messages but the target). It is checked to be a prefix of the full rendering; when it is not, the prompt ends
+  where the two renderings first differ. It never extends past the target's content.
+* **Think block span** (only for a target *without* a real trace): from the opener's first character (or a bare
+  closer's, for families whose disabled mode inserts only the closer, e.g. DeepSeek-V3.1) to the start of the
+  answer: delimiters, the whitespace body and the whitespace after the closer. Whitespace before the opener is
+  included only when it is not part of the prompt. A block the template put in the prompt (``enable_thinking=False``,
+  a prefilled opener) is inside both spans. A real trace is never masked by "think", in any mode.
+* **Modes**: ``"none"`` trains every token (the prompt included: plain causal-LM SFT), ``"think"`` masks the block,
+  ``"prompt"`` masks the prompt (response-only training, like TRL ``assistant_only_loss``), ``"prompt+think"``
+  both.
+* **Boundary tokens**: a token is masked when its character range overlaps a masked span at all (a zero-width
+  token counts as one character at its start), so no character of a masked span is ever trained; a token merging
+  the block's last newline with the answer's first word is masked.
+* **Truncation**: ``max_length`` keeps the first tokens (labels cut at the same place).
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from .chat import (
+    BlockStyle,
+    _answer_opens,
+    _check_messages,
+    _template_source,
+    block_style,
+    render_messages,
+    resolve_format,
+    split_reasoning,
+)
+from .classify import prompt_is_prefilled
+from .formats import TraceFormat
+
+__all__ = [
+    "IGNORE_INDEX",
+    "MASK_MODES",
+    "MaskMode",
+    "MaskSpans",
+    "PaddingCollator",
+    "conversation_spans",
+    "tokenize_conversation",
+    "tokenize_dataset",
+]
+
+MaskMode = Literal["none", "think", "prompt", "prompt+think"]
+MASK_MODES: tuple[str, ...] = ("none", "think", "prompt", "prompt+think")
+IGNORE_INDEX = -100
+
+
+@dataclass(frozen=True, slots=True)
+class MaskSpans:
+    """Character spans of one rendered conversation (see the module docstring for the definitions)."""
+
+    text: str
+    prompt_end: int
+    content_start: int
+    block: tuple[int, int] | None
+    has_trace: bool
+    inserted: bool = False
+
+    def masked(self, mode: MaskMode) -> list[tuple[int, int]]:
+        """The character spans whose tokens get ``IGNORE_INDEX`` under ``mode`` (sorted, merged)."""
+        if mode not in MASK_MODES:
+            raise ValueError(f"unknown mask mode {mode!r}; expected one of {', '.join(MASK_MODES)}")
+        spans: list[tuple[int, int]] = []
+        if "prompt" in mode and self.prompt_end > 0:
+            spans.append((0, self.prompt_end))
+        if "think" in mode and self.block is not None:
+            spans.append(self.block)
+        spans.sort()
+        merged: list[tuple[int, int]] = []
+        for a, b in spans:
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+            elif b > a:
+                merged.append((a, b))
+        return merged
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    lo, hi = 0, n  # binary search on prefix equality: O(n log n) in C instead of a per-char Python loop
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _prefilled_style(prompt: str, spec: TraceFormat, style: BlockStyle) -> BlockStyle:
+    """The block style whose opener matches a prefilled prompt's tail (Nemotron opens '<think>\\n' although
+    its disabled block is '<think></think>'), so a real trace written after that opener continues the prompt."""
+    opens = [o for o in dict.fromkeys((style.open, *spec.all_open)) if o]
+    op, opener = max((prompt.rfind(o), o) for o in opens)
+    tail = prompt[op + len(opener):]
+    if op < 0 or tail.strip():
+        return style
+    return replace(style, open=opener, lead=tail)
+
+
+def _divergence(tokenizer: Any, prompt: str, full: str) -> int:
+    """Where the full rendering stops following the generation prompt, moved back to a token start of the prompt
+    (``<|START_THINKING|>`` vs ``<|START_TEXT|>`` share ``<|START_T``, which is no boundary)."""
+    k = _common_prefix(prompt, full)
+    offsets = tokenizer(prompt, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    for start, end in offsets:
+        if start < k < end:
+            return start
+    return k
+
+
+def _find_block(text: str, c: int, spec: TraceFormat, style: BlockStyle) -> tuple[int, int] | None:
+    """(start, end) of the block the template wrote right before the content at ``c``, else None.
+
+    The last closer before ``c`` counts only if nothing but whitespace (or the family's answer opener, e.g.
+    Cohere ``<|START_TEXT|>``) separates it from the content, so a history turn's block never matches. The block
+    starts at the nearest opener before the closer when the body between them is whitespace; a closer with no
+    such opener counts alone only for families whose disabled mode inserts just the closer (DeepSeek-V3.1).
+    """
+    best, best_end = -1, -1
+    for cs in dict.fromkeys((style.close, *spec.all_close)):
+        pos = text.rfind(cs, 0, c)
+        if pos >= 0 and (pos + len(cs) > best_end or (pos + len(cs) == best_end and pos < best)):
+            best, best_end = pos, pos + len(cs)
+    if best < 0:
+        return None
+    gap = text[best_end:c]
+    if gap.strip() and gap.strip() not in _answer_opens(spec):
+        return None
+    end = best_end + (len(gap) - len(gap.lstrip()))
+    op, op_end = -1, -1
+    for os_ in dict.fromkeys((style.open, *spec.all_open)):
+        p = text.rfind(os_, 0, best) if os_ else -1
+        if p > op:
+            op, op_end = p, p + len(os_)
+    if op >= 0 and not text[op_end:best].strip():
+        return op, end
+    if spec.disabled_insert and spec.disabled_insert.strip() == text[best:best_end]:
+        return best, end
+    return None
+
+
+def _spans(
+    tokenizer: Any, messages: Sequence[Mapping[str, Any]], spec: TraceFormat, style: BlockStyle,
+    kwargs: Mapping[str, Any], insert: bool,
+) -> MaskSpans:
+    msgs = _check_messages(messages)
+    if not msgs or msgs[-1].get("role") != "assistant":
+        raise ValueError("the last message of a training conversation must be the assistant target")
+    n = len(msgs)
+    reasoning, _ = split_reasoning(msgs[-1], spec)
+    has_trace = bool(reasoning and reasoning.strip())
+    prompt: str | None = None
+    if n > 1:
+        prompt, _ = render_messages(tokenizer, msgs[:-1], spec, style, add_generation_prompt=True,
+                                    template_kwargs=kwargs)
+        if has_trace and prompt_is_prefilled(prompt, spec):
+            style = _prefilled_style(prompt, spec, style)
+    full, c = render_messages(
+        tokenizer, msgs, spec, style, keep={n - 1} if has_trace else (), drop=() if has_trace else {n - 1},
+        mark=n - 1, template_kwargs=kwargs,
+    )
+    assert c is not None
+    if prompt is not None:
+        gen_end = len(prompt) if full.startswith(prompt) else _divergence(tokenizer, prompt, full)
+    else:
+        gen_end = c
+    at = min(gen_end, c)
+    if has_trace:
+        return MaskSpans(full, at, c, None, True)
+
+    found = _find_block(full, c, spec, style)
+    if found is not None:
+        start, end = found
+        while start > gen_end and full[start - 1].isspace():
+            start -= 1
+        return MaskSpans(full, at, c, (start, end), False)
+    if not insert:
+        return MaskSpans(full, at, c, None, False)
+
+    # The template wrote no block: insert the family's empty block where the trace goes.
+    if prompt is not None and prompt_is_prefilled(prompt, spec):
+        opens = [o for o in dict.fromkeys((style.open, *spec.all_open)) if o]
+        op = max(prompt.rfind(o) for o in opens)
+        if op >= at and not prompt[at:op].strip():
+            # the prompt opened the trace, the rendered answer has no opener: complete the opened block
+            head = prompt + style.trail + style.close + style.tail
+            text = head + full[at:]
+            return MaskSpans(text, len(prompt), c - at + len(head), (op, len(head)), False, True)
+    between = full[at:c]
+    empty = style.empty
+    if empty.endswith(between):  # e.g. gpt-oss: the header before the content is the closer's own tail
+        text, block = full[:at] + empty + full[c:], (at, at + len(empty))
+    elif between.strip() in _answer_opens(spec):  # e.g. Cohere: the block goes before <|START_TEXT|>
+        text, block = full[:at] + empty + full[at:], (at, at + len(empty))
+    else:
+        text, block = full[:c] + empty + full[c:], (c, c + len(empty))
+    content = c + len(text) - len(full)
+    prompt_end = at
+    if prompt is not None and len(prompt) <= content and text.startswith(prompt):
+        prompt_end = len(prompt)  # e.g. a disabled-mode prompt that carries the block the template omits here
+    return MaskSpans(text, prompt_end, content, block, False, True)
+
+
+def conversation_spans(
+    tokenizer: Any,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    fmt: str | TraceFormat | None = None,
+    insert_empty_block: bool = True,
+    **template_kwargs: Any,
+) -> MaskSpans:
+    """Render one training conversation and locate its prompt and think-block character spans."""
+    spec = resolve_format(tokenizer, fmt)
+    style = block_style(spec, _template_source(tokenizer, template_kwargs))
+    return _spans(tokenizer, messages, spec, style, template_kwargs, insert_empty_block)
+
+
+def _span_end(offset: tuple[int, int]) -> int:
+    return max(offset[1], offset[0] + 1)  # a zero-width token counts as one character at its start
+
+
+def _start(offset: tuple[int, int]) -> int:
+    return offset[0]
+
+
+def _labels(ids: list[int], offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[int]:
+    """``ids`` with every token overlapping a span set to ``IGNORE_INDEX``.
+
+    Offsets of a fast tokenizer run without added special tokens are non-decreasing, so each span's token range
+    is found by two binary searches (no per-token Python loop): the first token ending after the span's start,
+    up to the first token starting at or after its end.
+    """
+    labels = list(ids)
+    for a, b in spans:
+        i0 = bisect_right(offsets, a, key=_span_end)
+        i1 = bisect_left(offsets, b, key=_start)
+        if i1 > i0:
+            labels[i0:i1] = [IGNORE_INDEX] * (i1 - i0)
+    return labels
+
+
+def _labels_scan(ids: list[int], offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[int]:
+    """Same rule as ``_labels`` without assuming ordered offsets (vectorised scan)."""
+    if not spans:
+        return list(ids)
+    off = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    starts = off[:, 0]
+    ends = np.maximum(off[:, 1], starts + 1)
+    hit = np.zeros(len(ids), dtype=bool)
+    for a, b in spans:
+        hit |= (starts < b) & (ends > a)
+    labels = np.asarray(ids, dtype=np.int64)
+    labels[hit] = IGNORE_INDEX
+    return labels.tolist()
+
+
+def _ordered(offsets: list[tuple[int, int]]) -> bool:
+    return all(p[0] <= q[0] and p[1] <= q[1] for p, q in zip(offsets, offsets[1:], strict=False))
+
+
+def _check_tokenizer(tokenizer: Any) -> None:
+    if not getattr(tokenizer, "is_fast", False):
+        raise TypeError(
+            "loss masking maps character spans to tokens with return_offsets_mapping, which needs a fast "
+            f"(Rust) tokenizer; got {type(tokenizer).__name__}. Load it with AutoTokenizer(..., use_fast=True)."
+        )
+
+
+def _check_mode(mask: str) -> None:
+    if mask not in MASK_MODES:
+        raise ValueError(f"unknown mask mode {mask!r}; expected one of {', '.join(MASK_MODES)}")
+
+
+def _tokenize(tokenizer: Any, texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+    """(ids, offsets) per text, as ``tokenizer(texts, add_special_tokens=False)`` gives them.
+
+    The Rust backend is called directly (skipping the Python-side conversion of every output field) unless it
+    carries truncation or padding settings, which ``tokenizer(...)`` would reset first.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and backend.truncation is None and backend.padding is None:
+        return [(e.ids, e.offsets) for e in backend.encode_batch(texts, add_special_tokens=False)]
+    enc = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, return_attention_mask=False)
+    return list(zip(enc["input_ids"], enc["offset_mapping"], strict=True))
+
+
+def _encode(tokenizer: Any, spans: list[MaskSpans], mask: MaskMode, max_length: int | None) -> dict[str, list]:
+    out: dict[str, list] = {"input_ids": [], "attention_mask": [], "labels": []}
+    for s, (ids, offsets) in zip(spans, _tokenize(tokenizer, [s.text for s in spans]), strict=True):
+        masked = s.masked(mask)
+        labels = _labels(ids, offsets, masked) if _ordered_hint(offsets) else _labels_scan(ids, offsets, masked)
+        if max_length is not None:
+            ids, labels = ids[:max_length], labels[:max_length]
+        out["input_ids"].append(list(ids))
+        out["attention_mask"].append([1] * len(ids))
+        out["labels"].append(labels)
+    return out
+
+
+def _ordered_hint(offsets: list[tuple[int, int]]) -> bool:
+    """Cheap check that binary search is valid: first, last and a stride of samples are in order."""
+    n = len(offsets)
+    if n < 2:
+        return True
+    step = max(1, n // 16)
+    sample = offsets[::step] + [offsets[-1]]
+    return _ordered(sample)
+
+
+def tokenize_conversation(
+    tokenizer: Any,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    mask: MaskMode = "prompt+think",
+    fmt: str | TraceFormat | None = None,
+    max_length: int | None = None,
+    insert_empty_block: bool = True,
+    **template_kwargs: Any,
+) -> dict[str, list[int]]:
+    """One conversation -> ``{"input_ids", "attention_mask", "labels"}`` (lists of int; -100 = not trained)."""
+    _check_tokenizer(tokenizer)
+    _check_mode(mask)
+    spans = conversation_spans(tokenizer, messages, fmt=fmt, insert_empty_block=insert_empty_block,
+                               **template_kwargs)
+    out = _encode(tokenizer, [spans], mask, max_length)
+    return {k: v[0] for k, v in out.items()}
+
+
+def _as_messages(item: Any) -> Sequence[Mapping[str, Any]]:
+    if isinstance(item, Mapping):
+        for key in ("messages", "conversations", "conversation"):
+            if key in item:
+                return item[key]
+        raise TypeError("a dataset row needs a 'messages' column (a list of {'role', 'content'} dicts)")
+    return item
+
+
+def _tokenize_batch(
+    tokenizer: Any, conversations: list, mask: MaskMode, spec: TraceFormat, style: BlockStyle,
+    kwargs: Mapping[str, Any], max_length: int | None, insert: bool,
+) -> dict[str, list]:
+    spans = [_spans(tokenizer, _as_messages(c), spec, style, kwargs, insert) for c in conversations]
+    return _encode(tokenizer, spans, mask, max_length)
+
+
+def tokenize_dataset(
+    tokenizer: Any,
+    conversations: Iterable[Sequence[Mapping[str, Any]]],
+    *,
+    mask: MaskMode = "prompt+think",
+    fmt: str | TraceFormat | None = None,
+    max_length: int | None = None,
+    num_proc: int | None = None,
+    insert_empty_block: bool = True,
+    drop_fully_masked: bool = True,
+    batch_size: int = 1000,
+    **template_kwargs: Any,
+):
+    """Pre-tokenize conversations into a ``datasets.Dataset`` with ``input_ids``, ``attention_mask``, ``labels``.
+
+    ``conversations`` may be lists of messages or rows with a ``messages`` column (e.g. a ``datasets.Dataset``).
+    The result feeds ``transformers.Trainer`` (with ``PaddingCollator``) and TRL's ``SFTTrainer`` (an
+    ``input_ids`` column marks a dataset as already processed; its ``labels`` are kept). Rows whose labels are all
+    masked (possible after truncation) are dropped unless ``drop_fully_masked=False``: they carry no loss.
+    ``num_proc > 1`` tokenizes in worker processes through ``datasets.map`` (messages must be JSON-serialisable).
+    """
+    import datasets
+
+    _check_tokenizer(tokenizer)
+    _check_mode(mask)
+    spec = resolve_format(tokenizer, fmt)
+    style = block_style(spec, _template_source(tokenizer, template_kwargs))
+    items = list(conversations)
+    args = (mask, spec, style, dict(template_kwargs), max_length, insert_empty_block)
+    if num_proc is not None and num_proc > 1 and len(items) > 1:
+        raw = datasets.Dataset.from_dict({"_conversation": [json.dumps(_as_messages(c)) for c in items]})
+
+        def work(batch: dict[str, list]) -> dict[str, list]:
+            return _tokenize_batch(tokenizer, [json.loads(s) for s in batch["_conversation"]], *args)
+
+        ds = raw.map(work, batched=True, batch_size=batch_size, num_proc=num_proc,
+                     remove_columns=["_conversation"])
+    else:
+        columns: dict[str, list] = {"input_ids": [], "attention_mask": [], "labels": []}
+        for i in range(0, len(items), batch_size):
+            part = _tokenize_batch(tokenizer, items[i:i + batch_size], *args)
+            if drop_fully_masked:
+                rows = [j for j, labels in enumerate(part["labels"]) if labels.count(IGNORE_INDEX) < len(labels)]
+                if len(rows) < len(part["labels"]):
+                    part = {k: [v[j] for j in rows] for k, v in part.items()}
+            for key in columns:
+                columns[key].extend(part[key])
+        return datasets.Dataset.from_dict(columns)
+    if drop_fully_masked and len(ds):
+        keep = [i for i, labels in enumerate(ds["labels"]) if labels.count(IGNORE_INDEX) < len(labels)]
+        if len(keep) < len(ds):
+            ds = ds.select(keep)
+    return ds
+
+
+@dataclass
+class PaddingCollator:
+    """Pads pre-tokenized examples into tensors: ``input_ids`` with ``pad_token_id``, ``attention_mask`` with 0,
+    ``labels`` with ``label_pad_id``. Missing ``attention_mask`` = all ones; missing ``labels`` = ``input_ids``."""
+
+    pad_token_id: int
+    label_pad_id: int = IGNORE_INDEX
+    pad_to_multiple_of: int | None = None
+    padding_side: str = "right"
+
+    def __post_init__(self) -> None:
+        if self.padding_side not in ("right", "left"):
+            raise ValueError(f"padding_side must be 'right' or 'left', got {self.padding_side!r}")
+        if self.pad_token_id is None:
+            raise ValueError("pad_token_id is None: set tokenizer.pad_token (e.g. to the eos token) first")
+        if self.pad_to_multiple_of is not None and self.pad_to_multiple_of < 1:
+            raise ValueError("pad_to_multiple_of must be a positive integer")
+
+    @classmethod
+    def for_tokenizer(cls, tokenizer: Any, **kw: Any) -> PaddingCollator:
+        """Pad with the tokenizer's pad token (its eos token when it has none)."""
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        return cls(pad_token_id=pad, **kw)
+
+    def __call__(self, features: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        import torch
+
+        if not features:
+            raise ValueError("PaddingCollator got an empty batch")
+        rows = [list(f["input_ids"]) for f in features]
+        width = max(len(r) for r in rows)
+        m = self.pad_to_multiple_of
+        if m:
+            width = -(-width // m) * m
+        ids = torch.full((len(rows), width), self.pad_token_id, dtype=torch.long)
+        attn = torch.zeros((len(rows), width), dtype=torch.long)
+        labels = torch.full((len(rows), width), self.label_pad_id, dtype=torch.long)
+        for i, (f, row) in enumerate(zip(features, rows, strict=True)):
+            n = len(row)
+            if n == 0:
+                continue
+            lab = f.get("labels")
+            am = f.get("attention_mask")
+            if (lab is not None and len(lab) != n) or (am is not None and len(am) != n):
+                raise ValueError(f"example {i}: input_ids, attention_mask and labels differ in length")
+            sl = slice(0, n) if self.padding_side == "right" else slice(width - n, width)
+            ids[i, sl] = torch.as_tensor(row, dtype=torch.long)
+            attn[i, sl] = 1 if am is None else torch.as_tensor(list(am), dtype=torch.long)
+            labels[i, sl] = torch.as_tensor(row if lab is None else list(lab), dtype=torch.long)
+        return {"input_ids": ids, "attention_mask": attn, "labels": labels}
+

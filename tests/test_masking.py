@@ -1,0 +1,516 @@
+"""Loss masking: exact spans on every fixture template, modes, boundary rule, truncation, collator, training."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from lm_eval_thinkpack.chat import ChatTemplateError
+from lm_eval_thinkpack.masking import (
+    IGNORE_INDEX,
+    PaddingCollator,
+    conversation_spans,
+    tokenize_conversation,
+    tokenize_dataset,
+)
+from tests.tokenizers import ANSWER, QUESTION, REASONING, TEMPLATE_CASES, case, make_tokenizer
+
+# The empty block each template's answer-only example carries (the template's own, or the family's inserted
+# where the trace goes), and what the model is trained to write around the answer: (before, after).
+EMPTY_BLOCK = {
+    "qwen3": "<think>\n\n</think>\n\n",
+    "qwen3_thinking_2507": "<think>\n\n</think>\n\n",
+    "qwq": "<think>\n\n</think>\n\n",
+    "deepseek_r1": "<think>\n\n</think>\n\n",
+    "deepseek_v31": "</think>",
+    "gpt_oss": "<|channel|>analysis<|message|><|end|><|start|>assistant<|channel|>final<|message|>",
+    "magistral_2507": "[THINK][/THINK]",
+    "magistral_2506": "<think></think>",
+    "smollm3": "<think>\n\n</think>\n",
+    "olmo3": "<think>\n</think>\n\n",
+    "exaone_deep": "<thought>\n\n</thought>\n\n",
+    "exaone4": "<think>\n\n</think>\n\n",
+    "glm45": "\n<think></think>\n",
+    "seed_oss": "<seed:think></seed:think>",
+    "kimi": "◁think▷\n\n◁/think▷\n\n",
+    "hunyuan": "<think>\n\n</think>\n",
+    "granite32": "Here is my thought process:\n\nHere is my response:\n\n",
+    "phi4_reasoning": "<think>\n\n</think>\n\n",
+    "nemotron_nano2": "<think>\n</think>",
+    "cohere": "<|START_THINKING|><|END_THINKING|>",
+    "chatml": "<think>\n\n</think>\n\n",
+}
+AROUND_ANSWER = {
+    "qwen3": ("", "<|im_end|>\n"),
+    "qwen3_thinking_2507": ("", "<|im_end|>\n"),
+    "qwq": ("", "<|im_end|>\n"),
+    "deepseek_r1": ("", "<｜end▁of▁sentence｜>"),
+    "deepseek_v31": ("", "<｜end▁of▁sentence｜>"),
+    "gpt_oss": ("", "<|return|>"),
+    "magistral_2507": ("", "</s>"),
+    "magistral_2506": ("", "</s>"),
+    "smollm3": ("", "<|im_end|>\n"),
+    "olmo3": ("", "<|im_end|>\n"),
+    "exaone_deep": ("", "[|endofturn|]\n"),
+    "exaone4": ("", "[|endofturn|]\n"),
+    "glm45": ("", ""),
+    "seed_oss": ("", "<seed:eos>"),
+    "kimi": ("", "<|im_end|>"),
+    "hunyuan": ("", "<|eos|>"),
+    "granite32": ("", "<|end_of_text|>\n"),
+    "phi4_reasoning": ("", "<|im_end|>"),
+    "nemotron_nano2": ("", "\n<SPECIAL_12>\n"),
+    "cohere": ("<|START_TEXT|>", "<|END_TEXT|><|END_OF_TURN_TOKEN|>"),
+    "chatml": ("", "<|im_end|>\n"),
+}
+NAMES = [c.name for c in TEMPLATE_CASES]
+
+
+def test_tables_cover_every_fixture():
+    assert set(EMPTY_BLOCK) == set(NAMES) == set(AROUND_ANSWER)
+
+
+def _answer_only(name: str) -> list[dict]:
+    return case(name).messages() + [{"role": "assistant", "content": ANSWER}]
+
+
+def _with_trace(name: str) -> list[dict]:
+    return case(name).messages() + [{"role": "assistant", "content": ANSWER, "reasoning": REASONING}]
+
+
+def _split(out: dict) -> tuple[list[int], list[int]]:
+    """(masked ids, trained ids), each in order."""
+    masked = [i for i, lab in zip(out["input_ids"], out["labels"], strict=True) if lab == IGNORE_INDEX]
+    trained = [i for i, lab in zip(out["input_ids"], out["labels"], strict=True) if lab != IGNORE_INDEX]
+    return masked, trained
+
+
+def _runs(labels: list[int]) -> int:
+    """Number of contiguous masked runs."""
+    runs, prev = 0, False
+    for lab in labels:
+        cur = lab == IGNORE_INDEX
+        runs += cur and not prev
+        prev = cur
+    return runs
+
+
+def _prompt(tok, name: str, **kw) -> str:
+    return tok.apply_chat_template(case(name).messages(), add_generation_prompt=True, tokenize=False, **kw)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_think_mask_is_exactly_the_empty_block(name):
+    c = case(name)
+    tok = make_tokenizer(name)
+    out = tokenize_conversation(tok, _answer_only(name), mask="think", fmt=c.format)
+    spans = conversation_spans(tok, _answer_only(name), fmt=c.format)
+    assert tok.decode(out["input_ids"]) == spans.text  # the rendering round-trips through the tokenizer
+    masked, _ = _split(out)
+    assert tok.decode(masked) == EMPTY_BLOCK[name]
+    assert _runs(out["labels"]) == 1
+    # the trained tokens are everything else, in order
+    block = spans.text[spans.block[0]:spans.block[1]]
+    assert block == EMPTY_BLOCK[name]
+    assert spans.text.replace(block, "", 1) == tok.decode(_split(out)[1])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_prompt_plus_think_trains_exactly_answer_and_end_of_turn(name):
+    tok = make_tokenizer(name)
+    out = tokenize_conversation(tok, _answer_only(name), mask="prompt+think", fmt=case(name).format)
+    before, after = AROUND_ANSWER[name]
+    masked, trained = _split(out)
+    assert tok.decode(trained) == before + ANSWER + after
+    assert _runs(out["labels"]) == 1  # prompt and block are one run: nothing between them is trained
+    assert out["labels"][-1] != IGNORE_INDEX or after == ""
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_prompt_mask_is_exactly_the_generation_prompt(name):
+    tok = make_tokenizer(name)
+    out = tokenize_conversation(tok, _answer_only(name), mask="prompt", fmt=case(name).format)
+    masked, trained = _split(out)
+    prompt = _prompt(tok, name)
+    text = tok.decode(out["input_ids"])
+    assert text.startswith(prompt)
+    assert out["labels"][: len(masked)] == [IGNORE_INDEX] * len(masked)  # a prefix, not scattered
+    # exactly the tokens overlapping the prompt's characters: the prompt itself, plus at most one token that
+    # straddles its end (e.g. '\n\n' merging the prefilled '<think>\n' with the next newline)
+    offsets = tok(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    assert len(masked) == sum(1 for a, _ in offsets if a < len(prompt))
+    assert tok.decode(masked).startswith(prompt)
+    if offsets[len(masked) - 1][1] == len(prompt):
+        assert tok.decode(masked) == prompt
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_real_trace_stays_trained_in_every_mode(name):
+    c = case(name)
+    tok = make_tokenizer(name)
+    msgs = _with_trace(name)
+    spans = conversation_spans(tok, msgs, fmt=c.format, **c.enable_kwargs)
+    assert spans.has_trace and spans.block is None
+    assert REASONING in spans.text
+    for mode in ("none", "think"):
+        out = tokenize_conversation(tok, msgs, mask=mode, fmt=c.format, **c.enable_kwargs)
+        assert out["labels"] == out["input_ids"]
+    for mode in ("prompt", "prompt+think"):
+        out = tokenize_conversation(tok, msgs, mask=mode, fmt=c.format, **c.enable_kwargs)
+        masked, trained = _split(out)
+        assert tok.decode(masked) == _prompt(tok, name, **c.enable_kwargs)
+        response = tok.decode(trained)
+        assert REASONING in response
+        before, after = AROUND_ANSWER[name]
+        assert response.endswith(before + ANSWER + after)
+        assert _runs(out["labels"]) == 1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_none_masks_nothing(name):
+    tok = make_tokenizer(name)
+    for msgs in (_answer_only(name), _with_trace(name)):
+        out = tokenize_conversation(tok, msgs, mask="none", fmt=case(name).format)
+        assert out["labels"] == out["input_ids"]
+        assert out["attention_mask"] == [1] * len(out["input_ids"])
+
+
+@pytest.mark.parametrize("name", ["qwen3", "qwq", "gpt_oss", "cohere", "glm45"])
+def test_prompt_plus_think_is_the_union(name):
+    tok = make_tokenizer(name)
+    fmt = case(name).format
+    res = {m: tokenize_conversation(tok, _answer_only(name), mask=m, fmt=fmt)["labels"]
+           for m in ("think", "prompt", "prompt+think")}
+    union = [IGNORE_INDEX if IGNORE_INDEX in (a, b) else a
+             for a, b in zip(res["think"], res["prompt"], strict=True)]
+    assert res["prompt+think"] == union
+
+
+@pytest.mark.parametrize("name", ["qwen3", "smollm3", "exaone4", "hunyuan", "glm45", "deepseek_v31", "cohere"])
+def test_disabled_mode_block_in_the_prompt(name):
+    """With the template's off switch the block sits in the prompt: "think" masks it, "prompt" covers it."""
+    c = case(name)
+    tok = make_tokenizer(name)
+    kw = c.disable_kwargs or {}
+    spans = conversation_spans(tok, _answer_only(name), fmt=c.format, **kw)
+    prompt = _prompt(tok, name, **kw)
+    assert spans.text.startswith(prompt) and spans.prompt_end == len(prompt)
+    a, b = spans.block
+    assert a < spans.prompt_end <= b  # the block starts inside the prompt
+    assert spans.text[a:b].strip()
+    out = tokenize_conversation(tok, _answer_only(name), mask="prompt+think", fmt=c.format, **kw)
+    before, after = AROUND_ANSWER[name]
+    assert tok.decode(_split(out)[1]).strip() == (before + ANSWER + after).strip()
+
+
+def test_qwen3_think_block_definition():
+    """The block is the opener through the whitespace before the answer; the header newline is prompt."""
+    tok = make_tokenizer("qwen3")
+    s = conversation_spans(tok, _answer_only("qwen3"), fmt="qwen3")
+    assert s.text[: s.prompt_end].endswith("<|im_start|>assistant\n")
+    assert s.text[s.block[0]: s.block[1]] == "<think>\n\n</think>\n\n"
+    assert s.block[1] == s.content_start and s.text[s.content_start:].startswith(ANSWER)
+    assert not s.inserted
+
+
+def test_glm_leading_newline_outside_the_prompt_belongs_to_the_block():
+    tok = make_tokenizer("glm45")
+    s = conversation_spans(tok, _answer_only("glm45"), fmt="glm")
+    assert s.text[: s.prompt_end].endswith("<|assistant|>")
+    assert s.text[s.block[0]: s.block[1]] == "\n<think></think>\n"
+
+
+def test_prefilled_template_gets_its_opened_block_completed():
+    tok = make_tokenizer("qwq")
+    s = conversation_spans(tok, _answer_only("qwq"), fmt="qwq")
+    prompt = _prompt(tok, "qwq")
+    assert s.inserted and s.text.startswith(prompt) and prompt.endswith("<think>\n")
+    assert s.text[len(prompt):].startswith("\n</think>\n\n" + ANSWER)
+
+
+def test_insert_empty_block_false_keeps_the_template_rendering():
+    tok = make_tokenizer("qwq")
+    msgs = _answer_only("qwq")
+    s = conversation_spans(tok, msgs, fmt="qwq", insert_empty_block=False)
+    assert s.text == tok.apply_chat_template(msgs, tokenize=False)
+    assert s.block is None
+    out = tokenize_conversation(tok, msgs, mask="think", fmt="qwq", insert_empty_block=False)
+    assert out["labels"] == out["input_ids"]
+    # the template's own block (Qwen3) is still masked
+    tok3 = make_tokenizer("qwen3")
+    s3 = conversation_spans(tok3, _answer_only("qwen3"), fmt="qwen3", insert_empty_block=False)
+    assert s3.text[s3.block[0]: s3.block[1]] == "<think>\n\n</think>\n\n"
+
+
+@pytest.mark.parametrize("reasoning", ["", "  \n ", None])
+def test_blank_reasoning_is_no_trace(reasoning):
+    tok = make_tokenizer("qwen3")
+    target = {"role": "assistant", "content": ANSWER}
+    if reasoning is not None:
+        target["reasoning_content"] = reasoning
+    s = conversation_spans(tok, case("qwen3").messages() + [target], fmt="qwen3")
+    assert not s.has_trace and s.text[s.block[0]: s.block[1]] == "<think>\n\n</think>\n\n"
+
+
+@pytest.mark.parametrize("name", ["qwen3", "deepseek_r1", "magistral_2507", "olmo3"])
+def test_inline_trace_in_content_is_a_real_trace(name):
+    c = case(name)
+    tok = make_tokenizer(name)
+    spec_open, spec_close = ("[THINK]", "[/THINK]") if name == "magistral_2507" else ("<think>", "</think>")
+    msgs = c.messages() + [{"role": "assistant", "content": f"{spec_open}{REASONING}{spec_close}{ANSWER}"}]
+    out = tokenize_conversation(tok, msgs, mask="think", fmt=c.format)
+    assert out["labels"] == out["input_ids"]
+    assert REASONING in tok.decode(out["input_ids"])
+    # an inline EMPTY block is no trace: it is masked
+    msgs = c.messages() + [{"role": "assistant", "content": f"{spec_open}\n\n{spec_close}\n\n{ANSWER}"}]
+    masked, _ = _split(tokenize_conversation(tok, msgs, mask="think", fmt=c.format))
+    assert tok.decode(masked) == EMPTY_BLOCK[name]
+
+
+def test_history_blocks_are_not_masked_only_the_targets():
+    tok = make_tokenizer("glm45")  # history turns carry '\n<think></think>\n' too
+    msgs = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": QUESTION},
+        {"role": "assistant", "content": ANSWER},
+    ]
+    s = conversation_spans(tok, msgs, fmt="glm")
+    assert s.text.count("<think></think>") == 2
+    out = tokenize_conversation(tok, msgs, mask="think", fmt="glm")
+    masked, trained = _split(out)
+    assert tok.decode(masked) == "\n<think></think>\n"
+    assert "Hello!" in tok.decode(trained) and "<think></think>" in tok.decode(trained)
+    assert s.block[0] > s.text.index("Hello!")
+
+
+def test_multiturn_qwen3_history_reasoning_is_passed_to_the_template():
+    tok = make_tokenizer("qwen3")
+    msgs = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!", "reasoning_content": "greet"},
+        {"role": "user", "content": QUESTION},
+        {"role": "assistant", "content": ANSWER},
+    ]
+    s = conversation_spans(tok, msgs, fmt="qwen3")
+    assert "greet" not in s.text  # Qwen3 drops history reasoning: the masker renders exactly what the model sees
+    assert s.text[s.block[0]: s.block[1]] == "<think>\n\n</think>\n\n"
+
+
+def _merging_tokenizer(extra: list[str]):
+    from tokenizers import AddedToken
+
+    tok = make_tokenizer("qwen3")
+    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in extra])
+    return tok
+
+
+def test_token_straddling_block_and_answer_is_masked():
+    """Rule: a token is masked when it overlaps a masked span at all."""
+    tok = _merging_tokenizer(["\n\nThe"])
+    msgs = _answer_only("qwen3")
+    out = tokenize_conversation(tok, msgs, mask="think", fmt="qwen3")
+    masked, trained = _split(out)
+    assert tok.decode(masked) == "<think>\n\n</think>\n\nThe"
+    assert tok.decode(trained).endswith(" answer is 5.<|im_end|>\n")
+    # the same token is trained when no span touches it
+    out = tokenize_conversation(tok, msgs, mask="none", fmt="qwen3")
+    assert "\n\nThe" in [tok.decode([i]) for i in out["input_ids"]]
+
+
+def test_token_straddling_prompt_end_is_masked():
+    tok = _merging_tokenizer(["\n<think>"])
+    out = tokenize_conversation(tok, _answer_only("qwen3"), mask="prompt", fmt="qwen3")
+    masked, trained = _split(out)
+    assert tok.decode(masked).endswith("<|im_start|>assistant\n<think>")
+    assert tok.decode(trained) == "\n\n</think>\n\n" + ANSWER + "<|im_end|>\n"
+
+
+def test_truncation_keeps_labels_aligned():
+    tok = make_tokenizer("qwen3")
+    msgs = _answer_only("qwen3")
+    full = tokenize_conversation(tok, msgs, fmt="qwen3")
+    n = len(full["input_ids"])
+    for k in (1, 5, n - 3, n, n + 10):
+        cut = tokenize_conversation(tok, msgs, fmt="qwen3", max_length=k)
+        assert cut["input_ids"] == full["input_ids"][:k]
+        assert cut["labels"] == full["labels"][:k]
+        assert len(cut["attention_mask"]) == min(k, n)
+
+
+def test_tokenize_dataset_mixed_data_and_dropping():
+    tok = make_tokenizer("qwen3")
+    convs = [_answer_only("qwen3"), _with_trace("qwen3"), {"messages": _answer_only("qwen3")}]
+    ds = tokenize_dataset(tok, convs, mask="prompt+think", fmt="qwen3")
+    assert ds.column_names == ["input_ids", "attention_mask", "labels"] and len(ds) == 3
+    for row, conv in zip(ds, [_answer_only("qwen3"), _with_trace("qwen3"), _answer_only("qwen3")], strict=True):
+        assert row == tokenize_conversation(tok, conv, mask="prompt+think", fmt="qwen3")
+    assert REASONING in tok.decode([i for i, lab in zip(ds[1]["input_ids"], ds[1]["labels"], strict=True)
+                                    if lab != IGNORE_INDEX])
+    # truncation inside the prompt leaves no trained token: such rows carry no loss and are dropped
+    short = tokenize_dataset(tok, convs, mask="prompt+think", fmt="qwen3", max_length=4)
+    assert len(short) == 0
+    kept = tokenize_dataset(tok, convs, mask="prompt+think", fmt="qwen3", max_length=4, drop_fully_masked=False)
+    assert len(kept) == 3
+
+
+def test_tokenize_dataset_accepts_a_datasets_dataset_and_num_proc():
+    import datasets
+
+    tok = make_tokenizer("qwen3")
+    rows = [_answer_only("qwen3"), _with_trace("qwen3")] * 3
+    src = datasets.Dataset.from_dict({"messages": rows})
+    serial = tokenize_dataset(tok, src, fmt="qwen3")
+    assert serial["labels"] == tokenize_dataset(tok, rows, fmt="qwen3")["labels"]
+    parallel = tokenize_dataset(tok, rows, fmt="qwen3", num_proc=2, batch_size=2)
+    assert parallel["input_ids"] == serial["input_ids"] and parallel["labels"] == serial["labels"]
+
+
+def test_format_is_detected_when_not_given():
+    tok = make_tokenizer("qwen3")
+    out = tokenize_conversation(tok, _answer_only("qwen3"), mask="think")
+    assert tok.decode(_split(out)[0]) == "<think>\n\n</think>\n\n"
+
+
+def test_errors():
+    tok = make_tokenizer("qwen3")
+    with pytest.raises(ValueError, match="last message"):
+        tokenize_conversation(tok, case("qwen3").messages(), fmt="qwen3")
+    with pytest.raises(ValueError, match="mask mode"):
+        tokenize_conversation(tok, _answer_only("qwen3"), mask="answer", fmt="qwen3")
+    with pytest.raises(ChatTemplateError, match="no chat template"):
+        tokenize_conversation(make_tokenizer(None), _answer_only("qwen3"), fmt="qwen3")
+
+    class Slow:
+        is_fast = False
+
+    with pytest.raises(TypeError, match="fast"):
+        tokenize_conversation(Slow(), _answer_only("qwen3"), fmt="qwen3")
+    with pytest.raises(ValueError, match="padding_side"):
+        PaddingCollator(0, padding_side="middle")
+
+
+# ------------------------------------------------------------------------------------------------- collator
+
+
+def test_collator_right_and_left_padding():
+    feats = [
+        {"input_ids": [5, 6, 7], "attention_mask": [1, 1, 1], "labels": [-100, 6, 7]},
+        {"input_ids": [8], "attention_mask": [1], "labels": [8]},
+    ]
+    right = PaddingCollator(pad_token_id=0)(feats)
+    assert right["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
+    assert right["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert right["labels"].tolist() == [[-100, 6, 7], [8, -100, -100]]
+    left = PaddingCollator(pad_token_id=0, padding_side="left", pad_to_multiple_of=4)(feats)
+    assert left["input_ids"].tolist() == [[0, 5, 6, 7], [0, 0, 0, 8]]
+    assert left["attention_mask"].tolist() == [[0, 1, 1, 1], [0, 0, 0, 1]]
+    assert left["labels"].tolist() == [[-100, -100, 6, 7], [-100, -100, -100, 8]]
+    assert str(left["input_ids"].dtype) == "torch.int64"
+    bare = PaddingCollator(pad_token_id=9, label_pad_id=-1)([{"input_ids": [1, 2]}, {"input_ids": [3]}])
+    assert bare["labels"].tolist() == [[1, 2], [3, -1]] and bare["attention_mask"].tolist() == [[1, 1], [1, 0]]
+    with pytest.raises(ValueError, match="length"):
+        PaddingCollator(0)([{"input_ids": [1, 2], "labels": [1]}])
+
+
+def test_collator_for_tokenizer_uses_eos_without_pad():
+    tok = make_tokenizer("qwen3")
+    assert tok.pad_token_id is None
+    assert PaddingCollator.for_tokenizer(tok).pad_token_id == tok.eos_token_id
+
+
+# ------------------------------------------------------------------------------------------------- training
+
+
+def _tiny_model(vocab_size: int):
+    import torch
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    torch.manual_seed(0)
+    cfg = Qwen3Config(vocab_size=vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=512,
+                      tie_word_embeddings=True)
+    return Qwen3ForCausalLM(cfg)
+
+
+def _train_set(tok, n: int = 4):
+    convs = [_answer_only("qwen3"), _with_trace("qwen3")] * (n // 2)
+    return tokenize_dataset(tok, convs, mask="prompt+think", fmt="qwen3")
+
+
+def _args(tmp_path, cls=None, **kw):
+    from transformers import TrainingArguments
+
+    cls = cls or TrainingArguments
+    return cls(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=2, learning_rate=1e-3,
+               report_to=[], save_strategy="no", logging_steps=1, use_cpu=True, disable_tqdm=True,
+               dataloader_num_workers=0, **kw)
+
+
+def _losses(trainer) -> list[float]:
+    return [h["loss"] for h in trainer.state.log_history if "loss" in h]
+
+
+def test_trainer_runs_on_the_pretokenized_dataset(tmp_path):
+    from transformers import Trainer
+
+    tok = make_tokenizer("qwen3")
+    model = _tiny_model(len(tok))
+    before = model.model.layers[0].self_attn.q_proj.weight.detach().clone()
+    trainer = Trainer(model=model, args=_args(tmp_path), train_dataset=_train_set(tok),
+                      data_collator=PaddingCollator.for_tokenizer(tok))
+    trainer.train()
+    losses = _losses(trainer)
+    assert len(losses) == 2 and all(math.isfinite(x) for x in losses)
+    assert not model.model.layers[0].self_attn.q_proj.weight.detach().equal(before)
+
+
+def test_trainer_runs_with_a_peft_lora_model(tmp_path):
+    from peft import LoraConfig, get_peft_model
+    from transformers import Trainer
+
+    tok = make_tokenizer("qwen3")
+    model = get_peft_model(_tiny_model(len(tok)), LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
+                                                            task_type="CAUSAL_LM"))
+    trainer = Trainer(model=model, args=_args(tmp_path, remove_unused_columns=False), train_dataset=_train_set(tok),
+                      data_collator=PaddingCollator.for_tokenizer(tok))
+    trainer.train()
+    assert all(math.isfinite(x) for x in _losses(trainer))
+    lora_b = [p for n, p in model.named_parameters() if "lora_B" in n]
+    assert lora_b and any(p.detach().abs().sum() > 0 for p in lora_b)  # B starts at zero: it moved
+
+
+@pytest.mark.parametrize("skip_prepare", [False, True])
+def test_trl_sft_trainer_accepts_the_pretokenized_dataset(tmp_path, skip_prepare):
+    from trl import SFTConfig, SFTTrainer
+
+    tok = make_tokenizer("qwen3")
+    tok.pad_token = tok.eos_token
+    ds = _train_set(tok)
+    extra = {"dataset_kwargs": {"skip_prepare_dataset": True}} if skip_prepare else {}
+    args = _args(tmp_path, cls=SFTConfig, max_length=None, **extra)
+    trainer = SFTTrainer(model=_tiny_model(len(tok)), args=args, train_dataset=ds, processing_class=tok)
+    # TRL sees an input_ids column as already processed and keeps our labels
+    assert trainer.train_dataset["labels"] == ds["labels"]
+    trainer.train()
+    assert all(math.isfinite(x) for x in _losses(trainer))
+
+
+def test_binary_search_labels_match_the_scan_and_the_tokenizer():
+    import random
+
+    from lm_eval_thinkpack import masking
+
+    tok = make_tokenizer("qwen3")
+    text = conversation_spans(tok, _with_trace("qwen3"), fmt="qwen3").text
+    (ids, offsets), = masking._tokenize(tok, [text])
+    ref = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+    assert ids == ref["input_ids"] and [tuple(o) for o in offsets] == [tuple(o) for o in ref["offset_mapping"]]
+    rng = random.Random(0)
+    for _ in range(200):
+        spans = sorted({tuple(sorted(rng.sample(range(len(text) + 1), 2))) for _ in range(rng.randint(0, 3))})
+        assert masking._labels(ids, offsets, spans) == masking._labels_scan(ids, offsets, spans)
+    zero_width = [(0, 1), (1, 1), (1, 2)]
+    assert masking._labels([7, 8, 9], zero_width, [(1, 2)]) == [7, -100, -100]
+    assert masking._labels_scan([7, 8, 9], zero_width, [(1, 2)]) == [7, -100, -100]
