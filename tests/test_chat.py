@@ -14,7 +14,7 @@ from lm_eval_thinkpack.chat import (
 )
 from lm_eval_thinkpack.classify import prompt_is_prefilled
 from lm_eval_thinkpack.formats import get_format
-from tests.tokenizers import ANSWER, QUESTION, REASONING, TEMPLATE_CASES, case, make_tokenizer, template_source
+from tests.chat_fixtures import ANSWER, QUESTION, REASONING, TEMPLATE_CASES, case, make_tokenizer, template_source
 
 NAMES = [c.name for c in TEMPLATE_CASES]
 HISTORY_REASONING = "They greeted me, so I greet them back."

@@ -9,7 +9,7 @@ import pytest
 from lm_eval_thinkpack.classify import classify, prompt_is_prefilled
 from lm_eval_thinkpack.detect import TraceProfile, detect_format, profile_for_format, profile_for_model_id
 from lm_eval_thinkpack.formats import FORMATS, get_format
-from tests.tokenizers import ANSWER, REASONING, TEMPLATE_CASES, TemplateCase, case, make_tokenizer
+from tests.chat_fixtures import ANSWER, REASONING, TEMPLATE_CASES, TemplateCase, case, make_tokenizer
 
 CASE_IDS = [c.name for c in TEMPLATE_CASES]
 WITH_ID = [c for c in TEMPLATE_CASES if c.model_id]

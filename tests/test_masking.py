@@ -14,7 +14,7 @@ from lm_eval_thinkpack.masking import (
     tokenize_conversation,
     tokenize_dataset,
 )
-from tests.tokenizers import ANSWER, QUESTION, REASONING, TEMPLATE_CASES, case, make_tokenizer
+from tests.chat_fixtures import ANSWER, QUESTION, REASONING, TEMPLATE_CASES, case, make_tokenizer
 
 # The empty block each template's answer-only example carries (the template's own, or the family's inserted
 # where the trace goes), and what the model is trained to write around the answer: (before, after).

@@ -1,9 +1,8 @@
 """Test fixtures: small real tokenizers with hand-written chat templates, one per family behaviour.
 
-Import it as ``tests.tokenizers`` (``/work/main`` on ``sys.path``, as ``python -m pytest`` from the repo root
-gives)::
+Import it as ``tests.chat_fixtures`` (the repo root on ``sys.path``, as ``python -m pytest`` from there gives)::
 
-    from tests.tokenizers import TEMPLATE_CASES, case, make_tokenizer
+    from tests.chat_fixtures import TEMPLATE_CASES, case, make_tokenizer
 
     tok = make_tokenizer("qwen3")                          # a fresh PreTrainedTokenizerFast, template set
     tok = make_tokenizer("qwen3", model_id="Qwen/Qwen3-8B")  # same, with name_or_path set to a model id
@@ -21,33 +20,14 @@ vendors' files. Turn markers of a few families are illustrative (said in each te
 
 ``make_tokenizer`` returns a new object on every call (the trained BPE is cached), so a test may change it.
 ``make_tokenizer(None)`` gives a tokenizer without any chat template.
-
-Why this module guards its own name: pytest puts ``tests/`` on ``sys.path`` (the folder has no
-``__init__.py``), so ``import tokenizers`` anywhere (transformers does it) would load this file instead of the
-``tokenizers`` library. The block below detects that and hands the real library back.
 """
 
 from __future__ import annotations
 
-if __name__ == "tokenizers":  # pragma: no cover - only when this file shadows the library by name
-    import importlib as _importlib
-    import os as _os
-    import sys as _sys
-
-    _here = _os.path.dirname(_os.path.abspath(__file__))
-    _saved_path = list(_sys.path)
-    _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or _os.getcwd()) != _here]
-    del _sys.modules["tokenizers"]
-    try:
-        _real = _importlib.import_module("tokenizers")
-    finally:
-        _sys.path[:] = _saved_path
-    _sys.modules["tokenizers"] = _real  # the import statement that got here now receives the library
-
-from dataclasses import dataclass, field  # noqa: E402
-from functools import lru_cache  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
