@@ -5,4 +5,8 @@ registers the ``thinkpack_trace`` filter with lm-eval's filter registry. The can
 ``harness.canned`` and is registered only when that module is imported (``harness.run_lm_eval`` does).
 """
 
-from . import filters  # noqa: F401  (registers the "thinkpack_trace" filter)
+from .compat import check_lm_eval_version
+
+check_lm_eval_version()  # before touching lm-eval internals: one clear error outside the supported range
+
+from . import filters  # noqa: E402, F401  (registers the "thinkpack_trace" filter)
