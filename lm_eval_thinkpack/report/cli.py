@@ -1,0 +1,217 @@
+"""``thinkpack report`` and ``thinkpack compare``; ``register(subparsers)`` adds both to the main CLI.
+
+Exit codes: 0 fine, 2 an input problem (one line on stderr: file, problem, fix), 3 collapse found with
+``compare --fail-on-collapse``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .readers import ReportError
+
+EXIT_INPUT = 2
+EXIT_COLLAPSE = 3
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", metavar="NAME", default=None,
+                   help="trace format of raw JSONL generations (default: think; see `thinkpack formats`)")
+    p.add_argument("--prefilled", action="store_true",
+                   help="raw generations came from a prompt that already opened the trace (default: decided "
+                        "from each record's 'prompt' when present)")
+    p.add_argument("--label", action="append", default=None, metavar="NAME",
+                   help="display name of a model, one per PATH in order (default: the model name or file name)")
+    p.add_argument("--json", metavar="FILE", help="write the numbers as JSON ('-' for stdout)")
+    p.add_argument("--markdown", metavar="FILE", help="write markdown tables ('-' for stdout)")
+    p.add_argument("--plot", metavar="FILE.png", help="stacked bars of the trace classes with pass@1/Rpass@1")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars while reading (default: on a terminal, or for files over 10k lines)")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``report`` and ``compare`` to the ``thinkpack`` command's subparsers."""
+    p = subparsers.add_parser(
+        "report", help="trace rates, pass@1 and Rpass@1 of an lm-eval run or a JSONL of generations",
+        description="Per task: the four trace rates, pass@1 and Rpass@1 with Wilson 95%% intervals, mean trace "
+                    "length, budget-exhausted rate and scoring errors; groups pooled and as a task mean. PATH is "
+                    "an lm-eval --output_path folder (run with --log_samples) or a JSONL of generations (plain "
+                    "prompt/response/correct, OpenAI chat completions, or vLLM outputs).")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _common(p)
+    p.set_defaults(func=run_report)
+
+    c = subparsers.add_parser(
+        "compare", help="base vs tuned models per task; flags reasoning-trace collapse",
+        description="Side-by-side numbers per task with deltas vs BASE, and a collapse verdict per task and "
+                    "overall: collapse = VR falls by >= --vr-drop (or >= --vr-rel-drop of the base VR) while "
+                    "pass@1 falls by <= --pass-tolerance.")
+    c.add_argument("paths", nargs="+", metavar="PATH", help="BASE TUNED [MORE ...]")
+    _common(c)
+    c.add_argument("--vr-drop", type=float, default=0.30, metavar="X",
+                   help="absolute VR drop that counts as trace loss (default 0.30)")
+    c.add_argument("--vr-rel-drop", type=float, default=0.50, metavar="X",
+                   help="relative VR drop (share of the base VR) that counts as trace loss; 0 disables "
+                        "(default 0.50)")
+    c.add_argument("--pass-tolerance", type=float, default=0.10, metavar="X",
+                   help="largest pass@1 drop for which the answers still 'hold' (default 0.10)")
+    c.add_argument("--fail-on-collapse", action="store_true",
+                   help=f"exit with code {EXIT_COLLAPSE} when any collapse is found (for training pipelines)")
+    c.set_defaults(func=run_compare)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _load(args: argparse.Namespace):
+    from .readers import load_run
+    from .summary import summarize
+
+    labels = args.label or []
+    if labels and len(labels) != len(args.paths):
+        raise ReportError(f"--label given {len(labels)} time(s) for {len(args.paths)} path(s); give one --label "
+                          "per PATH, in order, or none")
+    runs = []
+    for i, path in enumerate(args.paths):
+        runs.append(summarize(load_run(path, fmt=args.format, prefilled=args.prefilled,
+                                       label=labels[i] if labels else None, progress=args.progress)))
+    seen: dict[str, int] = {}
+    for r in runs:  # keep labels apart: they key the tables, the JSON and the plot
+        if r.label in seen:
+            seen[r.label] += 1
+            r.run.label = f"{r.label} [{seen[r.label]}]"
+        else:
+            seen[r.label] = 1
+    return runs
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
+        return None
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def _write(dest: str, text: str, what: str) -> None:
+    if dest == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    path = Path(dest)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise ReportError(f"--{what} {dest}: cannot write ({err.strerror}); choose a writable path") from None
+
+
+def _console(args: argparse.Namespace):
+    from rich.console import Console
+
+    from .tables import console
+
+    if "-" in (args.json, args.markdown):  # stdout carries the export: tables go to stderr
+        return Console(file=sys.stderr, width=None if sys.stderr.isatty() else 200, highlight=False, markup=False)
+    return console()
+
+
+def _guard(fn):
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except ReportError as err:
+            print(f"thinkpack {args.command if hasattr(args, 'command') and args.command else fn.__name__[4:]}: "
+                  f"error: {err}", file=sys.stderr)
+            return EXIT_INPUT
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    for opt in ("json", "markdown", "plot"):
+        dest = getattr(args, opt)
+        if dest and dest != "-" and not Path(dest).parent.exists():
+            raise ReportError(f"--{opt} {dest}: the folder {Path(dest).parent} does not exist; create it or "
+                              "choose another path")
+    if args.plot == "-":
+        raise ReportError("--plot -: a PNG cannot go to stdout; give a file name, e.g. --plot report.png")
+
+
+# ------------------------------------------------------------------------------------------------ commands
+
+
+@_guard
+def run_report(args: argparse.Namespace) -> int:
+    """``thinkpack report PATH [PATH ...]``."""
+    from .tables import print_legend, print_report, report_markdown
+
+    _check_paths(args)
+    runs = _load(args)
+    con = _console(args)
+    for r in runs:
+        print_report(r, con)
+    print_legend(con)
+    if args.json:
+        doc = {"runs": [r.as_dict() for r in runs]}
+        _write(args.json, json.dumps(_json_safe(doc), indent=2) + "\n", "json")
+    if args.markdown:
+        _write(args.markdown, report_markdown(runs), "markdown")
+    if args.plot:
+        from .plot import plot_runs
+
+        con.print(f"plot: {plot_runs(runs, args.plot)}")
+    return 0
+
+
+@_guard
+def run_compare(args: argparse.Namespace) -> int:
+    """``thinkpack compare BASE TUNED [MORE ...]``."""
+    from .compare import CollapseRule, compare, compare_markdown, print_compare
+
+    if len(args.paths) < 2:
+        raise ReportError(f"compare needs at least two paths (BASE TUNED ...), got {len(args.paths)}; use "
+                          "`thinkpack report` for one model")
+    for name in ("vr_drop", "vr_rel_drop", "pass_tolerance"):
+        v = getattr(args, name)
+        if not 0 <= v <= 1:
+            raise ReportError(f"--{name.replace('_', '-')} {v}: must be between 0 and 1 (a share)")
+    _check_paths(args)
+    runs = _load(args)
+    cmp = compare(runs, CollapseRule(args.vr_drop, args.vr_rel_drop, args.pass_tolerance))
+    con = _console(args)
+    print_compare(cmp, con)
+    if args.json:
+        _write(args.json, json.dumps(_json_safe(cmp.as_dict()), indent=2) + "\n", "json")
+    if args.markdown:
+        _write(args.markdown, compare_markdown(cmp), "markdown")
+    if args.plot:
+        from .plot import plot_runs
+
+        con.print(f"plot: {plot_runs(runs, args.plot)}")
+    return EXIT_COLLAPSE if args.fail_on_collapse and cmp.collapsed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="thinkpack", description="Reasoning-trace reports.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

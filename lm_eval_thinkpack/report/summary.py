@@ -1,0 +1,213 @@
+"""Samples -> per-task and per-group numbers, all through ``lm_eval_thinkpack.stats.trace_stats``.
+
+* A task with samples: one ``trace_stats`` call over its generations (samples of one question share an id).
+* A group, "pooled": one ``trace_stats`` call over every sample of the group's tasks, so Rpass@1 is the real
+  ratio (correct valid traces / valid traces, per question first), unlike lm-eval's size-weighted mean.
+* A group, "task mean" (the study's way): each task counts equally; Rpass@1 averages only the tasks that have
+  at least one valid trace. This is an average of task values, not a new metric.
+* A task without samples (lm-eval run without --log_samples): the results JSON values and standard errors;
+  no interval, trace length or pooled group (the task mean still works).
+
+Mean trace length is the mean number of whitespace-separated tokens ("words") of the reasoning text over
+valid traces; the JSON export also has the mean in characters.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from lm_eval_thinkpack.stats import TraceStats, trace_stats
+
+from .readers import RunData, Sample, TaskData
+
+METRICS: tuple[tuple[str, str], ...] = (
+    ("valid_trace_rate", "VR"),
+    ("empty_trace_rate", "ER"),
+    ("missing_trace_rate", "MR"),
+    ("truncated_trace_rate", "TR"),
+    ("pass@1", "pass@1"),
+    ("rpass@1", "Rpass@1"),
+)
+RATES = ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate")
+
+
+@dataclass
+class Value:
+    """A number as shown: value, standard error and (from samples) the Wilson 95% interval."""
+
+    value: float | None
+    stderr: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    count: int | None = None
+    total: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "stderr": self.stderr, "ci95": [self.ci_low, self.ci_high]
+                if self.ci_low is not None else None, "count": self.count, "total": self.total}
+
+
+@dataclass
+class Summary:
+    """The numbers of one task or one group (``kind``: task, pooled, task mean, lm-eval)."""
+
+    name: str
+    kind: str
+    values: dict[str, Value] = field(default_factory=dict)
+    n: int | None = None
+    n_questions: int | None = None
+    trace_words: float | None = None
+    trace_chars: float | None = None
+    budget_exhausted_rate: float | None = None
+    scoring_errors: int | None = None
+    pass_at_k: dict[str, float] = field(default_factory=dict)
+    source: str = "samples"  # "samples" or "results" (the lm-eval results JSON)
+    tasks: list[str] = field(default_factory=list)
+
+    def get(self, metric: str) -> float | None:
+        v = self.values.get(metric)
+        return None if v is None else v.value
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "source": self.source, "n": self.n,
+                "n_questions": self.n_questions, "metrics": {m: v.as_dict() for m, v in self.values.items()},
+                "mean_trace_words": self.trace_words, "mean_trace_chars": self.trace_chars,
+                "budget_exhausted_rate": self.budget_exhausted_rate, "scoring_errors": self.scoring_errors,
+                "pass_at_k": self.pass_at_k, **({"tasks": self.tasks} if self.tasks else {})}
+
+
+@dataclass
+class GroupSummary:
+    name: str
+    tasks: list[str]
+    pooled: Summary | None
+    task_mean: Summary
+    lm_eval: Summary | None = None  # lm-eval's own (size-weighted) group values, for reference
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "tasks": self.tasks,
+                "pooled": None if self.pooled is None else self.pooled.as_dict(),
+                "task_mean": self.task_mean.as_dict(),
+                "lm_eval_size_weighted": None if self.lm_eval is None else self.lm_eval.as_dict()}
+
+
+@dataclass
+class RunSummary:
+    run: RunData
+    tasks: dict[str, Summary]
+    groups: dict[str, GroupSummary]
+
+    @property
+    def label(self) -> str:
+        return self.run.label
+
+    def overall(self) -> Summary | None:
+        """The pooled numbers over every task of the run (a task's own numbers when there is one task)."""
+        if len(self.tasks) == 1:
+            return next(iter(self.tasks.values()))
+        every = set(self.tasks)
+        for g in self.groups.values():
+            if set(g.tasks) == every and g.pooled is not None:
+                return g.pooled
+        return None
+
+    def samples(self) -> list[Sample]:
+        return [s for td in self.run.tasks.values() for s in (td.samples or [])]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "source": self.run.source, "kind": self.run.kind, "notes": self.run.notes,
+                "trace_length_unit": "whitespace tokens of the reasoning, mean over valid traces",
+                "tasks": {t: s.as_dict() for t, s in self.tasks.items()},
+                "groups": {g: s.as_dict() for g, s in self.groups.items()}}
+
+
+def _clean(x: Any) -> float | None:
+    if x is None or isinstance(x, str):
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def stats_of(samples: list[Sample]) -> TraceStats:
+    """The single ``trace_stats`` call behind every number computed from samples."""
+    scored = any(s.correct is not None for s in samples)
+    return trace_stats(
+        [s.status for s in samples],
+        [s.correct for s in samples] if scored else None,
+        [(s.task, s.question_id) for s in samples],
+        budget_exhausted=[bool(s.budget_exhausted) for s in samples],
+        scoring_errors=[s.scoring_error for s in samples],
+    )
+
+
+def summarize_samples(name: str, kind: str, samples: list[Sample], budget_known: bool) -> Summary:
+    st = stats_of(samples)
+    out = Summary(name=name, kind=kind, n=st.n, n_questions=st.n_questions, scoring_errors=st.scoring_errors,
+                  pass_at_k={str(k): v for k, v in st.pass_at_k.items()})
+    for metric, _ in METRICS:
+        est = st.estimates.get(metric)
+        if est is None:
+            out.values[metric] = Value(None)
+            continue
+        out.values[metric] = Value(est.value, est.stderr, est.ci_low, est.ci_high, est.count, est.total)
+    if budget_known:
+        out.budget_exhausted_rate = st.budget_exhausted_rate
+    valid = [s.reasoning for s in samples if s.status == "valid"]
+    if valid:
+        out.trace_words = sum(len(r.split()) for r in valid) / len(valid)
+        out.trace_chars = sum(len(r) for r in valid) / len(valid)
+    return out
+
+
+def summarize_results(td: TaskData) -> Summary:
+    out = Summary(name=td.name, kind="task", n=td.n, source="results")
+    for metric, _ in METRICS:
+        r = td.results.get(metric) or {}
+        out.values[metric] = Value(_clean(r.get("value")), _clean(r.get("stderr")))
+    se = (td.results.get("scoring_errors") or {}).get("value")
+    out.scoring_errors = int(se) if isinstance(se, (int, float)) and not math.isnan(se) else None
+    return out
+
+
+def task_mean(name: str, members: list[Summary]) -> Summary:
+    """The study's group figure: each task counts equally; Rpass@1 over tasks with a valid trace."""
+    out = Summary(name=name, kind="task mean", source="tasks", tasks=[m.name for m in members])
+    for metric, _ in METRICS:
+        vals = [m.get(metric) for m in members]
+        vals = [v for v in vals if v is not None]
+        out.values[metric] = Value(sum(vals) / len(vals) if vals else None, count=len(vals), total=len(members))
+    out.n = sum(m.n or 0 for m in members) if all(m.n is not None for m in members) else None
+    lengths = [m.trace_words for m in members if m.trace_words is not None]
+    out.trace_words = sum(lengths) / len(lengths) if lengths else None
+    errs = [m.scoring_errors for m in members]
+    out.scoring_errors = sum(errs) if all(e is not None for e in errs) else None
+    return out
+
+
+def summarize(run: RunData) -> RunSummary:
+    tasks: dict[str, Summary] = {}
+    for name, td in run.tasks.items():
+        if td.samples is not None:
+            tasks[name] = summarize_samples(name, "task", td.samples, run.budget_known)
+        else:
+            tasks[name] = summarize_results(td)
+    groups: dict[str, GroupSummary] = {}
+    names = dict(run.groups)
+    if len(run.tasks) > 1 and not any(set(ts) == set(run.tasks) for ts in names.values()):
+        names["all tasks"] = sorted(run.tasks)
+    for g, members in names.items():
+        pooled = None
+        if all(run.tasks[t].samples is not None for t in members):
+            pooled = summarize_samples(g, "pooled", [s for t in members for s in run.tasks[t].samples or []],
+                                       run.budget_known)
+            pooled.tasks = list(members)
+        lm = None
+        if g in run.lm_eval_groups:
+            lm = Summary(name=g, kind="lm-eval size-weighted", source="results")
+            for metric, _ in METRICS:
+                r = run.lm_eval_groups[g].get(metric) or {}
+                lm.values[metric] = Value(_clean(r.get("value")), _clean(r.get("stderr")))
+        groups[g] = GroupSummary(g, list(members), pooled, task_mean(g, [tasks[t] for t in members]), lm)
+    return RunSummary(run, tasks, groups)

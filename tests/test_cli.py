@@ -1,0 +1,27 @@
+"""The ``thinkpack`` command dispatches to its subcommands."""
+
+from __future__ import annotations
+
+import pytest
+
+from lm_eval_thinkpack import FORMATS
+from lm_eval_thinkpack.cli import build_parser, main
+
+
+def test_formats_lists_every_family(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["formats", "-v"]) == 0
+    out = capsys.readouterr().out
+    for name, spec in FORMATS.items():
+        assert name in out and spec.close in out
+    assert "aliases: harmony" in out
+
+
+def test_subcommands_are_registered() -> None:
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert {"formats", "report", "compare"} <= set(sub.choices)
+
+
+def test_missing_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    assert main(["report", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no such file or folder" in err and "\n" not in err
