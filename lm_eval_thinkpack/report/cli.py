@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
     """Add ``report`` and ``compare`` to the ``thinkpack`` command's subparsers."""
     p = subparsers.add_parser(
         "report", help="trace rates, pass@1 and Rpass@1 of an lm-eval run or a JSONL of generations",
-        description="Per task: the four trace rates, pass@1 and Rpass@1 with Wilson 95%% intervals, mean trace "
+        description="Per task: the four trace rates, pass@1 and Rpass@1 with Wilson 95% intervals, mean trace "
                     "length, budget-exhausted rate and scoring errors; groups pooled and as a task mean. PATH is "
                     "an lm-eval --output_path folder (run with --log_samples) or a JSONL of generations (plain "
                     "prompt/response/correct, OpenAI chat completions, or vLLM outputs).")
