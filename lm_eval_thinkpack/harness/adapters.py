@@ -6,7 +6,7 @@ fields added; the original fields are kept, so a prompt template may use either.
 * ``thinkpack_id``        stable question id (dataset id, else a hash of the question text)
 * ``thinkpack_question``  the text the prompt shows
 * ``thinkpack_gold``      the gold answer as text (a letter for multiple choice, the entry point for code)
-* ``thinkpack_scorer``    which checker scores it: ``number``, ``math``, ``choice`` or ``code``
+* ``thinkpack_scorer``    which checker scores it: ``number``, ``math``, ``choice``, ``code`` or ``exact``
 * choice tasks: ``thinkpack_choices`` (list of option texts) and ``thinkpack_letters`` (e.g. "ABCD")
 * code tasks: ``thinkpack_test`` (the program that checks a solution), ``thinkpack_entry_point`` and
   ``thinkpack_code_prompt`` (the HumanEval function header a bare body completes; empty for MBPP+)
@@ -152,6 +152,8 @@ ADAPTERS: dict[str, Adapter] = {
                 "SciKnowEval multiple choice, filtered by domain and level"),
         Adapter("humaneval", ("task_id", "prompt", "test", "entry_point"), _humaneval, "HumanEval(+)"),
         Adapter("mbpp_plus", ("task_id", "prompt", "test_list", "test"), _mbpp_plus, "MBPP+: base + extra tests"),
+        Adapter("exact", ("{question_field}", "{answer_field}"), _math, "short answers by exact match (demo tasks)",
+                {"question_field": "question", "answer_field": "answer", "scorer": "exact"}),
     )
 }
 

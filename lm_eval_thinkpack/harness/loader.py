@@ -7,6 +7,8 @@ lm-eval calls ``load_docs(**metadata, **dataset_kwargs)``; ``metadata`` is ``--m
     thinkpack_adapter: the adapter in ``harness.adapters`` that reads this dataset
     thinkpack_path / thinkpack_name / thinkpack_split: the Hub dataset
     thinkpack_options: adapter options (field names, filters such as domain/level)
+    thinkpack_bundled: a data file shipped in the package (path relative to ``lm_eval_thinkpack/``), used
+                       instead of the Hub when no ``data_files``/``data_dir`` is given (the demo tasks)
 
 User keys (``--metadata``): ``data_files`` (a JSONL path, or {task: path}), ``data_dir`` (holding
 ``<task>.jsonl``), ``trace_format``, ``prefilled``, ``thinking_disabled`` (explicit profile; wins over
@@ -234,6 +236,9 @@ def _data_file_for(task: str, kwargs: Mapping[str, Any]) -> Path | None:
             f"thinkpack task {task}: --metadata gives data_files/data_dir but no file for this task "
             f"(expected a '{task}' key in data_files or {data_dir}/{task}.jsonl)"
         )
+    bundled = kwargs.get("thinkpack_bundled")
+    if bundled:  # data shipped inside the package (the demo tasks): a path relative to lm_eval_thinkpack/
+        return Path(__file__).resolve().parents[1] / str(bundled)
     return None
 
 

@@ -56,6 +56,10 @@ def _score(answer: str, doc: dict[str, Any]):
         from lm_eval_thinkpack.scoring.math import check_math
 
         return check_math(answer, gold, **({"timeout": float(timeout)} if timeout else {}))
+    if kind == "exact":
+        from lm_eval_thinkpack.scoring.exact import check_exact
+
+        return check_exact(answer, gold)
     if kind == "choice":
         from lm_eval_thinkpack.scoring.choice import check_choice
 

@@ -4,6 +4,7 @@
 * :mod:`.math`    - MATH-500 / AIME LaTeX answers (symbolic check under a hard per-call time limit)
 * :mod:`.choice`  - multiple choice (GPQA, MMLU-style)
 * :mod:`.code`    - code answers, run in :mod:`lm_eval_thinkpack.sandbox`
+* :mod:`.exact`   - short answers by exact match (the demo tasks)
 
 Every ``extract_*`` / ``check_*`` function is total on model text: bad text gives ``None``/``False``,
 never an exception. Checkers return :class:`ScoreResult` ``(correct, extracted, error)``.
@@ -11,6 +12,7 @@ never an exception. Checkers return :class:`ScoreResult` ``(correct, extracted, 
 
 from .choice import check_choice, extract_choice
 from .code import build_program, check_code, check_code_many, extract_code
+from .exact import check_exact, extract_exact
 from .math import (
     MathScoreResult,
     check_math,
@@ -32,11 +34,13 @@ __all__ = [
     "check_choice",
     "check_code",
     "check_code_many",
+    "check_exact",
     "check_math",
     "check_number",
     "extract_boxed",
     "extract_choice",
     "extract_code",
+    "extract_exact",
     "extract_number",
     "math_equal",
     "math_stats",

@@ -14,8 +14,9 @@ from lm_eval.tasks import TaskManager
 
 REPO = Path(__file__).resolve().parents[2]
 TASKS = {"thinkpack_gsm8k", "thinkpack_math500", "thinkpack_aime24", "thinkpack_aime25", "thinkpack_gpqa_diamond",
-         "thinkpack_sciknoweval_chem", "thinkpack_humaneval", "thinkpack_humaneval_plus", "thinkpack_mbpp_plus"}
-GROUPS = {"thinkpack_math", "thinkpack_science", "thinkpack_code", "thinkpack"}
+         "thinkpack_sciknoweval_chem", "thinkpack_humaneval", "thinkpack_humaneval_plus", "thinkpack_mbpp_plus",
+         *(f"thinkpack_demo_{t}" for t in ("add", "reverse", "count", "parity", "max"))}
+GROUPS = {"thinkpack_math", "thinkpack_science", "thinkpack_code", "thinkpack", "thinkpack_demo"}
 FIX = "run `pip install .` (not -e) from the repository root, then rerun the tests"
 
 

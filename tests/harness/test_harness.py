@@ -171,7 +171,8 @@ def test_scorer_crash_is_wrong_and_counted(monkeypatch):
 EXPECTED_TASKS = {"thinkpack_gsm8k", "thinkpack_math500", "thinkpack_aime24", "thinkpack_aime25",
                   "thinkpack_gpqa_diamond", "thinkpack_sciknoweval_chem", "thinkpack_humaneval",
                   "thinkpack_humaneval_plus", "thinkpack_mbpp_plus"}
-EXPECTED_GROUPS = {"thinkpack_math", "thinkpack_science", "thinkpack_code", "thinkpack"}
+EXPECTED_GROUPS = {"thinkpack_math", "thinkpack_science", "thinkpack_code", "thinkpack", "thinkpack_demo"}
+DEMO_TASKS = {f"thinkpack_demo_{t}" for t in ("add", "reverse", "count", "parity", "max")}
 
 
 def test_task_index_lists_tasks_and_groups_but_not_bases():
@@ -180,7 +181,7 @@ def test_task_index_lists_tasks_and_groups_but_not_bases():
     index = TaskIndex.build([TASKS])
     tasks = {n for n, e in index.items() if e.kind is Kind.TASK}
     groups = {n for n, e in index.items() if e.kind is Kind.GROUP}
-    assert EXPECTED_TASKS <= tasks and groups == EXPECTED_GROUPS
+    assert EXPECTED_TASKS | DEMO_TASKS <= tasks and groups == EXPECTED_GROUPS
     assert not any(n.startswith("_") for n in index)
 
 
@@ -194,6 +195,21 @@ def test_task_config_generation_settings(name):
     assert cfg["output_type"] == "generate_until" and callable(cfg["custom_dataset"])
     assert cfg["filter_list"][0]["filter"][0]["function"] == "thinkpack_trace"
     assert cfg["dataset_kwargs"]["thinkpack_task"] == name
+
+
+@pytest.mark.parametrize("name", sorted(DEMO_TASKS))
+def test_demo_tasks_read_bundled_data_with_short_generations(name):
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    from lm_eval_thinkpack.harness.loader import load_docs
+
+    cfg = load_yaml(TASKS / f"{name}.yaml")
+    gen = cfg["generation_kwargs"]
+    assert gen["until"] == [] and gen["max_gen_toks"] <= 256 and gen["do_sample"] is False
+    docs = load_docs(**cfg["dataset_kwargs"], trace_format="qwen3", prefilled=False)["test"]
+    assert len(docs) >= 50
+    assert {d["thinkpack_scorer"] for d in docs} == {"exact"}
+    assert all(d["thinkpack_gold"] == d["answer"] for d in docs)
 
 
 def test_worked_example_task_builds_from_fixture_data():
