@@ -66,8 +66,7 @@ class Trace:
     A value object: treat it as immutable.
     """
 
-    __slots__ = ("status", "text", "format", "prefilled", "budget_exhausted", "closed_by",
-                 "_p0", "_p1", "_r0", "_r1", "_a0", "_a1", "_delims")
+    __slots__ = ("status", "text", "format", "prefilled", "budget_exhausted", "closed_by", "_spans", "_delims")
 
     def __init__(self, status: TraceStatus, text: str, format: str, prefilled: bool, budget_exhausted: bool,
                  closed_by: str | None, spans: tuple[int, int, int, int, int, int], delims: Delimiters | None):
@@ -77,17 +76,18 @@ class Trace:
         self.prefilled = prefilled
         self.budget_exhausted = budget_exhausted
         self.closed_by = closed_by
-        self._p0, self._p1, self._r0, self._r1, self._a0, self._a1 = spans
+        self._spans = spans  # preamble, reasoning, answer: (start, end) pairs before stripping
         self._delims = delims
 
     @property
     def reasoning(self) -> str:
-        return self.text[self._r0:self._r1].strip()
+        sp = self._spans
+        return self.text[sp[2]:sp[3]].strip()
 
     @property
     def answer(self) -> str:
         d = self._delims
-        a0, a1 = self._a0, self._a1
+        a0, a1 = self._spans[4], self._spans[5]
         if d is not None and a1 > a0:
             if d.answer_open is not None:
                 pos = self.text.find(d.answer_open, a0, a1)
@@ -101,7 +101,8 @@ class Trace:
 
     @property
     def preamble(self) -> str:
-        return self.text[self._p0:self._p1].strip()
+        sp = self._spans
+        return self.text[sp[0]:sp[1]].strip()
 
     @property
     def blocks(self) -> int:
@@ -109,7 +110,7 @@ class Trace:
             return 0
         if self.closed_by != "delimiter" or self._delims is None:
             return 1
-        tail = self.text[self._a0:]
+        tail = self.text[self._spans[4]:]
         return 1 + sum(tail.count(c) for c in self._delims.close)
 
     @property
@@ -150,6 +151,8 @@ class _Plan:
     opens: tuple[str, ...]
     closes: tuple[str, ...]
     lead: str | None  # the one first character all (unanchored) delimiters share, if any
+    open_len: int  # the opener's length when there is one spelling, else 0 (look it up at the match)
+    close_len: int
 
 
 _FALSE_HITS = 16  # occurrences of the lead character checked one by one before switching to substring search
@@ -189,9 +192,9 @@ def _scan(text: str, plan: _Plan) -> tuple[int, int, int, int]:
         pos, hits = text.find(lead), 0
         while pos >= 0:
             if text.startswith(closes, pos):
-                return open_pos, max(open_len, 0), pos, _longest_at(text, closes, pos)
+                return open_pos, max(open_len, 0), pos, plan.close_len or _longest_at(text, closes, pos)
             if open_pos < 0 and opens and text.startswith(opens, pos):
-                open_pos, open_len = pos, _longest_at(text, opens, pos)
+                open_pos, open_len = pos, plan.open_len or _longest_at(text, opens, pos)
             hits += 1
             if hits == _FALSE_HITS:
                 break
@@ -208,6 +211,7 @@ def _scan(text: str, plan: _Plan) -> tuple[int, int, int, int]:
 
 
 _PLANS: dict[int, tuple[TraceFormat, tuple[_Plan, ...]]] = {}
+_BY_NAME: dict[str, tuple[TraceFormat, tuple[_Plan, ...]]] = {}  # format names as callers spell them
 
 
 def _plans(spec: TraceFormat) -> tuple[_Plan, ...]:
@@ -219,7 +223,8 @@ def _plans(spec: TraceFormat) -> tuple[_Plan, ...]:
     for d in spec.delimiters:
         opens = () if d.anchored else d.open
         firsts = {n[0] for n in (*opens, *d.close)}
-        plans.append(_Plan(d, opens, d.close, firsts.pop() if len(firsts) == 1 else None))
+        plans.append(_Plan(d, opens, d.close, firsts.pop() if len(firsts) == 1 else None,
+                           len(opens[0]) if len(opens) == 1 else 0, len(d.close[0]) if len(d.close) == 1 else 0))
     if len(_PLANS) > 256:
         _PLANS.clear()
     _PLANS[id(spec)] = (spec, tuple(plans))
@@ -236,9 +241,23 @@ def classify(
     """Classify one generation (the completion only) into valid / empty / missing / truncated."""
     if not isinstance(text, str):
         raise TypeError(f"classify() needs the generated text as str, got {type(text).__name__}")
-    spec = fmt if isinstance(fmt, TraceFormat) else get_format(fmt)
+    hit = _BY_NAME.get(fmt) if isinstance(fmt, str) else None
+    if hit is None:
+        spec = fmt if isinstance(fmt, TraceFormat) else get_format(fmt)
+        hit = (spec, _plans(spec))
+        if isinstance(fmt, str):
+            _BY_NAME[fmt] = hit
+    spec, plans = hit
     exhausted = finish_reason == "length"
-    plans = _plans(spec)
+    if len(plans) == 1:  # most families: one way to write the trace
+        plan = plans[0]
+        open_pos, open_len, close_pos, close_len = _scan(text, plan)
+        if close_pos >= 0:
+            return _closed(text, spec, plan.delims, open_pos, open_len, close_pos, close_pos + close_len,
+                           prefilled, exhausted, "delimiter")
+        if open_pos >= 0 or prefilled:
+            return _unclosed(text, spec, plan.delims, open_pos, open_len, prefilled, exhausted)
+        return Trace(_MISSING, text, spec.name, False, exhausted, None, (0, 0, 0, 0, 0, len(text)), None)
     first_open: tuple[_Plan, int, int] | None = None
     # A closer of any alternative beats an opener of an earlier one: a 2506 Magistral trace may mention
     # "[THINK]" inside a plain-text <think> block that does close.

@@ -29,14 +29,22 @@ Definitions (each one has a test in ``tests/test_masking.py``):
   token counts as one character at its start), so no character of a masked span is ever trained; a token merging
   the block's last newline with the answer's first word is masked.
 * **Truncation**: ``max_length`` keeps the first tokens (labels cut at the same place).
+
+Speed (``bench/bench_masking.py``): each example needs two renders (the prompt span is defined by the generation
+prompt's own rendering), done with transformers' compiled template directly (``_Renderer``: same output as
+``apply_chat_template``, checked on the first call, which is kept for anything but plain ``str`` messages); a batch
+is tokenized in one Rust call, the binary searches read only the offsets they need, and the dataset's Arrow columns
+are built from flat arrays. What remains is the tokenizer itself and the Jinja rendering.
 """
 
 from __future__ import annotations
 
 import json
+import weakref
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import chain
 from typing import Any, Literal
 
 import numpy as np
@@ -112,6 +120,147 @@ def _common_prefix(a: str, b: str) -> int:
     return lo
 
 
+# --------------------------------------------------------------------------------------------------- fast rendering
+
+# apply_chat_template's own parameters: a call passing any of these (besides the template override) is not
+# plain rendering and always goes through the tokenizer.
+_APPLY_PARAMS = frozenset({
+    "tools", "documents", "continue_final_message", "tokenize", "sanitize_control_tokens", "padding",
+    "truncation", "max_length", "return_tensors", "return_dict", "return_assistant_tokens_mask", "tokenizer_kwargs",
+})
+
+
+class _RenderState:
+    """What ``apply_chat_template`` computes for every call but that depends only on the tokenizer and the
+    kwargs: transformers' compiled template and the template context (special tokens + kwargs, converted)."""
+
+    __slots__ = ("render", "alias", "context", "kwargs", "checked")  # checked: add_generation_prompt values
+
+    def __init__(self, tokenizer: Any, template_kwargs: Mapping[str, Any]):
+        self.kwargs = dict(template_kwargs)
+        self.render: Any = None
+        self.alias: Any = None
+        self.context: dict[str, Any] = {}
+        self.checked: set[bool] = set()
+        if any(k in _APPLY_PARAMS for k in self.kwargs) or not _stock_apply(tokenizer):
+            return
+        try:
+            from transformers.utils.chat_template_utils import (
+                _alias_reasoning_fields,
+                _compile_jinja_template,
+                _plain_template_data,
+            )
+
+            source = tokenizer.get_chat_template(self.kwargs.get("chat_template"), None)
+            compiled = _compile_jinja_template(source)
+            extra = {k: v for k, v in self.kwargs.items() if k != "chat_template"}
+            context = _plain_template_data({**tokenizer.special_tokens_map, **extra})
+        except Exception:  # noqa: BLE001 - anything unexpected: keep the tokenizer's own path
+            return
+        self.render, self.alias = compiled.render, _alias_reasoning_fields
+        self.context = {"tools": None, "documents": None, **context}
+
+
+class _Renderer:
+    """Stands in for the tokenizer in ``render_messages``: renders what ``apply_chat_template(messages,
+    tokenize=False, add_generation_prompt=..., **kwargs)`` renders, with transformers' own compiled template and
+    without the per-call work that does not depend on the conversation (template lookup, special-token map,
+    kwargs conversion): about half the cost of a call for a small template.
+
+    Only conversations of plain dicts with ``str`` (or ``None``) values take the fast path; for those,
+    transformers' message normalisation reduces to dropping ``None`` values plus its reasoning-field aliasing, which
+    is applied with transformers' own function. Anything else (content blocks, tool calls, apply_chat_template's
+    own options) goes to ``tokenizer.apply_chat_template``. The first fast rendering of a configuration is checked
+    against ``apply_chat_template``; if they differ (another transformers version), the fast path is switched off.
+    """
+
+    __slots__ = ("tokenizer", "state", "chat_template")
+
+    def __init__(self, tokenizer: Any, state: _RenderState):
+        self.tokenizer = tokenizer
+        self.state = state
+        self.chat_template = getattr(tokenizer, "chat_template", None)  # read by chat._template_key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.tokenizer, name)
+
+    def apply_chat_template(self, conversation: Any, tokenize: bool = True, add_generation_prompt: bool = False,
+                            **kwargs: Any) -> Any:
+        st = self.state
+        chat = _plain_chat(conversation) if st.render is not None and not tokenize and _same(kwargs, st.kwargs) \
+            else None
+        if chat is None:
+            return self.tokenizer.apply_chat_template(conversation, tokenize=tokenize,
+                                                      add_generation_prompt=add_generation_prompt, **kwargs)
+        text = st.render(messages=st.alias(chat), add_generation_prompt=add_generation_prompt, **st.context)
+        if add_generation_prompt not in st.checked:
+            slow = self.tokenizer.apply_chat_template(conversation, tokenize=False,
+                                                      add_generation_prompt=add_generation_prompt, **kwargs)
+            st.checked.add(add_generation_prompt)
+            if slow != text:
+                st.render = None
+                return slow
+        return text
+
+
+def _stock_apply(tokenizer: Any) -> bool:
+    """The tokenizer renders with transformers' own ``apply_chat_template`` (not a subclass' or a patched one)."""
+    try:
+        from transformers import PreTrainedTokenizerBase
+    except ImportError:
+        return False
+    return (getattr(type(tokenizer), "apply_chat_template", None) is PreTrainedTokenizerBase.apply_chat_template
+            and "apply_chat_template" not in getattr(tokenizer, "__dict__", {}))
+
+
+def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - e.g. array values
+        return False
+
+
+def _plain_chat(conversation: Any) -> list[dict[str, str]] | None:
+    """The messages as transformers hands them to the template, when they are plain ``str``-valued dicts."""
+    if type(conversation) is not list or not conversation:
+        return None
+    out = []
+    for m in conversation:
+        if type(m) is not dict:
+            return None
+        clean = {}
+        for k, v in m.items():
+            if v is None:
+                continue
+            if type(k) is not str or type(v) is not str:
+                return None
+            clean[k] = v
+        out.append(clean)
+    return out
+
+
+_RENDER_STATES: weakref.WeakKeyDictionary[Any, tuple[tuple, _RenderState]] = weakref.WeakKeyDictionary()
+
+
+def _renderer(tokenizer: Any, template_kwargs: Mapping[str, Any]) -> _Renderer:
+    """A renderer for the tokenizer; its state is kept while the template, kwargs and special tokens stay the same
+    (so the one-off check against ``apply_chat_template`` is paid once per configuration)."""
+    source = getattr(tokenizer, "chat_template", None)
+    key = (source if isinstance(source, str) else repr(source), repr(sorted(template_kwargs.items())),
+           repr(getattr(tokenizer, "special_tokens_map", None)))
+    try:
+        cached = _RENDER_STATES.get(tokenizer)
+    except TypeError:
+        cached = None
+    if cached is not None and cached[0] == key:
+        return _Renderer(tokenizer, cached[1])
+    state = _RenderState(tokenizer, template_kwargs)
+    try:
+        _RENDER_STATES[tokenizer] = (key, state)
+    except TypeError:
+        pass
+    return _Renderer(tokenizer, state)
+
 def _prefilled_style(prompt: str, spec: TraceFormat, style: BlockStyle) -> BlockStyle:
     """The block style whose opener matches a prefilled prompt's tail (Nemotron opens '<think>\\n' although
     its disabled block is '<think></think>'), so a real trace written after that opener continues the prompt."""
@@ -167,8 +316,9 @@ def _find_block(text: str, c: int, spec: TraceFormat, style: BlockStyle) -> tupl
 
 def _spans(
     tokenizer: Any, messages: Sequence[Mapping[str, Any]], spec: TraceFormat, style: BlockStyle,
-    kwargs: Mapping[str, Any], insert: bool,
+    kwargs: Mapping[str, Any], insert: bool, renderer: Any = None,
 ) -> MaskSpans:
+    render = tokenizer if renderer is None else renderer  # renders exactly as tokenizer.apply_chat_template
     msgs = _check_messages(messages)
     if not msgs or msgs[-1].get("role") != "assistant":
         raise ValueError("the last message of a training conversation must be the assistant target")
@@ -177,12 +327,12 @@ def _spans(
     has_trace = bool(reasoning and reasoning.strip())
     prompt: str | None = None
     if n > 1:
-        prompt, _ = render_messages(tokenizer, msgs[:-1], spec, style, add_generation_prompt=True,
+        prompt, _ = render_messages(render, msgs[:-1], spec, style, add_generation_prompt=True,
                                     template_kwargs=kwargs)
         if has_trace and prompt_is_prefilled(prompt, spec):
             style = _prefilled_style(prompt, spec, style)
     full, c = render_messages(
-        tokenizer, msgs, spec, style, keep={n - 1} if has_trace else (), drop=() if has_trace else {n - 1},
+        render, msgs, spec, style, keep={n - 1} if has_trace else (), drop=() if has_trace else {n - 1},
         mark=n - 1, template_kwargs=kwargs,
     )
     assert c is not None
@@ -238,7 +388,8 @@ def conversation_spans(
     """Render one training conversation and locate its prompt and think-block character spans."""
     spec = resolve_format(tokenizer, fmt)
     style = block_style(spec, _template_source(tokenizer, template_kwargs))
-    return _spans(tokenizer, messages, spec, style, template_kwargs, insert_empty_block)
+    return _spans(tokenizer, messages, spec, style, template_kwargs, insert_empty_block,
+                  _renderer(tokenizer, template_kwargs))
 
 
 def _span_end(offset: tuple[int, int]) -> int:
@@ -249,7 +400,7 @@ def _start(offset: tuple[int, int]) -> int:
     return offset[0]
 
 
-def _labels(ids: list[int], offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[int]:
+def _labels(ids: list[int], offsets: Sequence[tuple[int, int]], spans: list[tuple[int, int]]) -> list[int]:
     """``ids`` with every token overlapping a span set to ``IGNORE_INDEX``.
 
     Offsets of a fast tokenizer run without added special tokens are non-decreasing, so each span's token range
@@ -257,30 +408,49 @@ def _labels(ids: list[int], offsets: list[tuple[int, int]], spans: list[tuple[in
     up to the first token starting at or after its end.
     """
     labels = list(ids)
+    for i0, i1 in _ranges_sorted(offsets, spans):
+        labels[i0:i1] = [IGNORE_INDEX] * (i1 - i0)
+    return labels
+
+
+def _ranges_sorted(offsets: Sequence[tuple[int, int]], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Token index ranges ``[i0, i1)`` overlapping each span (ordered offsets: binary search)."""
+    out = []
     for a, b in spans:
         i0 = bisect_right(offsets, a, key=_span_end)
         i1 = bisect_left(offsets, b, key=_start)
         if i1 > i0:
-            labels[i0:i1] = [IGNORE_INDEX] * (i1 - i0)
-    return labels
+            out.append((i0, i1))
+    return out
 
 
 def _labels_scan(ids: list[int], offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[int]:
     """Same rule as ``_labels`` without assuming ordered offsets (vectorised scan)."""
     if not spans:
         return list(ids)
-    off = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
-    starts = off[:, 0]
-    ends = np.maximum(off[:, 1], starts + 1)
-    hit = np.zeros(len(ids), dtype=bool)
-    for a, b in spans:
-        hit |= (starts < b) & (ends > a)
     labels = np.asarray(ids, dtype=np.int64)
-    labels[hit] = IGNORE_INDEX
+    labels[_hits(offsets, spans)] = IGNORE_INDEX
     return labels.tolist()
 
 
-def _ordered(offsets: list[tuple[int, int]]) -> bool:
+def _hits(offsets: Sequence[tuple[int, int]], spans: list[tuple[int, int]]) -> np.ndarray:
+    off = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    starts = off[:, 0]
+    ends = np.maximum(off[:, 1], starts + 1)
+    hit = np.zeros(len(off), dtype=bool)
+    for a, b in spans:
+        hit |= (starts < b) & (ends > a)
+    return hit
+
+
+def _ranges_scan(offsets: Sequence[tuple[int, int]], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``_hits`` as runs of token indices."""
+    hit = _hits(offsets, spans)
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], hit, [False])).astype(np.int8)))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _ordered(offsets: Sequence[tuple[int, int]]) -> bool:
     return all(p[0] <= q[0] and p[1] <= q[1] for p, q in zip(offsets, offsets[1:], strict=False))
 
 
@@ -297,40 +467,121 @@ def _check_mode(mask: str) -> None:
         raise ValueError(f"unknown mask mode {mask!r}; expected one of {', '.join(MASK_MODES)}")
 
 
+def _backend(tokenizer: Any) -> Any:
+    """The Rust tokenizer when calling it directly gives what ``tokenizer(...)`` gives: no truncation or padding
+    settings, which ``tokenizer(...)`` would reset first."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and backend.truncation is None and backend.padding is None:
+        return backend
+    return None
+
+
 def _tokenize(tokenizer: Any, texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
     """(ids, offsets) per text, as ``tokenizer(texts, add_special_tokens=False)`` gives them.
 
     The Rust backend is called directly (skipping the Python-side conversion of every output field) unless it
-    carries truncation or padding settings, which ``tokenizer(...)`` would reset first.
+    carries truncation or padding settings.
     """
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is not None and backend.truncation is None and backend.padding is None:
+    backend = _backend(tokenizer)
+    if backend is not None:
         return [(e.ids, e.offsets) for e in backend.encode_batch(texts, add_special_tokens=False)]
     enc = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, return_attention_mask=False)
     return list(zip(enc["input_ids"], enc["offset_mapping"], strict=True))
 
 
-def _encode(tokenizer: Any, spans: list[MaskSpans], mask: MaskMode, max_length: int | None) -> dict[str, list]:
-    out: dict[str, list] = {"input_ids": [], "attention_mask": [], "labels": []}
-    for s, (ids, offsets) in zip(spans, _tokenize(tokenizer, [s.text for s in spans]), strict=True):
+class _Offsets(Sequence):
+    """A Rust ``Encoding``'s offsets read one token at a time (``token_to_chars``): the binary searches touch a
+    few dozen tokens, so the whole offsets list (a Python tuple per token) is never built."""
+
+    __slots__ = ("enc", "n")
+
+    def __init__(self, enc: Any):
+        self.enc, self.n = enc, len(enc)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.n))]
+        if i < 0:
+            i += self.n
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        off = self.enc.token_to_chars(i)
+        if off is None:
+            raise _NoOffsets
+        return off
+
+
+class _NoOffsets(Exception):
+    """A token without a character span in the lazy view: use the full offsets list instead."""
+
+
+def _rows(tokenizer: Any, spans: list[MaskSpans], mask: MaskMode) -> list[tuple[list[int], list[tuple[int, int]]]]:
+    """Per conversation: the token ids and the token index ranges to mask (sorted by start)."""
+    texts = [s.text for s in spans]
+    backend = _backend(tokenizer)
+    if backend is not None:
+        encoded = [(e.ids, e) for e in backend.encode_batch(texts, add_special_tokens=False)]
+    else:
+        encoded = _tokenize(tokenizer, texts)
+    out = []
+    for s, (ids, off) in zip(spans, encoded, strict=True):
         masked = s.masked(mask)
-        labels = _labels(ids, offsets, masked) if _ordered_hint(offsets) else _labels_scan(ids, offsets, masked)
-        if max_length is not None:
-            ids, labels = ids[:max_length], labels[:max_length]
-        out["input_ids"].append(list(ids))
-        out["attention_mask"].append([1] * len(ids))
-        out["labels"].append(labels)
+        if not masked or not ids:
+            out.append((ids, []))
+            continue
+        if not isinstance(off, list | tuple):
+            try:
+                lazy = _Offsets(off)
+                ranges = _ranges_sorted(lazy, masked) if _ordered_hint(lazy) else _ranges_scan(off.offsets, masked)
+                out.append((ids, ranges))
+                continue
+            except _NoOffsets:
+                off = off.offsets
+        out.append((ids, _ranges_sorted(off, masked) if _ordered_hint(off) else _ranges_scan(off, masked)))
     return out
 
 
-def _ordered_hint(offsets: list[tuple[int, int]]) -> bool:
+def _labels_from(ids: list[int], ranges: list[tuple[int, int]], max_length: int | None) -> list[int]:
+    labels = list(ids if max_length is None else ids[:max_length])
+    for i0, i1 in ranges:
+        i1 = min(i1, len(labels))
+        if i1 > i0:
+            labels[i0:i1] = [IGNORE_INDEX] * (i1 - i0)
+    return labels
+
+
+def _encode(tokenizer: Any, spans: list[MaskSpans], mask: MaskMode, max_length: int | None) -> dict[str, list]:
+    out: dict[str, list] = {"input_ids": [], "attention_mask": [], "labels": []}
+    for ids, ranges in _rows(tokenizer, spans, mask):
+        ids = list(ids if max_length is None else ids[:max_length])
+        out["input_ids"].append(ids)
+        out["attention_mask"].append([1] * len(ids))
+        out["labels"].append(_labels_from(ids, ranges, None))
+    return out
+
+
+def _ordered_hint(offsets: Sequence[tuple[int, int]]) -> bool:
     """Cheap check that binary search is valid: first, last and a stride of samples are in order."""
     n = len(offsets)
     if n < 2:
         return True
     step = max(1, n // 16)
-    sample = offsets[::step] + [offsets[-1]]
+    sample = [offsets[i] for i in range(0, n, step)] + [offsets[n - 1]]
     return _ordered(sample)
+
+
+def _fully_masked(n: int, ranges: list[tuple[int, int]]) -> bool:
+    """Every one of the first ``n`` tokens is in a range (an empty row counts as fully masked)."""
+    covered = 0
+    for i0, i1 in sorted(ranges):
+        i0, i1 = max(i0, covered), min(i1, n)
+        if i0 > covered:
+            return False
+        covered = max(covered, i1)
+    return covered >= n
 
 
 def tokenize_conversation(
@@ -361,12 +612,45 @@ def _as_messages(item: Any) -> Sequence[Mapping[str, Any]]:
     return item
 
 
+def _batch_spans(
+    tokenizer: Any, conversations: list, spec: TraceFormat, style: BlockStyle, kwargs: Mapping[str, Any],
+    insert: bool,
+) -> list[MaskSpans]:
+    renderer = _renderer(tokenizer, kwargs)
+    return [_spans(tokenizer, _as_messages(c), spec, style, kwargs, insert, renderer) for c in conversations]
+
+
 def _tokenize_batch(
     tokenizer: Any, conversations: list, mask: MaskMode, spec: TraceFormat, style: BlockStyle,
     kwargs: Mapping[str, Any], max_length: int | None, insert: bool,
 ) -> dict[str, list]:
-    spans = [_spans(tokenizer, _as_messages(c), spec, style, kwargs, insert) for c in conversations]
-    return _encode(tokenizer, spans, mask, max_length)
+    return _encode(tokenizer, _batch_spans(tokenizer, conversations, spec, style, kwargs, insert), mask, max_length)
+
+
+def _columns(rows: list[tuple[list[int], list[tuple[int, int]]]]) -> dict[str, Any]:
+    """Arrow columns built from flat arrays (no per-token Python objects), typed as ``Dataset.from_dict`` types
+    lists of ints under these column names: ``input_ids`` int32, ``attention_mask`` int8, ``labels`` int64."""
+    import pyarrow as pa
+
+    lengths = np.fromiter((len(ids) for ids, _ in rows), dtype=np.int64, count=len(rows))
+    starts = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    total = int(starts[-1])
+    if total == 0 or total >= 2**31 - 1:  # nothing to flatten / too long for int32 list offsets
+        return {"input_ids": [ids for ids, _ in rows], "attention_mask": [[1] * len(ids) for ids, _ in rows],
+                "labels": [_labels_from(ids, r, None) for ids, r in rows]}
+    flat = np.fromiter(chain.from_iterable(ids for ids, _ in rows), dtype=np.int64, count=total)
+    labels = flat.copy()
+    for start, (_, ranges) in zip(starts[:-1].tolist(), rows, strict=True):
+        for i0, i1 in ranges:
+            labels[start + i0:start + i1] = IGNORE_INDEX
+    offsets = pa.array(starts.astype(np.int32))
+    wide = flat.min() < -(2**31) or flat.max() >= 2**31
+    return {
+        "input_ids": pa.ListArray.from_arrays(offsets, pa.array(flat if wide else flat.astype(np.int32))),
+        "attention_mask": pa.ListArray.from_arrays(offsets, pa.array(np.ones(total, dtype=np.int8))),
+        "labels": pa.ListArray.from_arrays(offsets, pa.array(labels)),
+    }
 
 
 def tokenize_dataset(
@@ -406,22 +690,27 @@ def tokenize_dataset(
 
         ds = raw.map(work, batched=True, batch_size=batch_size, num_proc=num_proc,
                      remove_columns=["_conversation"])
-    else:
-        columns: dict[str, list] = {"input_ids": [], "attention_mask": [], "labels": []}
-        for i in range(0, len(items), batch_size):
-            part = _tokenize_batch(tokenizer, items[i:i + batch_size], *args)
-            if drop_fully_masked:
-                rows = [j for j, labels in enumerate(part["labels"]) if labels.count(IGNORE_INDEX) < len(labels)]
-                if len(rows) < len(part["labels"]):
-                    part = {k: [v[j] for j in rows] for k, v in part.items()}
-            for key in columns:
-                columns[key].extend(part[key])
-        return datasets.Dataset.from_dict(columns)
-    if drop_fully_masked and len(ds):
-        keep = [i for i, labels in enumerate(ds["labels"]) if labels.count(IGNORE_INDEX) < len(labels)]
-        if len(keep) < len(ds):
-            ds = ds.select(keep)
-    return ds
+        if drop_fully_masked and len(ds):
+            keep = [i for i, labels in enumerate(ds["labels"]) if labels.count(IGNORE_INDEX) < len(labels)]
+            if len(keep) < len(ds):
+                ds = ds.select(keep)
+        return ds
+    # Serial: render every conversation, tokenize each batch in one Rust call (threaded), keep only the ids and
+    # the masked token ranges, and build the Arrow columns from flat arrays at the end.
+    rows: list[tuple[list[int], list[tuple[int, int]]]] = []
+    kwargs = dict(template_kwargs)
+    for i in range(0, len(items), batch_size):
+        spans = _batch_spans(tokenizer, items[i:i + batch_size], spec, style, kwargs, insert_empty_block)
+        for ids, ranges in _rows(tokenizer, spans, mask):
+            if max_length is not None and len(ids) > max_length:
+                ids = ids[:max_length]
+                ranges = [(i0, min(i1, max_length)) for i0, i1 in ranges if i0 < max_length]
+            if drop_fully_masked and _fully_masked(len(ids), ranges):
+                continue
+            rows.append((ids, ranges))
+    if not rows:
+        return datasets.Dataset.from_dict({"input_ids": [], "attention_mask": [], "labels": []})
+    return datasets.Dataset.from_dict(_columns(rows))
 
 
 @dataclass

@@ -514,3 +514,112 @@ def test_binary_search_labels_match_the_scan_and_the_tokenizer():
     zero_width = [(0, 1), (1, 1), (1, 2)]
     assert masking._labels([7, 8, 9], zero_width, [(1, 2)]) == [7, -100, -100]
     assert masking._labels_scan([7, 8, 9], zero_width, [(1, 2)]) == [7, -100, -100]
+
+
+# ------------------------------------------------------------------------------------------ fast paths (bench)
+
+
+def _mixed_conversations(name: str) -> list[list[dict]]:
+    """Answer-only, real-trace (several reasoning keys), inline-trace, blank-trace and multi-turn targets."""
+    base = case(name).messages()
+    history = [{"role": "user", "content": "Hi"},
+               {"role": "assistant", "content": "Hello.", "reasoning_content": "greet back"}]
+    return [
+        base + [{"role": "assistant", "content": ANSWER}],
+        base + [{"role": "assistant", "content": ANSWER, "reasoning": REASONING}],
+        base + [{"role": "assistant", "content": ANSWER, "reasoning_content": REASONING, "thinking": REASONING}],
+        base + [{"role": "assistant", "content": f"<think>{REASONING}</think>{ANSWER}"}],
+        base + [{"role": "assistant", "content": ANSWER, "reasoning": "  \n"}],
+        history + [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": ANSWER, "tool_calls": None}],
+    ]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fast_renderer_renders_what_apply_chat_template_renders(name):
+    from lm_eval_thinkpack import masking
+
+    tok = make_tokenizer(name)
+    for kwargs in ({}, case(name).disable_kwargs or {}):
+        renderer = masking._renderer(tok, kwargs)
+        assert renderer.state.render is not None  # plain dicts + stock transformers: the fast path is on
+        for conv in _mixed_conversations(name):
+            for agp, msgs in ((False, conv), (True, conv[:-1])):
+                assert renderer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=agp, **kwargs) \
+                    == tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=agp, **kwargs)
+        assert renderer.state.render is not None  # the one-off check agreed
+
+
+def test_fast_renderer_falls_back_to_the_tokenizer():
+    from lm_eval_thinkpack import masking
+
+    tok = make_tokenizer("qwen3")
+    blocks = [{"role": "user", "content": [{"type": "text", "text": QUESTION}]}]
+    renderer = masking._renderer(tok, {})
+    assert masking._plain_chat(blocks) is None  # content blocks: apply_chat_template handles them
+    assert renderer.apply_chat_template(blocks, tokenize=False) == tok.apply_chat_template(blocks, tokenize=False)
+    assert masking._renderer(tok, {"tools": []}).state.render is None  # apply_chat_template's own options
+
+    class Patched(type(tok)):
+        def apply_chat_template(self, *a, **kw):  # a subclass that renders differently is never bypassed
+            return super().apply_chat_template(*a, **kw)
+
+    assert not masking._stock_apply(Patched.__new__(Patched))
+    # a fast rendering that disagrees with apply_chat_template on the first call switches the fast path off
+    bad = make_tokenizer("qwen3")
+    state = masking._renderer(bad, {}).state
+    state.render = lambda **kw: "wrong"
+    msgs = _answer_only("qwen3")
+    assert masking._renderer(bad, {}).apply_chat_template(msgs, tokenize=False) == \
+        bad.apply_chat_template(msgs, tokenize=False)
+    assert state.render is None
+    assert tokenize_conversation(bad, msgs, fmt="qwen3") == tokenize_conversation(make_tokenizer("qwen3"), msgs,
+                                                                                 fmt="qwen3")
+
+
+@pytest.mark.parametrize("name", ["qwen3", "gpt_oss", "cohere", "deepseek_v31", "granite32"])
+def test_tokenize_dataset_fast_path_matches_the_per_conversation_path(name):
+    """The serial dataset path (lazy offsets, token ranges, Arrow columns from flat arrays) gives exactly the rows
+    and column types of the per-conversation path and of ``datasets.Dataset.from_dict``."""
+    import datasets
+
+    tok = make_tokenizer(name)
+    convs = _mixed_conversations(name) * 2
+    for mode in ("none", "think", "prompt", "prompt+think"):
+        for max_length in (None, 9, 10_000):
+            ds = tokenize_dataset(tok, convs, mask=mode, max_length=max_length, drop_fully_masked=False,
+                                  batch_size=4)
+            rows = [tokenize_conversation(tok, c, mask=mode, max_length=max_length) for c in convs]
+            assert ds.to_list() == rows
+            assert ds.features == datasets.Dataset.from_dict({k: [r[k] for r in rows] for k in rows[0]}).features
+            kept = tokenize_dataset(tok, convs, mask=mode, max_length=max_length)
+            assert kept.to_list() == [r for r in rows if any(lab != IGNORE_INDEX for lab in r["labels"])]
+
+
+def test_lazy_offsets_give_the_same_token_ranges_as_the_offsets_list():
+    import random
+
+    from lm_eval_thinkpack import masking
+
+    tok = make_tokenizer("qwen3")
+    text = conversation_spans(tok, _with_trace("qwen3"), fmt="qwen3").text + " é 数 🙂"
+    enc = tok.backend_tokenizer.encode(text, add_special_tokens=False)
+    lazy = masking._Offsets(enc)
+    assert len(lazy) == len(enc.offsets) and list(lazy) == [tuple(o) for o in enc.offsets]
+    assert lazy[::3] == enc.offsets[::3] and lazy[-1] == enc.offsets[-1]
+    rng = random.Random(0)
+    for _ in range(200):
+        spans = sorted({tuple(sorted(rng.sample(range(len(text) + 1), 2))) for _ in range(rng.randint(0, 3))})
+        assert masking._ranges_sorted(lazy, spans) == masking._ranges_sorted(enc.offsets, spans)
+        labels = masking._labels(enc.ids, enc.offsets, spans)
+        assert masking._labels_from(enc.ids, masking._ranges_scan(enc.offsets, spans), None) == labels
+        assert masking._labels_from(enc.ids, masking._ranges_sorted(lazy, spans), None) == labels
+    assert masking._fully_masked(0, []) and masking._fully_masked(3, [(0, 2), (1, 5)])
+    assert not masking._fully_masked(3, [(0, 1), (2, 3)]) and not masking._fully_masked(2, [(1, 2)])
+
+
+def test_tokenizer_with_truncation_settings_takes_the_tokenizer_call():
+    tok = make_tokenizer("qwen3")
+    convs = [_with_trace("qwen3"), _answer_only("qwen3")]
+    plain = tokenize_dataset(tok, convs, fmt="qwen3")
+    tok.backend_tokenizer.enable_truncation(4096)  # tokenizer(...) resets it; calling the backend directly would not
+    assert tokenize_dataset(tok, convs, fmt="qwen3").to_list() == plain.to_list()

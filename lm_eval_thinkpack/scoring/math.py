@@ -320,8 +320,25 @@ class _Pool:
                 w.close()
             else:
                 w.kill()
+                # warm a replacement now, so the next call does not pay the interpreter start-up
+                threading.Thread(target=self._prestart, name="thinkpack-math-prestart", daemon=True).start()
         finally:
             self._slots.release()
+
+    def _prestart(self) -> None:
+        with self._lock:
+            if len(self._idle) >= self._max_idle:
+                return
+        try:
+            w = _Worker(WORKER_MEMORY_MB, WORKER_STARTUP_TIMEOUT)
+        except (_WorkerDied, OSError, ValueError):
+            return  # acquire() starts one on demand and reports the failure there
+        _stats.bump("worker_starts")
+        with self._lock:
+            if len(self._idle) < self._max_idle:
+                self._idle.append(w)
+                return
+        w.close()
 
     def shutdown(self) -> None:
         with self._lock:
@@ -366,7 +383,9 @@ class _Stats:
 
 _stats = _Stats()
 _cpus = os.cpu_count() or 2
-_pool = _Pool(max_workers=max(2, _cpus), max_idle=max(2, _cpus))
+# Enough workers for several scoring threads at once: a call only waits for a slot when more threads than
+# this score concurrently. The time limit bounds the check itself, not that wait.
+_pool = _Pool(max_workers=max(4, 2 * _cpus), max_idle=max(4, 2 * _cpus))
 _cache_lock = threading.Lock()
 _cache: OrderedDict[tuple[str, str], bool] = OrderedDict()
 _CACHE_SIZE = 8192
