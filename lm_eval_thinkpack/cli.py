@@ -38,10 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands() -> list:
-    """Subcommands that live beside their own modules (report, compare)."""
+    """Subcommands that live beside their own modules (demo, report, compare)."""
+    from .demo import cli as demo_cli
     from .report import cli as report_cli
 
-    return [report_cli.register]
+    return [demo_cli.register, report_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,8 +18,10 @@ Tasks:
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
+from pathlib import Path
 
 Example = dict[str, str]
 
@@ -129,3 +131,27 @@ def score(task: str, response_answer: str | None, gold: str) -> bool:
     if task not in GENERATORS:
         raise KeyError(f"unknown task {task!r}")
     return response_answer is not None and response_answer.strip() == gold.strip()
+
+
+def write_eval_sets(directory: str | Path, n: int = 100, seed: int = EVAL_SEED) -> list[Path]:
+    """Write ``<directory>/<task>.jsonl`` eval sets (fields ``question``, ``answer``, ``trace``, ``task``)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for task in TASKS:
+        path = directory / f"{task}.jsonl"
+        rows = generate(task, n, seed)
+        path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Write the demo eval sets.")
+    ap.add_argument("--output", default=str(Path(__file__).parent / "data"))
+    ap.add_argument("-n", type=int, default=100)
+    args = ap.parse_args()
+    for p in write_eval_sets(args.output, args.n):
+        print(p)

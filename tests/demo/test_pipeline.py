@@ -1,0 +1,53 @@
+"""``thinkpack demo --quick`` end to end: fine-tunes, lm-eval runs, the table, results.json and the plot."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lm_eval_thinkpack.cli import main
+
+MODELS = {"base", "naive_sft", "masked_sft", "naive_lora", "masked_lora"}
+METRICS = {"valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate", "pass@1", "rpass@1"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--output", str(out), "--quick"]) == 0
+    return out, json.loads((out / "results.json").read_text())
+
+
+def test_results_json_shape(demo: tuple) -> None:
+    out, doc = demo
+    assert set(doc["models"]) == MODELS
+    assert doc["in_domain"] == "thinkpack_demo_max"
+    assert set(doc["held_out"]) == {f"thinkpack_demo_{t}" for t in ("add", "reverse", "count", "parity")}
+    for per_task in doc["models"].values():
+        assert set(per_task) == {doc["in_domain"], *doc["held_out"]}
+        for m in per_task.values():
+            assert set(m) == METRICS
+            rates = [m[k] for k in ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate",
+                                    "truncated_trace_rate")]
+            assert sum(rates) == pytest.approx(1.0)
+            assert m["rpass@1"] is None or 0 <= m["rpass@1"] <= 1
+    assert (out / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in MODELS:  # every model went through lm-eval, with logged samples
+        assert list((out / "lm_eval" / name).rglob("results_*.json"))
+        assert list((out / "lm_eval" / name).rglob("samples_thinkpack_demo_max_*.jsonl"))
+
+
+def _held_out_vr(doc: dict, model: str) -> float:
+    return sum(doc["models"][model][t]["valid_trace_rate"] for t in doc["held_out"]) / len(doc["held_out"])
+
+
+def test_the_study_in_miniature(demo: tuple) -> None:
+    _, doc = demo
+    assert _held_out_vr(doc, "base") >= 0.95
+    for naive, masked in (("naive_sft", "masked_sft"), ("naive_lora", "masked_lora")):
+        assert _held_out_vr(doc, naive) <= 0.35, "answer-only SFT makes the model drop its traces"
+        assert _held_out_vr(doc, masked) >= 0.8, "masking the think block keeps them"
+        for model in (naive, masked):
+            assert doc["models"][model][doc["in_domain"]]["pass@1"] >= 0.7, "the in-domain task is learned"
+    assert any(v["verdict"] == "collapse" for v in doc["verdicts"])
