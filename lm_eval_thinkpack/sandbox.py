@@ -129,9 +129,13 @@ def _blocked(path):
     return None
 
 
-# directories the program's interpreter imports from (standard library)
+# directories the program's interpreter imports from (standard library), and the folder sys.executable is
+# reached through: with -S a venv's root is not sys.prefix, yet a program may run sys.executable
+_exe_dir = os.path.dirname(os.path.abspath(sys.executable))
+_venv = os.path.dirname(_exe_dir)
+_exe_root = _venv if os.path.exists(os.path.join(_venv, "pyvenv.cfg")) else _exe_dir
 NEED = []
-for _d in [sys.base_prefix, sys.prefix] + sys.path:
+for _d in [sys.base_prefix, sys.prefix, _exe_root] + sys.path:
     _d = os.path.realpath(_d or ".")
     if os.path.isdir(_d) and not any(_d == n or _d.startswith(n + "/") for n in NEED):
         NEED = [n for n in NEED if not n.startswith(_d + "/")] + [_d]
@@ -204,16 +208,38 @@ def _child(req, fds, pidns):
             for name, flag in NS:
                 if libc.unshare(flag) == 0:
                     flags.append(name)
+        rebound = set()  # interpreter folders bound back over the run's /tmp (reachable as they are)
         # MS_REC | MS_PRIVATE on "/" first so that nothing propagates to the host
         if "mnt" in flags and libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0:
             # MS_BIND the workdir over the world-writable dirs; /tmp last, as the
             # workdir's own path usually lives under /tmp
+            covered = ("/var/tmp", "/dev/shm", "/run/lock", "/tmp")
+            # interpreter directories under a covered dir (a venv in /tmp, as in a CI checkout) stay
+            # visible: hold them now, bind them back read-only at the same path afterwards
+            kept = []
+            for d in NEED:
+                if any(d == c or d.startswith(c + "/") for c in covered):
+                    try:
+                        kept.append((d, os.open(d, os.O_PATH | os.O_DIRECTORY)))
+                    except OSError:
+                        pass
             ok = True
-            for d in ("/var/tmp", "/dev/shm", "/run/lock", "/tmp"):
+            for d in covered:
                 if os.path.isdir(d) and libc.mount(work.encode(), d.encode(), None, 0x1000, None) != 0:
                     ok = False
             if ok:
                 flags.append("tmp")
+            for d, fd in kept:
+                try:
+                    os.makedirs(d, 0o755, exist_ok=True)
+                    src_fd = ("/proc/self/fd/%d" % fd).encode()
+                    if libc.mount(src_fd, d.encode(), None, 0x1000 | 0x4000, None) == 0:
+                        libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
+                        rebound.add(d)
+                except OSError:
+                    pass
+                finally:
+                    os.close(fd)
             if pidns and libc.mount(b"proc", b"/proc", b"proc", 2 | 4 | 8, None) == 0:
                 flags.append("proc")  # nosuid nodev noexec: only the run's processes are visible
             # The unprivileged uid must be able to import the standard library.
@@ -223,7 +249,7 @@ def _child(req, fds, pidns):
             try:
                 blocked = {}
                 for d in NEED:
-                    a = _blocked(d)
+                    a = None if d in rebound else _blocked(d)
                     if a is not None:
                         blocked.setdefault(a, []).append(d)
                 for a, dirs in blocked.items():
@@ -241,7 +267,7 @@ def _child(req, fds, pidns):
             except OSError:
                 pass
         try:
-            stdlib_ok = not any(_blocked(d) for d in NEED)
+            stdlib_ok = not any(_blocked(d) for d in NEED if d not in rebound)
         except OSError:
             stdlib_ok = False
     try:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -235,3 +239,29 @@ def test_humaneval_canonical_solutions_pass_and_prompts_fail():
     pairs = list(zip(problems, results[164:], strict=True))
     wrongly = [(p["task_id"], r.status) for p, r in pairs if r.status != "failed"]
     assert wrongly == []
+
+
+def test_interpreter_in_a_venv_under_tmp_stays_reachable(tmp_path):
+    # CI checks the project out (and makes its venv) under /tmp, the folder the sandbox replaces with the run's own
+    venv = Path(tempfile.mkdtemp(prefix="thinkpack-venv-", dir="/tmp"))
+    venv.chmod(0o755)  # as a checkout is: the run's own uid must be able to reach the interpreter
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        python = str(venv / "bin" / "python")
+        prog = (
+            "import subprocess, sys\n"
+            f"assert sys.executable == {python!r}, sys.executable\n"
+            "out = subprocess.run([sys.executable, '-c', 'print(6 * 7)'], capture_output=True, text=True)\n"
+            "assert out.stdout == '42\\n', out\n"
+            "try:\n"
+            f"    open({str(venv / 'planted')!r}, 'w')\n"
+            "except OSError:\n"
+            "    pass\n"
+            "else:\n"
+            "    raise SystemExit('the interpreter folder must be read-only')\n"
+        )
+        r = run(prog, timeout=20, python=python)
+        assert r.status == "passed", r.stderr
+        assert not (venv / "planted").exists()
+    finally:
+        shutil.rmtree(venv, ignore_errors=True)
