@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import types
@@ -303,13 +302,6 @@ def test_check_code_many_argument_errors(fake_sandbox):
 
 # ---------------------------------------------------------------------------------------------- check (real sandbox)
 
-needs_sandbox = pytest.mark.skipif(
-    importlib.util.find_spec("lm_eval_thinkpack.sandbox") is None,
-    reason="lm_eval_thinkpack.sandbox is not written yet",
-)
-
-
-@needs_sandbox
 def test_real_sandbox_end_to_end():
     good = "```python\ndef add(a, b):\n    return a + b\n```"
     bad = "```python\ndef add(a, b):\n    return a - b\n```"
