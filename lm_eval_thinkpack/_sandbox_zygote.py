@@ -1,0 +1,351 @@
+"""The sandbox's zygote: a warm interpreter that forks one sandboxed process per program.
+
+Not imported: ``sandbox.py`` reads this file and runs it as ``python -I -S -B -c <this file> <socket fd>
+<modules to preload>``, so it uses the standard library only and stays compatible with Python 3.9+.
+"""
+
+import atexit
+import builtins
+import ctypes
+import gc
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+
+for _name in sys.argv[2].split(","):
+    try:
+        __import__(_name)
+    except Exception:
+        pass
+libc = ctypes.CDLL(None, use_errno=True)
+SOCK = socket.socket(fileno=int(sys.argv[1]))
+SETUP_EXIT = 70
+ROOT = os.geteuid() == 0
+NS = (("mnt", 0x00020000), ("ipc", 0x08000000), ("net", 0x40000000))
+CLONE_NEWPID = 0x20000000
+PARENT = os.getpid()
+try:
+    OWN_PIDNS = os.open("/proc/self/ns/pid", os.O_RDONLY) if ROOT else -1
+except OSError:
+    OWN_PIDNS = -1
+
+
+def _blocked(path):
+    # topmost proper ancestor of ``path`` that other users cannot traverse
+    cur = "/"
+    for part in path.split("/")[1:-1]:
+        cur = os.path.join(cur, part)
+        if not os.stat(cur).st_mode & 1:
+            return cur
+    return None
+
+
+# directories the program's interpreter imports from (standard library), and the folder sys.executable is
+# reached through: with -S a venv's root is not sys.prefix, yet a program may run sys.executable
+_exe_dir = os.path.dirname(os.path.abspath(sys.executable))
+_venv = os.path.dirname(_exe_dir)
+_exe_root = _venv if os.path.exists(os.path.join(_venv, "pyvenv.cfg")) else _exe_dir
+NEED = []
+for _d in [sys.base_prefix, sys.prefix, _exe_root] + sys.path:
+    _d = os.path.realpath(_d or ".")
+    if os.path.isdir(_d) and not any(_d == n or _d.startswith(n + "/") for n in NEED):
+        NEED = [n for n in NEED if not n.startswith(_d + "/")] + [_d]
+
+
+class _Quitter(object):
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "Use %s() or Ctrl-D (i.e. EOF) to exit" % self.name
+
+    def __call__(self, code=None):
+        raise SystemExit(code)
+
+
+builtins.exit = _Quitter("exit")
+builtins.quit = _Quitter("quit")
+
+
+def _fail(what):
+    try:
+        os.write(2, ("sandbox setup error: %s\n" % (what,)).encode("utf-8", "replace"))
+    finally:
+        os._exit(SETUP_EXIT)
+
+
+def _child(req, fds, pidns):
+    # C: the program's process.  With a pid namespace it is its pid 1, so when it
+    # exits (or is killed) the kernel kills everything it left behind.
+    SOCK.close()
+    try:
+        os.setsid()
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the zygote
+        high = [os.dup(fd) for fd in fds]
+        for fd in fds:
+            os.close(fd)
+        null = os.open("/dev/null", os.O_RDWR)
+        os.dup2(null, 0)
+        for target, fd in zip((1, 2, 3), high):
+            os.dup2(fd, target)
+        os.closerange(4, 65536)
+    except Exception as e:
+        _fail(repr(e))
+    FD = 3
+    flags = ["pid"] if pidns else []
+    try:
+        uid, cpu, as_, nproc, fsize, nofile = [int(x) for x in req[:6]]
+        prog, work = req[6], req[7]
+        os.environ.clear()
+        os.environ.update(dict(kv.split("=", 1) for kv in req[8:] if "=" in kv))
+        os.chdir(work)
+        with open(prog, "rb") as f:
+            src = f.read()
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (as_, as_))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        if nproc > 0:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    except Exception as e:
+        _fail(repr(e))
+
+    stdlib_ok = True
+    if ROOT:
+        if libc.unshare(sum(f for _, f in NS)) == 0:
+            flags.extend(n for n, _ in NS)
+        else:
+            for name, flag in NS:
+                if libc.unshare(flag) == 0:
+                    flags.append(name)
+        rebound = set()  # interpreter folders bound back over the run's /tmp (reachable as they are)
+        # MS_REC | MS_PRIVATE on "/" first so that nothing propagates to the host
+        if "mnt" in flags and libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0:
+            # MS_BIND the workdir over the world-writable dirs; /tmp last, as the
+            # workdir's own path usually lives under /tmp
+            covered = ("/var/tmp", "/dev/shm", "/run/lock", "/tmp")
+            # interpreter directories under a covered dir (a venv in /tmp, as in a CI checkout) stay
+            # visible: hold them now, bind them back read-only at the same path afterwards
+            kept = []
+            for d in NEED:
+                if any(d == c or d.startswith(c + "/") for c in covered):
+                    try:
+                        kept.append((d, os.open(d, os.O_PATH | os.O_DIRECTORY)))
+                    except OSError:
+                        pass
+            ok = True
+            for d in covered:
+                if os.path.isdir(d) and libc.mount(work.encode(), d.encode(), None, 0x1000, None) != 0:
+                    ok = False
+            if ok:
+                flags.append("tmp")
+            for d, fd in kept:
+                try:
+                    os.makedirs(d, 0o755, exist_ok=True)
+                    src_fd = ("/proc/self/fd/%d" % fd).encode()
+                    if libc.mount(src_fd, d.encode(), None, 0x1000 | 0x4000, None) == 0:
+                        libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
+                        rebound.add(d)
+                except OSError:
+                    pass
+                finally:
+                    os.close(fd)
+            if pidns and libc.mount(b"proc", b"/proc", b"proc", 2 | 4 | 8, None) == 0:
+                flags.append("proc")  # nosuid nodev noexec: only the run's processes are visible
+            # The unprivileged uid must be able to import the standard library.
+            # If the interpreter lives where others cannot traverse (a pyenv build
+            # under /root), cover that directory with an empty tmpfs and bind
+            # only the interpreter's own directories into it, read-only.
+            try:
+                blocked = {}
+                for d in NEED:
+                    a = None if d in rebound else _blocked(d)
+                    if a is not None:
+                        blocked.setdefault(a, []).append(d)
+                for a, dirs in blocked.items():
+                    held = [(d, os.open(d, os.O_PATH | os.O_DIRECTORY)) for d in dirs]
+                    if libc.mount(b"tmpfs", a.encode(), b"tmpfs", 2 | 4, b"mode=755,size=64k") == 0:
+                        for d, fd in held:
+                            os.makedirs(d, 0o755, exist_ok=True)
+                            src_fd = ("/proc/self/fd/%d" % fd).encode()
+                            if libc.mount(src_fd, d.encode(), None, 0x1000 | 0x4000, None) == 0:
+                                libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
+                    for _, fd in held:
+                        os.close(fd)
+                if blocked:
+                    flags.append("expose")
+            except OSError:
+                pass
+        try:
+            stdlib_ok = not any(_blocked(d) for d in NEED if d not in rebound)
+        except OSError:
+            stdlib_ok = False
+    try:
+        if ROOT and stdlib_ok and uid >= 0:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            if os.getuid() != uid or os.geteuid() != uid or 0 in os.getgroups():
+                raise OSError("could not drop privileges")
+            flags.append("uid")
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PDEATHSIG again: a uid change clears it
+        if os.getppid() != (0 if pidns else PARENT):  # 0: the parent is outside our pid namespace
+            _fail("the sandbox server went away")
+        if libc.prctl(38, 1, 0, 0, 0) == 0:  # PR_SET_NO_NEW_PRIVS
+            flags.append("nonewprivs")
+        os.write(FD, ("R " + " ".join(flags) + "\n").encode())
+    except Exception as e:
+        _fail(repr(e))
+    _program(flags, FD, src, prog, work)
+
+
+def _finish(code):
+    # what the interpreter does at exit: join threads, atexit, flush
+    try:
+        th = sys.modules.get("threading")
+        if th is not None:
+            th._shutdown()
+    except BaseException:
+        pass
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(code)
+
+
+def _exit_code(code):
+    if code is None:
+        return 0
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code & 0xFF
+    try:
+        sys.stderr.write("%s\n" % (code,))
+    except BaseException:
+        pass
+    return 1
+
+
+def _program(flags, FD, src, prog, work):
+    if "tmp" in flags:  # the workdir is now /tmp; otherwise keep the cwd (= workdir)
+        work = "/tmp"
+        os.environ["HOME"] = os.environ["TMPDIR"] = work
+        os.chdir(work)
+    path = os.path.join(work, os.path.basename(prog))
+    sys.argv[:] = [path]
+    main = type(sys)("__main__")
+    main.__file__ = path
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    reserve = bytearray(256 * 1024)
+    try:
+        exec(compile(src, path, "exec"), main.__dict__)
+        code = 0
+    except SystemExit as e:
+        code = _exit_code(e.code)
+    except BaseException as e:
+        del reserve
+        if isinstance(e, MemoryError):
+            try:
+                os.write(FD, b"M\n")
+            except OSError:
+                pass
+        tb = e.__traceback__
+        tb = tb.tb_next if tb is not None else None  # hide the sandbox's frame
+        try:
+            sys.excepthook(type(e), e, e.with_traceback(tb).__traceback__)
+        except BaseException:
+            pass
+        code = 1
+    _finish(code)
+
+
+def _serve():
+    poller = select.poll()
+    poller.register(SOCK, select.POLLIN)
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(SOCK, 1 << 16, 8)
+        except OSError:
+            return
+        if not msg:
+            return
+        req = msg.decode("utf-8", "surrogateescape").split("\0")
+        if req[0] != "RUN" or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            if req[0] == "K":  # a kill request that crossed the run's end: nothing to do
+                continue
+            return
+        # the next child becomes pid 1 of a fresh pid namespace
+        pidns = OWN_PIDNS >= 0 and libc.unshare(CLONE_NEWPID) == 0
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1
+        if pid == 0:
+            try:
+                _child(req[1:], fds, pidns)
+            finally:
+                os._exit(SETUP_EXIT)
+        if pidns:  # back to our own namespace for our own future children
+            libc.setns(OWN_PIDNS, CLONE_NEWPID)
+        for fd in fds:
+            os.close(fd)
+        if pid < 0:
+            SOCK.send(b"E -1 0 0")
+            continue
+        SOCK.send(b"P %d" % pid)
+        pidfd = os.pidfd_open(pid)
+        waiter = select.poll()
+        waiter.register(pidfd, select.POLLIN)
+        waiter.register(SOCK, select.POLLIN)
+        gone = False
+        while True:
+            events = dict(waiter.poll())
+            if pidfd in events:
+                break
+            if SOCK.fileno() in events:
+                data = b""
+                try:
+                    data = SOCK.recv(64)
+                except OSError:
+                    pass
+                if data == b"K":
+                    _kill_now(pid)
+                elif not data:  # the harness went away: tear the run down, then stop
+                    gone = True
+                    _kill_now(pid)
+                    waiter.unregister(SOCK)
+        os.close(pidfd)
+        _, st, ru = os.wait4(pid, 0)
+        if gone:
+            return
+        SOCK.send(("E %d %r %d" % (st, ru.ru_utime + ru.ru_stime, ru.ru_maxrss)).encode())
+
+
+def _kill_now(pid):
+    # SIGKILL to pid 1 of the namespace takes all of it down; the group kill
+    # covers the no-namespace case (the harness scans for the rest)
+    for kill in (os.kill, os.killpg):
+        try:
+            kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+# objects that exist now are never collected: keeps the collector from touching
+# (and so copying) the zygote's pages in every forked run
+if __name__ == "__main__":  # run with -c by sandbox.py; importing this file must not start a server
+    gc.collect()
+    gc.freeze()
+    _serve()
