@@ -42,9 +42,11 @@ class CollapseRule:
     vr_drop: float = 0.30
     vr_rel_drop: float = 0.50
     pass_tolerance: float = 0.10
+    rel_min_drop: float = 0.10  # the relative arm ignores falls smaller than this (VR 0.04 -> 0.01 is noise)
 
     def describe(self) -> str:
-        rel = f" or >= {self.vr_rel_drop:.0%} of the base VR" if self.vr_rel_drop > 0 else ""
+        rel = (f" or >= {self.vr_rel_drop:.0%} of the base VR (and >= {self.rel_min_drop:.2f})"
+               if self.vr_rel_drop > 0 else "")
         return (f"collapse = VR falls by >= {self.vr_drop:.2f} absolute{rel}, while pass@1 falls by "
                 f"<= {self.pass_tolerance:.2f} absolute")
 
@@ -57,7 +59,8 @@ class CollapseRule:
             return NA, "no VR"
         drop = vb - vt
         abs_hit = drop >= self.vr_drop - 1e-12
-        rel_hit = self.vr_rel_drop > 0 and vb > 0 and drop > 0 and drop >= self.vr_rel_drop * vb - 1e-12
+        rel_hit = (self.vr_rel_drop > 0 and drop >= self.rel_min_drop - 1e-12
+                   and drop >= self.vr_rel_drop * vb - 1e-12)
         vr_txt = f"VR {vb:.3f} -> {vt:.3f} ({vt - vb:+.3f})"
         if not (abs_hit or rel_hit):
             return OK, f"{vr_txt}: within {self.vr_drop:.2f}"

@@ -181,6 +181,9 @@ def test_compare_verdicts_on_generations(tmp_path, capsys):
     assert compare([low, vr("low3", 3)]).verdicts[0].verdict == OK
     assert compare([low, vr("low2", 2)]).verdicts[0].verdict == COLLAPSE
     assert compare([low, vr("low2b", 2)], CollapseRule(vr_rel_drop=0)).verdicts[0].verdict == OK
+    # the relative arm has a floor (rel_min_drop, 0.10): VR 0.1 -> 0.0 reaches it, and stays OK under a 0.15 floor
+    assert compare([vr("tiny1", 1), vr("tiny0", 0)]).verdicts[0].verdict == COLLAPSE
+    assert compare([vr("tiny1b", 1), vr("tiny0b", 0)], CollapseRule(rel_min_drop=0.15)).verdicts[0].verdict == OK
     unscored = write_jsonl(tmp_path / "u.jsonl", [{"response": "a", "id": i, "task": "t"} for i in range(10)])
     assert compare([runs[0], summarize(load_run(unscored))]).verdicts[0].verdict == UNSCORED
 
