@@ -24,6 +24,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM
 
 from lm_eval_thinkpack.demo import synthetic
+from lm_eval_thinkpack.masking import PaddingCollator
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<unk>"]
 THINK_TOKENS = ["<think>", "</think>"]  # added, NOT special: they survive skip_special_tokens=True
@@ -143,25 +144,13 @@ def base_examples(n_per_task: int, seed: int, in_domain: str = IN_DOMAIN_TASK, o
     return out
 
 
-def pad_batch(rows: list[dict[str, list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
-    width = max(len(r["input_ids"]) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(rows), width), -100, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        n = len(r["input_ids"])
-        ids[i, :n] = torch.tensor(r["input_ids"])
-        labels[i, :n] = torch.tensor(r["labels"])
-        mask[i, :n] = 1
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
-
-
 def train(model, rows, *, steps: int, batch_size: int, lr: float, seed: int, pad_id: int,
           warmup: int = 50, log_every: int = 100, params=None) -> list[float]:
     """A plain AdamW loop with linear warmup and cosine decay; returns the logged losses."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
     params = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
+    collate = PaddingCollator(pad_token_id=pad_id)  # right padding, labels -100, attention 0 on padding
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
 
     def factor(step: int) -> float:
@@ -180,7 +169,7 @@ def train(model, rows, *, steps: int, batch_size: int, lr: float, seed: int, pad
             rng.shuffle(fresh)
             order += fresh
         idx, order = order[:batch_size], order[batch_size:]
-        batch = pad_batch([rows[i] for i in idx], pad_id)
+        batch = collate([rows[i] for i in idx])
         loss = model(**batch).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
