@@ -42,16 +42,14 @@ _EXTRACTED_MAX = 200
 
 def _score(answer: str, doc: dict[str, Any]):
     """The checker's verdict for one answer; imports stay inside: the scorers are separate modules."""
-    from lm_eval_thinkpack.scoring.result import ScoreResult
 
     kind = doc.get("thinkpack_scorer")
     gold = doc.get("thinkpack_gold")
     timeout = doc.get("thinkpack_timeout")
     if kind == "number":
-        from lm_eval_thinkpack.scoring.numbers import extract_number, numbers_equal
+        from lm_eval_thinkpack.scoring.numbers import check_number
 
-        pred = extract_number(answer)
-        return ScoreResult(pred is not None and numbers_equal(pred, gold), pred, None)
+        return check_number(answer, gold)
     if kind == "math":
         from lm_eval_thinkpack.scoring.math import check_math
 
