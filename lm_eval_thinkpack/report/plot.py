@@ -6,6 +6,7 @@ import os
 import textwrap
 from pathlib import Path
 
+from .compare import overall
 from .readers import ReportError
 from .summary import RunSummary, Summary
 
@@ -43,13 +44,7 @@ def _short_names(slots: list[str]) -> dict[str, str]:
 
 def _summary(run: RunSummary, slot: str) -> Summary | None:
     if slot == ALL:
-        pooled = run.overall()
-        if pooled is not None:
-            return pooled
-        for g in run.groups.values():
-            if set(g.tasks) == set(run.tasks):
-                return g.task_mean
-        return None
+        return overall(run)
     return run.tasks.get(slot)
 
 
