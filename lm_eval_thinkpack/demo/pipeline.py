@@ -83,7 +83,6 @@ def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODE
              log=print) -> dict[str, Any]:
     """Fine-tune, evaluate, compare; write ``results.json`` and ``demo.png`` into ``output``."""
     import torch
-    from transformers import AutoTokenizer
 
     from lm_eval_thinkpack.report.compare import compare, print_compare
     from lm_eval_thinkpack.report.plot import plot_runs
@@ -113,7 +112,7 @@ def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODE
             tuned = finetune.finetune(base_model, tokenizer, name, recipe)
             model_dir = out / "models" / name
             tuned.save_pretrained(model_dir)
-            AutoTokenizer.from_pretrained(base).save_pretrained(model_dir)
+            tokenizer.save_pretrained(model_dir)
         log(f"[demo] evaluating {name} with lm-eval on {', '.join(tasks)} ({limit} questions each)")
         evaluate(model_dir, out / "lm_eval" / name, tasks, limit=limit, task_manager=tm)
         timings[name] = round(time.time() - t0, 1)
