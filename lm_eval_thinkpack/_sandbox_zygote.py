@@ -4,6 +4,7 @@ Not imported: ``sandbox.py`` reads this file and runs it as ``python -I -S -B -c
 <modules to preload>``, so it uses the standard library only and stays compatible with Python 3.9+.
 """
 
+import _thread
 import atexit
 import builtins
 import ctypes
@@ -23,6 +24,11 @@ for _name in sys.argv[2].split(","):
 libc = ctypes.CDLL(None, use_errno=True)
 SOCK = socket.socket(fileno=int(sys.argv[1]))
 SETUP_EXIT = 70
+PROOF_FD = 4  # the run's end of the proof socket (see _program); only the guard thread keeps it
+CLONE_FILES = 0x00000400
+# events the program may not raise: a trace function can set f_lineno and so jump over the tests
+REFUSED_EVENTS = frozenset(("sys.settrace", "sys.monitoring.register_callback", "sys.monitoring.set_events",
+                            "sys.monitoring.set_local_events"))
 ROOT = os.geteuid() == 0
 NS = (("mnt", 0x00020000), ("ipc", 0x08000000), ("net", 0x40000000))
 CLONE_NEWPID = 0x20000000
@@ -89,9 +95,9 @@ def _child(req, fds, pidns):
             os.close(fd)
         null = os.open("/dev/null", os.O_RDWR)
         os.dup2(null, 0)
-        for target, fd in zip((1, 2, 3), high):
+        for target, fd in zip((1, 2, 3, PROOF_FD), high):
             os.dup2(fd, target)
-        os.closerange(4, 65536)
+        os.closerange(PROOF_FD + 1, 65536)
     except Exception as e:
         _fail(repr(e))
     FD = 3
@@ -235,6 +241,54 @@ def _exit_code(code):
     return 1
 
 
+def _guard(proof, go, ack, main_tid, main_frame, proof_code, frames, read, write, close, unshare):
+    # The guard thread: the only holder of the run's proof socket.  It unshares its file table first, so the
+    # socket is in no table the program's threads use (they cannot write, dup or close it), then waits.  On
+    # each wake-up it looks at the main thread itself: the proof is sent only while the main thread's
+    # innermost frame is _proof_point called from _program's own frame, which happens only after exec()
+    # returned normally.  Everything it calls was bound before the program started (arguments).
+    try:
+        if unshare(CLONE_FILES) != 0:
+            write(ack, b"F")
+            return
+        write(ack, b"R")
+        while True:
+            if not read(go, 1):
+                return
+            top = frames().get(main_tid)
+            if top is not None and top.f_code is proof_code and top.f_back is main_frame:
+                secret = read(proof, 256)  # the harness' per-run secret, read only now
+                write(proof, secret)
+                close(proof)
+                write(ack, b"P")
+                return
+            # woken by someone else (the program can write to `go`): not the end of the tests, keep waiting
+    except BaseException:
+        return
+
+
+def _proof_point(write, go, read, ack):
+    # called only by _program, only after the program and its tests ran to completion
+    write(go, b"G")
+    return read(ack, 1)
+
+
+def _start_guard(FD):
+    # start the guard; afterwards this (the program's) file table holds neither the proof socket nor the
+    # guard's ends of its two pipes
+    go_r, go_w = os.pipe()
+    ack_r, ack_w = os.pipe()
+    caller = sys._getframe(1)
+    _thread.start_new_thread(_guard, (PROOF_FD, go_r, ack_w, _thread.get_ident(), caller, _proof_point.__code__,
+                                      sys._current_frames, os.read, os.write, os.close, libc.unshare))
+    state = os.read(ack_r, 1)
+    if state != b"R":
+        _fail("the proof guard could not start (%r)" % (state,))
+    for fd in (PROOF_FD, go_r, ack_w):
+        os.close(fd)
+    return go_w, ack_r
+
+
 def _program(flags, FD, src, prog, work):
     if "tmp" in flags:  # the workdir is now /tmp; otherwise keep the cwd (= workdir)
         work = "/tmp"
@@ -246,12 +300,13 @@ def _program(flags, FD, src, prog, work):
     main.__file__ = path
     main.__builtins__ = builtins
     sys.modules["__main__"] = main
+    go, ack = _start_guard(FD)
     reserve = bytearray(256 * 1024)
     try:
-        exec(compile(src, path, "exec"), main.__dict__)
-        code = 0
+        # compiled as text: a coding cookie in the program cannot re-decode the tests that follow it
+        exec(compile(src.decode("utf-8", "surrogateescape"), path, "exec"), main.__dict__)
     except SystemExit as e:
-        code = _exit_code(e.code)
+        _finish(_exit_code(e.code))
     except BaseException as e:
         del reserve
         if isinstance(e, MemoryError):
@@ -265,8 +320,22 @@ def _program(flags, FD, src, prog, work):
             sys.excepthook(type(e), e, e.with_traceback(tb).__traceback__)
         except BaseException:
             pass
-        code = 1
-    _finish(code)
+        _finish(1)
+    else:
+        _proof_point(os.write, go, os.read, ack)
+        _finish(0)
+
+
+def _refuse_tracing():
+    # An audit hook (they cannot be removed from Python code): a trace function may set a frame's f_lineno,
+    # which jumps over the rest of a module or function - over the tests.  No reference to it is kept.
+    refused = REFUSED_EVENTS
+
+    def hook(event, args):
+        if event in refused:
+            raise RuntimeError("sandbox: %s is disabled (tracing could skip the tests)" % event)
+
+    sys.addaudithook(hook)
 
 
 def _serve():
@@ -280,7 +349,7 @@ def _serve():
         if not msg:
             return
         req = msg.decode("utf-8", "surrogateescape").split("\0")
-        if req[0] != "RUN" or len(fds) != 3:
+        if req[0] != "RUN" or len(fds) != 4:
             for fd in fds:
                 os.close(fd)
             if req[0] == "K":  # a kill request that crossed the run's end: nothing to do
@@ -346,6 +415,7 @@ def _kill_now(pid):
 # objects that exist now are never collected: keeps the collector from touching
 # (and so copying) the zygote's pages in every forked run
 if __name__ == "__main__":  # run with -c by sandbox.py; importing this file must not start a server
+    _refuse_tracing()
     gc.collect()
     gc.freeze()
     _serve()

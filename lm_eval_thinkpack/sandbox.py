@@ -48,8 +48,10 @@ from __future__ import annotations
 
 import atexit
 import errno
+import hmac
 import math
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -87,6 +89,9 @@ MIN_MEMORY_MB = 32
 MARKER_ENV = "THINKPACK_SANDBOX_RUN"
 #: prefix of the per-run working directories created in the harness' temp directory
 WORKDIR_PREFIX = "thinkpack-sandbox-"
+
+#: attempts a program gets when the harness (not the program) fails: a killed server, a failed fork, a broken pipe
+HARNESS_ATTEMPTS = 3
 
 _PROGRAM_NAME = "program.py"
 _WATCH_INTERVAL = 0.2  # seconds between checks of the run's total resident memory
@@ -329,17 +334,14 @@ def _minimal_env(workdir: str, token: str) -> dict[str, str]:
 def _classify(
     rc: int, killed: str | None, info: bytes, cpu: float, cpu_limit: int, maxrss_kb: int, memory_mb: int
 ) -> str:
+    """Status of a run that sent no proof of completion (it never counts as passed)."""
     lines = info.decode("ascii", "replace").splitlines()
     if killed is not None:
         return killed  # "timeout" (wall clock) or "memory" (the run's total resident memory)
-    if not lines or not lines[0].startswith("R "):
-        return "error"  # the sandbox could not set up: the program never ran
-    if rc == 0:
-        return "passed"
     if "M" in lines[1:]:
         return "memory"  # uncaught MemoryError (RLIMIT_AS)
-    if rc > 0:
-        return "failed"
+    if rc >= 0:
+        return "failed"  # no proof: whatever the exit status, the program did not run to its end
     sig = -rc
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= cpu_limit - 0.05):
         return "timeout"  # RLIMIT_CPU
@@ -438,7 +440,27 @@ _ZYGOTES = _ZygotePool()
 atexit.register(_ZYGOTES.close_all)
 
 
+class _HarnessFault(Exception):
+    """The harness, not the program, failed this attempt: the program is run again on a fresh server."""
+
+
 def _run_one(program: str, timeout: float, memory_mb: int, python: str) -> tuple[SandboxResult, str]:
+    """Run ``program``; an attempt lost to a harness fault is retried, up to :data:`HARNESS_ATTEMPTS` in all."""
+    start = time.monotonic()
+    faults = []
+    for _ in range(HARNESS_ATTEMPTS):
+        try:
+            return _attempt(program, timeout, memory_mb, python)
+        except _HarnessFault as e:
+            faults.append(str(e))
+    dur = time.monotonic() - start
+    detail = "; ".join(dict.fromkeys(faults))
+    return SandboxResult("error", None, "", f"sandbox: harness failure ({len(faults)} attempts): {detail}\n", dur), ""
+
+
+def _attempt(program: str, timeout: float, memory_mb: int, python: str) -> tuple[SandboxResult, str]:
+    import socket
+
     start = time.monotonic()
     is_root = os.geteuid() == 0
     token = uuid.uuid4().hex
@@ -448,10 +470,10 @@ def _run_one(program: str, timeout: float, memory_mb: int, python: str) -> tuple
     workdir = None
     files: list = []
     fds: list[int] = []
+    socks: list = []
     zygote = None
     healthy = False
     pid = None
-    flags = ""
     try:
         workdir = tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{token}-")
         os.chmod(workdir, 0o700)
@@ -466,6 +488,11 @@ def _run_one(program: str, timeout: float, memory_mb: int, python: str) -> tuple
         files.append(err)
         rfd, wfd = os.pipe()
         fds += [rfd, wfd]
+        # the proof channel: the run's guard thread echoes the secret only after the tests returned
+        proof, proof_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        socks += [proof, proof_theirs]
+        secret = secrets.token_bytes(32)
+        proof.send(secret)
         nproc = MAX_PROCESSES + 1 if is_root else _user_tasks(os.getuid()) + MAX_PROCESSES + 2
         request = [
             "RUN", str(uid if uid is not None else -1), str(cpu_limit), str(memory_mb * 1024 * 1024),
@@ -473,53 +500,50 @@ def _run_one(program: str, timeout: float, memory_mb: int, python: str) -> tuple
         ] + [f"{k}={v}" for k, v in _minimal_env(workdir, token).items()]  # fmt: skip
         payload = "\0".join(request).encode("utf-8", "surrogateescape")
 
-        import socket
-
-        for attempt in range(2):  # an idle zygote may have died: retry once with a fresh one
-            try:
-                zygote = _ZYGOTES.acquire(python)
-            except (OSError, ValueError, subprocess.SubprocessError) as e:
-                dur = time.monotonic() - start
-                return SandboxResult("error", None, "", f"sandbox: could not start {python!r}: {e!r}\n", dur), ""
-            try:
-                socket.send_fds(zygote.sock, [payload], [out.fileno(), err.fileno(), wfd])
-                msg = zygote.recv(_KILL_GRACE + 10.0)
-                if msg is None or not msg.startswith(b"P "):
-                    raise _ZygoteError(f"unexpected answer {msg!r}")
-                pid = int(msg[2:])
-                break
-            except (OSError, _ZygoteError, ValueError) as e:
-                _ZYGOTES.release(zygote, healthy=False)
-                zygote = None
-                if attempt:
-                    dur = time.monotonic() - start
-                    return SandboxResult("error", None, "", f"sandbox: server failure: {e!r}\n", dur), ""
+        try:
+            zygote = _ZYGOTES.acquire(python)
+        except (OSError, ValueError, subprocess.SubprocessError) as e:
+            raise _HarnessFault(f"could not start {python!r}: {e!r}") from None
+        try:
+            socket.send_fds(zygote.sock, [payload], [out.fileno(), err.fileno(), wfd, proof_theirs.fileno()])
+            msg = zygote.recv(_KILL_GRACE + 10.0)
+            if msg is None or not msg.startswith(b"P "):
+                raise _ZygoteError(f"unexpected answer {msg!r}")
+            pid = int(msg[2:])
+        except (OSError, _ZygoteError, ValueError) as e:
+            raise _HarnessFault(f"server failure: {e!r}") from None
         os.close(wfd)
         fds.remove(wfd)
+        proof_theirs.close()
 
         deadline = start + timeout
         killed = None
         answer = None
-        while answer is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                killed = "timeout"
-                break
-            answer = zygote.recv(min(remaining, _WATCH_INTERVAL))
-            if answer is None and sum(rss for _, rss in _run_processes(uid, marker)) > memory_mb * 1024:
-                # RLIMIT_AS is per process: the run's total resident memory is
-                # watched so that many forked children cannot exhaust the machine
-                killed = "memory"
-                break
-        if killed:
-            zygote.sock.send(b"K")
-            answer = zygote.recv(2 * _KILL_GRACE + 10.0)
-        if answer is None or not answer.startswith(b"E "):
-            raise _ZygoteError(f"unexpected answer {answer!r}")
-        _, wstatus, cpu, maxrss = answer.split()
+        try:
+            while answer is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    killed = "timeout"
+                    break
+                answer = zygote.recv(min(remaining, _WATCH_INTERVAL))
+                if answer is None and sum(rss for _, rss in _run_processes(uid, marker)) > memory_mb * 1024:
+                    # RLIMIT_AS is per process: the run's total resident memory is
+                    # watched so that many forked children cannot exhaust the machine
+                    killed = "memory"
+                    break
+            if killed:
+                zygote.sock.send(b"K")
+                answer = zygote.recv(2 * _KILL_GRACE + 10.0)
+            if answer is None or not answer.startswith(b"E "):
+                raise _ZygoteError(f"unexpected answer {answer!r}")
+            _, wstatus, cpu, maxrss = answer.split()
+        except (OSError, _ZygoteError, ValueError) as e:
+            raise _HarnessFault(f"the server died during the run: {e!r}") from None
         healthy = True
+        if int(wstatus) < 0:
+            raise _HarnessFault("the server could not fork the run")
         duration = time.monotonic() - start
-        returncode = os.waitstatus_to_exitcode(int(wstatus)) if int(wstatus) >= 0 else None
+        returncode = os.waitstatus_to_exitcode(int(wstatus))
 
         os.set_blocking(rfd, False)
         try:
@@ -535,19 +559,23 @@ def _run_one(program: str, timeout: float, memory_mb: int, python: str) -> tuple
             except OSError:
                 pass
             _kill_leftovers(uid, marker)
-
-        if returncode is None:
-            status = "error"
-        else:
-            status = _classify(returncode, killed, info, float(cpu), cpu_limit, int(maxrss), memory_mb)
-            if status == "error":
-                returncode = None
+        if not flags.startswith("R "):
+            raise _HarnessFault(f"the run's setup failed: {_read_capped(files[1]).strip()[:500]!r}")
+        try:
+            proven = hmac.compare_digest(proof.recv(256, socket.MSG_DONTWAIT), secret)
+        except OSError:  # nothing sent (BlockingIOError), or the run closed its end unread (reset)
+            proven = False
+        status = "passed" if proven else _classify(returncode, killed, info, float(cpu), cpu_limit,
+                                                   int(maxrss), memory_mb)
         stdout = _read_capped(files[0])
         stderr = _read_capped(files[1])
+        if status == "failed" and returncode == 0:
+            stderr += "[sandbox: exit status 0, but the program did not run to its end]\n"
         return SandboxResult(status, returncode, stdout, stderr, duration), flags
-    except Exception as e:  # internal error: report, never raise for a program
-        dur = time.monotonic() - start
-        return SandboxResult("error", None, "", f"sandbox: internal error: {e!r}\n", dur), flags
+    except _HarnessFault:
+        raise
+    except Exception as e:  # internal error: a harness fault, never a verdict on the program
+        raise _HarnessFault(f"internal error: {e!r}") from e
     finally:
         if zygote is not None:
             _ZYGOTES.release(zygote, healthy)  # an unhealthy zygote is closed: that kills its run
@@ -556,6 +584,8 @@ def _run_one(program: str, timeout: float, memory_mb: int, python: str) -> tuple
                 os.close(fd)
             except OSError:
                 pass
+        for sock in socks:
+            sock.close()
         for f in files:
             f.close()
         if workdir is not None:

@@ -38,7 +38,9 @@ def test_failed_exception_and_exit_codes():
     r = run("import sys; sys.exit(3)", timeout=5)
     assert (r.status, r.returncode) == ("failed", 3)
     r = run("exit(0)", timeout=5)  # the site builtins exist even without site
-    assert r.status == "passed"
+    # exit status 0 before the program's end is not a pass: only the harness' proof of completion is
+    assert (r.status, r.returncode) == ("failed", 0)
+    assert "did not run to its end" in r.stderr
     r = run("import sys; sys.exit('bye')", timeout=5)
     assert (r.status, r.returncode) == ("failed", 1)
     assert "bye" in r.stderr
