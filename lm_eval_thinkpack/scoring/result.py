@@ -17,12 +17,8 @@ class ScoreResult:
                   could not finish normally, e.g. ``"timeout"``, ``"worker_crashed"``, ``"input_too_long"``
                   or the name of an exception type. A response with no answer in it is *not* an error:
                   that is ``correct=False, extracted=None, error=None``.
-    ``harness_error`` True when the harness, not the model's answer, failed to produce a verdict after
-                  retries (``error`` then starts with ``"harness: "``); such results are counted as
-                  ``harness_errors``, apart from the model's ``scoring_errors``, and never scored against it.
     """
 
     correct: bool
     extracted: str | None = None
     error: str | None = None
-    harness_error: bool = False
