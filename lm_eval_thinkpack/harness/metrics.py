@@ -41,35 +41,13 @@ _EXTRACTED_MAX = 200
 
 
 def _score(answer: str, doc: dict[str, Any]):
-    """The checker's verdict for one answer; imports stay inside: the scorers are separate modules."""
+    """The verdict of the doc's scorer (``thinkpack_scorer``, looked up in the scoring registry)."""
+    from lm_eval_thinkpack.scoring import get_scorer
 
     kind = doc.get("thinkpack_scorer")
-    gold = doc.get("thinkpack_gold")
-    timeout = doc.get("thinkpack_timeout")
-    if kind == "number":
-        from lm_eval_thinkpack.scoring.numbers import check_number
-
-        return check_number(answer, gold)
-    if kind == "math":
-        from lm_eval_thinkpack.scoring.math import check_math
-
-        return check_math(answer, gold, **({"timeout": float(timeout)} if timeout else {}))
-    if kind == "exact":
-        from lm_eval_thinkpack.scoring.exact import check_exact
-
-        return check_exact(answer, gold)
-    if kind == "choice":
-        from lm_eval_thinkpack.scoring.choice import check_choice
-
-        return check_choice(answer, gold, letters=doc.get("thinkpack_letters") or "ABCD")
-    if kind == "code":
-        from lm_eval_thinkpack.scoring.code import check_code
-
-        kw: dict[str, Any] = {"prompt": doc.get("thinkpack_code_prompt") or None}
-        if timeout:
-            kw["timeout"] = float(timeout)
-        return check_code(answer, doc["thinkpack_test"], doc["thinkpack_entry_point"], **kw)
-    raise ValueError(f"doc has no known thinkpack_scorer ({kind!r}); was it loaded by the thinkpack loader?")
+    if not kind:
+        raise ValueError("doc has no thinkpack_scorer; was it loaded by the thinkpack loader?")
+    return get_scorer(kind).check(answer, doc)
 
 
 def score_record(record: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
