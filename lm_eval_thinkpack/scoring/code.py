@@ -128,17 +128,36 @@ def build_program(code: str, test: str | Sequence[str], entry_point: str, prompt
     if prompt is not None and not isinstance(prompt, str):
         raise TypeError(f"prompt must be a str or None, got {type(prompt).__name__}")
 
+    return _build(code, test, entry_point, prompt)[1]
+
+
+def _build(code: str, test: str, entry_point: str, prompt: str | None) -> tuple[str, str]:
+    """``(solution, program)``: the model's part alone, and the whole test program (arguments checked)."""
     if prompt and not _defines(code, entry_point):
         body = prompt if prompt.endswith("\n") else prompt + "\n"
-        program = body + code
+        solution = body + code
     else:
         imports = _IMPORT_RE.findall(prompt) if prompt else []
         header = "".join(line + "\n" for line in imports)
-        program = (header + "\n" if header else "") + code
-    parts = [program.rstrip("\n"), test.strip("\n")]
+        solution = (header + "\n" if header else "") + code
+    parts = [solution.rstrip("\n"), test.strip("\n")]
     if _CHECK_DEF_RE.search(test) and not _CHECK_CALL_RE.search(test):
         parts.append(f"check({entry_point})")
-    return "\n\n\n".join(parts) + "\n"
+    return solution, "\n\n\n".join(parts) + "\n"
+
+
+def _parses_alone(solution: str) -> bool:
+    """Whether the model's part is a complete module by itself.
+
+    If it is not, the tests after it could be swallowed: an unterminated string or bracket in the solution
+    that the tests' own text closes turns the tests into data, and the program ends normally without having
+    run them. Such a solution is a failed answer and is not run.
+    """
+    try:
+        compile(solution, "<solution>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True
 
 
 def _completion_body(text: object, prompt: object, entry_point: object) -> str | None:
@@ -164,15 +183,23 @@ def _sandbox():
     return sandbox
 
 
+def _harness(extracted: str | None, why: str) -> ScoreResult:
+    """The harness could not produce a verdict: never counted against the model."""
+    return ScoreResult(False, extracted, f"harness: {why}", harness_error=True)
+
+
 def _verdict(extracted: str, result: object) -> ScoreResult:
     status = getattr(result, "status", None)
-    passed = bool(getattr(result, "passed", status == "passed"))
-    if passed:
+    if status == "passed":
         return ScoreResult(True, extracted, None)
     if status == "failed":
         return ScoreResult(False, extracted, None)
-    # "timeout" / "memory" / "error": the program did not finish normally; surface why.
-    return ScoreResult(False, extracted, str(status) if status is not None else "unknown")
+    if status == "error":  # the sandbox gave up after rerunning the program on fresh workers
+        why = (getattr(result, "stderr", "") or "").strip().splitlines()
+        return _harness(extracted, why[0] if why else "sandbox error")
+    if status in ("timeout", "memory"):  # the program did not finish within its limits: the model's failure
+        return ScoreResult(False, extracted, status)
+    return _harness(extracted, f"unknown sandbox status {status!r}")
 
 
 def check_code(
@@ -186,16 +213,15 @@ def check_code(
 ) -> ScoreResult:
     """Extract code from ``text``, build the test program and run it in the sandbox.
 
-    ``error`` is ``None`` when the tests passed or failed normally, otherwise the sandbox status
-    (``"timeout"``, ``"memory"``, ``"error"``) or the name of an exception raised by the sandbox.
-    A response without code is ``ScoreResult(False, None, None)``.
+    ``correct`` only when the sandbox has its proof that the tests ran to completion after the solution (an
+    exit status never counts). ``error`` is ``None`` when the tests passed or failed normally,
+    ``"timeout"``/``"memory"`` when the program exceeded its limits, and ``"harness: ..."`` with
+    ``harness_error=True`` when the sandbox itself failed (after rerunning the program on fresh workers).
+    A response without code is ``ScoreResult(False, None, None)``. Bad arguments raise
+    ``TypeError``/``ValueError``.
     """
-    return check_code_many(
-        [{"text": text, "test": test, "entry_point": entry_point, "prompt": prompt}],
-        timeout=timeout,
-        memory_mb=memory_mb,
-        workers=1,
-    )[0]
+    item = {"text": text, "test": test, "entry_point": entry_point, "prompt": prompt}
+    return _check_many([item], timeout, memory_mb, 1, strict=True)[0]
 
 
 def check_code_many(
@@ -208,8 +234,14 @@ def check_code_many(
     """:func:`check_code` for many responses at once, using ``sandbox.run_many``.
 
     Each item is a dict with keys ``text``, ``test``, ``entry_point`` and optionally ``prompt``.
-    Results are in the order of ``items``.
+    Results are in the order of ``items``. Total: a bad item (not a dict, a missing key, a bad
+    ``entry_point`` or ``test``) gets ``ScoreResult(False, None, "harness: bad item ...", harness_error=True)``
+    and never stops the others; only a bad ``items``/``timeout``/``memory_mb``/``workers`` raises.
     """
+    return _check_many(items, timeout, memory_mb, workers, strict=False)
+
+
+def _check_many(items, timeout, memory_mb, workers, *, strict: bool) -> list[ScoreResult]:
     if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
         raise TypeError(f"items must be a list of dicts, got {type(items).__name__}")
     # Validate limits here, so a bad value raises instead of turning into per-item sandbox errors below.
@@ -227,21 +259,18 @@ def check_code_many(
     programs: list[str] = []
     owners: list[tuple[int, str]] = []
     for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise TypeError(f"items[{i}] must be a dict, got {type(item).__name__}")
-        missing = {"text", "test", "entry_point"} - item.keys()
-        if missing:
-            raise ValueError(f"items[{i}] is missing key(s) {sorted(missing)}")
-        extracted = extract_code(item["text"], item["entry_point"])
-        if extracted is None:
-            extracted = _completion_body(item["text"], item.get("prompt"), item["entry_point"])
-        if extracted is None:
-            # Still validate the arguments, so a bad item is reported whether or not the model answered.
-            build_program("", item["test"], item["entry_point"], item.get("prompt"))
-            results[i] = ScoreResult(False, None, None)
+        try:
+            job = _prepare(i, item)
+        except (TypeError, ValueError) as exc:
+            if strict:
+                raise
+            results[i] = _harness(None, f"bad item {i}: {exc}")
             continue
-        programs.append(build_program(extracted, item["test"], item["entry_point"], item.get("prompt")))
-        owners.append((i, extracted))
+        if isinstance(job, ScoreResult):
+            results[i] = job
+        else:
+            programs.append(job[1])
+            owners.append((i, job[0]))
     if programs:
         sandbox = _sandbox()
         try:
@@ -249,14 +278,36 @@ def check_code_many(
                 runs = [sandbox.run(programs[0], timeout=timeout, memory_mb=memory_mb)]
             else:
                 runs = sandbox.run_many(programs, timeout=timeout, memory_mb=memory_mb, workers=workers)
-        except Exception as exc:  # noqa: BLE001 - the sandbox failing is a scoring error, not a crash
+        except Exception as exc:  # noqa: BLE001 - the sandbox failing is the harness' fault, not a crash
             runs = [exc] * len(programs)
         for (i, extracted), run in zip(owners, runs, strict=True):
             if isinstance(run, Exception):
-                results[i] = ScoreResult(False, extracted, type(run).__name__)
+                results[i] = _harness(extracted, f"{type(run).__name__}: {run}")
             else:
                 results[i] = _verdict(extracted, run)
-    return [r for r in results if r is not None]
+    return results  # type: ignore[return-value]
+
+
+def _prepare(i: int, item: object) -> ScoreResult | tuple[str, str]:
+    """A verdict without running anything, or ``(extracted, program)`` to run. Bad items raise."""
+    if not isinstance(item, dict):
+        raise TypeError(f"items[{i}] must be a dict, got {type(item).__name__}")
+    missing = {"text", "test", "entry_point"} - item.keys()
+    if missing:
+        raise ValueError(f"items[{i}] is missing key(s) {sorted(missing)}")
+    extracted = extract_code(item["text"], item["entry_point"])
+    if extracted is None:
+        extracted = _completion_body(item["text"], item.get("prompt"), item["entry_point"])
+    if extracted is None:
+        # Still validate the arguments, so a bad item is reported whether or not the model answered.
+        build_program("", item["test"], item["entry_point"], item.get("prompt"))
+        return ScoreResult(False, None, None)
+    program = build_program(extracted, item["test"], item["entry_point"], item.get("prompt"))
+    test = item["test"] if isinstance(item["test"], str) else "\n".join(item["test"])
+    solution = _build(extracted, test, item["entry_point"], item.get("prompt"))[0]
+    if not _parses_alone(solution):
+        return ScoreResult(False, extracted, None)  # the model's code is not a complete program
+    return extracted, program
 
 
 # --- registration (owned by the scorers helper): scorer "code" reads thinkpack_test / _entry_point / _code_prompt

@@ -258,7 +258,39 @@ def test_check_code_timeout_and_memory_are_reported(fake_sandbox):
 def test_check_code_sandbox_exception_is_an_error_not_a_crash(fake_sandbox):
     fake_sandbox.raise_exc = OSError("no fork for you")
     res = check_code("```python\ndef add(a, b):\n    return a + b\n```", MBPP_TEST, "add")
-    assert res == ScoreResult(False, "def add(a, b):\n    return a + b", "OSError")
+    # the harness failed, not the model: flagged so that it is never scored against the model
+    assert res == ScoreResult(False, "def add(a, b):\n    return a + b", "harness: OSError: no fork for you",
+                              harness_error=True)
+
+
+def test_check_code_sandbox_error_status_is_a_harness_error(fake_sandbox, monkeypatch):
+    monkeypatch.setattr(fake_sandbox, "_one", lambda program, timeout: FakeResult("error"))
+    res = check_code("```python\ndef add(a, b):\n    return a + b\n```", MBPP_TEST, "add")
+    assert res.correct is False and res.harness_error is True and res.error.startswith("harness: ")
+
+
+def test_check_code_many_is_total(fake_sandbox):
+    good = {"text": "```python\ndef add(a, b):\n    return a + b\n```", "test": MBPP_TEST, "entry_point": "add"}
+    items = [good, ("text", "test", "f"), {"text": "x", "test": "assert True"},
+             {"text": "no code", "test": "assert True", "entry_point": "bad id"},
+             {"text": good["text"], "test": 42, "entry_point": "add"}, good]
+    results = check_code_many(items)  # type: ignore[list-item]
+    assert [r.correct for r in results] == [True, False, False, False, False, True]
+    for r, what in zip(results[1:5], ["must be a dict", "missing key", "identifier", "test must be"], strict=True):
+        assert r.harness_error is True and r.error.startswith("harness: bad item") and what in r.error, r
+    assert not results[0].harness_error and not results[5].harness_error
+
+
+def test_solution_that_swallows_the_tests_is_not_run(fake_sandbox):
+    # an unterminated string closed by the tests' own text would turn the tests into data
+    test = 'assert add(1, 2) == 4  # """'  # a wrong expectation: running it must fail
+    swallow = '```python\ndef add(a, b):\n    return a + b\nx = """\n```'
+    program = build_program('def add(a, b):\n    return a + b\nx = """', test, "add")
+    assert _run(program) == 0  # the combined program runs to its end without running the asserts
+    n_calls = len(fake_sandbox.calls)
+    assert check_code(swallow, test, "add") == ScoreResult(False, 'def add(a, b):\n    return a + b\nx = """',
+                                                            None)
+    assert len(fake_sandbox.calls) == n_calls
 
 
 def test_check_code_many_keeps_order(fake_sandbox):
@@ -278,12 +310,8 @@ def test_check_code_many_keeps_order(fake_sandbox):
 def test_check_code_many_argument_errors(fake_sandbox):
     with pytest.raises(TypeError):
         check_code_many("not a list")  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
-        check_code_many([("text", "test", "f")])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="entry_point"):
-        check_code_many([{"text": "x", "test": "assert True"}])
-    with pytest.raises(ValueError):
-        check_code_many([{"text": "no code", "test": "assert True", "entry_point": "bad id"}])
+        check_code("x", "assert True", "bad id")  # the single call still raises for bad arguments
     assert check_code_many([]) == []
     ok = [{"text": "```python\ndef add(a, b):\n    return a + b\n```", "test": MBPP_TEST, "entry_point": "add"}]
     for kwargs, exc in [
