@@ -1,7 +1,8 @@
 """The sandbox's zygote: a warm interpreter that forks one sandboxed process per program.
 
 Not imported: ``sandbox.py`` reads this file and runs it as ``python -I -S -B -c <this file> <socket fd>
-<modules to preload>``, so it uses the standard library only and stays compatible with Python 3.9+.
+<modules to preload> <line of the proof point>``, so it uses the standard library only and stays compatible
+with Python 3.9+.
 """
 
 import _thread
@@ -24,6 +25,7 @@ for _name in sys.argv[2].split(","):
 libc = ctypes.CDLL(None, use_errno=True)
 SOCK = socket.socket(fileno=int(sys.argv[1]))
 SETUP_EXIT = 70
+PROOF_LINE = int(sys.argv[3])  # the line of _program's proof point in this file (sandbox.py finds it)
 PROOF_FD = 4  # the run's end of the proof socket (see _program); only the guard thread keeps it
 CLONE_FILES = 0x00000400
 # events the program may not raise: a trace function can set f_lineno and so jump over the tests
@@ -241,12 +243,13 @@ def _exit_code(code):
     return 1
 
 
-def _guard(proof, go, ack, main_tid, main_frame, proof_code, frames, read, write, close, unshare):
+def _guard(proof, go, ack, main_tid, main_frame, proof_code, proof_line, frames, read, write, close, unshare):
     # The guard thread: the only holder of the run's proof socket.  It unshares its file table first, so the
     # socket is in no table the program's threads use (they cannot write, dup or close it), then waits.  On
     # each wake-up it looks at the main thread itself: the proof is sent only while the main thread's
-    # innermost frame is _proof_point called from _program's own frame, which happens only after exec()
-    # returned normally.  Everything it calls was bound before the program started (arguments).
+    # innermost frame runs _proof_point's code, called directly from _program's frame standing on the proof
+    # point line, which _program reaches only when exec() returned normally (nothing jumps there: tracing is
+    # refused).  Everything it calls was bound before the program started (arguments).
     try:
         if unshare(CLONE_FILES) != 0:
             write(ack, b"F")
@@ -256,7 +259,8 @@ def _guard(proof, go, ack, main_tid, main_frame, proof_code, frames, read, write
             if not read(go, 1):
                 return
             top = frames().get(main_tid)
-            if top is not None and top.f_code is proof_code and top.f_back is main_frame:
+            if (top is not None and top.f_code is proof_code and top.f_back is main_frame
+                    and main_frame.f_lineno == proof_line):
                 secret = read(proof, 256)  # the harness' per-run secret, read only now
                 write(proof, secret)
                 close(proof)
@@ -280,7 +284,7 @@ def _start_guard(FD):
     ack_r, ack_w = os.pipe()
     caller = sys._getframe(1)
     _thread.start_new_thread(_guard, (PROOF_FD, go_r, ack_w, _thread.get_ident(), caller, _proof_point.__code__,
-                                      sys._current_frames, os.read, os.write, os.close, libc.unshare))
+                                      PROOF_LINE, sys._current_frames, os.read, os.write, os.close, libc.unshare))
     state = os.read(ack_r, 1)
     if state != b"R":
         _fail("the proof guard could not start (%r)" % (state,))
@@ -301,29 +305,32 @@ def _program(flags, FD, src, prog, work):
     main.__builtins__ = builtins
     sys.modules["__main__"] = main
     go, ack = _start_guard(FD)
-    reserve = bytearray(256 * 1024)
+    write, read = os.write, os.read
     try:
         # compiled as text: a coding cookie in the program cannot re-decode the tests that follow it
         exec(compile(src.decode("utf-8", "surrogateescape"), path, "exec"), main.__dict__)
-    except SystemExit as e:
-        _finish(_exit_code(e.code))
     except BaseException as e:
-        del reserve
-        if isinstance(e, MemoryError):
-            try:
-                os.write(FD, b"M\n")
-            except OSError:
-                pass
-        tb = e.__traceback__
-        tb = tb.tb_next if tb is not None else None  # hide the sandbox's frame
+        _failed(e, FD)  # in its own frame: no code of the program runs in this one
+    _proof_point(write, go, read, ack)  # <- the proof point: reached only when exec() returned normally
+    _finish(0)
+
+
+def _failed(e, FD):
+    # the program raised (SystemExit included): report it the way the interpreter would, and exit
+    if isinstance(e, SystemExit):
+        _finish(_exit_code(e.code))
+    if isinstance(e, MemoryError):
         try:
-            sys.excepthook(type(e), e, e.with_traceback(tb).__traceback__)
-        except BaseException:
+            os.write(FD, b"M\n")
+        except OSError:
             pass
-        _finish(1)
-    else:
-        _proof_point(os.write, go, os.read, ack)
-        _finish(0)
+    tb = e.__traceback__
+    tb = tb.tb_next if tb is not None else None  # hide the sandbox's frame
+    try:
+        sys.excepthook(type(e), e, e.with_traceback(tb).__traceback__)
+    except BaseException:
+        pass
+    _finish(1)
 
 
 def _refuse_tracing():

@@ -107,6 +107,9 @@ _STATUSES = ("passed", "failed", "timeout", "memory", "error")
 # program.  It must stay compatible with older interpreters (``python=``, 3.9+).
 _ZYGOTE = (Path(__file__).resolve().parent / "_sandbox_zygote.py").read_text()
 
+# the line of _program's proof point: the guard thread checks that the main thread stands on it
+_PROOF_LINE, = (i for i, line in enumerate(_ZYGOTE.splitlines(), 1) if "# <- the proof point" in line)
+
 # modules the zygote imports once so that every program finds them loaded
 _PRELOAD = (
     "typing,math,re,collections,itertools,functools,heapq,bisect,string,hashlib,random,"
@@ -366,7 +369,7 @@ class _Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = subprocess.Popen(
-                [python, "-I", "-S", "-B", "-c", _ZYGOTE, str(theirs.fileno()), _PRELOAD],
+                [python, "-I", "-S", "-B", "-c", _ZYGOTE, str(theirs.fileno()), _PRELOAD, str(_PROOF_LINE)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -486,6 +486,21 @@ EXPLOITS = {
         "    for n in names:\n        try:\n            fd = os.open(f'{d}/{n}', os.O_RDWR)\n"
         "            os.write(fd, b'passed')\n        except OSError:\n            pass\nos._exit(0)\n"
     ),
+    # runs a copy of the harness' proof code from the harness' own frame (exception handling calls the
+    # program's with_traceback there), and blocks inside it so that the guard sees that frame stack
+    "forge: the harness' proof code run from the harness' frame": (
+        _WRONG + "\nimport functools, os, sys, time, types\n"
+        "_g = sys._getframe(1)\n"
+        "_pp = _g.f_globals.get('_proof_point')\n"
+        "if _pp is not None:\n"
+        "    _F = types.FunctionType(_pp.__code__, {})\n"
+        "    class _Block:\n        __index__ = functools.partial(time.sleep, 2)\n"
+        "    class _Tb:\n        tb_next = _Block()\n"
+        "    class Boom(Exception):\n"
+        "        __traceback__ = property(lambda self: _Tb())\n"
+        "        with_traceback = functools.partial(_F, os.write, _g.f_locals.get('go', 5), os.read)\n"
+        "    raise Boom()\n"
+    ),
     # a trace function may set f_lineno: it jumps to check()'s last assert, which `return False` satisfies
     "trace function jumps over the tests": (
         "    return False\n\nimport sys\n"
