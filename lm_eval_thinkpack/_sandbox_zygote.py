@@ -205,10 +205,45 @@ def _child(req, fds, pidns):
             _fail("the sandbox server went away")
         if libc.prctl(38, 1, 0, 0, 0) == 0:  # PR_SET_NO_NEW_PRIVS
             flags.append("nonewprivs")
+            if _deny_fd_theft():
+                flags.append("seccomp")
         os.write(FD, ("R " + " ".join(flags) + "\n").encode())
     except Exception as e:
         _fail(repr(e))
     _program(flags, FD, src, prog, work)
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _deny_fd_theft():
+    # A seccomp filter (inherited by every thread and child the program makes) that fails the system calls
+    # reaching into another thread's files or memory: pidfd_getfd (438 on every architecture) could copy
+    # the guard thread's proof socket; on x86-64 also ptrace and process_vm_readv/writev. Needs no_new_privs.
+    ld_nr, ld_arch, ret = 0x20, 0x20, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    x86_64 = 0xC000003E
+    prog = [
+        (ld_arch, 0, 0, 4),                # A = arch
+        (0x15, 0, 5, x86_64),              # not x86-64: only the unified number
+        (ld_nr, 0, 0, 0),                  # A = nr
+        (0x54, 0, 0, 0xBFFFFFFF),          # A &= ~__X32_SYSCALL_BIT
+        (0x15, 5, 0, 101),                 # ptrace
+        (0x15, 4, 0, 310),                 # process_vm_readv
+        (0x15, 3, 1, 311),                 # process_vm_writev; else to the pidfd_getfd test (A masked)
+        (ld_nr, 0, 0, 0),                  # other architectures: A = nr
+        (0x15, 1, 0, 438),                 # pidfd_getfd
+        (ret, 0, 0, allow),
+        (ret, 0, 0, deny),
+    ]
+    arr = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
+    fprog = _SockFprog(len(prog), arr)
+    return libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
 
 
 def _finish(code):

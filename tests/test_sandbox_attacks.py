@@ -501,6 +501,19 @@ EXPLOITS = {
         "        with_traceback = functools.partial(_F, os.write, _g.f_locals.get('go', 5), os.read)\n"
         "    raise Boom()\n"
     ),
+    "forge: copy the other threads' fds with pidfd_getfd (ctypes)": (
+        _WRONG + "\nimport ctypes, os, threading\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "for tid in os.listdir('/proc/self/task'):\n"
+        "    if int(tid) == threading.get_native_id():\n        continue\n"
+        "    try:\n        pfd = os.pidfd_open(int(tid), os.O_EXCL)  # PIDFD_THREAD\n"
+        "    except OSError:\n        continue\n"
+        "    for fd in range(3, 64):\n"
+        "        new = libc.syscall(438, pfd, fd, 0)\n"
+        "        if new < 0:\n            continue\n"
+        "        try:\n            os.write(new, os.read(new, 256))\n        except OSError:\n            pass\n"
+        "os._exit(0)\n"
+    ),
     # a trace function may set f_lineno: it jumps to check()'s last assert, which `return False` satisfies
     "trace function jumps over the tests": (
         "    return False\n\nimport sys\n"
