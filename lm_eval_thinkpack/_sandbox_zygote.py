@@ -221,29 +221,35 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def _deny_fd_theft():
+def _fd_theft_filter():
     # A seccomp filter (inherited by every thread and child the program makes) that fails the system calls
     # reaching into another thread's files or memory: pidfd_getfd (438 on every architecture) could copy
-    # the guard thread's proof socket; on x86-64 also ptrace and process_vm_readv/writev. Needs no_new_privs.
-    ld_nr, ld_arch, ret = 0x20, 0x20, 0x06
+    # the guard thread's proof socket; on x86-64 also ptrace and process_vm_readv/writev. Built once here.
+    ld, ret = 0x20, 0x06
     allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
-    x86_64 = 0xC000003E
     prog = [
-        (ld_arch, 0, 0, 4),                # A = arch
-        (0x15, 0, 5, x86_64),              # not x86-64: only the unified number
-        (ld_nr, 0, 0, 0),                  # A = nr
+        (ld, 0, 0, 4),                     # A = arch
+        (0x15, 0, 5, 0xC000003E),          # not x86-64: only the unified number
+        (ld, 0, 0, 0),                     # A = nr
         (0x54, 0, 0, 0xBFFFFFFF),          # A &= ~__X32_SYSCALL_BIT
         (0x15, 5, 0, 101),                 # ptrace
         (0x15, 4, 0, 310),                 # process_vm_readv
         (0x15, 3, 1, 311),                 # process_vm_writev; else to the pidfd_getfd test (A masked)
-        (ld_nr, 0, 0, 0),                  # other architectures: A = nr
+        (ld, 0, 0, 0),                     # other architectures: A = nr
         (0x15, 1, 0, 438),                 # pidfd_getfd
         (ret, 0, 0, allow),
         (ret, 0, 0, deny),
     ]
     arr = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
-    fprog = _SockFprog(len(prog), arr)
-    return libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+    return arr, _SockFprog(len(prog), arr)
+
+
+FD_THEFT_FILTER = _fd_theft_filter()
+
+
+def _deny_fd_theft():
+    # PR_SET_SECCOMP, SECCOMP_MODE_FILTER (needs no_new_privs)
+    return libc.prctl(22, 2, ctypes.byref(FD_THEFT_FILTER[1]), 0, 0) == 0
 
 
 def _finish(code):
@@ -278,18 +284,15 @@ def _exit_code(code):
     return 1
 
 
-def _guard(proof, go, ack, main_tid, main_frame, proof_code, proof_line, frames, read, write, close, unshare):
-    # The guard thread: the only holder of the run's proof socket.  It unshares its file table first, so the
-    # socket is in no table the program's threads use (they cannot write, dup or close it), then waits.  On
-    # each wake-up it looks at the main thread itself: the proof is sent only while the main thread's
-    # innermost frame runs _proof_point's code, called directly from _program's frame standing on the proof
-    # point line, which _program reaches only when exec() returned normally (nothing jumps there: tracing is
-    # refused).  Everything it calls was bound before the program started (arguments).
+def _guard(proof, go, ack, main_tid, main_frame, proof_code, proof_line, frames, read, write, close):
+    # The guard thread: the only holder of the run's proof socket.  It keeps the file table it was born with,
+    # which the main thread then leaves (see _start_guard): the socket is in no table the program's threads
+    # use, so they cannot write, dup or close it.  On each wake-up it looks at the main thread itself: the
+    # proof is sent only while the main thread's innermost frame runs _proof_point's code, called directly
+    # from _program's frame standing on the proof point line, which _program reaches only when exec()
+    # returned normally (nothing jumps there: tracing is refused).  Everything it calls was bound before the
+    # program started (arguments).
     try:
-        if unshare(CLONE_FILES) != 0:
-            write(ack, b"F")
-            return
-        write(ack, b"R")
         while True:
             if not read(go, 1):
                 return
@@ -313,16 +316,15 @@ def _proof_point(write, go, read, ack):
 
 
 def _start_guard(FD):
-    # start the guard; afterwards this (the program's) file table holds neither the proof socket nor the
-    # guard's ends of its two pipes
+    # start the guard, then give this (the main) thread a file table of its own without the proof socket and
+    # the guard's ends of its two pipes: every thread and process the program makes shares this new table
     go_r, go_w = os.pipe()
     ack_r, ack_w = os.pipe()
     caller = sys._getframe(1)
     _thread.start_new_thread(_guard, (PROOF_FD, go_r, ack_w, _thread.get_ident(), caller, _proof_point.__code__,
-                                      PROOF_LINE, sys._current_frames, os.read, os.write, os.close, libc.unshare))
-    state = os.read(ack_r, 1)
-    if state != b"R":
-        _fail("the proof guard could not start (%r)" % (state,))
+                                      PROOF_LINE, sys._current_frames, os.read, os.write, os.close))
+    if libc.unshare(CLONE_FILES) != 0:
+        _fail("could not unshare the file table (errno %d)" % ctypes.get_errno())
     for fd in (PROOF_FD, go_r, ack_w):
         os.close(fd)
     return go_w, ack_r

@@ -215,7 +215,29 @@ def test_isolation_reports_what_is_enforced():
     iso = sandbox.isolation()
     assert isinstance(iso, frozenset)
     if os.geteuid() == 0:
-        assert {"uid", "pid", "net", "tmp"} <= iso
+        assert {"uid", "pid", "net", "tmp", "nonewprivs", "seccomp"} <= iso
+
+
+def test_proof_not_exit_status_decides():
+    # ran to its end, then an atexit hook exits 1: the tests completed, it passes (the status is reported)
+    r = run("import atexit, os\natexit.register(lambda: os._exit(1))\nprint('done', flush=True)\n", timeout=5)
+    assert (r.status, r.returncode, r.stdout) == ("passed", 1, "done\n")
+    # exit 0 from a thread while the main thread still has work to do: not a pass
+    r = run("import os, threading, time\nthreading.Thread(target=os._exit, args=(0,)).start()\ntime.sleep(2)\n",
+            timeout=5)
+    assert (r.status, r.returncode) == ("failed", 0)
+    # the program may write to any fd, say anything, exit 0 from anywhere: all fail
+    r = run("import os\nfor fd in range(1024):\n    try:\n        os.write(fd, b'P' * 32)\n"
+            "    except OSError:\n        pass\nos._exit(0)\n", timeout=5)
+    assert r.status == "failed"
+
+
+def test_tracing_is_refused_inside_the_sandbox():
+    r = run("import sys\nsys.settrace(lambda *a: None)\n", timeout=5)
+    assert r.status == "failed" and "sys.settrace is disabled" in r.stderr
+    r = run("import threading\nthreading.settrace(lambda *a: None)\nt = threading.Thread(target=print)\n"
+            "t.start()\nt.join()\n", timeout=5)
+    assert "sys.settrace is disabled" in r.stderr  # the new thread's settrace is refused too
 
 
 # ------------------------------------------------------------------ HumanEval
