@@ -35,6 +35,16 @@ machines):
   installed under a directory others cannot enter (pyenv under ``/root``) is
   exposed read-only on an otherwise empty tmpfs.
 
+Proof of completion: a run passes only if its guard thread (see ``_sandbox_zygote._guard``) echoes the
+per-run secret the harness put in the run's proof socket.  The guard holds that socket in a file table no
+thread of the program shares, and sends only while the main thread stands on the harness' proof point, which
+follows a normal return of ``exec()``; seccomp fails ``pidfd_getfd``/``ptrace``/``process_vm_*`` and an audit
+hook refuses ``sys.settrace``.  Code that writes the process' memory (ctypes) is not stopped by this; see
+README "Sandbox for code tasks".
+
+Harness faults (a killed server, a failed fork, a broken pipe, a failed setup) rerun the program on a fresh
+server; after :data:`HARNESS_ATTEMPTS` the result is ``status="error"``.
+
 Limits: RLIMIT_AS (``memory_mb`` per process, and the run's total proportional
 memory is watched), RLIMIT_CPU, RLIMIT_NPROC, RLIMIT_FSIZE (caps the captured
 output too), RLIMIT_NOFILE, no core dumps, a wall-clock timeout.
@@ -121,10 +131,12 @@ _PRELOAD = (
 class SandboxResult:
     """Outcome of one sandboxed program.
 
-    ``status`` is one of ``"passed"`` (exit code 0), ``"failed"`` (non-zero
-    exit, uncaught exception, killed by a signal), ``"timeout"`` (wall clock or
-    CPU limit), ``"memory"`` (``MemoryError`` or memory limit) and ``"error"``
-    (the sandbox itself could not start the program).  ``returncode`` is the
+    ``status`` is one of ``"passed"`` (the harness received the run's proof that
+    the program ran to its end; no exit status counts), ``"failed"`` (it did not:
+    an uncaught exception, any exit before its end - exit code 0 included -, a
+    signal), ``"timeout"`` (wall clock or CPU limit), ``"memory"`` (``MemoryError``
+    or memory limit) and ``"error"`` (the harness failed on every one of
+    :data:`HARNESS_ATTEMPTS` attempts: never a verdict on the program).  ``returncode`` is the
     program's exit code, ``-N`` if it was killed by signal ``N``, ``None`` if it
     never ran.  ``stdout``/``stderr`` are decoded as UTF-8 and truncated to
     :data:`OUTPUT_CAP` bytes.  ``duration`` is wall-clock seconds.
