@@ -252,8 +252,9 @@ def _deny_fd_theft():
     return libc.prctl(22, 2, ctypes.byref(FD_THEFT_FILTER[1]), 0, 0) == 0
 
 
-def _finish(code):
-    # what the interpreter does at exit: join threads, atexit, flush
+def _finish(code, write=None, go=None, read=None, ack=None):
+    # what the interpreter does at exit: join threads, atexit, flush; then, from the proof point, wake the
+    # guard, which sends the proof and ends the process (if it does not, the run exits without proof)
     try:
         th = sys.modules.get("threading")
         if th is not None:
@@ -267,6 +268,13 @@ def _finish(code):
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
+        except BaseException:
+            pass
+    if go is not None:
+        try:
+            write(go, b"G")
+            while read(ack, 1):  # the guard exits the process; EOF: it gave up
+                pass
         except BaseException:
             pass
     os._exit(code)
@@ -284,45 +292,33 @@ def _exit_code(code):
     return 1
 
 
-def _guard(proof, go, ack, main_tid, main_frame, proof_code, proof_line, frames, read, write, close):
+def _guard(proof, go, ack, main_frame, proof_line, read, write, exit):
     # The guard thread: the only holder of the run's proof socket.  It keeps the file table it was born with,
     # which the main thread then leaves (see _start_guard): the socket is in no table the program's threads
-    # use, so they cannot write, dup or close it.  On each wake-up it looks at the main thread itself: the
-    # proof is sent only while the main thread's innermost frame runs _proof_point's code, called directly
-    # from _program's frame standing on the proof point line, which _program reaches only when exec()
-    # returned normally (nothing jumps there: tracing is refused).  Everything it calls was bound before the
-    # program started (arguments).
+    # use, so they cannot write, dup or close it.  On each wake-up it looks at _program's frame itself: the
+    # proof is sent only while that frame stands on the proof point line, which it reaches only when exec()
+    # returned normally (nothing jumps there: tracing is refused), and after the program's exit handlers
+    # ran; then the guard ends the process.  Everything it uses was bound before the program started.  If it
+    # gives up instead, its file table (with `ack`) goes with it: the main thread wakes and exits unproven.
     try:
         while True:
             if not read(go, 1):
                 return
-            top = frames().get(main_tid)
-            if (top is not None and top.f_code is proof_code and top.f_back is main_frame
-                    and main_frame.f_lineno == proof_line):
-                secret = read(proof, 256)  # the harness' per-run secret, read only now
-                write(proof, secret)
-                close(proof)
-                write(ack, b"P")
-                return
+            if main_frame.f_lineno == proof_line:
+                write(proof, read(proof, 256))  # echo the harness' per-run secret, read only now
+                exit(0)
             # woken by someone else (the program can write to `go`): not the end of the tests, keep waiting
     except BaseException:
         return
 
 
-def _proof_point(write, go, read, ack):
-    # called only by _program, only after the program and its tests ran to completion
-    write(go, b"G")
-    return read(ack, 1)
-
-
-def _start_guard(FD):
+def _start_guard():
     # start the guard, then give this (the main) thread a file table of its own without the proof socket and
-    # the guard's ends of its two pipes: every thread and process the program makes shares this new table
+    # the guard's ends of its pipes: every thread and process the program makes shares this new table
     go_r, go_w = os.pipe()
     ack_r, ack_w = os.pipe()
     caller = sys._getframe(1)
-    _thread.start_new_thread(_guard, (PROOF_FD, go_r, ack_w, _thread.get_ident(), caller, _proof_point.__code__,
-                                      PROOF_LINE, sys._current_frames, os.read, os.write, os.close))
+    _thread.start_new_thread(_guard, (PROOF_FD, go_r, ack_w, caller, PROOF_LINE, os.read, os.write, os._exit))
     if libc.unshare(CLONE_FILES) != 0:
         _fail("could not unshare the file table (errno %d)" % ctypes.get_errno())
     for fd in (PROOF_FD, go_r, ack_w):
@@ -341,15 +337,16 @@ def _program(flags, FD, src, prog, work):
     main.__file__ = path
     main.__builtins__ = builtins
     sys.modules["__main__"] = main
-    go, ack = _start_guard(FD)
+    go, ack = _start_guard()
     write, read = os.write, os.read
     try:
         # compiled as text: a coding cookie in the program cannot re-decode the tests that follow it
         exec(compile(src.decode("utf-8", "surrogateescape"), path, "exec"), main.__dict__)
     except BaseException as e:
         _failed(e, FD)  # in its own frame: no code of the program runs in this one
-    _proof_point(write, go, read, ack)  # <- the proof point: reached only when exec() returned normally
-    _finish(0)
+    _finish(0, write, go, read, ack)  # <- the proof point: reached only when exec() returned normally
+
+
 
 
 def _failed(e, FD):

@@ -219,9 +219,11 @@ def test_isolation_reports_what_is_enforced():
 
 
 def test_proof_not_exit_status_decides():
-    # ran to its end, then an atexit hook exits 1: the tests completed, it passes (the status is reported)
+    # the proof is sent after the program's exit handlers ran: one that exits 1 fails the run, as in Python
     r = run("import atexit, os\natexit.register(lambda: os._exit(1))\nprint('done', flush=True)\n", timeout=5)
-    assert (r.status, r.returncode, r.stdout) == ("passed", 1, "done\n")
+    assert (r.status, r.returncode, r.stdout) == ("failed", 1, "done\n")
+    r = run("import atexit\natexit.register(lambda: print('bye'))\nprint('done')\n", timeout=5)
+    assert (r.status, r.returncode, r.stdout) == ("passed", 0, "done\nbye\n")
     # exit 0 from a thread while the main thread still has work to do: not a pass
     r = run("import os, threading, time\nthreading.Thread(target=os._exit, args=(0,)).start()\ntime.sleep(2)\n",
             timeout=5)

@@ -463,14 +463,11 @@ EXPLOITS = {
     ),
     "forge: call the harness' own proof and exit functions": (
         _WRONG + "\nimport os, sys\n"
-        "g = sys._getframe(1).f_globals\n"
-        "for name in ('_proof_point', '_finish'):\n"
-        "    fn = g.get(name)\n"
-        "    for a in range(3, 12):\n        for b in range(3, 12):\n"
-        "            try:\n                if name == '_proof_point':\n"
-        "                    fn(os.write, a, lambda *x: b'P', b)\n"
-        "            except Exception:\n                pass\n"
-        "fn = g.get('_finish')\nif fn:\n    fn(0)\nos._exit(0)\n"
+        "g = sys._getframe(1)\n"
+        "fn = g.f_globals.get('_finish')\n"
+        "if fn:\n"
+        "    fn(0, os.write, g.f_locals.get('go', 5), os.read, g.f_locals.get('ack', 6))\n"
+        "os._exit(0)\n"
     ),
     "forge: send on every socket object gc can find": (
         _WRONG + "\nimport gc, os, socket\n"
@@ -486,19 +483,19 @@ EXPLOITS = {
         "    for n in names:\n        try:\n            fd = os.open(f'{d}/{n}', os.O_RDWR)\n"
         "            os.write(fd, b'passed')\n        except OSError:\n            pass\nos._exit(0)\n"
     ),
-    # runs a copy of the harness' proof code from the harness' own frame (exception handling calls the
-    # program's with_traceback there), and blocks inside it so that the guard sees that frame stack
-    "forge: the harness' proof code run from the harness' frame": (
-        _WRONG + "\nimport functools, os, sys, time, types\n"
+    # runs the harness' proof-point code from the harness' own exception handling (which calls the
+    # program's with_traceback), so that the guard is woken while the harness' frames are on the stack
+    "forge: the harness' proof code run from the harness' frames": (
+        _WRONG + "\nimport functools, os, sys, time\n"
         "_g = sys._getframe(1)\n"
-        "_pp = _g.f_globals.get('_proof_point')\n"
-        "if _pp is not None:\n"
-        "    _F = types.FunctionType(_pp.__code__, {})\n"
-        "    class _Block:\n        __index__ = functools.partial(time.sleep, 2)\n"
+        "_fn = _g.f_globals.get('_finish')\n"
+        "if _fn is not None:\n"
+        "    class _Block:  # os.read(<this>, 1) sleeps without a Python frame\n"
+        "        __index__ = functools.partial(time.sleep, 2)\n"
         "    class _Tb:\n        tb_next = _Block()\n"
         "    class Boom(Exception):\n"
         "        __traceback__ = property(lambda self: _Tb())\n"
-        "        with_traceback = functools.partial(_F, os.write, _g.f_locals.get('go', 5), os.read)\n"
+        "        with_traceback = functools.partial(_fn, 0, os.write, _g.f_locals.get('go', 5), os.read)\n"
         "    raise Boom()\n"
     ),
     "forge: copy the other threads' fds with pidfd_getfd (ctypes)": (
