@@ -339,18 +339,20 @@ def _program(flags, FD, src, prog, work):
     sys.modules["__main__"] = main
     go, ack = _start_guard()
     write, read = os.write, os.read
+    reserve = [bytearray(256 * 1024)]  # freed before a MemoryError is reported, so that reporting has room
     try:
         # compiled as text: a coding cookie in the program cannot re-decode the tests that follow it
         exec(compile(src.decode("utf-8", "surrogateescape"), path, "exec"), main.__dict__)
     except BaseException as e:
-        _failed(e, FD)  # in its own frame: no code of the program runs in this one
+        _failed(e, FD, reserve)  # in its own frame: no code of the program runs in this one
     _finish(0, write, go, read, ack)  # <- the proof point: reached only when exec() returned normally
 
 
 
 
-def _failed(e, FD):
+def _failed(e, FD, reserve):
     # the program raised (SystemExit included): report it the way the interpreter would, and exit
+    reserve.clear()
     if isinstance(e, SystemExit):
         _finish(_exit_code(e.code))
     if isinstance(e, MemoryError):
