@@ -33,13 +33,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from lm_eval_thinkpack.stats import ALL_TASKS
+
 from .readers import ReportError
 from .summary import METRICS, RunSummary, Summary
 from .tables import DASH, console, interval, md_table, num, signed
 
 COLLAPSE, DEGRADED, UNSCORED, DISABLED, OK, NA = ("collapse", "degraded", "trace loss (unscored)",
                                                   "thinking disabled", "ok", "n/a")
-OVERALL = "overall"
+OVERALL = ALL_TASKS  # the row that pools every task of a run
 CLASSES = ("valid", "empty", "missing", "truncated")
 EXCERPT = 160
 
@@ -96,7 +98,7 @@ class Verdict:
 
     def as_dict(self) -> dict[str, Any]:
         def vals(s: Summary | None) -> dict[str, Any] | None:
-            return None if s is None else {m: s.get(m) for m, _ in METRICS}
+            return None if s is None else {m.name: s.get(m.name) for m in METRICS}
 
         return {"model": self.model, "task": self.task, "verdict": self.verdict, "reason": self.reason,
                 "base": vals(self.base), "tuned": vals(self.tuned), "delta": self.delta}
@@ -143,7 +145,7 @@ def overall(summary: RunSummary) -> Summary | None:
 
 def _deltas(base: Summary | None, tuned: Summary | None) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
-    for m, _ in METRICS:
+    for m in (m.name for m in METRICS):
         b = None if base is None else base.get(m)
         t = None if tuned is None else tuned.get(m)
         out[m] = None if b is None or t is None else t - b
@@ -276,7 +278,7 @@ def _table_rows(cmp: Comparison) -> list[list[tuple[str, str, Summary | None, Ve
     return sections
 
 
-HEADERS = ["task", "model", *[short for _, short in METRICS], "n", *[h for _, h in _DELTA], "verdict"]
+HEADERS = ["task", "model", *[m.label for m in METRICS], "n", *[h for _, h in _DELTA], "verdict"]
 
 
 def compare_table(cmp: Comparison) -> Table:
@@ -292,7 +294,7 @@ def compare_table(cmp: Comparison) -> Table:
             table.add_section()
         for j, (task, model, s, v) in enumerate(section):
             cells: list[Any] = [task if j == 0 else "", model]
-            cells += [num(None if s is None else s.get(m)) for m, _ in METRICS]
+            cells += [num(None if s is None else s.get(m.name)) for m in METRICS]
             cells.append(DASH if s is None or s.n is None else str(s.n))
             if v is None:
                 cells += [""] * len(_DELTA) + [""]
@@ -346,7 +348,7 @@ def compare_markdown(cmp: Comparison) -> str:
     for section in _table_rows(cmp):
         for j, (task, model, s, v) in enumerate(section):
             cells = [task if j == 0 else "", model]
-            cells += [num(None if s is None else s.get(m)) for m, _ in METRICS]
+            cells += [num(None if s is None else s.get(m.name)) for m in METRICS]
             cells.append(DASH if s is None or s.n is None else str(s.n))
             cells += ([""] * (len(_DELTA) + 1) if v is None
                       else [signed(v.delta.get(m)) for m, _ in _DELTA] + [f"**{v.verdict}**" if v.verdict == COLLAPSE

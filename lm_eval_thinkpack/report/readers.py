@@ -35,9 +35,12 @@ from typing import Any
 
 from lm_eval_thinkpack.classify import classify, prompt_is_prefilled
 from lm_eval_thinkpack.formats import UnknownFormatError, get_format
+from lm_eval_thinkpack.generation import reassemble
+from lm_eval_thinkpack.stats import ALL_TASKS, METRICS, MetricKind
 
-TRACE_METRICS = ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate",
-                 "pass@1", "rpass@1")
+# metrics with a value and a standard error in lm-eval results (the counts are read separately)
+TRACE_METRICS = tuple(m.name for m in METRICS if m.kind is not MetricKind.COUNT)
+COUNT_METRICS = tuple(m.name for m in METRICS if m.kind is MetricKind.COUNT)
 RESPONSE_FIELDS = ("response", "output", "text")
 PROGRESS_MIN_LINES = 10_000
 
@@ -56,6 +59,7 @@ class Sample:
     correct: bool | None = None
     budget_exhausted: bool | None = None  # None: the source does not say (no finish reason)
     scoring_error: bool = False
+    harness_error: bool = False  # the harness could not score it: left out of pass@1, never counted wrong
     reasoning: str = ""
     answer: str = ""
     text: str = ""
@@ -215,7 +219,7 @@ def _metric_entry(values: dict[str, Any], metric: str) -> tuple[str, dict[str, A
 
 def _metric_values(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out = {}
-    for m in (*TRACE_METRICS, "scoring_errors"):
+    for m in (*TRACE_METRICS, *COUNT_METRICS):
         hit = _metric_entry(values, m)
         if hit is not None:
             out[m] = hit[1]
@@ -385,6 +389,7 @@ def parse_generation(rec: dict[str, Any], *, fmt: str = "think", prefilled: bool
     prompt = rec.get("prompt") if isinstance(rec.get("prompt"), str) else None
     finish_reason = rec.get("finish_reason")
     reasoning_field: str | None = None
+    raw_content: str | None = None
     has_reasoning_field = False
     choice = _first_choice(body, "choices")
     output = _first_choice(body, "outputs")
@@ -392,7 +397,7 @@ def parse_generation(rec: dict[str, Any], *, fmt: str = "think", prefilled: bool
         finish_reason = choice.get("finish_reason", finish_reason)
         msg = choice.get("message") if isinstance(choice.get("message"), dict) else None
         if msg is not None:
-            text = msg.get("content")
+            text = raw_content = msg.get("content")
             for key in ("reasoning_content", "reasoning"):
                 if msg.get(key) is not None:
                     has_reasoning_field, reasoning_field = True, str(msg[key])
@@ -432,25 +437,17 @@ def parse_generation(rec: dict[str, Any], *, fmt: str = "think", prefilled: bool
     question_id = str(qid) if qid is not None else f"#{index}"
     exhausted: bool | None = None if finish_reason is None else finish_reason == "length"
 
-    if has_reasoning_field:
-        # the server's reasoning parser already split the trace out of the text
-        reasoning = reasoning_field or ""
-        if not text.strip() and exhausted:
-            status, answer = "truncated", ""
-        elif reasoning.strip():
-            status, answer = "valid", text.strip()
-        else:
-            status, answer = "empty", text.strip()
-        return Sample(task=task, question_id=question_id, status=status, correct=correct,
-                      budget_exhausted=exhausted, reasoning=reasoning.strip(), answer=answer,
-                      text=(f"[reasoning_content] {reasoning}\n[content] {text}"))
-
     if prefilled:
         pre = True
     elif isinstance(rec.get("prefilled"), bool):
         pre = rec["prefilled"]
     else:
         pre = prompt is not None and prompt_is_prefilled(prompt, fmt)
+    if has_reasoning_field:
+        # the server's reasoning parser split the trace out: put it back in the model's own delimiters, and let
+        # classify decide (a content of null, or blank at an exhausted budget, is a trace that never closed)
+        content = None if (raw_content is None or (exhausted and not text.strip())) else text
+        text = reassemble(reasoning_field, content, fmt, prefilled=pre)
     trace = classify(text, fmt, prefilled=pre, finish_reason=finish_reason if isinstance(finish_reason, str)
                      else None)
     return Sample(task=task, question_id=question_id, status=trace.status.value, correct=correct,
@@ -483,5 +480,5 @@ def read_generations(path: Path, *, fmt: str = "think", prefilled: bool = False,
             for s in td.samples or []:
                 s.correct = None
     if len(run.tasks) > 1:
-        run.groups["all"] = sorted(run.tasks)
+        run.groups[ALL_TASKS] = sorted(run.tasks)
     return run
