@@ -285,7 +285,8 @@ def read_lm_eval(path: Path, progress: bool | None = None) -> RunData:
         eff = (n_samples.get(task) or {}).get("effective")
         td.n = int(eff) if isinstance(eff, int) else values.get("sample_len")
         if task in sample_files:
-            td.samples, td.thinking_disabled = _read_lm_eval_samples(sample_files[task], task, progress)
+            td.samples, td.thinking_disabled, known = _read_lm_eval_samples(sample_files[task], task, progress)
+            run.budget_known = run.budget_known or known
             if td.thinking_disabled:
                 run.notes.append(f"{task}: thinking was disabled by the chat template (a configuration, not a "
                                  "collapse)")
@@ -320,25 +321,23 @@ def _sample_row(line: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _filtered_records(line: dict[str, Any]) -> list[dict[str, Any]]:
-    fr = line.get("filtered_resps")
-    items = fr[0] if isinstance(fr, list) and fr and isinstance(fr[0], list) else fr
-    out = []
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict):
-            out.append(item)
-            continue
-        try:
-            rec = json.loads(item)
-        except (TypeError, json.JSONDecodeError):
-            rec = None
-        out.append(rec if isinstance(rec, dict) else {})
-    return out
+def _per_request(line: dict[str, Any], key: str) -> list[Any]:
+    """The logged entries of a generate_until sample's one request (``repeats`` of them)."""
+    items = line.get(key)
+    items = items[0] if isinstance(items, list) and items and isinstance(items[0], list) else items
+    return items if isinstance(items, list) else []
 
 
-def _read_lm_eval_samples(path: Path, task: str, progress: bool | None) -> tuple[list[Sample], bool]:
+def _read_lm_eval_samples(path: Path, task: str, progress: bool | None) -> tuple[list[Sample], bool, bool]:
+    """(samples, thinking disabled, finish reasons known) of one task's ``samples_*.jsonl``.
+
+    Each logged ``filtered_resps`` entry is a thinkpack record; ``record_fields`` rebuilds its pieces from the
+    raw response in ``resps`` (records of older logs carry the text themselves).
+    """
+    from lm_eval_thinkpack.records import RecordError, record_fields
+
     samples: list[Sample] = []
-    disabled = False
+    disabled = budget_known = False
     for lineno, line in iter_jsonl(path, progress):
         row = _sample_row(line)
         if row is None:
@@ -346,21 +345,27 @@ def _read_lm_eval_samples(path: Path, task: str, progress: bool | None) -> tuple
                               "'correct' lists); was the task a thinkpack_* task of this version?")
         doc = line.get("doc") or {}
         disabled = disabled or bool(doc.get("thinkpack_thinking_disabled"))
-        records = _filtered_records(line)
+        filtered, resps = _per_request(line, "filtered_resps"), _per_request(line, "resps")
         qid = f"{line.get('doc_id', lineno)}:{row.get('id')}"
         n = len(row["status"])
         for j in range(n):
-            rec = records[j] if j < len(records) else {}
+            try:
+                rec = record_fields(filtered[j], resps[j] if j < len(resps) else None) if j < len(filtered) else {}
+            except RecordError as err:
+                raise ReportError(f"{path}:{lineno}: {err}") from None
             err = (row.get("scoring_error") or [None] * n)[j]
+            harness = (row.get("harness_error") or [None] * n)[j]
+            known = isinstance(rec.get("finish_reason"), str)
+            budget_known = budget_known or known
             samples.append(Sample(
                 task=task, question_id=qid, status=str(row["status"][j]),
                 correct=bool((row.get("correct") or [False] * n)[j]),
-                budget_exhausted=None,  # lm-eval 0.4.13 never passes the finish reason to the filter
-                scoring_error=err is not None,
+                budget_exhausted=bool(rec.get("budget_exhausted")) if known else None,
+                scoring_error=err is not None, harness_error=harness is not None,
                 reasoning=str(rec.get("reasoning") or ""), answer=str(rec.get("answer") or ""),
                 text=str(rec.get("text") or ""),
             ))
-    return samples, disabled
+    return samples, disabled, budget_known
 
 
 # ---------------------------------------------------------------------------------------------- generations
