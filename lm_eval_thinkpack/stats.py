@@ -11,6 +11,12 @@ aggregations, the reports and the demo all call ``trace_stats``.
 * Standard errors: binomial ``sqrt(p(1-p)/n)`` with one sample per question; with several, the standard
   error of the mean of per-question values (samples of one question are not independent).
   Wilson 95% intervals are computed on the pooled counts.
+* A ``correct`` entry of None means "not scored" (a harness fault: the scorer crashed, the backend gave no
+  text): such a sample is left out of pass@1 and Rpass@1, never counted wrong, and counted in
+  ``harness_errors``. Its trace class still counts in the rates.
+
+``METRICS`` is the one catalogue of metric names: the harness's aggregations and YAML metric lists, the
+report and the demo read names, labels and directions from it; ``ALL_TASKS`` names the all-tasks row.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any
 
 from .classify import Trace, TraceStatus
@@ -29,6 +36,71 @@ RATE_NAMES: dict[TraceStatus, str] = {
     TraceStatus.TRUNCATED: "truncated_trace_rate",
 }
 Z95 = 1.959963984540054
+ALL_TASKS = "all tasks"  # the one name of the row that pools every task of a run
+
+
+class MetricKind(str, Enum):
+    """How a metric is read: a class rate and an accuracy are ``Estimate``s (with a standard error), a count is not."""
+
+    RATE = "rate"
+    ACCURACY = "accuracy"
+    COUNT = "count"
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One reported metric: its name in lm-eval results and logs, its display label and how to read it.
+
+    ``estimate`` is the key in ``TraceStats.estimates`` (rates, accuracies) or the ``TraceStats`` attribute
+    (counts) that holds the value.
+    """
+
+    name: str
+    label: str
+    higher_is_better: bool
+    kind: MetricKind
+    estimate: str
+
+    @property
+    def has_stderr(self) -> bool:
+        return self.kind is not MetricKind.COUNT
+
+    def value(self, stats: TraceStats) -> float | int | None:
+        """The metric's value in ``stats`` (None: undefined, e.g. Rpass@1 without a valid trace)."""
+        if self.kind is MetricKind.COUNT:
+            return int(getattr(stats, self.estimate))
+        est = stats.estimates.get(self.estimate)
+        return None if est is None else est.value
+
+    def stderr(self, stats: TraceStats) -> float | None:
+        """The standard error of the value in ``stats``; None for counts and undefined values."""
+        if self.kind is MetricKind.COUNT:
+            return None
+        est = stats.estimates.get(self.estimate)
+        return None if est is None or est.value is None else est.stderr
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("valid_trace_rate", "VR", True, MetricKind.RATE, "valid_trace_rate"),
+    Metric("empty_trace_rate", "ER", False, MetricKind.RATE, "empty_trace_rate"),
+    Metric("missing_trace_rate", "MR", False, MetricKind.RATE, "missing_trace_rate"),
+    Metric("truncated_trace_rate", "TR", False, MetricKind.RATE, "truncated_trace_rate"),
+    Metric("budget_exhausted_rate", "budget exhausted", False, MetricKind.RATE, "budget_exhausted_rate"),
+    Metric("pass@1", "pass@1", True, MetricKind.ACCURACY, "pass@1"),
+    Metric("rpass@1", "Rpass@1", True, MetricKind.ACCURACY, "rpass@1"),
+    Metric("scoring_errors", "scoring errors", False, MetricKind.COUNT, "scoring_errors"),
+    Metric("harness_errors", "harness errors", False, MetricKind.COUNT, "harness_errors"),
+)
+METRIC_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
+TRACE_RATES: tuple[Metric, ...] = tuple(METRIC_BY_NAME[name] for name in RATE_NAMES.values())  # VR, ER, MR, TR
+
+
+def get_metric(name: str) -> Metric:
+    """The catalogue entry for ``name``; a clear error for an unknown name."""
+    try:
+        return METRIC_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown metric {name!r}; known: {', '.join(METRIC_BY_NAME)}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +129,7 @@ class TraceStats:
     rpass_at_1: float | None
     budget_exhausted_rate: float
     scoring_errors: int
+    harness_errors: int = 0
     pass_at_k: dict[int, float] = field(default_factory=dict)
     estimates: dict[str, Estimate] = field(default_factory=dict)
 
@@ -131,9 +204,10 @@ def trace_stats(
 ) -> TraceStats:
     """VR, ER, MR, TR, pass@1 and Rpass@1 (None without a valid trace) for a list of generations.
 
-    ``correct`` holds one flag per generation (None counts as wrong); without it pass@1 and Rpass@1 are
-    None. ``question_ids`` groups several samples of one question. Budget exhaustion is read from the
-    traces unless given.
+    ``correct`` holds one flag per generation; None means "not scored" (a harness fault): left out of pass@1
+    and Rpass@1 and counted in ``harness_errors``. Without ``correct`` pass@1 and Rpass@1 are None.
+    ``question_ids`` groups several samples of one question. Budget exhaustion is read from the traces unless
+    given.
     """
     n = len(traces)
     statuses = [_status(t) for t in traces]
@@ -159,15 +233,19 @@ def trace_stats(
 
     pass1 = rpass1 = None
     pak: dict[int, float] = {}
+    harness_errors = 0
     if correct is not None:
+        scored = [c is not None for c in correct]
+        harness_errors = scored.count(False)
         ok = [bool(c) and statuses[i] is not TraceStatus.TRUNCATED for i, c in enumerate(correct)]
-        estimates["pass@1"] = _estimate([[float(ok[i]) for i in g] for g in groups], clustered)
-        valid_groups = [[float(ok[i]) for i in g if statuses[i] is TraceStatus.VALID] for g in groups]
+        sgroups = [[i for i in g if scored[i]] for g in groups]
+        estimates["pass@1"] = _estimate([[float(ok[i]) for i in g] for g in sgroups], clustered)
+        valid_groups = [[float(ok[i]) for i in g if statuses[i] is TraceStatus.VALID] for g in sgroups]
         estimates["rpass@1"] = _estimate(valid_groups, clustered)
         pass1, rpass1 = estimates["pass@1"].value, estimates["rpass@1"].value
         if clustered:
             for k in ks:
-                eligible = [g for g in groups if len(g) >= k]
+                eligible = [g for g in sgroups if len(g) >= k]
                 if eligible and len(eligible) == len(groups):
                     pak[k] = sum(pass_at_k(len(g), sum(ok[i] for i in g), k) for g in eligible) / len(eligible)
 
@@ -183,6 +261,7 @@ def trace_stats(
         rpass_at_1=rpass1,
         budget_exhausted_rate=estimates["budget_exhausted_rate"].value or 0.0,
         scoring_errors=sum(bool(e) for e in scoring_errors) if scoring_errors is not None else 0,
+        harness_errors=harness_errors,
         pass_at_k=pak,
         estimates=estimates,
     )

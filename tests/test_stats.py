@@ -111,3 +111,38 @@ def test_metric_bounds(statuses: list[str], data: st.DataObject) -> None:
     for est in s.estimates.values():
         if est.value is not None:
             assert est.ci_low <= est.count / est.total <= est.ci_high
+
+
+def test_not_scored_samples_leave_pass_at_1_and_count_as_harness_errors() -> None:
+    # a harness fault (correct=None) is neither right nor wrong: it leaves pass@1 and Rpass@1
+    traces = [classify(t) for t in (VALID, VALID, MISSING, VALID)]
+    s = trace_stats(traces, correct=[True, None, False, None])
+    assert s.harness_errors == 2
+    assert s.pass_at_1 == pytest.approx(1 / 2)
+    assert s.rpass_at_1 == pytest.approx(1.0)
+    assert s.estimates["pass@1"].total == 2
+    assert s.valid_trace_rate == pytest.approx(3 / 4)  # the trace classes still count every sample
+    assert trace_stats(traces, correct=[True] * 4).harness_errors == 0
+    only_faults = trace_stats([classify(VALID)], correct=[None])
+    assert only_faults.pass_at_1 is None and only_faults.rpass_at_1 is None and only_faults.harness_errors == 1
+
+
+def test_metric_catalogue_reads_every_value_and_names_are_unique() -> None:
+    from lm_eval_thinkpack.stats import ALL_TASKS, METRIC_BY_NAME, METRICS, MetricKind, get_metric
+
+    names = [m.name for m in METRICS]
+    assert len(set(names)) == len(names) and len({m.label for m in METRICS}) == len(METRICS)
+    assert {"valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate", "pass@1",
+            "rpass@1", "budget_exhausted_rate", "scoring_errors", "harness_errors"} == set(names)
+    s = trace_stats([classify(t, finish_reason=r) for t, r in ((VALID, None), (TRUNC, "length"))],
+                    correct=[True, None], scoring_errors=[True, False])
+    values = {m.name: m.value(s) for m in METRICS}
+    assert values["valid_trace_rate"] == 0.5 and values["budget_exhausted_rate"] == 0.5
+    assert values["pass@1"] == 1.0 and values["harness_errors"] == 1 and values["scoring_errors"] == 1
+    for m in METRICS:
+        assert (m.stderr(s) is None) == (m.kind is MetricKind.COUNT)
+    assert METRIC_BY_NAME["valid_trace_rate"].higher_is_better
+    assert not METRIC_BY_NAME["empty_trace_rate"].higher_is_better
+    assert isinstance(ALL_TASKS, str) and ALL_TASKS
+    with pytest.raises(KeyError, match="unknown metric"):
+        get_metric("vr")
