@@ -21,6 +21,8 @@ def _formats(args: argparse.Namespace) -> int:
             print(f"{'':15s} {spec.description}")
             if spec.aliases:
                 print(f"{'':15s} aliases: {', '.join(spec.aliases)}")
+            print(f"{'':15s} vLLM: {', '.join(spec.vllm_parsers) or '-'}; "
+                  f"SGLang: {', '.join(spec.sglang_detectors) or '-'}")
     return 0
 
 

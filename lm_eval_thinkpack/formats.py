@@ -52,6 +52,12 @@ class TraceFormat:
     markers that end an unclosed trace (a tool call the model starts instead of closing its trace).
     ``prefilled`` is the family's usual template habit (None when it depends on kwargs or the version); the
     prompt itself decides, see ``classify.prompt_is_prefilled``.
+
+    ``vllm_parsers`` / ``sglang_detectors`` name the serving engines' parsers for this family (vLLM 0.32
+    ``--reasoning-parser`` names, SGLang 0.5.23 ``ReasoningParser.DetectorMap`` keys), so a report or a
+    differential test can line the two up. ``template_markers`` are literal strings whose presence in a
+    chat template's source tells this family apart from look-alikes that share its delimiters (detection
+    uses them to break ties).
     """
 
     name: str
@@ -67,6 +73,9 @@ class TraceFormat:
     soft_switch: tuple[str, str] | None = None
     switch_values: tuple[object, object] = (True, False)
     notes: str = ""
+    vllm_parsers: tuple[str, ...] = ()
+    sglang_detectors: tuple[str, ...] = ()
+    template_markers: tuple[str, ...] = ()
 
     @property
     def open(self) -> str:
@@ -125,19 +134,23 @@ _FORMATS: tuple[TraceFormat, ...] = (
         disabled_insert="<think>\n\n</think>\n\n", implicit_close=("<tool_call>",),
         notes="<think>/</think> are added tokens with special=false: they survive skip_special_tokens.",
         soft_switch=("/think", "/no_think"),
+        vllm_parsers=("qwen3",), sglang_detectors=("qwen3", "qwen3-thinking", "dots", "nanbeige", "interns1"),
     ),
     TraceFormat(
         "qwq", "QwQ-32B: prompt ends '<|im_start|>assistant\\n<think>\\n'.", (THINK,),
         aliases=("qwq32b",), prefilled=True,
+        vllm_parsers=("deepseek_r1",), sglang_detectors=("deepseek-r1",),
     ),
     TraceFormat(
         "deepseek_r1", "DeepSeek-R1 and R1-Distill; the Feb-2025 template prefills '<think>\\n'.", (THINK,),
         aliases=("r1_distill", "deepseek-r1"), prefilled=True,
+        vllm_parsers=("deepseek_r1",), sglang_detectors=("deepseek-r1",),
     ),
     TraceFormat(
         "deepseek_v3", "DeepSeek-V3.1/V3.2 hybrid: thinking=True prefills '<think>'; off inserts '</think>'.",
         (THINK,), aliases=("deepseek_v31", "deepseek_v32"), prefilled=None, thinking_switch="thinking",
         thinking_default=False, disabled_insert="</think>",
+        vllm_parsers=("deepseek_v3",), sglang_detectors=("deepseek-v3",),
     ),
     TraceFormat(
         "phi4_reasoning", "Phi-4-reasoning(-plus); its forced system prompt itself contains the tags.", (THINK,),
@@ -154,12 +167,14 @@ _FORMATS: tuple[TraceFormat, ...] = (
         ),
         aliases=("harmony", "gpt-oss"), special_delimiters=True,
         notes="Decoded with special tokens skipped the text reads 'analysis...assistantfinal...'.",
+        vllm_parsers=("openai_gptoss",), sglang_detectors=("gpt-oss",), template_markers=("<|channel|>",),
     ),
     TraceFormat(
         "magistral", "Magistral: [THINK]...[/THINK] control tokens (2507+), plain <think> (2506).",
         (_d("[THINK]", "[/THINK]", label="2507+"), _d("<think>", "</think>", label="2506")),
         aliases=("mistral",), special_delimiters=True,
         notes="[THINK] tokens are dropped by skip_special_tokens; the plain-text 2506 tags are not.",
+        vllm_parsers=("mistral",), sglang_detectors=("mistral",), template_markers=("[THINK]",),
     ),
     TraceFormat(
         "smollm3", "SmolLM3: enable_thinking; off inserts '<think>\\n\\n</think>\\n'.", (THINK,),
@@ -169,6 +184,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "olmo3", "Olmo-3(.1)-Think: plain-text tags, prompt ends '<think>'.", (THINK,),
         aliases=("olmo",), prefilled=True,
+        vllm_parsers=("olmo3",), sglang_detectors=(),
     ),
     TraceFormat(
         "granite", "Granite 3.2 thought/response phrases; Granite 3.3 <think> then <response>.",
@@ -178,6 +194,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
             _d("<think>", "</think>", answer_open="<response>", answer_close="</response>", label="3.3"),
         ),
         thinking_switch="thinking", thinking_default=False,
+        vllm_parsers=("granite",), sglang_detectors=(), template_markers=("<response>", "Here is my thought process:"),
     ),
     TraceFormat(
         "exaone", "EXAONE Deep <thought> (prefilled); EXAONE 4.0 <think> (prefilled when enabled).",
@@ -190,42 +207,51 @@ _FORMATS: tuple[TraceFormat, ...] = (
         (THINK,), aliases=("llama_nemotron",), prefilled=None, thinking_switch="enable_thinking",
         disabled_insert="<think></think>",
         soft_switch=("/think", "/no_think"),
+        vllm_parsers=("nemotron_v3",), sglang_detectors=("nemotron_3",),
     ),
     TraceFormat(
         "glm", "GLM-4.5/4.6 hybrid and GLM-Z1: off inserts '<think></think>'.", (THINK,),
         aliases=("glm45", "glm4"), thinking_switch="enable_thinking", disabled_insert="<think></think>",
         implicit_close=("<tool_call>",),
         soft_switch=("/think", "/nothink"),
+        vllm_parsers=("glm45",), sglang_detectors=("glm45",),
     ),
     TraceFormat(
         "seed_oss", "Seed-OSS: <seed:think>; thinking_budget=0 inserts a canned non-empty trace.",
         (_d("<seed:think>", "</seed:think>"),), aliases=("seed",), thinking_switch="thinking_budget",
         switch_values=(None, 0),
         special_delimiters=True,
+        vllm_parsers=("seed_oss",), sglang_detectors=(), template_markers=("<seed:think>",),
     ),
     TraceFormat(
         "kimi", "Kimi k1.5 / Kimi-VL-Thinking / Kimi-Dev: ◁think▷ as ordinary tokens.",
         (_d("◁think▷", "◁/think▷"),), aliases=("kimi_vl", "kimi_dev"),
+        vllm_parsers=(), sglang_detectors=("kimi",), template_markers=("◁think▷",),
     ),
     TraceFormat(
         "kimi_k2", "Kimi K2-Thinking: <think>; history gets empty blocks inserted.", (THINK,),
         aliases=("kimi-k2",), thinking_switch="thinking", implicit_close=("<|tool_calls_section_begin|>",),
+        vllm_parsers=("kimi_k2",), sglang_detectors=("kimi_k2",), template_markers=("<|tool_calls_section_begin|>",),
     ),
     TraceFormat(
         "hunyuan", "Hunyuan-A13B: <think>...</think> then <answer>...</answer>.",
         (_d("<think>", "</think>", answer_open="<answer>", answer_close="</answer>"),),
         thinking_switch="enable_thinking", disabled_insert="<think>\n\n</think>\n",
         soft_switch=("/think", "/no_think"),
+        vllm_parsers=("hunyuan_a13b",), sglang_detectors=("hunyuan",), template_markers=("<answer>",),
     ),
     TraceFormat(
         "minimax", "MiniMax-M1 (<think>), M2 (prompt ends '<think>\\n'), M3 (<mm:think>).",
         (THINK, _d("<mm:think>", "</mm:think>", label="m3")), aliases=("minimax_m2", "minimax_m1"), prefilled=None,
+        vllm_parsers=("minimax_m2", "minimax_m2_append_think", "minimax_m3"),
+        sglang_detectors=("minimax", "minimax-append-think", "minimax-m3"),
     ),
     TraceFormat(
         "sky_t1", "Sky-T1 / Bespoke-Stratos / OpenThinker v1: begin/end_of_thought, answer in solution tags.",
         (_d("<|begin_of_thought|>", "<|end_of_thought|>", answer_open="<|begin_of_solution|>",
             answer_close="<|end_of_solution|>"),),
         aliases=("openthoughts", "bespoke"),
+        vllm_parsers=(), sglang_detectors=(), template_markers=("<|begin_of_thought|>",),
     ),
     TraceFormat(
         "cohere", "Cohere Command A Reasoning: START/END_THINKING, answer in START/END_TEXT.",
@@ -233,15 +259,19 @@ _FORMATS: tuple[TraceFormat, ...] = (
         aliases=("command_a", "command"), prefilled=True, thinking_switch="reasoning",
         disabled_insert="<|START_THINKING|><|END_THINKING|>", special_delimiters=True,
         implicit_close=("<|START_ACTION|>",),
+        vllm_parsers=("cohere_command3", "cohere_command4"), sglang_detectors=("cohere_command4",),
+        template_markers=("<|START_THINKING|>",),
     ),
     TraceFormat(
         "ernie", "ERNIE-4.5-Thinking: the output starts inside the trace; answer in <response>.",
         (_d("<think>", "</think>", answer_open="<response>", answer_close="</response>"),), prefilled=None,
+        vllm_parsers=("ernie45",), sglang_detectors=(),
     ),
     TraceFormat(
         "apertus", "Apertus: <|inner_prefix|>...<|inner_suffix|> special tokens.",
         (_d("<|inner_prefix|>", "<|inner_suffix|>"),), special_delimiters=True,
         implicit_close=("<|tools_prefix|>",),
+        vllm_parsers=(), sglang_detectors=("apertus2509",), template_markers=("<|inner_prefix|>",),
     ),
 )
 
