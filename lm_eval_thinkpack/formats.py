@@ -19,8 +19,15 @@ class Delimiters:
 
     ``anchored`` openers only count at the very start of the generation (after whitespace): used for
     shapes such as gpt-oss decoded without special tokens, whose opener ("analysis") is an ordinary word.
+    ``close_pattern`` is a regular expression for closers that are a small grammar rather than one string
+    (the gpt-oss harmony header of the next non-analysis message, up to its ``<|message|>``); the match
+    is the closer, and the literal ``close`` spellings still count too.
     ``answer_open``/``answer_close`` wrap the final answer for families that do so (Hunyuan ``<answer>``,
-    Sky-T1 ``<|begin_of_solution|>``); the classifier unwraps them.
+    Sky-T1 ``<|begin_of_solution|>``); ``answer_alt`` lists further (open, close) wrappers of the same
+    family (Cohere writes ``<|START_RESPONSE|>`` or ``<|START_TEXT|>``). The classifier unwraps them,
+    with or without a trace before the answer. ``close_needs_open``: the closer ends every kind of block
+    (Inkling ``<|end_message|>``, Muse ``<|eom|>``), so without an opener or a prefilled prompt it closes
+    no trace.
     """
 
     open: tuple[str, ...]
@@ -29,12 +36,43 @@ class Delimiters:
     answer_open: str | None = None
     answer_close: str | None = None
     label: str = ""
+    close_pattern: str | None = None
+    answer_alt: tuple[tuple[str | None, str | None], ...] = ()
+    close_needs_open: bool = False
 
     def __post_init__(self) -> None:
         if not self.close or not all(self.close):
             raise ValueError(f"Delimiters {self.label!r}: at least one non-empty closing delimiter is required")
         if not all(self.open):
             raise ValueError(f"Delimiters {self.label!r}: opening delimiters must be non-empty strings")
+        if self.close_pattern is not None:
+            re.compile(self.close_pattern)  # a bad pattern fails at definition, not mid-evaluation
+
+    @property
+    def wrappers(self) -> tuple[tuple[str | None, str | None], ...]:
+        """Every (answer_open, answer_close) pair, the primary one first; empty when the answer is bare."""
+        first = ((self.answer_open, self.answer_close),) if self.answer_open or self.answer_close else ()
+        return first + tuple(w for w in self.answer_alt if w not in first)
+
+
+@dataclass(frozen=True, slots=True)
+class ImplicitClose:
+    """A marker that ends an unclosed trace because the model started a tool call instead of closing it.
+
+    ``follows`` is a regular expression the text right after the marker must match (``re.match``): the
+    start of a real call in the family's tool grammar (``<function=`` or a JSON object after Qwen3's
+    ``<tool_call>``). A mere mention of the marker in the reasoning, "I could use <tool_call> here", is
+    not followed by a call and leaves the trace open. The serving engines see token ids, so a typed
+    mention never matches their special token; decoded text needs this check instead.
+    """
+
+    marker: str
+    follows: str = r"\s*\S"
+
+    def __post_init__(self) -> None:
+        if not self.marker:
+            raise ValueError("ImplicitClose: the marker must be a non-empty string")
+        re.compile(self.follows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +88,7 @@ class TraceFormat:
     type into a message (Qwen3 ``/think`` ``/no_think``). ``special_delimiters`` is True when the delimiters
     are special tokens that ``skip_special_tokens=True`` drops from decoded text. ``implicit_close`` lists
     markers that end an unclosed trace (a tool call the model starts instead of closing its trace).
+    A plain string given there is read as ``ImplicitClose(marker)``.
     ``prefilled`` is the family's usual template habit (None when it depends on kwargs or the version); the
     prompt itself decides, see ``classify.prompt_is_prefilled``.
 
@@ -69,13 +108,22 @@ class TraceFormat:
     thinking_default: bool = True
     disabled_insert: str | None = None
     special_delimiters: bool = False
-    implicit_close: tuple[str, ...] = ()
+    implicit_close: tuple[ImplicitClose, ...] = ()
     soft_switch: tuple[str, str] | None = None
     switch_values: tuple[object, object] = (True, False)
     notes: str = ""
     vllm_parsers: tuple[str, ...] = ()
     sglang_detectors: tuple[str, ...] = ()
     template_markers: tuple[str, ...] = ()
+    vocab_suffix: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.delimiters:
+            raise ValueError("TraceFormat needs a name and at least one Delimiters alternative")
+        closes = tuple(ImplicitClose(c) if isinstance(c, str) else c for c in self.implicit_close)
+        object.__setattr__(self, "implicit_close", closes)
+        if self.vocab_suffix is not None:
+            re.compile(self.vocab_suffix)
 
     @property
     def open(self) -> str:
@@ -123,15 +171,22 @@ def _d(open_: str | Iterable[str], close: str | Iterable[str], **kw: object) -> 
 
 THINK = _d("<think>", "</think>", label="think")
 
+# Tool calls that end an unclosed trace, each with the start of the call its grammar requires after the marker.
+QWEN3_CALL = ImplicitClose("<tool_call>", r"\s*(?:<function=|\{)")  # Qwen3 XML (<function=NAME>) or JSON
+GLM_CALL = ImplicitClose("<tool_call>", r"\s*[^\s<>]+\s*(?:<arg_key>|</tool_call>)")  # GLM: name, then args
+KIMI_K2_CALL = ImplicitClose("<|tool_calls_section_begin|>", r"\s*<\|tool_call_begin\|>")
+HUNYUAN_CALL = ImplicitClose("<tool_calls>", r"\s*<tool_call>")
+
 _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "think", "Generic <think>...</think> (R1-style); the default.", (THINK,),
-        aliases=("default", "r1", "openthinker", "step3"), prefilled=None,
+        aliases=("default", "r1", "openthinker"), prefilled=None,
+        sglang_detectors=("iquest_q1",),
     ),
     TraceFormat(
         "qwen3", "Qwen3 hybrid (2504) and Qwen3-*-Thinking-2507 / Qwen3.5 (prefilled).", (THINK,),
         aliases=("qwen", "qwen3_thinking", "qwen3.5"), prefilled=None, thinking_switch="enable_thinking",
-        disabled_insert="<think>\n\n</think>\n\n", implicit_close=("<tool_call>",),
+        disabled_insert="<think>\n\n</think>\n\n", implicit_close=(QWEN3_CALL,),
         notes="<think>/</think> are added tokens with special=false: they survive skip_special_tokens.",
         soft_switch=("/think", "/no_think"),
         vllm_parsers=("qwen3",), sglang_detectors=("qwen3", "qwen3-thinking", "dots", "nanbeige", "interns1"),
@@ -157,17 +212,20 @@ _FORMATS: tuple[TraceFormat, ...] = (
         aliases=("phi4", "phi-4-reasoning"),
     ),
     TraceFormat(
-        "gpt_oss", "gpt-oss harmony: analysis channel, then final channel; special tokens.",
+        "gpt_oss", "gpt-oss harmony: analysis channel, then a final or commentary (tool call) message; special tokens.",
         (
-            _d("<|channel|>analysis<|message|>",
-               ("<|end|><|start|>assistant<|channel|>final<|message|>", "<|start|>assistant<|channel|>final<|message|>",
-                "<|channel|>final<|message|>"),
-               answer_close="<|return|>", label="harmony"),
-            _d("analysis", "assistantfinal", anchored=True, label="harmony decoded with skip_special_tokens"),
+            _d("<|channel|>analysis<|message|>", "<|channel|>final<|message|>",
+               # the next message's header, whatever its channel other than analysis, recipient or constraint:
+               # [<|end|>][<|start|>assistant][ to=R]<|channel|>CHANNEL[ to=R][ <|constrain|>T]<|message|>
+               close_pattern=(r"(?:<\|end\|>)?(?:<\|start\|>assistant)?(?:\s*to=[^\s<]+)?<\|channel\|>"
+                              r"(?!analysis\b)[^<]*(?:<\|constrain\|>[^<]*)?<\|message\|>"),
+               answer_close="<|return|>", answer_alt=((None, "<|call|>"), (None, "<|end|>")), label="harmony"),
+            _d("analysis", ("assistantfinal", "assistantcommentary"), anchored=True,
+               label="harmony decoded with skip_special_tokens"),
         ),
         aliases=("harmony", "gpt-oss"), special_delimiters=True,
         notes="Decoded with special tokens skipped the text reads 'analysis...assistantfinal...'.",
-        vllm_parsers=("openai_gptoss",), sglang_detectors=("gpt-oss",), template_markers=("<|channel|>",),
+        vllm_parsers=("openai_gptoss",), sglang_detectors=("gpt-oss", "beam"), template_markers=("<|channel|>",),
     ),
     TraceFormat(
         "magistral", "Magistral: [THINK]...[/THINK] control tokens (2507+), plain <think> (2506).",
@@ -205,14 +263,14 @@ _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "nemotron", "Llama-Nemotron / Nemotron Nano 2 / Nemotron 3: <think>, switched by /think, /no_think.",
         (THINK,), aliases=("llama_nemotron",), prefilled=None, thinking_switch="enable_thinking",
-        disabled_insert="<think></think>",
+        disabled_insert="<think></think>", implicit_close=(QWEN3_CALL,),
         soft_switch=("/think", "/no_think"),
         vllm_parsers=("nemotron_v3",), sglang_detectors=("nemotron_3",),
     ),
     TraceFormat(
         "glm", "GLM-4.5/4.6 hybrid and GLM-Z1: off inserts '<think></think>'.", (THINK,),
         aliases=("glm45", "glm4"), thinking_switch="enable_thinking", disabled_insert="<think></think>",
-        implicit_close=("<tool_call>",),
+        implicit_close=(GLM_CALL,),
         soft_switch=("/think", "/nothink"),
         vllm_parsers=("glm45",), sglang_detectors=("glm45",),
     ),
@@ -230,14 +288,14 @@ _FORMATS: tuple[TraceFormat, ...] = (
     ),
     TraceFormat(
         "kimi_k2", "Kimi K2-Thinking: <think>; history gets empty blocks inserted.", (THINK,),
-        aliases=("kimi-k2",), thinking_switch="thinking", implicit_close=("<|tool_calls_section_begin|>",),
+        aliases=("kimi-k2",), thinking_switch="thinking", implicit_close=(KIMI_K2_CALL,),
         vllm_parsers=("kimi_k2",), sglang_detectors=("kimi_k2",), template_markers=("<|tool_calls_section_begin|>",),
     ),
     TraceFormat(
         "hunyuan", "Hunyuan-A13B: <think>...</think> then <answer>...</answer>.",
         (_d("<think>", "</think>", answer_open="<answer>", answer_close="</answer>"),),
         thinking_switch="enable_thinking", disabled_insert="<think>\n\n</think>\n",
-        soft_switch=("/think", "/no_think"),
+        soft_switch=("/think", "/no_think"), implicit_close=(HUNYUAN_CALL,),
         vllm_parsers=("hunyuan_a13b",), sglang_detectors=("hunyuan",), template_markers=("<answer>",),
     ),
     TraceFormat(
@@ -254,11 +312,12 @@ _FORMATS: tuple[TraceFormat, ...] = (
         vllm_parsers=(), sglang_detectors=(), template_markers=("<|begin_of_thought|>",),
     ),
     TraceFormat(
-        "cohere", "Cohere Command A Reasoning: START/END_THINKING, answer in START/END_TEXT.",
-        (_d("<|START_THINKING|>", "<|END_THINKING|>", answer_open="<|START_TEXT|>", answer_close="<|END_TEXT|>"),),
+        "cohere", "Cohere Command A Reasoning: START/END_THINKING, answer in START/END_RESPONSE or START/END_TEXT.",
+        (_d("<|START_THINKING|>", "<|END_THINKING|>", answer_open="<|START_RESPONSE|>", answer_close="<|END_RESPONSE|>",
+            answer_alt=(("<|START_TEXT|>", "<|END_TEXT|>"),)),),
         aliases=("command_a", "command"), prefilled=True, thinking_switch="reasoning",
         disabled_insert="<|START_THINKING|><|END_THINKING|>", special_delimiters=True,
-        implicit_close=("<|START_ACTION|>",),
+        implicit_close=(ImplicitClose("<|START_ACTION|>", r"\s*\["),),
         vllm_parsers=("cohere_command3", "cohere_command4"), sglang_detectors=("cohere_command4",),
         template_markers=("<|START_THINKING|>",),
     ),
@@ -270,8 +329,141 @@ _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "apertus", "Apertus: <|inner_prefix|>...<|inner_suffix|> special tokens.",
         (_d("<|inner_prefix|>", "<|inner_suffix|>"),), special_delimiters=True,
-        implicit_close=("<|tools_prefix|>",),
+        implicit_close=(ImplicitClose("<|tools_prefix|>", r"\s*\["),),
         vllm_parsers=(), sglang_detectors=("apertus2509",), template_markers=("<|inner_prefix|>",),
+    ),
+    # ---- families added from vLLM 0.32 / SGLang 0.5.23 parsers and trace_conventions.md section 5
+    TraceFormat(
+        "gemma4", "Gemma 4: opt-in thinking in a '<|channel>thought' channel closed by '<channel|>'.",
+        (_d(("<|channel>thought", "<|channel>"), "<channel|>"),), thinking_switch="enable_thinking",
+        thinking_default=False, special_delimiters=True, prefilled=None,
+        implicit_close=(ImplicitClose("<|tool_call>", r"call:"),),
+        notes="The channel label 'thought' follows the opener; a tool call may end the channel implicitly.",
+        vllm_parsers=("gemma4",), sglang_detectors=("gemma4",), template_markers=("<|channel>",),
+    ),
+    TraceFormat(
+        "kimi_k3", "Kimi K3: '<|open|>think<|sep|>' ... '<|close|>think<|sep|>', answer in the response block.",
+        (_d("<|open|>think<|sep|>", "<|close|>think<|sep|>", answer_open="<|open|>response<|sep|>",
+            answer_close="<|close|>response<|sep|>", answer_alt=((None, "<|close|>message<|sep|>"),)),),
+        prefilled=None, thinking_switch="thinking", special_delimiters=True,
+        implicit_close=(ImplicitClose("<|open|>tools<|sep|>", r"\s*<\|open\|>call"),),
+        notes="Each marker is a 3-token sequence; serving may prefill the think opener.",
+        vllm_parsers=("kimi_k3",), sglang_detectors=("kimi_k3",), template_markers=("<|open|>think<|sep|>",),
+    ),
+    TraceFormat(
+        "k2_horizon", "K2 Horizon (IFM): <ifm|think>, <ifm|think_fast>, <ifm|think_faster> by reasoning effort.",
+        (_d("<ifm|think>", "</ifm|think>", label="high"), _d("<ifm|think_fast>", "</ifm|think_fast>", label="medium"),
+         _d("<ifm|think_faster>", "</ifm|think_faster>", label="low")),
+        prefilled=True, special_delimiters=True, switch_values=("high", "low"),
+        implicit_close=(ImplicitClose("<ifm|tool_calls>", r"\s*<ifm\|tool_call>"),),
+        notes="The serving layer forces reasoning: the output starts inside the trace.",
+        vllm_parsers=("k2_horizon",), sglang_detectors=("k2_horizon",), template_markers=("<ifm|think",),
+    ),
+    TraceFormat(
+        "muse", "Meta Muse Spark / Glimmer: ' to=self<|message|>' ... '<|eom|>', answer on the to=user channel.",
+        (_d("to=self<|message|>", "<|eom|>", answer_open="to=user<|message|>", answer_close="<|eot|>",
+            close_needs_open=True),),
+        aliases=("muse_glimmer", "muse_spark"),
+        implicit_close=(ImplicitClose("<atem:function_calls>", r"\s*<atem:invoke"),),
+        notes="The framing markers are not single tokens in every checkpoint.",
+        vllm_parsers=("muse_glimmer",), sglang_detectors=("muse",), template_markers=("to=self",),
+    ),
+    TraceFormat(
+        "inkling", "Inkling (Thinking Machines): typed blocks, '<|content_thinking|>' ... '<|end_message|>'.",
+        (_d(("<|message_model|><|content_thinking|>", "<|content_thinking|>"), "<|end_message|>",
+            answer_open="<|content_text|>", answer_close="<|end_message|>", close_needs_open=True),),
+        special_delimiters=True,
+        implicit_close=(ImplicitClose("<|message_model|><|content_invoke_tool_json|>", r"\s*\{"),
+                        ImplicitClose("<|message_model|><|content_invoke_tool_text|>")),
+        vllm_parsers=("inkling",), sglang_detectors=("inkling",), template_markers=("<|content_thinking|>",),
+    ),
+    TraceFormat(
+        "plamo3", "PLaMo 3: '<|plamo:begin_think:plamo|>' ... '<|plamo:end_think:plamo|>'.",
+        (_d("<|plamo:begin_think:plamo|>", "<|plamo:end_think:plamo|>"),), prefilled=None,
+        thinking_switch="enable_thinking", special_delimiters=True,
+        implicit_close=(ImplicitClose("<|plamo:begin_tool_requests:plamo|>",
+                                      r"\s*<\|plamo:begin_tool_request:plamo\|>"),),
+        vllm_parsers=("plamo3",), template_markers=("<|plamo:begin_think:plamo|>",),
+    ),
+    TraceFormat(
+        "hy", "Tencent HY 3 / HY 4: <think>...</think>, tags suffixed per checkpoint ('<think:SUFFIX>').",
+        (THINK,), aliases=("hy_v3", "hy_v4", "hy3", "hy4"), thinking_switch="reasoning_effort",
+        switch_values=("high", "no_think"), thinking_default=False, special_delimiters=True,
+        implicit_close=(HUNYUAN_CALL,), vocab_suffix=r"<(?:think|tool_calls|tool_call|arg_key|arg_value)(:[^\s>]+)>",
+        notes="The suffix is read from the vocabulary; with_token_suffix('hy', ':SUFFIX') gives the suffixed spelling.",
+        vllm_parsers=("hy_v3", "hy_v4"), sglang_detectors=("hunyuan",),
+    ),
+    TraceFormat(
+        "longcat", "LongCat-Flash-Thinking: <longcat_think>...</longcat_think>; the prompt carries /think_on.",
+        (_d("<longcat_think>", "</longcat_think>"),), special_delimiters=True, soft_switch=("/think_on", "/think_off"),
+        template_markers=("<longcat_think>",),
+    ),
+    TraceFormat(
+        "apriel", "Apriel Thinker 1.5/1.6: prefilled prose, answer between [BEGIN/END FINAL RESPONSE].",
+        (_d("Here are my reasoning steps:", "[BEGIN FINAL RESPONSE]", answer_close="[END FINAL RESPONSE]"),),
+        prefilled=True, template_markers=("[BEGIN FINAL RESPONSE]",),
+        notes="The reasoning is untagged prose; only the final-response marker ends it.",
+    ),
+    TraceFormat(
+        "reka", "Reka Flash 3: <reasoning>...</reasoning>; turns separated by <sep>.",
+        (_d("<reasoning>", "</reasoning>", answer_close="<sep>"),), aliases=("reka_flash",),
+        template_markers=("<sep>",),
+    ),
+    TraceFormat(
+        "solar_open", "Solar Open 100B: <|think|> special tokens.",
+        (_d("<|think|>", ("<|end_think|>", "<|/think|>")),), special_delimiters=True, prefilled=None,
+        notes="Closer spellings unverified here (no template available offline): check against the real template.",
+        template_markers=("<|think|>",),
+    ),
+    TraceFormat(
+        "deepseek_v4", "DeepSeek V4 / V4.1: <think> like V3.x; a DSML tool call ends an open trace.",
+        (THINK,), aliases=("deepseek_v41",), prefilled=None, thinking_switch="thinking", thinking_default=False,
+        disabled_insert="</think>",
+        implicit_close=(ImplicitClose("<\uff5cDSML\uff5ctool_calls>", r"\s*<\uff5cDSML\uff5cinvoke"),
+                        ImplicitClose("<\uff5cDSML\uff5ctoolcalls>", r"\s*<\uff5cDSML\uff5cinvoke"),
+                        ImplicitClose("<\uff5cDSML\uff5c calls>", r"\s*<\uff5cDSML\uff5c invoke")),
+        vllm_parsers=("deepseek_v4", "deepseek_v41"), sglang_detectors=("deepseek-v4", "deepseek-v41"),
+        template_markers=("DSML",),
+    ),
+    TraceFormat(
+        "step3", "Step3 / Step-3.5: the template prefills <think>; the output holds only the closer.", (THINK,),
+        aliases=("step3p5", "step3.5"), prefilled=True, implicit_close=(QWEN3_CALL,),
+        vllm_parsers=("step3", "step3p5"), sglang_detectors=("step3", "step3p5"),
+    ),
+    TraceFormat(
+        "mimo", "Xiaomi MiMo: <think> with Qwen3-style tool calls; thinking on by default.", (THINK,), prefilled=None,
+        thinking_switch="enable_thinking", implicit_close=(QWEN3_CALL,),
+        vllm_parsers=("mimo",), sglang_detectors=("mimo",),
+    ),
+    TraceFormat(
+        "ling3", "Ling 3: GLM-4.7-style <think> and tool calls, thinking on by default.", (THINK,), prefilled=None,
+        thinking_switch="enable_thinking", implicit_close=(GLM_CALL,),
+        vllm_parsers=("ling3",), sglang_detectors=("ling3",),
+    ),
+    TraceFormat(
+        "poolside_v1", "Poolside (Laguna): DeepSeek-V3-style <think>, off by default, turns start with <assistant>.",
+        (THINK,), aliases=("poolside", "laguna"), prefilled=None, thinking_switch="thinking", thinking_default=False,
+        vllm_parsers=("poolside_v1",), sglang_detectors=("poolside_v1",), template_markers=("<assistant>",),
+    ),
+    TraceFormat(
+        "holo2", "Holo2: DeepSeek-V3-style <think>, thinking on by default.", (THINK,), prefilled=None,
+        thinking_switch="thinking", vllm_parsers=("holo2",),
+    ),
+    TraceFormat(
+        "minicpmv", "MiniCPM-V: <think> with Qwen3-style tool calls.", (THINK,), aliases=("minicpm_v",),
+        prefilled=None, thinking_switch="enable_thinking", implicit_close=(QWEN3_CALL,),
+        vllm_parsers=("minicpmv",),
+    ),
+    TraceFormat(
+        "glm47", "GLM-4.7: the template prefills <think>; thinking off ends the prompt with </think>.", (THINK,),
+        aliases=("glm4.7", "glm_4_7"), prefilled=True, thinking_switch="enable_thinking", disabled_insert="</think>",
+        implicit_close=(GLM_CALL,), vllm_parsers=("glm47",), template_markers=("<arg_key>",),
+    ),
+    TraceFormat(
+        "granite4", "Granite 4.x thinking: <think>...\\n</think>\\n with <tool_call> XML (Nemotron 3 grammar).",
+        (THINK,), aliases=("granite_thinking",), prefilled=None, thinking_switch="enable_thinking",
+        implicit_close=(QWEN3_CALL,), vllm_parsers=("granite_thinking_parser",),
+        sglang_detectors=("granite_thinking_parser",),
     ),
 )
 
