@@ -7,10 +7,13 @@ cases (``tests/test_families.py``). Facts come from ``shared/reference/trace_con
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +202,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "deepseek_r1", "DeepSeek-R1 and R1-Distill; the Feb-2025 template prefills '<think>\\n'.", (THINK,),
         aliases=("r1_distill", "deepseek-r1"), prefilled=True,
-        vllm_parsers=("deepseek_r1",), sglang_detectors=("deepseek-r1",),
+        vllm_parsers=("deepseek_r1",), sglang_detectors=("deepseek-r1", "gigachat35"),
     ),
     TraceFormat(
         "deepseek_v3", "DeepSeek-V3.1/V3.2 hybrid: thinking=True prefills '<think>'; off inserts '</think>'.",
@@ -467,15 +470,21 @@ _FORMATS: tuple[TraceFormat, ...] = (
     ),
 )
 
+# The live registry: built-in families, then whatever ``register_format`` adds in this process.
 FORMATS: dict[str, TraceFormat] = {f.name: f for f in _FORMATS}
+BUILTIN_FORMATS: tuple[str, ...] = tuple(FORMATS)
+
+
+def _key(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
 
 _ALIASES: dict[str, str] = {}
 for _f in _FORMATS:
     for _a in (_f.name, *_f.aliases):
-        _key = _a.lower().replace("-", "_")
-        if _key in _ALIASES and _ALIASES[_key] != _f.name:
-            raise RuntimeError(f"format alias {_a!r} is claimed by {_ALIASES[_key]!r} and {_f.name!r}")
-        _ALIASES[_key] = _f.name
+        if _key(_a) in _ALIASES and _ALIASES[_key(_a)] != _f.name:
+            raise RuntimeError(f"format alias {_a!r} is claimed by {_ALIASES[_key(_a)]!r} and {_f.name!r}")
+        _ALIASES[_key(_a)] = _f.name
 
 
 # Ordered: the first matching rule wins, so specific ids come before their family's general pattern.
@@ -486,6 +495,7 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     ModelRule(r"qwen3\.5", "qwen3", prefilled=True),
     ModelRule(r"qwen3[.\d]*-.*instruct-2507", "qwen3", prefilled=False, thinking_default=False),
     ModelRule(r"qwen3", "qwen3", prefilled=False),
+    ModelRule(r"deepseek-v4", "deepseek_v4", prefilled=None, thinking_default=False),
     ModelRule(r"deepseek-(v3\.[12]|v3-?\.?[12])", "deepseek_v3", prefilled=None, thinking_default=False),
     ModelRule(r"deepseek-r1-0528", "deepseek_r1", prefilled=False),
     ModelRule(r"deepseek-r1", "deepseek_r1", prefilled=True),
@@ -495,13 +505,17 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     ModelRule(r"magistral", "magistral", prefilled=False),
     ModelRule(r"smollm3", "smollm3", prefilled=False),
     ModelRule(r"olmo-3", "olmo3", prefilled=True),
+    ModelRule(r"granite-4", "granite4", prefilled=None),
     ModelRule(r"granite", "granite", prefilled=False),
     ModelRule(r"exaone-deep", "exaone", prefilled=True),
     ModelRule(r"exaone-4", "exaone", prefilled=None, thinking_default=False),
     ModelRule(r"nemotron-nano-(9b|12b)-v2", "nemotron", prefilled=True),
     ModelRule(r"nemotron", "nemotron", prefilled=False),
+    ModelRule(r"glm-4\.7", "glm47", prefilled=True),
     ModelRule(r"glm", "glm", prefilled=False),
     ModelRule(r"seed-oss", "seed_oss", prefilled=False),
+    ModelRule(r"kimi-k3", "kimi_k3", prefilled=None),
+    ModelRule(r"k2-?(horizon|v3)", "k2_horizon", prefilled=True),
     ModelRule(r"kimi-k2", "kimi_k2", prefilled=False),
     ModelRule(r"kimi", "kimi", prefilled=False),
     ModelRule(r"hunyuan", "hunyuan", prefilled=False),
@@ -511,7 +525,23 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     ModelRule(r"command-a-reasoning", "cohere", prefilled=True),
     ModelRule(r"ernie.*thinking", "ernie", prefilled=True),
     ModelRule(r"apertus", "apertus", prefilled=False),
-    ModelRule(r"openthinker|step3|deepseek", "think", prefilled=False),
+    ModelRule(r"gemma-?4", "gemma4", prefilled=None, thinking_default=False),
+    ModelRule(r"muse-?(spark|glimmer)", "muse", prefilled=False),
+    ModelRule(r"inkling", "inkling", prefilled=False),
+    ModelRule(r"plamo-?3", "plamo3", prefilled=None),
+    ModelRule(r"(^|[/_-])hy-?[34]([._-]|$)", "hy", prefilled=False, thinking_default=False),
+    ModelRule(r"longcat.*thinking", "longcat", prefilled=False),
+    ModelRule(r"apriel.*thinker", "apriel", prefilled=True),
+    ModelRule(r"reka-flash-3", "reka", prefilled=False),
+    ModelRule(r"solar-open", "solar_open", prefilled=None),
+    ModelRule(r"step-?3", "step3", prefilled=True),
+    ModelRule(r"mimo", "mimo", prefilled=None),
+    ModelRule(r"ling-?3", "ling3", prefilled=None),
+    ModelRule(r"poolside|laguna", "poolside_v1", prefilled=None, thinking_default=False),
+    ModelRule(r"holo-?2", "holo2", prefilled=None),
+    ModelRule(r"minicpm-v", "minicpmv", prefilled=None),
+    ModelRule(r"intern-?s1|nanbeige", "qwen3", prefilled=False),
+    ModelRule(r"openthinker|deepseek", "think", prefilled=False),
 )
 
 
@@ -521,23 +551,209 @@ class UnknownFormatError(ValueError):
 
 @lru_cache(maxsize=256)
 def _lookup(name: str) -> TraceFormat:
-    key = name.strip().lower().replace("-", "_")
+    key = _key(name)
     if key not in _ALIASES:
         known = ", ".join(sorted(FORMATS))
+        hint = ("A user-defined format exists only in the process that registered it: pass its spec (a dict or "
+                "JSON with open/close) instead of the derived name. " if key.startswith("custom_") else "")
         raise UnknownFormatError(
-            f"unknown trace format {name!r}. Known formats: {known}. "
-            "Pass one of these names (or a TraceFormat instance), e.g. trace_format='think'."
+            f"unknown trace format {name!r}. Known formats: {known}. {hint}"
+            "Pass one of these names (or a TraceFormat instance), e.g. trace_format='think', or define your own "
+            "with register_format(open=..., close=...)."
         )
     return FORMATS[_ALIASES[key]]
 
 
-def get_format(fmt: str | TraceFormat) -> TraceFormat:
-    """Resolve a format name or alias (case-insensitive, '-' or '_') to its ``TraceFormat``."""
+def get_format(fmt: str | TraceFormat | Mapping[str, Any]) -> TraceFormat:
+    """Resolve a format name or alias (case-insensitive, '-' or '_') to its ``TraceFormat``.
+
+    A user spec (a mapping, or its JSON text starting with '{') is registered on first use and resolved to
+    its derived ``custom_<hash>`` format, so a doc that carries the spec resolves in any process.
+    """
     if isinstance(fmt, TraceFormat):
         return fmt
+    if isinstance(fmt, Mapping) or (isinstance(fmt, str) and fmt.lstrip().startswith("{")):
+        return register_format(fmt)
     if not isinstance(fmt, str):
-        raise TypeError(f"trace format must be a name or a TraceFormat, got {type(fmt).__name__}")
+        raise TypeError(f"trace format must be a name, a TraceFormat or a spec dict, got {type(fmt).__name__}")
     return _lookup(fmt)
+
+
+def all_formats() -> tuple[TraceFormat, ...]:
+    """Every registered format, built-in families first (detection iterates this, so user formats count)."""
+    return tuple(FORMATS.values())
+
+
+# ------------------------------------------------------------------------------------------- user formats
+
+SPEC_KEYS: dict[str, str] = {
+    "open": "opening delimiter (a string, or a list of spellings; may be omitted or '' when the prompt opens it)",
+    "close": "closing delimiter (a non-empty string or a list of spellings): required",
+    "answer_open": "string that starts the final answer (optional)",
+    "answer_close": "string that ends the final answer (optional)",
+    "prefilled": "true when the chat template's prompt already opens the trace (optional)",
+    "special_delimiters": "true when the delimiters are special tokens dropped by skip_special_tokens (optional)",
+    "implicit_close": "marker(s) of a tool call that ends an open trace (optional)",
+    "name": "a name of your own (optional; default: custom_<hash of the spec>)",
+    "description": "free text (optional)",
+}
+
+
+class FormatSpecError(ValueError):
+    """A user-defined trace format spec that cannot be used; the message names the key and the fix."""
+
+
+def _spellings(value: Any, key: str, *, required: bool) -> tuple[str, ...]:
+    if value is None or value == "" or value == []:
+        if required:
+            raise FormatSpecError(f"trace_format spec: {key!r} is required and must be a non-empty string "
+                                  f"(e.g. {{\"open\": \"<think>\", \"close\": \"</think>\"}})")
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) for v in items):
+        raise FormatSpecError(f"trace_format spec: {key!r} must be a string or a list of strings, got {value!r}")
+    if not all(v.strip() for v in items):
+        raise FormatSpecError(f"trace_format spec: {key!r} has an empty or blank spelling: {value!r}")
+    return tuple(items)
+
+
+def _optional_str(value: Any, key: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise FormatSpecError(f"trace_format spec: {key!r} must be a string, got {value!r}")
+    return value
+
+
+def _optional_bool(value: Any, key: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise FormatSpecError(f"trace_format spec: {key!r} must be true or false, got {value!r}")
+
+
+def normalize_spec(spec: Mapping[str, Any] | str) -> dict[str, Any]:
+    """Validate a user spec (dict or JSON text) and return it in canonical form (sorted keys, no Nones)."""
+    if isinstance(spec, str):
+        try:
+            spec = json.loads(spec)
+        except json.JSONDecodeError as exc:
+            raise FormatSpecError(f"trace_format spec is not valid JSON ({exc}): {spec!r}") from None
+    if not isinstance(spec, Mapping):
+        raise FormatSpecError(f"trace_format spec must be a JSON object / dict, got {type(spec).__name__}")
+    unknown = sorted(set(spec) - set(SPEC_KEYS))
+    if unknown:
+        raise FormatSpecError(f"trace_format spec: unknown key(s) {unknown}. Allowed keys: "
+                              + "; ".join(f"{k}: {v}" for k, v in SPEC_KEYS.items()))
+    out: dict[str, Any] = {}
+    opens = _spellings(spec.get("open"), "open", required=False)
+    closes = _spellings(spec.get("close"), "close", required=True)
+    shared = sorted(set(opens) & set(closes))
+    if shared:
+        raise FormatSpecError(f"trace_format spec: 'open' and 'close' share the spelling(s) {shared}; "
+                              "the closer must differ from the opener")
+    out["open"] = list(opens)
+    out["close"] = list(closes)
+    for key in ("answer_open", "answer_close", "name", "description"):
+        value = _optional_str(spec.get(key), key)
+        if value is not None:
+            out[key] = value
+    for key in ("prefilled", "special_delimiters"):
+        value = _optional_bool(spec.get(key), key)
+        if value is not None:
+            out[key] = value
+    implicit = _spellings(spec.get("implicit_close"), "implicit_close", required=False)
+    if implicit:
+        out["implicit_close"] = list(implicit)
+    if "name" in out:
+        if not re.fullmatch(r"[A-Za-z][\w.\-]*", out["name"]):
+            raise FormatSpecError(f"trace_format spec: 'name' must start with a letter and hold only letters, "
+                                  f"digits, '_', '-' or '.', got {out['name']!r}")
+        owner = _ALIASES.get(_key(out["name"]))
+        if owner in BUILTIN_FORMATS:
+            raise FormatSpecError(f"trace_format spec: name {out['name']!r} is the built-in format {owner!r}; "
+                                  "pick another name, or pass the built-in name itself")
+    return dict(sorted(out.items()))
+
+
+def spec_json(spec: Mapping[str, Any] | str) -> str:
+    """The canonical JSON text of a spec: what a doc stores so any process can rebuild the format."""
+    return json.dumps(normalize_spec(spec), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def format_from_spec(spec: Mapping[str, Any] | str) -> TraceFormat:
+    """Build (without registering) the ``TraceFormat`` a user spec describes."""
+    norm = normalize_spec(spec)
+    text = json.dumps(norm, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    name = norm.get("name") or "custom_" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+    delims = Delimiters(open=tuple(norm["open"]), close=tuple(norm["close"]), answer_open=norm.get("answer_open"),
+                        answer_close=norm.get("answer_close"), label="user")
+    return TraceFormat(name, norm.get("description") or f"User-defined: {text}", (delims,),
+                       prefilled=norm.get("prefilled"), special_delimiters=bool(norm.get("special_delimiters")),
+                       implicit_close=tuple(ImplicitClose(m) for m in norm.get("implicit_close", ())),
+                       notes="registered with register_format / --metadata trace_format={...}")
+
+
+def register_format(fmt: TraceFormat | Mapping[str, Any] | str | None = None, /, **fields: Any) -> TraceFormat:
+    """Add a trace format to the live registry and return it; no code change needed.
+
+    ``register_format(open="<r>", close="</r>", answer_open="<a>", answer_close="</a>", prefilled=False)``,
+    or the same keys as one dict / JSON text (what ``--metadata '{"trace_format": {...}}'`` passes), or a full
+    ``TraceFormat``. Registering the same definition again returns the registered one; a different definition
+    under a taken name is an error. The new format takes part in ``detect_format`` (it reads ``FORMATS``).
+    """
+    if fmt is None:
+        spec: TraceFormat = format_from_spec(fields)
+    elif fields:
+        raise TypeError("register_format: pass either one spec (dict, JSON or TraceFormat) or keyword fields")
+    elif isinstance(fmt, TraceFormat):
+        spec = fmt
+    else:
+        spec = format_from_spec(fmt)
+    taken = _ALIASES.get(_key(spec.name))
+    if taken is not None:
+        if FORMATS[taken] == spec:
+            return FORMATS[taken]
+        raise FormatSpecError(f"trace format name {spec.name!r} is already registered as {taken!r} with another "
+                              "definition; choose a different name")
+    for alias in spec.aliases:
+        if _key(alias) in _ALIASES:
+            raise FormatSpecError(f"alias {alias!r} of {spec.name!r} is already taken by {_ALIASES[_key(alias)]!r}")
+    FORMATS[spec.name] = spec
+    for alias in (spec.name, *spec.aliases):
+        _ALIASES[_key(alias)] = spec.name
+    _lookup.cache_clear()
+    return spec
+
+
+def with_token_suffix(fmt: str | TraceFormat, suffix: str) -> TraceFormat:
+    """The family's format with every structural tag suffixed (HY: '<think>' -> '<think:6124c78e>'), registered.
+
+    ``suffix`` is what ``fmt.vocab_suffix`` reads from the vocabulary (group 1, leading ':' included); an empty
+    suffix returns the family itself.
+    """
+    base = get_format(fmt)
+    if not suffix:
+        return base
+    if re.search(r"[\s<>]", suffix):
+        raise ValueError(f"token suffix {suffix!r} must not hold whitespace or angle brackets")
+    tag = re.compile(r"<(/?)([A-Za-z_]+)>")
+
+    def lit(text: str) -> str:
+        return tag.sub(lambda m: f"<{m.group(1)}{m.group(2)}{suffix}>", text)
+
+    def pat(text: str) -> str:
+        return tag.sub(lambda m: f"<{m.group(1)}{m.group(2)}{re.escape(suffix)}>", text)
+
+    delims = tuple(replace(d, open=tuple(map(lit, d.open)), close=tuple(map(lit, d.close)),
+                           answer_open=lit(d.answer_open) if d.answer_open else None,
+                           answer_close=lit(d.answer_close) if d.answer_close else None) for d in base.delimiters)
+    implicit = tuple(ImplicitClose(lit(ic.marker), pat(ic.follows)) for ic in base.implicit_close)
+    derived = replace(base, name=f"{base.name}{suffix}", aliases=(), delimiters=delims, implicit_close=implicit,
+                      disabled_insert=lit(base.disabled_insert) if base.disabled_insert else None,
+                      vllm_parsers=(), sglang_detectors=(), template_markers=())
+    return register_format(derived)
 
 
 def rule_for_model(model_id: str) -> ModelRule | None:

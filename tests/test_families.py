@@ -6,9 +6,25 @@ shapes follow shared/reference/trace_conventions.md (what each family's model wr
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
+
 import pytest
 
-from lm_eval_thinkpack import FORMATS, classify, get_format, prompt_is_prefilled
+from lm_eval_thinkpack import (
+    FORMATS,
+    FormatSpecError,
+    UnknownFormatError,
+    all_formats,
+    classify,
+    get_format,
+    prompt_is_prefilled,
+    register_format,
+    with_token_suffix,
+)
+from lm_eval_thinkpack.formats import BUILTIN_FORMATS, rule_for_model
 
 V, E, M, T = "valid", "empty", "missing", "truncated"
 
@@ -260,8 +276,8 @@ def test_family_shapes(fmt: str, text: str, prefilled: bool, status: str, reason
 
 def test_every_family_has_cases_of_each_reachable_class() -> None:
     covered = {fmt for fmt, *_ in CASES}
-    assert covered == set(FORMATS), f"families without table cases: {set(FORMATS) - covered}"
-    for fmt in FORMATS:
+    assert covered == set(BUILTIN_FORMATS), f"families without table cases: {set(BUILTIN_FORMATS) - covered}"
+    for fmt in BUILTIN_FORMATS:
         statuses = {status for f, _, _, status, _, _ in CASES if f == fmt}
         assert V in statuses, f"{fmt} has no valid case"
 
@@ -333,7 +349,7 @@ def test_prompt_is_prefilled(fmt: str, prompt: str, expected: bool) -> None:
 
 
 def test_prompt_tails_cover_every_family() -> None:
-    assert {fmt for fmt, _, _ in PROMPT_TAILS} == set(FORMATS)
+    assert {fmt for fmt, _, _ in PROMPT_TAILS} == set(BUILTIN_FORMATS)
 
 
 def test_registry_entries_are_well_formed() -> None:
@@ -344,3 +360,130 @@ def test_registry_entries_are_well_formed() -> None:
         assert spec.close and spec.description
         if spec.disabled_insert is not None:
             assert spec.thinking_switch is not None, f"{name}: a disabled insert needs a switch"
+
+
+# ---- parser names, model ids, token suffixes ------------------------------------------------------------------
+
+VLLM_032_PARSERS = {
+    "cohere_command3", "cohere_command4", "deepseek_r1", "deepseek_v3", "deepseek_v4", "deepseek_v41", "ernie45",
+    "gemma4", "glm45", "glm47", "granite", "granite_thinking_parser", "holo2", "hunyuan_a13b", "hy_v3", "hy_v4",
+    "inkling", "k2_horizon", "kimi_k2", "kimi_k3", "ling3", "mimo", "minicpmv", "minimax_m2",
+    "minimax_m2_append_think", "minimax_m3", "mistral", "muse_glimmer", "nemotron_v3", "olmo3", "openai_gptoss",
+    "plamo3", "poolside_v1", "qwen3", "seed_oss", "step3", "step3p5",
+}  # vLLM 0.32's 38 minus "hf", the response-template parser configured per model (use register_format)
+SGLANG_0523_DETECTORS = {
+    "apertus2509", "beam", "deepseek-r1", "deepseek-v3", "deepseek-v4", "deepseek-v41", "dots", "glm45", "ling3",
+    "hunyuan", "gpt-oss", "k2_horizon", "kimi", "kimi_k2", "kimi_k3", "mimo", "muse", "poolside_v1", "qwen3",
+    "qwen3-thinking", "minimax", "minimax-append-think", "minimax-m3", "nanbeige", "step3", "step3p5", "mistral",
+    "nemotron_3", "granite_thinking_parser", "interns1", "gemma4", "gigachat35", "inkling", "iquest_q1",
+    "cohere_command4",
+}  # SGLang 0.5.23's DetectorMap minus "response_template" (same reason)
+
+
+def test_every_engine_parser_maps_to_a_family() -> None:
+    vllm = {p for f in FORMATS.values() for p in f.vllm_parsers}
+    sglang = {d for f in FORMATS.values() for d in f.sglang_detectors}
+    assert VLLM_032_PARSERS <= vllm, VLLM_032_PARSERS - vllm
+    assert SGLANG_0523_DETECTORS <= sglang, SGLANG_0523_DETECTORS - sglang
+
+
+@pytest.mark.parametrize(("model_id", "fmt"), [
+    ("google/gemma-4-27b-it", "gemma4"), ("moonshotai/Kimi-K3", "kimi_k3"), ("LLM360/K2-Horizon", "k2_horizon"),
+    ("tencent/HY-3", "hy"), ("tencent/Hunyuan-A13B-Instruct", "hunyuan"), ("zai-org/GLM-4.7-Flash", "glm47"),
+    ("zai-org/GLM-4.6", "glm"), ("ibm-granite/granite-4.2-8b", "granite4"), ("ibm-granite/granite-3.3-8b", "granite"),
+    ("stepfun-ai/Step-3.5-Flash", "step3"), ("XiaomiMiMo/MiMo-7B-RL", "mimo"),
+    ("deepseek-ai/DeepSeek-V4", "deepseek_v4"),
+    ("internlm/Intern-S1", "qwen3"), ("ServiceNow-AI/Apriel-1.6-15b-Thinker", "apriel"),
+    ("meituan-longcat/LongCat-Flash-Thinking", "longcat"), ("openbmb/MiniCPM-V-4_5", "minicpmv"),
+    ("Hcompany/Holo2-8B", "holo2"), ("upstage/Solar-Open-100B", "solar_open"), ("RekaAI/reka-flash-3", "reka"),
+    ("pfnet/plamo-3-nict-31b", "plamo3"), ("inclusionAI/Ling-3-flash", "ling3"), ("poolside/Laguna-XS", "poolside_v1"),
+    ("facebook/Muse-Spark", "muse"), ("thinkingmachines/Inkling-1", "inkling"),
+])
+def test_model_id_rules_for_new_families(model_id: str, fmt: str) -> None:
+    rule = rule_for_model(model_id)
+    assert rule is not None and rule.format == fmt
+
+
+def test_token_suffix_is_data_read_from_the_vocabulary() -> None:
+    spec = get_format("hy")
+    vocab = ["<think:6124c78e>", "</think:6124c78e>", "<tool_calls:6124c78e>", "hello"]
+    suffix = next(m.group(1) for tok in vocab if (m := re.fullmatch(spec.vocab_suffix, tok)))
+    hy = with_token_suffix("hy", suffix)
+    assert hy.open == "<think:6124c78e>" and get_format("hy:6124c78e") is hy and hy in all_formats()
+    t = classify("<think:6124c78e>HY reasons.</think:6124c78e>42", hy.name)
+    assert (t.status, t.reasoning, t.answer) == (V, "HY reasons.", "42")
+    call = "<think:6124c78e>Need it.<tool_calls:6124c78e>\n<tool_call:6124c78e>f<tool_sep>"
+    assert classify(call, hy).closed_by == "implicit"
+    assert classify("<think:6124c78e>mentions </think> only", hy).status == T
+    assert with_token_suffix("hy", "") is spec
+
+
+# ---- user-defined formats -------------------------------------------------------------------------------------------
+
+USER = {"open": "<r>", "close": "</r>", "answer_open": "<a>", "answer_close": "</a>", "prefilled": False}
+
+
+def test_register_format_in_python() -> None:
+    fmt = register_format(**USER)
+    assert fmt.name.startswith("custom_") and fmt.name in FORMATS and fmt in all_formats()
+    assert register_format(dict(USER)) is fmt  # same definition, same format
+    assert get_format(json.dumps(USER)) is fmt
+    t = classify("<r>Mine.</r><a>5</a>", fmt.name)
+    assert (t.status, t.reasoning, t.answer) == (V, "Mine.", "5")
+    assert classify("<a>5</a>", fmt.name).answer == "5"
+    assert classify("<r>cut", fmt.name).status == T
+    named = register_format(open="[[", close="]]", name="brackets")
+    assert get_format("brackets") is named and classify("[[x]]y", "brackets").answer == "y"
+
+
+def test_detection_considers_registered_formats() -> None:
+    from lm_eval_thinkpack.detect import detect_format
+    from tests.chat_fixtures import make_tokenizer
+    fmt = register_format(open="<<reason>>", close="<</reason>>", name="double_angle")
+    tok = make_tokenizer(None)
+    tok.chat_template = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+                         "{% if add_generation_prompt %}assistant: <<reason>>{% endif %}")
+    profile = detect_format(tok)
+    assert profile.format == fmt.name and profile.prefilled is True
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"open": "<r>"}, "'close' is required"),
+    ({"open": "<r>", "close": ""}, "'close' is required"),
+    ({"open": "<r>", "close": "   "}, "empty or blank"),
+    ({"close": "</r>", "closer": "x"}, "unknown key(s) ['closer']"),
+    ({"close": "</r>", "prefilled": "maybe"}, "'prefilled' must be true or false"),
+    ({"close": "</r>", "open": 3}, "'open' must be a string"),
+    ({"close": "<r>", "open": "<r>"}, "must differ"),
+    ({"close": "</r>", "name": "qwen3"}, "built-in format"),
+    ("{not json", "not valid JSON"),
+])
+def test_bad_user_specs_name_the_problem(spec: object, message: str) -> None:
+    with pytest.raises(FormatSpecError, match=re.escape(message)):
+        register_format(spec)  # type: ignore[arg-type]
+
+
+def test_a_docs_format_resolves_in_a_fresh_process() -> None:
+    from lm_eval_thinkpack.harness.loader import resolve_profile
+    prof = resolve_profile({"trace_format": dict(USER), "prefilled": False})
+    assert prof["thinkpack_format"].startswith("custom_")
+    assert json.loads(prof["thinkpack_format_spec"])["close"] == ["</r>"]
+    assert resolve_profile({"trace_format": json.dumps(USER)})["thinkpack_format"] == prof["thinkpack_format"]
+    assert resolve_profile({"trace_format": "qwen3", "prefilled": False})["thinkpack_format_spec"] == ""
+    code = ("import sys, json; from lm_eval_thinkpack.harness.filters import trace_record; "
+            "doc = json.loads(sys.argv[1]); r = trace_record('<r>Mine.</r><a>5</a>', doc); "
+            "print(r['status'], r['answer'])")
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(prof)], capture_output=True, text=True, check=True,
+                         timeout=300)
+    assert out.stdout.split() == ["valid", "5"]
+    with pytest.raises(UnknownFormatError, match="pass its spec"):
+        get_format("custom_0000000000")
+
+
+def test_formats_command_imports_neither_torch_nor_transformers() -> None:
+    code = ("import sys, io, contextlib; from lm_eval_thinkpack.cli import main; buf = io.StringIO()\n"
+            "with contextlib.redirect_stdout(buf): rc = main(['formats', '-v'])\n"
+            "print(rc, [m for m in ('torch', 'transformers', 'lm_eval') if m in sys.modules], 'vLLM: qwen3' in "
+            "buf.getvalue())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    assert out.stdout.strip() == "0 [] True"
