@@ -121,6 +121,14 @@ def parser_for(pair: Pair) -> Any:
 def raw(pair: Pair, text: str) -> tuple[str | None, str | None]:
     """vLLM's own ``(reasoning, content)`` for ``text``."""
     key = tuple(sorted(pair.chat_template_kwargs.items()))
+    spec = SPECS.get(pair.parser)
+    if spec is not None and spec.unified:
+        # the serving path: one Parser per request (its filter keeps state between calls)
+        from vllm.parser.parser_manager import ParserManager
+
+        cls = ParserManager.get_parser(reasoning_parser_name=pair.parser, tokenizer=tokenizer())
+        reasoning, content, _tools = cls(tokenizer()).parse(text, _request(key))
+        return reasoning, content
     request = _request(key) if pair.chat_template_kwargs else None
     result = parser_for(pair).extract_reasoning(text, request=request)
     if result is None:
@@ -239,12 +247,11 @@ def _first_open(c: Case) -> tuple[int, int]:
 
 
 def _needs_opener(c: Case) -> Case:
-    if _first_open(c)[0] >= 0:
-        return replace(c, prefilled=False)
-    text = c.text
-    for x in c.delims.close:
-        text = text.replace(x, "")
-    return replace(c, text=text, prefilled=False)
+    at, _ = _first_open(c)
+    head, tail = (c.text, "") if at < 0 else (c.text[:at], c.text[at:])
+    for x in c.delims.close:  # a closer before any opener is a stray token: dropped, its text is content
+        head = head.replace(x, "")
+    return replace(c, text=head + tail, prefilled=False)
 
 
 def _preamble_is_content(c: Case) -> Case:
@@ -263,6 +270,20 @@ def _needs_both(c: Case) -> Case:
     if at >= 0 and _first_close(replace(c, text=c.text[at + n:]))[0] >= 0:
         return replace(c, prefilled=False)
     return replace(c, forced=("no reasoning", "", c.text.strip()))
+
+
+def _answer_tags_kept(c: Case) -> Case:
+    d = replace(c.delims, answer_open=None, answer_close=None)
+    return replace(c, fmt=replace(c.fmt, delimiters=(d,)))
+
+
+def _tool_calls_not_content(c: Case) -> Case:
+    text = c.text
+    for marker in c.fmt.implicit_close:
+        at = text.find(marker)
+        if at >= 0:
+            text = text[:at]
+    return replace(c, text=text)
 
 
 def _unclosed_is_content(c: Case) -> Case:
@@ -311,8 +332,9 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
     Difference(
         "needs_opener",
         "This parser starts in content and never assumes a prefilled prompt: with no opener in the output "
-        "everything is content and a closer token is dropped from it. We read a closer without its opener as "
-        "the end of a trace the prompt opened (the template's habit decides; the prompt is read).",
+        "everything is content, and a closer token before any opener is dropped from it. We read a closer "
+        "without its opener as the end of a trace the prompt opened (the template's habit decides; the prompt "
+        "is read).",
         _needs_opener),
     Difference(
         "preamble_is_content",
@@ -326,6 +348,16 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "a trace cut off by the length limit reads as an answer. We call it truncated (scored wrong), which is "
         "what a cut-off trace is.",
         _unclosed_is_content),
+    Difference(
+        "answer_tags_kept",
+        "This parser leaves the family's answer wrapper (Cohere <|START_TEXT|>...<|END_TEXT|>) in the content; "
+        "we unwrap it so the scorer sees the answer only.",
+        _answer_tags_kept),
+    Difference(
+        "tool_calls_not_content",
+        "The serving parser moves a tool call (Cohere <|START_ACTION|>...) out of the content into tool_calls; "
+        "we keep it as the answer text (an agentic scorer reads it there).",
+        _tool_calls_not_content),
     Difference(
         "needs_both_delimiters",
         "Granite 3.2's parser is one regex over 'Here is my thought process: ... Here is my response: ...': "
@@ -382,7 +414,9 @@ class Spec:
     ``canonical`` restricts generations to the template's exact layout (parsers that match whitespace);
     ``kinds`` restricts the classes compared (the rest are pinned by named tests); ``unified`` drives the
     parser through vLLM's serving ``Parser`` (``ParserManager.get_parser(...).parse``), for parsers whose
-    legacy ``extract_reasoning`` is not implemented.
+    legacy ``extract_reasoning`` is not implemented. ``ignore_whitespace`` compares reasoning and answer with
+    all whitespace removed, for a parser that trims whitespace at its special tokens (Cohere's melody filter:
+    'me <|START_THINKING|> is' reads 'meis'), which is formatting, not a class or a word of the answer.
     """
 
     differences: tuple[str, ...]
@@ -391,6 +425,7 @@ class Spec:
     kinds: tuple[str, ...] | None = None
     prefills: tuple[bool, ...] = (False, True)
     unified: bool = False
+    ignore_whitespace: bool = False
 
 
 _BASE = ("cuts_at_first_opener", "assumes_prefilled")
@@ -424,6 +459,9 @@ SPECS: dict[str, Spec] = {
     "mistral": Spec(_CONTENT_FIRST),
     "olmo3": Spec(("unclosed_is_content", "assumes_prefilled")),
     "hunyuan_a13b": Spec((), canonical=True, kinds=("valid", "empty"), prefills=(False,)),
+    "cohere_command3": Spec(("tool_calls_not_content", "needs_opener", "preamble_is_content", "drops_openers_in_trace",
+                             "later_blocks_join_reasoning", "answer_tags_kept"),
+                            unified=True, ignore_whitespace=True),
     "granite": Spec(("needs_both_delimiters", "cuts_at_first_opener"), spelling="3.2"),
 }
 
@@ -433,8 +471,6 @@ NOT_COMPARABLE: dict[str, str] = {
     "openai_gptoss": "GptOssReasoningParser.extract_reasoning raises NotImplementedError (boundary detection "
                      "only); vLLM reads gpt-oss through HarmonyParser on o200k_harmony token ids, whose encoding "
                      "files come from the Hub, not from a package.",
-    "cohere_command3": "the legacy extract_reasoning returns None; vLLM serves Cohere through CohereCommandParser "
-                       "(cohere-melody), compared separately.",
 }
 
 
@@ -443,6 +479,10 @@ def vocabulary_pieces(tag: str) -> list[str]:
     from .vocab import special_pieces
 
     return special_pieces(tag)
+
+
+def _no_whitespace(o: Outcome) -> Outcome:
+    return o[0], "".join(o[1].split()), "".join(o[2].split())
 
 
 @dataclass
@@ -465,6 +505,7 @@ def run_pair(pair: Pair, per_class: int = 40) -> PairResult:
     spec = SPECS[pair.parser]
     fmt = FORMATS[pair.family]
     result = PairResult(pair)
+    norm = _no_whitespace if spec.ignore_whitespace else (lambda o: o)
     for d in fmt.delimiters:
         for prefilled in spec.prefills:
             for kind in spec.kinds or kinds_for(prefilled):
@@ -473,13 +514,14 @@ def run_pair(pair: Pair, per_class: int = 40) -> PairResult:
                 rng = random.Random(f"{pair.id}|{d.label}|{prefilled}|{kind}")
                 for _ in range(per_class):
                     g = generate(fmt, d, kind, prefilled, rng, canonical=spec.canonical)
-                    mine, vllm = ours(pair, g.text, prefilled), theirs(pair, g.text)
+                    mine, vllm = norm(ours(pair, g.text, prefilled)), norm(theirs(pair, g.text))
                     result.cases += 1
                     result.kinds.add((kind, prefilled))
                     if mine == vllm:
                         result.agree += 1
                         continue
                     predicted, why = expected(pair, g.text, prefilled)
+                    predicted = norm(predicted)
                     if vllm == predicted and why:
                         key = " + ".join(why)
                         result.pinned[key] = result.pinned.get(key, 0) + 1

@@ -107,6 +107,15 @@ MINIMAL = {
         ("magistral", "mistral", "Hi! [THINK]a[/THINK]42", False, ("valid", "a", "42"), ("a", "Hi! 42")),
         ("magistral", "mistral", "Hi! [THINK]a", False, ("truncated", "a", ""), ("a", "Hi! ")),
     ],
+    "answer_tags_kept": [
+        ("cohere", "cohere_command3", "<|START_THINKING|>abc<|END_THINKING|><|START_TEXT|>42<|END_TEXT|>", False,
+         ("valid", "abc", "42"), ("abc", "<|START_TEXT|>42<|END_TEXT|>")),
+    ],
+    "tool_calls_not_content": [
+        ("cohere", "cohere_command3",
+         '<|START_THINKING|>abc<|END_THINKING|><|START_ACTION|>[{"tool_name": "f"}]<|END_ACTION|>', False,
+         ("valid", "abc", '<|START_ACTION|>[{"tool_name": "f"}]<|END_ACTION|>'), ("abc", None)),
+    ],
     "unclosed_is_content": [
         ("olmo3", "olmo3", "<think>so 6*7", False, ("truncated", "so 6*7", ""), (None, "<think>so 6*7")),
     ],
@@ -136,3 +145,38 @@ def test_pinned_difference_on_a_minimal_input(name: str, case: tuple) -> None:
 
 def test_every_difference_has_a_minimal_test() -> None:
     assert set(D.DIFFERENCES) == set(MINIMAL)
+
+
+# --- parsers the tier cannot compare generation by generation: their behaviour, pinned ---
+
+
+def test_gpt_oss_legacy_parser_only_detects_boundaries() -> None:
+    assert "openai_gptoss" in D.NOT_COMPARABLE
+    with pytest.raises(NotImplementedError, match="HarmonyParser"):
+        D.parser_for(D.Pair("gpt_oss", "openai_gptoss")).extract_reasoning(
+            "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>final<|message|>42", request=None)
+
+
+def test_cohere_legacy_extract_reasoning_returns_none_so_the_serving_parser_is_compared() -> None:
+    text = "<|START_THINKING|>abc<|END_THINKING|><|START_RESPONSE|>42<|END_RESPONSE|>"
+    assert D.parser_for(D.Pair("cohere", "cohere_command3")).extract_reasoning(text, request=None) is None
+    assert D.SPECS["cohere_command3"].unified
+    assert D.raw(D.Pair("cohere", "cohere_command3"), text) == ("abc", "42")
+
+
+HUNYUAN = D.Pair("hunyuan", "hunyuan_a13b", D.THINKING_ON["hunyuan_a13b"])
+
+
+def test_hunyuan_parser_reads_only_the_exact_template_layout() -> None:
+    """hunyuan_a13b is compared on the template's own layout only (Spec.canonical): its regexes need
+    '<think>\\n...\\n</think>\\n<answer>\\n...\\n</answer>'. Off that layout it reads no trace, and an unclosed
+    trace is content, where we read the tags (valid / truncated)."""
+    canonical = "<think>\nso 6*7\n</think>\n<answer>\n42\n</answer>"
+    assert D.raw(HUNYUAN, canonical) == ("so 6*7", "42")
+    assert classify(canonical, "hunyuan").reasoning == "so 6*7"
+    tight = "<think>so 6*7</think><answer>42</answer>"
+    assert D.raw(HUNYUAN, tight) == (None, tight)
+    assert str(classify(tight, "hunyuan").status) == "valid"
+    cut = "<think>\nso 6*7"
+    assert D.raw(HUNYUAN, cut) == (None, cut)
+    assert str(classify(cut, "hunyuan").status) == "truncated"
