@@ -41,27 +41,6 @@ class Pair:
         return f"{self.family}-{self.parser}"
 
 
-# family -> vLLM parser names, used while the registry has no ``TraceFormat.vllm_parsers`` field
-_FALLBACK_PARSERS: dict[str, tuple[str, ...]] = {
-    "think": ("deepseek_r1",),
-    "qwen3": ("qwen3",),
-    "qwq": ("deepseek_r1",),
-    "deepseek_r1": ("deepseek_r1",),
-    "deepseek_v3": ("deepseek_v3",),
-    "magistral": ("mistral",),
-    "olmo3": ("olmo3",),
-    "granite": ("granite",),
-    "nemotron": ("nemotron_v3",),
-    "glm": ("glm45",),
-    "seed_oss": ("seed_oss",),
-    "kimi_k2": ("kimi_k2",),
-    "hunyuan": ("hunyuan_a13b",),
-    "minimax": ("minimax_m2",),
-    "cohere": ("cohere_command3",),
-    "ernie": ("ernie45",),
-    "gpt_oss": ("openai_gptoss",),
-}
-
 # Chat-template kwargs a parser reads at construction to know thinking is on (the study's setting).
 THINKING_ON: dict[str, dict[str, Any]] = {
     "deepseek_v3": {"thinking": True},
@@ -80,10 +59,7 @@ THINKING_ON: dict[str, dict[str, Any]] = {
 
 def vllm_parsers(fmt: TraceFormat) -> tuple[str, ...]:
     """The vLLM parser names the registry says read this family."""
-    declared = getattr(fmt, "vllm_parsers", None)
-    if declared is not None:
-        return tuple(declared)
-    return _FALLBACK_PARSERS.get(fmt.name, ())
+    return tuple(fmt.vllm_parsers)
 
 
 def pairs() -> list[Pair]:
@@ -173,6 +149,7 @@ class Case:
     prefilled: bool
     fmt: TraceFormat
     forced: Outcome | None = None  # a parser that reads the whole text as content, whatever our classes say
+    parser: str = ""
 
     @property
     def delims(self) -> Delimiters:
@@ -272,15 +249,35 @@ def _needs_both(c: Case) -> Case:
     return replace(c, forced=("no reasoning", "", c.text.strip()))
 
 
+# The tool-call markers a parser's grammar knows, where the family has several dialects.
+CALL_MARKERS: dict[str, tuple[str, ...]] = {
+    "deepseek_v4": ("<\uff5cDSML\uff5ctool_calls>", "<\uff5cDSML\uff5ctoolcalls>"),
+    "deepseek_v41": ("<\uff5cDSML\uff5c calls>",),
+}
+
+
+def _other_call_dialect(c: Case) -> Case:
+    known = CALL_MARKERS[c.parser]
+    return replace(c, fmt=replace(c.fmt, implicit_close=tuple(ic for ic in c.fmt.implicit_close
+                                                               if ic.marker in known)))
+
+
+# Answer wrappers a parser leaves in the content (it unwraps the family's others).
+KEPT_WRAPPERS: dict[str, tuple[str, ...]] = {"cohere_command3": ("<|START_TEXT|>",)}
+
+
 def _answer_tags_kept(c: Case) -> Case:
-    d = replace(c.delims, answer_open=None, answer_close=None)
+    kept = KEPT_WRAPPERS[c.parser]
+    wrappers = [w for w in c.delims.wrappers if w[0] not in kept]
+    first = wrappers[0] if wrappers else (None, None)
+    d = replace(c.delims, answer_open=first[0], answer_close=first[1], answer_alt=tuple(wrappers[1:]))
     return replace(c, fmt=replace(c.fmt, delimiters=(d,)))
 
 
 def _tool_calls_not_content(c: Case) -> Case:
     text = c.text
-    for marker in c.fmt.implicit_close:
-        at = text.find(marker)
+    for ic in c.fmt.implicit_close:
+        at = text.find(ic.marker)
         if at >= 0:
             text = text[:at]
     return replace(c, text=text)
@@ -349,6 +346,12 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "what a cut-off trace is.",
         _unclosed_is_content),
     Difference(
+        "other_call_dialect",
+        "The family writes its tool calls in several dialects (DeepSeek V4 '<｜DSML｜tool_calls>', V4.1 "
+        "'<｜DSML｜ calls>'); each vLLM parser ends reasoning only at its own dialect's block, a block of the "
+        "other one stays reasoning (truncated). We accept every dialect the family uses (formats registry).",
+        _other_call_dialect),
+    Difference(
         "answer_tags_kept",
         "This parser leaves the family's answer wrapper (Cohere <|START_TEXT|>...<|END_TEXT|>) in the content; "
         "we unwrap it so the scorer sees the answer only.",
@@ -390,7 +393,7 @@ def expected(pair: Pair, text: str, prefilled: bool) -> tuple[Outcome, tuple[str
     d = parser_delimiters(pair)
     if d is None:
         raise AssertionError(f"{pair.id}: vLLM's parser reads none of {fmt.name}'s delimiter spellings")
-    case = Case(text, prefilled, replace(fmt, delimiters=(d,)))
+    case = Case(text, prefilled, replace(fmt, delimiters=(d,)), parser=pair.parser)
     outcome = ours(pair, text, prefilled)
     base = comparable(classify(case.text, case.fmt, prefilled=case.prefilled))
     changed = ["one_spelling"] if base != outcome else []
@@ -426,6 +429,7 @@ class Spec:
     prefills: tuple[bool, ...] = (False, True)
     unified: bool = False
     ignore_whitespace: bool = False
+    pending: bool = False  # partly modelled: the table shows it, the differential test does not assert it yet
 
 
 _BASE = ("cuts_at_first_opener", "assumes_prefilled")
@@ -441,7 +445,6 @@ SPECS: dict[str, Spec] = {
     "deepseek_v3": Spec(_BASE),  # thinking=True delegates to DeepSeekR1ReasoningParser
     "holo2": Spec(_BASE),
     "ernie45": Spec(_BASE),
-    "hy_v4": Spec(_BASE),
     "qwen3": Spec(_ENGINE),
     "nemotron_v3": Spec(_ENGINE),
     "kimi_k2": Spec(_ENGINE),
@@ -449,10 +452,11 @@ SPECS: dict[str, Spec] = {
     "minimax_m2": Spec(_ENGINE),
     "step3p5": Spec(_ENGINE),
     "mimo": Spec(_ENGINE),
-    "ling3": Spec(_ENGINE),
+    "ling3": Spec(_GLM),
     "minicpmv": Spec(_ENGINE),
-    "deepseek_v4": Spec(_ENGINE),
-    "deepseek_v41": Spec(_ENGINE),
+    "deepseek_v4": Spec(("other_call_dialect", *_GLM)),
+    "deepseek_v41": Spec(("other_call_dialect", *_GLM)),
+    "plamo3": Spec(_GLM),
     "granite_thinking_parser": Spec(_ENGINE),
     "glm45": Spec(_GLM),
     "glm47": Spec(_GLM),
@@ -461,7 +465,7 @@ SPECS: dict[str, Spec] = {
     "hunyuan_a13b": Spec((), canonical=True, kinds=("valid", "empty"), prefills=(False,)),
     "cohere_command3": Spec(("tool_calls_not_content", "needs_opener", "preamble_is_content", "drops_openers_in_trace",
                              "later_blocks_join_reasoning", "answer_tags_kept"),
-                            unified=True, ignore_whitespace=True),
+                            unified=True, ignore_whitespace=True, pending=True),
     "granite": Spec(("needs_both_delimiters", "cuts_at_first_opener"), spelling="3.2"),
 }
 
@@ -472,6 +476,16 @@ NOT_COMPARABLE: dict[str, str] = {
                      "only); vLLM reads gpt-oss through HarmonyParser on o200k_harmony token ids, whose encoding "
                      "files come from the Hub, not from a package.",
 }
+
+
+# Parsers of families the formats helper added late (vLLM 0.32 ships them) whose differences are not analysed
+# yet: the table shows their raw agreement; the test does not compare them until each gets a Spec.
+PENDING: dict[str, str] = {name: "differences not analysed yet" for name in (
+    "minimax_m2_append_think", "minimax_m3", "cohere_command4", "gemma4", "kimi_k3", "k2_horizon",
+    "muse_glimmer", "inkling", "hy_v3", "hy_v4", "step3", "poolside_v1")}
+PENDING["cohere_command3"] = (
+    "partly modelled (Spec.pending): cohere-melody drops text after <|END_RESPONSE|> unless a later block "
+    "follows, and moves a preamble into the content; not yet expressed as a rewrite")
 
 
 def vocabulary_pieces(tag: str) -> list[str]:
@@ -502,7 +516,7 @@ def run_pair(pair: Pair, per_class: int = 40) -> PairResult:
     """Random generations of every class, prefilled and not, in every spelling of the family."""
     from .generations import generate, kinds_for
 
-    spec = SPECS[pair.parser]
+    spec = SPECS.get(pair.parser, Spec(()))  # a pending parser: raw agreement only, nothing is "pinned"
     fmt = FORMATS[pair.family]
     result = PairResult(pair)
     norm = _no_whitespace if spec.ignore_whitespace else (lambda o: o)
@@ -520,7 +534,7 @@ def run_pair(pair: Pair, per_class: int = 40) -> PairResult:
                     if mine == vllm:
                         result.agree += 1
                         continue
-                    predicted, why = expected(pair, g.text, prefilled)
+                    predicted, why = expected(pair, g.text, prefilled) if pair.parser in SPECS else (mine, ())
                     predicted = norm(predicted)
                     if vllm == predicted and why:
                         key = " + ".join(why)

@@ -9,6 +9,7 @@ With a prefilled prompt the generation starts inside the trace: no opener, somet
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 from lm_eval_thinkpack.formats import Delimiters, TraceFormat
@@ -41,10 +42,35 @@ def _body(rng: random.Random, multiline: bool) -> str:
     return "\n".join(_line(rng) for _ in range(rng.randint(2, 6))) + "\nSo the answer is 42."
 
 
+# Tool-call payloads in the grammars the families use; a family's marker takes the first one its
+# ``ImplicitClose.follows`` accepts (the start of a real call, not a mention of the marker).
+_CALLS = (
+    '\n<function=calc>\n<parameter=expr>\n6*7\n</parameter>\n</function>\n</tool_call>',
+    '\n{"name": "calc", "arguments": {"expr": "6*7"}}\n</tool_call>',
+    'calc\n<arg_key>expr</arg_key>\n<arg_value>6*7</arg_value>\n</tool_call>',
+    '<|tool_call_begin|>functions.calc:0<|tool_call_argument_begin|>{"expr": "6*7"}<|tool_call_end|>'
+    '<|tool_calls_section_end|>',
+    '\n<tool_call>calc\n```json\n{"expr": "6*7"}\n```\n</tool_call>\n</tool_calls>',
+    '[{"tool_call_id": "0", "tool_name": "calc", "parameters": {"expr": "6*7"}}]<|END_ACTION|>',
+    'call:calc{expr:6*7}<tool_call|>',
+    '<|open|>call<|sep|>calc<|sep|>{"expr": "6*7"}<|close|>call<|sep|>',
+    '<ifm|tool_call>{"name": "calc", "arguments": {"expr": "6*7"}}</ifm|tool_call>',
+    '<atem:invoke name="calc"><atem:parameter name="expr">6*7</atem:parameter></atem:invoke>',
+    '<\uff5cDSML\uff5cinvoke name="calc"><\uff5cDSML\uff5cparameter name="expr">6*7</\uff5cDSML\uff5cparameter>'
+    '</\uff5cDSML\uff5cinvoke>',
+    '<\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>',
+    '<|plamo:begin_tool_request:plamo|><|plamo:begin_tool_name:plamo|>calc<|plamo:end_tool_name:plamo|>{"expr": '
+    '"6*7"}<|plamo:end_tool_arguments:plamo|><|plamo:end_tool_request:plamo|><|plamo:end_tool_requests:plamo|>',
+    '\n{"name": "calc", "arguments": {"expr": "6*7"}}',
+)
+
+
 def _tool_call(fmt: TraceFormat, rng: random.Random) -> str:
-    marker = rng.choice(fmt.implicit_close)
-    closing = {"<tool_call>": "</tool_call>", "<|START_ACTION|>": "<|END_ACTION|>"}.get(marker, "")
-    return f'{marker}\n{{"name": "calc", "arguments": {{"expr": "6*7"}}}}\n{closing}'
+    ic = rng.choice(fmt.implicit_close)
+    payload = next((c for c in _CALLS if re.match(ic.follows, c)), None)
+    if payload is None:
+        raise AssertionError(f"{fmt.name}: no tool-call payload matches {ic.marker!r} followed by {ic.follows!r}")
+    return ic.marker + payload
 
 
 def generate(fmt: TraceFormat, d: Delimiters, kind: str, prefilled: bool, rng: random.Random,
@@ -66,8 +92,9 @@ def generate(fmt: TraceFormat, d: Delimiters, kind: str, prefilled: bool, rng: r
         body = f"{_line(rng)} {opener} {body}"  # the body mentions the opener (e.g. quoting the format)
         shapes.append("opener in body")
     answer = rng.choice(("The answer is 42.", "42", "**42**", "x = 6*7 = 42\n\nDone.", "(b)", ""))
-    if d.answer_open and rng.random() < 0.7:
-        answer = f"{d.answer_open}{rng.choice(_SEPS)}{answer or '42'}{rng.choice(_SEPS)}{d.answer_close or ''}"
+    if d.wrappers and rng.random() < 0.7:
+        w_open, w_close = rng.choice(d.wrappers)
+        answer = f"{w_open or ''}{rng.choice(_SEPS)}{answer or '42'}{rng.choice(_SEPS)}{w_close or ''}"
         shapes.append("answer tags")
     if rng.random() < 0.15 and opener and kind in ("valid", "empty"):
         answer += f"{rng.choice(_SEPS)}{opener}{_line(rng)}{closer}{rng.choice(_SEPS)}more"
@@ -111,8 +138,9 @@ def kinds_for(prefilled: bool) -> tuple[str, ...]:
 def _canonical(d: Delimiters, kind: str, prefilled: bool, rng: random.Random) -> Generation:
     body = _body(rng, rng.random() < 0.5)
     answer = rng.choice(("The answer is 42.", "42", "**42**", "x = 6*7 = 42\n\nDone."))
-    if d.answer_open:
-        answer = f"{d.answer_open}\n{answer}\n{d.answer_close or ''}"
+    if d.wrappers:
+        w_open, w_close = d.wrappers[0]
+        answer = f"{w_open or ''}\n{answer}\n{w_close or ''}"
     lead = "" if prefilled else f"{d.open[0]}\n"
     if kind == "valid":
         text = f"{lead}{body}\n{d.close[0]}\n{answer}"

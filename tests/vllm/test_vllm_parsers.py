@@ -22,7 +22,7 @@ from lm_eval_thinkpack.formats import FORMATS
 from . import differential as D
 
 PAIRS = D.pairs()
-COMPARED = [p for p in PAIRS if p.parser in D.SPECS]
+COMPARED = [p for p in PAIRS if p.parser in D.SPECS and not D.SPECS[p.parser].pending]
 
 
 @pytest.fixture(scope="session")
@@ -40,8 +40,10 @@ def test_every_declared_parser_is_one_vllm_ships() -> None:
 
 
 def test_every_declared_parser_is_compared_or_pinned_as_not_comparable() -> None:
-    loose = {p.parser for p in PAIRS} - set(D.SPECS) - set(D.NOT_COMPARABLE)
-    assert not loose, f"parsers with neither a Spec nor a NOT_COMPARABLE reason: {sorted(loose)}"
+    loose = {p.parser for p in PAIRS} - set(D.SPECS) - set(D.NOT_COMPARABLE) - set(D.PENDING)
+    assert not loose, f"parsers with neither a Spec nor a NOT_COMPARABLE/PENDING reason: {sorted(loose)}"
+    assert not set(D.SPECS) & set(D.NOT_COMPARABLE)
+    assert {n for n, s in D.SPECS.items() if s.pending} <= set(D.PENDING)
 
 
 def test_tokenizer_holds_every_delimiter_as_one_token(tokenizer) -> None:
@@ -115,6 +117,12 @@ MINIMAL = {
         ("cohere", "cohere_command3",
          '<|START_THINKING|>abc<|END_THINKING|><|START_ACTION|>[{"tool_name": "f"}]<|END_ACTION|>', False,
          ("valid", "abc", '<|START_ACTION|>[{"tool_name": "f"}]<|END_ACTION|>'), ("abc", None)),
+    ],
+    "other_call_dialect": [
+        ("deepseek_v4", "deepseek_v4",
+         '<think>a\n<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>', False,
+         ("valid", "a", '<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>'),
+         ('a\n<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>', None)),
     ],
     "unclosed_is_content": [
         ("olmo3", "olmo3", "<think>so 6*7", False, ("truncated", "so 6*7", ""), (None, "<think>so 6*7")),

@@ -45,8 +45,8 @@ def delimiter_vocabulary() -> tuple[str, ...]:
     ours: list[str] = []
     for fmt in FORMATS.values():
         for d in fmt.delimiters:
-            ours += [*d.open, *d.close, *(w for w in (d.answer_open, d.answer_close) if w)]
-        ours += list(fmt.implicit_close)
+            ours += [*d.open, *d.close, *(w for pair in d.wrappers for w in pair if w)]
+        ours += [ic.marker for ic in fmt.implicit_close]
     # multi-token shapes (gpt-oss "<|end|><|start|>assistant...") are split into their <|...|> pieces
     pieces = [p for s in ours for p in special_pieces(s)]
     return tuple(dict.fromkeys((*VLLM_MARKERS, *pieces)))
