@@ -253,6 +253,7 @@ def _needs_both(c: Case) -> Case:
 CALL_MARKERS: dict[str, tuple[str, ...]] = {
     "deepseek_v4": ("<\uff5cDSML\uff5ctool_calls>", "<\uff5cDSML\uff5ctoolcalls>"),
     "deepseek_v41": ("<\uff5cDSML\uff5c calls>",),
+    "hy_v4": (),  # a BaseThinkingReasoningParser-style parser: no tool-call close at all
 }
 
 
@@ -350,7 +351,8 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "other_call_dialect",
         "The family writes its tool calls in several dialects (DeepSeek V4 '<｜DSML｜tool_calls>', V4.1 "
         "'<｜DSML｜ calls>'); each vLLM parser ends reasoning only at its own dialect's block, a block of the "
-        "other one stays reasoning (truncated). We accept every dialect the family uses (formats registry).",
+        "other one stays reasoning (truncated); hy_v4's parser knows none. We accept every dialect the family "
+        "uses (formats registry: the template ends the trace at the call).",
         _other_call_dialect),
     Difference(
         "answer_tags_kept",
@@ -445,6 +447,7 @@ SPECS: dict[str, Spec] = {
     "deepseek_r1": Spec(_BASE),
     "deepseek_v3": Spec(_BASE),  # thinking=True delegates to DeepSeekR1ReasoningParser
     "holo2": Spec(_BASE),
+    "hy_v4": Spec(("other_call_dialect", *_BASE)),
     "ernie45": Spec(_BASE),
     "qwen3": Spec(_ENGINE),
     "nemotron_v3": Spec(_ENGINE),
@@ -486,7 +489,7 @@ NOT_COMPARABLE: dict[str, str] = {
 # yet: the table shows their raw agreement; the test does not compare them until each gets a Spec.
 PENDING: dict[str, str] = {name: "differences not analysed yet" for name in (
     "minimax_m2_append_think", "minimax_m3", "gemma4", "kimi_k3", "k2_horizon",
-    "muse_glimmer", "inkling", "hy_v3", "hy_v4", "step3", "poolside_v1")}
+    "muse_glimmer", "inkling", "hy_v3", "step3", "poolside_v1")}
 PENDING["cohere_command3"] = PENDING["cohere_command4"] = (
     "partly modelled (Spec.pending): cohere-melody drops text after <|END_RESPONSE|> unless a later block "
     "follows, and moves a preamble into the content; not yet expressed as a rewrite")

@@ -123,6 +123,9 @@ MINIMAL = {
          '<think>a\n<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>', False,
          ("valid", "a", '<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>'),
          ('a\n<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>', None)),
+        ("hy", "hy_v4", "<think>a\n<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>", False,
+         ("valid", "a", "<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>"),
+         ("a\n<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>", None)),
     ],
     "unclosed_is_content": [
         ("olmo3", "olmo3", "<think>so 6*7", False, ("truncated", "so 6*7", ""), (None, "<think>so 6*7")),
