@@ -26,15 +26,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from transformers import TrainerCallback
+
 from .chat import block_style, render_prompt, resolve_format
 from .classify import Trace, TraceStatus, classify, prompt_is_prefilled
 from .formats import TraceFormat
 from .stats import RATE_NAMES, trace_stats
-
-try:  # the callback base class; the core stays importable without transformers
-    from transformers import TrainerCallback as _CallbackBase
-except ImportError:  # pragma: no cover - transformers is a dependency of every training use
-    _CallbackBase = object  # type: ignore[assignment,misc]
 
 __all__ = ["DistillReport", "Generation", "Probe", "ProbeResult", "TraceHealthCallback", "distill",
            "generate", "metric_key", "probe", "probes_from_conversations"]
@@ -341,7 +338,7 @@ def judge(base: Mapping[str, float | None], now: Mapping[str, float | None], rul
 
 # ------------------------------------------------------------------------------------------------- callback
 
-class TraceHealthCallback(_CallbackBase):
+class TraceHealthCallback(TrainerCallback):
     """Probe trace health at step 0, every ``every`` steps and at the end of training; log ``trace/*``.
 
     ``probes``: questions, conversations or ``Probe`` objects (with gold answers and groups; a group's figures

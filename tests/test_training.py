@@ -155,7 +155,7 @@ def test_thinking_off_probe_is_missing_in_both_modes(base) -> None:
     full = probe(model, tok, probes, max_new_tokens=64, enable_thinking=False)
     short = probe(model, tok, probes, mode="opened", max_new_tokens=16, enable_thinking=False)
     assert full.metrics["missing_trace_rate"] == short.metrics["missing_trace_rate"] == 1.0
-    assert short.tokens < full.tokens
+    assert short.tokens == full.tokens, "a missing trace is only known at the end of its generation"
 
 
 def test_probing_restores_modes_cache_and_gradient_checkpointing(base) -> None:

@@ -37,6 +37,7 @@ PROBES_IN_DOMAIN, PROBES_PER_HELD_OUT = 16, 8
 PROBE_EVERY = 25  # steps between probes (plus step 0 and the end)
 PROBE_TOKENS = 96  # full probe budget: the demo traces are a few dozen tokens
 OPENED_TOKENS = 16  # the short "opened" probe's budget
+OPENED_SIZES = (1, 2, 4, 8)  # questions per task in the short probe's sweep
 #: verdicts in which the trace was lost (the compare rule's VR arm fired)
 TRACE_LOST = ("collapse", "degraded", "trace loss (unscored)")
 
@@ -112,29 +113,46 @@ def full_eval_tokens(run_summary: Any, tokenizer: Any, max_gen_toks: int = 128) 
 
 
 def probe_vs_full(models: dict[str, Any], tokenizer: Any, runs: list[Any], comparison: Any,
-                  probes: list[Any]) -> dict[str, dict[str, Any]]:
-    """The short "opened" probe on every model, its verdict against the base's probe (``training.judge``),
-    beside the full evaluation's overall verdict and the tokens each needed."""
-    from lm_eval_thinkpack.training import judge, probe
+                  sizes: tuple[int, ...] = OPENED_SIZES) -> dict[str, Any]:
+    """The short "opened" probe on every model with 1, 2, 4, ... questions per task (the first k of each task's
+    probe questions), its verdict against the base's probe at the same size (``training.judge``), beside the
+    full evaluation's overall verdict and the tokens each generated. ``needed``: the smallest size whose
+    verdict matches the full evaluation's for every model, and the token ratio there."""
+    from lm_eval_thinkpack.training import Probe, judge, probe
 
-    opened = {name: probe(m, tokenizer, probes, mode="opened", max_new_tokens=OPENED_TOKENS, batch_size=64)
-              for name, m in models.items()}
     full = {v.model: v for v in comparison.verdicts if v.task == "overall"}
-    tokens = {r.label: full_eval_tokens(r, tokenizer) for r in runs}
-    out: dict[str, dict[str, Any]] = {}
-    for name, res in opened.items():
-        row: dict[str, Any] = {**{k: res.metrics[k] for k in ("opened_trace_rate", "empty_trace_rate",
-                                                               "missing_trace_rate", "undecided_trace_rate")},
-                               "probe_questions": len(probes), "probe_tokens": res.tokens,
-                               "full_tokens": tokens[name], "token_ratio": res.tokens / tokens[name]}
-        if name != "base":
-            verdict, reason = judge(opened["base"].metrics, res.metrics)
-            fv = full[name]
-            row.update(probe_verdict=verdict, probe_reason=reason, full_verdict=fv.verdict,
-                       full_valid_trace_rate=fv.tuned.get("valid_trace_rate") if fv.tuned else None,
-                       same_verdict=verdict != "undecided" and (verdict in TRACE_LOST) == (fv.verdict in TRACE_LOST))
-        out[name] = row
-    return out
+    full_tokens = {r.label: full_eval_tokens(r, tokenizer) for r in runs}
+    questions = {t: synthetic.generate(t, max(sizes), PROBE_SEED) for t in synthetic.TASKS}
+    by_size: dict[str, dict[str, Any]] = {}
+    for k in sizes:
+        probes = [Probe.ask(ex["question"], group=t) for t in synthetic.TASKS for ex in questions[t][:k]]
+        res = {name: probe(m, tokenizer, probes, mode="opened", max_new_tokens=OPENED_TOKENS, batch_size=64)
+               for name, m in models.items()}
+        rows: dict[str, Any] = {}
+        for name, r in res.items():
+            row: dict[str, Any] = {**{m: r.metrics[m] for m in ("opened_trace_rate", "empty_trace_rate",
+                                                                 "missing_trace_rate", "undecided_trace_rate")},
+                                   "probe_tokens": r.tokens, "full_tokens": full_tokens[name],
+                                   "token_ratio": round(r.tokens / full_tokens[name], 5)}
+            if name != "base":
+                verdict, reason = judge(res["base"].metrics, r.metrics)
+                fv = full[name]
+                row.update(probe_verdict=verdict, probe_reason=reason, full_verdict=fv.verdict,
+                           full_valid_trace_rate=fv.tuned.get("valid_trace_rate") if fv.tuned else None,
+                           same_verdict=verdict != "undecided"
+                           and (verdict in TRACE_LOST) == (fv.verdict in TRACE_LOST))
+            rows[name] = row
+        by_size[str(k)] = {"questions": len(probes), "models": rows}
+    needed = next((int(k) for k, v in by_size.items()
+                   if all(r.get("same_verdict", True) for r in v["models"].values())), None)
+    summary = None
+    if needed is not None:
+        rows = by_size[str(needed)]["models"]
+        summary = {"questions_per_task": needed, "questions": by_size[str(needed)]["questions"],
+                   "max_token_ratio": max(r["token_ratio"] for r in rows.values()),
+                   "probe_tokens": {n: r["probe_tokens"] for n, r in rows.items()},
+                   "full_tokens": {n: r["full_tokens"] for n, r in rows.items()}}
+    return {"sizes": by_size, "needed": summary}
 
 
 def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODEL_DIR,
@@ -159,7 +177,7 @@ def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODE
     # wait for each other make every small matrix product many times slower
     torch.set_num_threads(1)
     logging.getLogger("lm_eval").setLevel(logging.WARNING)
-    started = time.time()
+    started, cpu_started = time.time(), time.process_time()
     limit = limit if limit is not None else (QUICK_LIMIT if quick else FULL_LIMIT)
     held_out = [t for t in synthetic.TASKS if t != IN_DOMAIN_TASK]
     tasks = [task_name(IN_DOMAIN_TASK)] + [task_name(t) for t in held_out]
@@ -213,7 +231,7 @@ def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODE
     curves_png = plot_curves(curves, out / "curves.png",
                              title="thinkpack demo: trace health during each fine-tune (probe set)")
     t0 = time.time()
-    probe_rows = probe_vs_full(loaded, tokenizer, runs, comparison, probes) if "base" in loaded else {}
+    probe_rows = probe_vs_full(loaded, tokenizer, runs, comparison) if "base" in loaded else {}
     timings["opened_probes"] = round(time.time() - t0, 1)
     doc = {
         "models": {r.label: table_numbers(r) for r in runs},
@@ -227,6 +245,8 @@ def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODE
         "recipe": {k: v for k, v in vars(recipe).items()},
         "questions_per_task": limit,
         "seconds": {"total": round(time.time() - started, 1), **timings},
+        # CPU time of this process (one torch thread; lm-eval runs in-process): the wall time on an idle core
+        "cpu_seconds": round(time.process_time() - cpu_started, 1),
         "plot": str(plot),
         "curves_plot": str(curves_png),
     }

@@ -77,12 +77,18 @@ def test_collapse_curves(demo: tuple) -> None:
 
 def test_the_short_probe_reaches_the_full_verdict(demo: tuple) -> None:
     _, doc = demo
-    rows = doc["probe_vs_full"]
-    assert set(rows) == MODELS
-    for name, row in rows.items():
+    sweep = doc["probe_vs_full"]
+    assert set(sweep["sizes"]) == {"1", "2", "4", "8"}
+    largest = sweep["sizes"]["8"]["models"]
+    assert set(largest) == MODELS
+    for name, row in largest.items():
         assert row["probe_tokens"] < row["full_tokens"]
-        assert row["undecided_trace_rate"] == 0.0
+        assert row["undecided_trace_rate"] <= 0.1  # a text with no delimiter yet may still open (or close) one
         if name != "base":
             assert row["same_verdict"], (name, row)
-    assert rows["naive_sft"]["probe_verdict"] == "trace loss (unscored)"
-    assert rows["masked_sft"]["probe_verdict"] == "ok"
+    assert largest["naive_sft"]["probe_verdict"] == "trace loss (unscored)"
+    assert largest["masked_sft"]["probe_verdict"] == "ok"
+    needed = sweep["needed"]
+    assert needed is not None and needed["questions_per_task"] <= 8
+    rows = sweep["sizes"][str(needed["questions_per_task"])]["models"]
+    assert needed["max_token_ratio"] == max(r["token_ratio"] for r in rows.values())
