@@ -181,9 +181,14 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_toke
     modes = [(m, m.training) for m in inner.modules()]
     config = getattr(inner, "config", None)
     use_cache = getattr(config, "use_cache", None)
-    side = tokenizer.padding_side
+    side, pad_token = tokenizer.padding_side, tokenizer.pad_token
     eos = _eos_ids(inner, tokenizer)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(eos, default=0)
+    if pad_token is None:
+        if tokenizer.eos_token is None:
+            raise ValueError("the tokenizer has neither a pad nor an eos token: set tokenizer.pad_token to pad the "
+                             "probe batch")
+        tokenizer.pad_token = tokenizer.eos_token  # for this call only (restored below)
+    pad = tokenizer.pad_token_id
     device = next(inner.parameters()).device
     out: list[Generation] = []
 
@@ -233,6 +238,8 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_toke
                     out.append(Generation(tokenizer.decode(ids, skip_special_tokens=False), n, finished))
     finally:
         tokenizer.padding_side = side
+        if pad_token is None:
+            tokenizer.pad_token = None
         if config is not None and use_cache is not None:
             config.use_cache = use_cache
         for m, was in modes:

@@ -173,6 +173,16 @@ def test_probing_restores_modes_cache_and_gradient_checkpointing(base) -> None:
     assert all(p.grad is None for p in model.parameters())
 
 
+def test_a_tokenizer_without_pad_token_pads_with_eos_for_the_probe_only(base) -> None:
+    import copy
+
+    model, tok = base
+    tok = copy.deepcopy(tok)
+    tok.pad_token = None
+    res = probe(model, tok, _probes(2, 1), max_new_tokens=64)
+    assert res.metrics["valid_trace_rate"] == 1.0 and tok.pad_token is None
+
+
 @pytest.fixture(scope="module")
 def naive_run(base, tmp_path_factory):
     """A naive answer-only fine-tune, watched, with stop_on_collapse: the trace collapses within 40 steps."""
