@@ -109,7 +109,7 @@ def build_config(tokenizer: PreTrainedTokenizerFast) -> Qwen3Config:
         num_hidden_layers=3,
         num_attention_heads=4,
         num_key_value_heads=2,
-        head_dim=24,
+        head_dim=32,  # vLLM's CPU attention rejects head_dim=24 ("Unsupported CPU attention configuration")
         max_position_embeddings=512,
         tie_word_embeddings=True,
         bos_token_id=None,
@@ -198,7 +198,8 @@ def build(output: str | Path, seed: int = 0, steps: int = 2000, batch_size: int 
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.do_sample = False
-    model.generation_config.max_new_tokens = 128
+    # no max_new_tokens: transformers lets it override the max_length lm-eval's hf model asks for, so a smaller
+    # --gen_kwargs max_gen_toks would be ignored (callers pass their own budget)
     output.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(output, safe_serialization=True)
     tokenizer.save_pretrained(output)
