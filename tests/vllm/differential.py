@@ -1,0 +1,488 @@
+"""Our ``classify`` next to vLLM's reasoning parsers: the pairs compared, how vLLM's answer maps to a class.
+
+vLLM's ``extract_reasoning(text, request)`` returns ``(reasoning, content)``. Read against each parser's
+source (vLLM 0.32.0), the outcome maps onto the study's classes:
+
+* ``reasoning`` None or "" and ``content`` the unchanged text: no trace found -> missing.
+* ``content`` None and the parser's end string absent from the text: the trace never ended -> truncated
+  (the parsers return ``(text_after_opener, None)``).
+* otherwise the trace ended (a closer, or a tool call the parser starts content at): blank reasoning ->
+  empty, else valid. ``content`` None after a closer is an empty answer (parsers return None for "").
+
+Reasoning and answer are compared after ``str.strip()`` (we strip both; vLLM keeps the whitespace the model
+wrote), and vLLM's None reads as "".
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cache, lru_cache
+from typing import Any
+
+from lm_eval_thinkpack import classify
+from lm_eval_thinkpack.classify import Trace, TraceStatus
+from lm_eval_thinkpack.formats import FORMATS, Delimiters, TraceFormat
+
+Outcome = tuple[str, str, str]  # (status, reasoning, answer)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One of our families read by one vLLM parser, with the chat-template kwargs that turn thinking on."""
+
+    family: str
+    parser: str
+    chat_template_kwargs: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.family}-{self.parser}"
+
+
+# family -> vLLM parser names, used while the registry has no ``TraceFormat.vllm_parsers`` field
+_FALLBACK_PARSERS: dict[str, tuple[str, ...]] = {
+    "think": ("deepseek_r1",),
+    "qwen3": ("qwen3",),
+    "qwq": ("deepseek_r1",),
+    "deepseek_r1": ("deepseek_r1",),
+    "deepseek_v3": ("deepseek_v3",),
+    "magistral": ("mistral",),
+    "olmo3": ("olmo3",),
+    "granite": ("granite",),
+    "nemotron": ("nemotron_v3",),
+    "glm": ("glm45",),
+    "seed_oss": ("seed_oss",),
+    "kimi_k2": ("kimi_k2",),
+    "hunyuan": ("hunyuan_a13b",),
+    "minimax": ("minimax_m2",),
+    "cohere": ("cohere_command3",),
+    "ernie": ("ernie45",),
+    "gpt_oss": ("openai_gptoss",),
+}
+
+# Chat-template kwargs a parser reads at construction to know thinking is on (the study's setting).
+THINKING_ON: dict[str, dict[str, Any]] = {
+    "deepseek_v3": {"thinking": True},
+    "holo2": {"thinking": True},
+    "granite": {"thinking": True},
+    "granite_thinking_parser": {"thinking": True},
+    "qwen3": {"enable_thinking": True},
+    "glm45": {"enable_thinking": True},
+    "glm47": {"enable_thinking": True},
+    "hunyuan_a13b": {"enable_thinking": True},
+    "nemotron_v3": {"enable_thinking": True},
+    "kimi_k2": {"thinking": True},
+    "kimi_k3": {"thinking": True},
+}
+
+
+def vllm_parsers(fmt: TraceFormat) -> tuple[str, ...]:
+    """The vLLM parser names the registry says read this family."""
+    declared = getattr(fmt, "vllm_parsers", None)
+    if declared is not None:
+        return tuple(declared)
+    return _FALLBACK_PARSERS.get(fmt.name, ())
+
+
+def pairs() -> list[Pair]:
+    return [Pair(f.name, p, THINKING_ON.get(p, {})) for f in FORMATS.values() for p in vllm_parsers(f)]
+
+
+@cache
+def _parser(name: str, kwargs_key: tuple[tuple[str, Any], ...]) -> Any:
+    from vllm.reasoning import ReasoningParserManager
+
+    kwargs = dict(kwargs_key)
+    cls = ReasoningParserManager.get_reasoning_parser(name)
+    return cls(tokenizer(), chat_template_kwargs=kwargs) if kwargs else cls(tokenizer())
+
+
+@lru_cache(maxsize=1)
+def tokenizer() -> Any:
+    from .vocab import build_tokenizer
+
+    return build_tokenizer()
+
+
+@cache
+def _request(kwargs_key: tuple[tuple[str, Any], ...]) -> Any:
+    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
+
+    return ChatCompletionRequest(model="tiny", messages=[{"role": "user", "content": "6*7?"}],
+                                 chat_template_kwargs=dict(kwargs_key) or None)
+
+
+def parser_for(pair: Pair) -> Any:
+    return _parser(pair.parser, tuple(sorted(pair.chat_template_kwargs.items())))
+
+
+def raw(pair: Pair, text: str) -> tuple[str | None, str | None]:
+    """vLLM's own ``(reasoning, content)`` for ``text``."""
+    key = tuple(sorted(pair.chat_template_kwargs.items()))
+    request = _request(key) if pair.chat_template_kwargs else None
+    result = parser_for(pair).extract_reasoning(text, request=request)
+    if result is None:
+        raise AssertionError(f"vLLM parser {pair.parser!r} returned None, not (reasoning, content), for {text!r}")
+    return result
+
+
+def _blank(s: str | None) -> bool:
+    return not (s or "").strip()
+
+
+def theirs(pair: Pair, text: str) -> Outcome:
+    """vLLM's outcome as (status, reasoning, answer), by the mapping in this module's docstring."""
+    reasoning, content = raw(pair, text)
+    end = getattr(parser_for(pair), "reasoning_end_str", None)
+    ends = (end,) if end else FORMATS[pair.family].all_close
+    r, c = (reasoning or "").strip(), (content or "").strip()
+    if content is None and reasoning is not None and not any(e in text for e in ends):
+        return "truncated", r, ""
+    if not r:
+        return "no reasoning", "", c
+    return "valid", r, c
+
+
+def comparable(t: Trace) -> Outcome:
+    """Our trace in the terms vLLM can express: empty and missing both read 'no reasoning'."""
+    status = "no reasoning" if t.status in (TraceStatus.EMPTY, TraceStatus.MISSING) else str(t.status)
+    return status, t.reasoning, t.answer
+
+
+def ours(pair: Pair, text: str, prefilled: bool) -> Outcome:
+    return comparable(classify(text, pair.family, prefilled=prefilled))
+
+
+# --- the deliberate differences, each a rewrite of (text, prefilled, format) that turns our definition into
+# --- the parser's; the expected vLLM outcome is our classify() of the rewritten case
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    prefilled: bool
+    fmt: TraceFormat
+    forced: Outcome | None = None  # a parser that reads the whole text as content, whatever our classes say
+
+    @property
+    def delims(self) -> Delimiters:
+        return self.fmt.delimiters[0]
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way a vLLM parser's definition differs from ours on purpose; ``reason`` says why we keep ours."""
+
+    name: str
+    reason: str
+    rewrite: Callable[[Case], Case]
+
+
+def _assume_prefilled(c: Case) -> Case:
+    return replace(c, prefilled=True)
+
+
+def _cut_at_first_opener(c: Case) -> Case:
+    for o in c.delims.open:
+        head, sep, tail = c.text.partition(o)
+        if sep:
+            return replace(c, text=tail, prefilled=True)
+    return c
+
+
+def _first_close(c: Case) -> tuple[int, int]:
+    hits = [(c.text.find(x), len(x)) for x in c.delims.close if x in c.text]
+    return min(hits) if hits else (-1, 0)
+
+
+def _drop_openers_in_trace(c: Case) -> Case:
+    pos, n = _first_close(c)
+    head, tail = (c.text, "") if pos < 0 else (c.text[:pos], c.text[pos:])
+    keep = ""
+    if not c.prefilled:  # the output's own opener starts the trace; later ones are dropped
+        at, m = _first_open(replace(c, text=head))
+        if at >= 0:
+            keep, head = head[:at + m], head[at + m:]
+    for o in c.delims.open:
+        head = head.replace(o, "")
+    return replace(c, text=keep + head + tail)
+
+
+def _drop_closers_in_answer(c: Case) -> Case:
+    pos, n = _first_close(c)
+    if pos < 0:
+        return c
+    tail = c.text[pos + n:]
+    for x in c.delims.close:
+        tail = tail.replace(x, "")
+    return replace(c, text=c.text[:pos + n] + tail)
+
+
+def _later_blocks_join_reasoning(c: Case) -> Case:
+    pos, n = _first_close(c)
+    if pos < 0:
+        return c
+    reasoning, tail, later = c.text[:pos], c.text[pos + n:], []
+    for o in c.delims.open:
+        for x in c.delims.close:
+            while (i := tail.find(o)) >= 0 and (j := tail.find(x, i + len(o))) >= 0:
+                later.append(tail[i + len(o):j])
+                tail = tail[:i] + tail[j + len(x):]
+    return replace(c, text=reasoning + "".join(later) + c.text[pos:pos + n] + tail)
+
+
+def _first_open(c: Case) -> tuple[int, int]:
+    hits = [(c.text.find(o), len(o)) for o in c.delims.open if o in c.text]
+    return min(hits) if hits else (-1, 0)
+
+
+def _needs_opener(c: Case) -> Case:
+    if _first_open(c)[0] >= 0:
+        return replace(c, prefilled=False)
+    text = c.text
+    for x in c.delims.close:
+        text = text.replace(x, "")
+    return replace(c, text=text, prefilled=False)
+
+
+def _preamble_is_content(c: Case) -> Case:
+    pos, n = _first_open(c)
+    if pos <= 0:
+        return c
+    preamble, rest = c.text[:pos], c.text[pos:]
+    end, m = _first_close(replace(c, text=rest))
+    if end < 0:
+        return replace(c, text=rest + c.delims.close[0] + preamble)
+    return replace(c, text=rest[:end + m] + preamble + rest[end + m:])
+
+
+def _needs_both(c: Case) -> Case:
+    at, n = _first_open(c)
+    if at >= 0 and _first_close(replace(c, text=c.text[at + n:]))[0] >= 0:
+        return replace(c, prefilled=False)
+    return replace(c, forced=("no reasoning", "", c.text.strip()))
+
+
+def _unclosed_is_content(c: Case) -> Case:
+    if _first_close(c)[0] >= 0:
+        return c
+    return replace(c, forced=("no reasoning", "", c.text.strip()))
+
+
+DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
+    Difference(
+        "one_spelling",
+        "The parser reads one of the family's spellings (minimax_m2 reads <think>, not M3's <mm:think>; "
+        "mistral reads [THINK], not 2506's <think>); the other spelling is plain text to it. We read every "
+        "spelling the family uses; the registry names the parser for each.",
+        lambda c: c),
+    Difference(
+        "assumes_prefilled",
+        "vLLM's parsers never see the prompt: they assume the template opened the trace, so an output with no "
+        "delimiter at all is reasoning (truncated). We read the rendered prompt (prompt_is_prefilled) and call "
+        "it missing when the prompt did not open the trace: that is the collapse the study measures.",
+        _assume_prefilled),
+    Difference(
+        "cuts_at_first_opener",
+        "BaseThinkingReasoningParser partitions on the first opener anywhere in the output, so text before a "
+        "mentioned opener inside a prefilled trace, or a whole closed trace and answer before a second block, "
+        "is dropped. We end the trace at the first closer and keep later blocks in the answer (as the study).",
+        _cut_at_first_opener),
+    Difference(
+        "drops_openers_in_trace",
+        "vLLM's engine parsers lex delimiters as tokens and drop every opener token before the closer (the "
+        "preamble before the opener joins the reasoning). We keep a mentioned opener as text of the reasoning "
+        "and keep a preamble apart (Trace.preamble), so 'Sure. <think></think>42' is empty, not valid.",
+        _drop_openers_in_trace),
+    Difference(
+        "drops_closers_in_answer",
+        "vLLM's engine parsers drop closer tokens that come after the first one (a second block's closer "
+        "vanishes from the content). We keep the answer text as the model wrote it.",
+        _drop_closers_in_answer),
+    Difference(
+        "later_blocks_join_reasoning",
+        "GLM-4.7's parser (interleaved thinking) re-enters reasoning at every later opener in the content: a "
+        "second block's text is appended to the reasoning and removed from the content. We end the trace at "
+        "the first closer (the study's definition: later blocks are part of the answer, Trace.blocks counts "
+        "them).",
+        _later_blocks_join_reasoning),
+    Difference(
+        "needs_opener",
+        "This parser starts in content and never assumes a prefilled prompt: with no opener in the output "
+        "everything is content and a closer token is dropped from it. We read a closer without its opener as "
+        "the end of a trace the prompt opened (the template's habit decides; the prompt is read).",
+        _needs_opener),
+    Difference(
+        "preamble_is_content",
+        "Text before the opener is returned as content, ahead of the answer (so even an unclosed trace comes "
+        "back with content, which reads as ended). We keep it apart as Trace.preamble: it is neither the "
+        "reasoning nor the answer, and an unclosed trace stays truncated.",
+        _preamble_is_content),
+    Difference(
+        "unclosed_is_content",
+        "Olmo 3's parser is one regex that needs the closer: an output without '</think>' is all content, so "
+        "a trace cut off by the length limit reads as an answer. We call it truncated (scored wrong), which is "
+        "what a cut-off trace is.",
+        _unclosed_is_content),
+    Difference(
+        "needs_both_delimiters",
+        "Granite 3.2's parser is one regex over 'Here is my thought process: ... Here is my response: ...': "
+        "without both phrases the whole output is content, so a cut-off trace reads as no reasoning. We call "
+        "an opened, unclosed trace truncated: a length cut-off is not an answer.",
+        _needs_both),
+)}
+
+
+def parser_delimiters(pair: Pair) -> Delimiters | None:
+    """Our delimiter alternative that this parser reads (its start/end strings), None if it reads none."""
+    fmt = FORMATS[pair.family]
+    label = SPECS[pair.parser].spelling
+    if label is not None:
+        return next((d for d in fmt.delimiters if d.label == label), None)
+    p = parser_for(pair)
+    start, end = getattr(p, "reasoning_start_str", None), getattr(p, "reasoning_end_str", None)
+    if end is None and len(fmt.delimiters) == 1:  # a regex parser that reports no strings (hunyuan_a13b)
+        return fmt.delimiters[0]
+    for d in fmt.delimiters:
+        if end in d.close and (start is None or start in d.open or not d.open):
+            return d
+    return None
+
+
+def expected(pair: Pair, text: str, prefilled: bool) -> tuple[Outcome, tuple[str, ...]]:
+    """The parser's outcome predicted from our definition plus its pinned differences, and which of them
+    changed the outcome here (in order)."""
+    fmt = FORMATS[pair.family]
+    d = parser_delimiters(pair)
+    if d is None:
+        raise AssertionError(f"{pair.id}: vLLM's parser reads none of {fmt.name}'s delimiter spellings")
+    case = Case(text, prefilled, replace(fmt, delimiters=(d,)))
+    outcome = ours(pair, text, prefilled)
+    base = comparable(classify(case.text, case.fmt, prefilled=case.prefilled))
+    changed = ["one_spelling"] if base != outcome else []
+    outcome = base
+    for name in SPECS[pair.parser].differences:
+        case = DIFFERENCES[name].rewrite(case)
+        nxt = case.forced or comparable(classify(case.text, case.fmt, prefilled=case.prefilled))
+        if nxt != outcome:
+            changed.append(name)
+        outcome = nxt
+        if case.forced:
+            break
+    return outcome, tuple(changed)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one vLLM parser is driven and where its definition differs from ours (read from its source).
+
+    ``spelling`` names our delimiter alternative it reads when it reports no start/end strings;
+    ``canonical`` restricts generations to the template's exact layout (parsers that match whitespace);
+    ``kinds`` restricts the classes compared (the rest are pinned by named tests); ``unified`` drives the
+    parser through vLLM's serving ``Parser`` (``ParserManager.get_parser(...).parse``), for parsers whose
+    legacy ``extract_reasoning`` is not implemented.
+    """
+
+    differences: tuple[str, ...]
+    spelling: str | None = None
+    canonical: bool = False
+    kinds: tuple[str, ...] | None = None
+    prefills: tuple[bool, ...] = (False, True)
+    unified: bool = False
+
+
+_BASE = ("cuts_at_first_opener", "assumes_prefilled")
+_ENGINE = ("assumes_prefilled", "drops_openers_in_trace", "drops_closers_in_answer")
+_GLM = ("assumes_prefilled", "drops_openers_in_trace", "later_blocks_join_reasoning", "drops_closers_in_answer")
+
+_CONTENT_FIRST = ("needs_opener", "preamble_is_content", "drops_openers_in_trace", "later_blocks_join_reasoning",
+                  "drops_closers_in_answer")
+
+# How each parser's definition differs from ours, read from its source in vLLM 0.32.0.
+SPECS: dict[str, Spec] = {
+    "deepseek_r1": Spec(_BASE),
+    "deepseek_v3": Spec(_BASE),  # thinking=True delegates to DeepSeekR1ReasoningParser
+    "holo2": Spec(_BASE),
+    "ernie45": Spec(_BASE),
+    "hy_v4": Spec(_BASE),
+    "qwen3": Spec(_ENGINE),
+    "nemotron_v3": Spec(_ENGINE),
+    "kimi_k2": Spec(_ENGINE),
+    "seed_oss": Spec(_ENGINE),
+    "minimax_m2": Spec(_ENGINE),
+    "step3p5": Spec(_ENGINE),
+    "mimo": Spec(_ENGINE),
+    "ling3": Spec(_ENGINE),
+    "minicpmv": Spec(_ENGINE),
+    "deepseek_v4": Spec(_ENGINE),
+    "deepseek_v41": Spec(_ENGINE),
+    "granite_thinking_parser": Spec(_ENGINE),
+    "glm45": Spec(_GLM),
+    "glm47": Spec(_GLM),
+    "mistral": Spec(_CONTENT_FIRST),
+    "olmo3": Spec(("unclosed_is_content", "assumes_prefilled")),
+    "hunyuan_a13b": Spec((), canonical=True, kinds=("valid", "empty"), prefills=(False,)),
+    "granite": Spec(("needs_both_delimiters", "cuts_at_first_opener"), spelling="3.2"),
+}
+
+
+# Parsers the tier cannot drive, each with the reason (a named test pins the behaviour).
+NOT_COMPARABLE: dict[str, str] = {
+    "openai_gptoss": "GptOssReasoningParser.extract_reasoning raises NotImplementedError (boundary detection "
+                     "only); vLLM reads gpt-oss through HarmonyParser on o200k_harmony token ids, whose encoding "
+                     "files come from the Hub, not from a package.",
+    "cohere_command3": "the legacy extract_reasoning returns None; vLLM serves Cohere through CohereCommandParser "
+                       "(cohere-melody), compared separately.",
+}
+
+
+def vocabulary_pieces(tag: str) -> list[str]:
+    """The vocabulary entries a delimiter is made of (see ``vocab.py``)."""
+    from .vocab import special_pieces
+
+    return special_pieces(tag)
+
+
+@dataclass
+class PairResult:
+    """One pair's comparison: how many generations, how many agree outright, how many differ only as a
+    pinned difference predicts (by name), and the failures (input, ours, vLLM's, predicted)."""
+
+    pair: Pair
+    cases: int = 0
+    agree: int = 0
+    pinned: dict[str, int] = field(default_factory=dict)
+    failures: list[tuple[str, bool, Outcome, Outcome, Outcome]] = field(default_factory=list)
+    kinds: set[tuple[str, bool]] = field(default_factory=set)
+
+
+def run_pair(pair: Pair, per_class: int = 40) -> PairResult:
+    """Random generations of every class, prefilled and not, in every spelling of the family."""
+    from .generations import generate, kinds_for
+
+    spec = SPECS[pair.parser]
+    fmt = FORMATS[pair.family]
+    result = PairResult(pair)
+    for d in fmt.delimiters:
+        for prefilled in spec.prefills:
+            for kind in spec.kinds or kinds_for(prefilled):
+                if prefilled and kind == "missing":
+                    continue
+                rng = random.Random(f"{pair.id}|{d.label}|{prefilled}|{kind}")
+                for _ in range(per_class):
+                    g = generate(fmt, d, kind, prefilled, rng, canonical=spec.canonical)
+                    mine, vllm = ours(pair, g.text, prefilled), theirs(pair, g.text)
+                    result.cases += 1
+                    result.kinds.add((kind, prefilled))
+                    if mine == vllm:
+                        result.agree += 1
+                        continue
+                    predicted, why = expected(pair, g.text, prefilled)
+                    if vllm == predicted and why:
+                        key = " + ".join(why)
+                        result.pinned[key] = result.pinned.get(key, 0) + 1
+                    else:
+                        result.failures.append((g.text, prefilled, mine, vllm, predicted))
+    return result

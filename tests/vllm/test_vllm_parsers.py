@@ -1,0 +1,138 @@
+"""Differential test: our ``classify`` against vLLM 0.32.0's own reasoning parsers, family by family.
+
+For every family the registry maps to a vLLM parser, random generations of all four classes (prefilled and
+not, every spelling, realistic shapes: multi-line bodies, tool calls, text before the opener, second blocks,
+delimiters mentioned in the body, answer tags) go through ``classify(text, fmt, prefilled=...)`` and through
+``ReasoningParserManager.get_reasoning_parser(NAME)(tokenizer).extract_reasoning(text, request)``.
+
+Where the definitions coincide the outcome (class as vLLM can express it, reasoning, answer) must be equal.
+Where they differ on purpose, the difference is a named rewrite in ``differential.DIFFERENCES`` (its reason
+is there): the generation is then accepted only if vLLM's outcome is exactly what our classifier gives on
+the rewritten case, so a pinned difference cannot hide a new one. Each difference also has its own test
+below on a minimal input, with ours and vLLM's values written out.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lm_eval_thinkpack import classify
+from lm_eval_thinkpack.formats import FORMATS
+
+from . import differential as D
+
+PAIRS = D.pairs()
+COMPARED = [p for p in PAIRS if p.parser in D.SPECS]
+
+
+@pytest.fixture(scope="session")
+def results() -> dict[str, D.PairResult]:
+    return {p.id: D.run_pair(p) for p in COMPARED}
+
+
+def test_every_declared_parser_is_one_vllm_ships() -> None:
+    from vllm.reasoning import ReasoningParserManager
+
+    shipped = set(ReasoningParserManager.list_registered())
+    declared = {p.parser for p in PAIRS}
+    assert declared, "no family maps to a vLLM parser: the tier would compare nothing"
+    assert declared <= shipped, f"not a vLLM 0.32 reasoning parser: {sorted(declared - shipped)}"
+
+
+def test_every_declared_parser_is_compared_or_pinned_as_not_comparable() -> None:
+    loose = {p.parser for p in PAIRS} - set(D.SPECS) - set(D.NOT_COMPARABLE)
+    assert not loose, f"parsers with neither a Spec nor a NOT_COMPARABLE reason: {sorted(loose)}"
+
+
+def test_tokenizer_holds_every_delimiter_as_one_token(tokenizer) -> None:
+    vocab = tokenizer.get_vocab()
+    for fmt in FORMATS.values():
+        for d in fmt.delimiters:
+            for tag in (*d.open, *d.close):
+                for piece in D.vocabulary_pieces(tag):
+                    ids = tokenizer.encode(piece, add_special_tokens=False)
+                    assert ids == [vocab[piece]], f"{fmt.name}: {piece!r} is not one token: {ids}"
+    text = "a <think>é 😀\n</think> done"
+    assert tokenizer.decode(tokenizer.encode(text, add_special_tokens=False)) == text  # byte-level round trip
+
+
+@pytest.mark.parametrize("pair", COMPARED, ids=lambda p: p.id)
+def test_agrees_with_vllm_parser_on_random_generations(pair: D.Pair, results: dict[str, D.PairResult]) -> None:
+    r = results[pair.id]
+    shown = "\n".join(f"  {text!r} prefilled={pre}\n    ours={o}\n    vllm={v}\n    predicted={e}"
+                      for text, pre, o, v, e in r.failures[:5])
+    assert not r.failures, f"{pair.id}: {len(r.failures)} of {r.cases} disagree beyond the pinned differences:\n{shown}"
+    assert r.agree > 0
+    kinds = D.SPECS[pair.parser].kinds or ("valid", "empty", "truncated")
+    for kind in kinds:
+        assert (kind, True) in r.kinds or (kind, False) in r.kinds, f"{pair.id}: no {kind} generations compared"
+
+
+def test_every_difference_a_parser_declares_occurs(results: dict[str, D.PairResult]) -> None:
+    used = {name for p in COMPARED for name in D.SPECS[p.parser].differences}
+    seen = {name for r in results.values() for key in r.pinned for name in key.split(" + ")}
+    assert used <= seen, f"declared differences that no generation needed (dead rewrites): {sorted(used - seen)}"
+
+
+# --- each deliberate difference on a minimal input: (family, parser, text, prefilled, ours, vLLM's raw) ---
+
+MINIMAL = {
+    "assumes_prefilled": [
+        ("deepseek_r1", "deepseek_r1", "The answer is 42.", False,
+         ("missing", "", "The answer is 42."), ("The answer is 42.", None)),
+        ("qwen3", "qwen3", "The answer is 42.", False,
+         ("missing", "", "The answer is 42."), ("The answer is 42.", None)),
+    ],
+    "cuts_at_first_opener": [
+        ("deepseek_r1", "deepseek_r1", "a\n</think>\n42 <think>b</think>c", True,
+         ("valid", "a", "42 <think>b</think>c"), ("b", "c")),
+    ],
+    "drops_openers_in_trace": [
+        ("qwen3", "qwen3", "Sure. <think></think>42", False, ("empty", "", "42"), ("Sure. ", "42")),
+        ("qwen3", "qwen3", "<think>the tag <think> opens</think>42", False,
+         ("valid", "the tag <think> opens", "42"), ("the tag  opens", "42")),
+    ],
+    "drops_closers_in_answer": [
+        ("qwen3", "qwen3", "<think>a</think>42 <think>b</think>c", False,
+         ("valid", "a", "42 <think>b</think>c"), ("a", "42 <think>bc")),
+    ],
+    "later_blocks_join_reasoning": [
+        ("glm", "glm45", "<think>a</think>42 <think>b</think>c", False,
+         ("valid", "a", "42 <think>b</think>c"), ("ab", "42 c")),
+    ],
+    "needs_opener": [
+        ("magistral", "mistral", "a[/THINK]42", False, ("valid", "a", "42"), (None, "a42")),
+    ],
+    "preamble_is_content": [
+        ("magistral", "mistral", "Hi! [THINK]a[/THINK]42", False, ("valid", "a", "42"), ("a", "Hi! 42")),
+        ("magistral", "mistral", "Hi! [THINK]a", False, ("truncated", "a", ""), ("a", "Hi! ")),
+    ],
+    "unclosed_is_content": [
+        ("olmo3", "olmo3", "<think>so 6*7", False, ("truncated", "so 6*7", ""), (None, "<think>so 6*7")),
+    ],
+    "needs_both_delimiters": [
+        ("granite", "granite", "Here is my thought process: so 6*7", False, ("truncated", "so 6*7", ""),
+         (None, "Here is my thought process: so 6*7")),
+    ],
+    "one_spelling": [
+        ("minimax", "minimax_m2", "<mm:think>a</mm:think>42", False, ("valid", "a", "42"),
+         ("<mm:think>a</mm:think>42", None)),
+    ],
+}
+
+
+@pytest.mark.parametrize(("name", "case"), [(n, c) for n, cs in MINIMAL.items() for c in cs],
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_pinned_difference_on_a_minimal_input(name: str, case: tuple) -> None:
+    family, parser, text, prefilled, mine, vllm_raw = case
+    pair = D.Pair(family, parser, D.THINKING_ON.get(parser, {}))
+    t = classify(text, family, prefilled=prefilled)
+    assert (str(t.status), t.reasoning, t.answer) == mine
+    assert D.raw(pair, text) == vllm_raw
+    if parser in D.SPECS:  # the rewrite named here is the one that explains it
+        assert name in D.expected(pair, text, prefilled)[1]
+        assert D.expected(pair, text, prefilled)[0] == D.theirs(pair, text)
+
+
+def test_every_difference_has_a_minimal_test() -> None:
+    assert set(D.DIFFERENCES) == set(MINIMAL)
