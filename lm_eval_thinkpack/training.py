@@ -252,7 +252,12 @@ def _correct(scorer: Scorer | None, trace: Trace, gold: str | None) -> bool | No
         return None
     if trace.status is TraceStatus.TRUNCATED:
         return False
-    verdict = scorer(trace.answer, gold)
+    try:
+        verdict = scorer(trace.answer, gold)
+    except Exception as exc:  # one bad answer never stops a training run: scored wrong, and said so
+        log.warning("TraceHealthCallback: the scorer raised %s: %s; the probe answer is scored wrong",
+                    type(exc).__name__, exc)
+        return False
     return bool(getattr(verdict, "correct", verdict))
 
 

@@ -149,6 +149,19 @@ def test_full_probe_figures_are_trace_stats_of_the_generations(base) -> None:
         probe(model, tok, probes, mode="short")
 
 
+def test_a_crashing_scorer_scores_wrong_and_never_stops_the_probe(base) -> None:
+    model, tok = base
+
+    def crashing(answer: str, gold: str) -> bool:
+        if gold == "9":
+            raise RuntimeError("checker crashed")
+        return answer == gold
+
+    probes = [Probe.ask("What is 4 + 5?", "9"), Probe.ask("What is 1 + 2?", "3")]
+    res = probe(model, tok, probes, max_new_tokens=64, scorer=crashing)
+    assert res.correct == [False, True] and res.metrics["pass@1"] == 0.5
+
+
 def test_thinking_off_probe_is_missing_in_both_modes(base) -> None:
     model, tok = base
     probes = _probes(4, 1)
