@@ -141,16 +141,29 @@ def _partial_suffix(text: str, needles: Sequence[str]) -> int:
 def early_status(text: str, spec: TraceFormat, prefilled: bool, finished: bool) -> str | None:
     """The class of a generation that may go on, when the text so far already fixes it; else None.
 
-    Returns a ``TraceStatus`` value for a finished text, ``valid``/``empty`` once the first closer is written
-    (the first closer decides), ``opened`` for an open trace with a non-blank body (valid or truncated: it can
-    no longer be empty), and None while the text could still become any class.
+    Returns a ``TraceStatus`` value for a finished text; ``valid``/``empty`` once the deciding closer is written
+    (the first closer decides, and with several delimiter spellings only one of the first spelling is beyond
+    appeal); ``opened`` for an open trace with a non-blank body (valid or truncated: it can no longer be empty;
+    families with one delimiter spelling only, since with several a later blank block of another spelling decides);
+    None while the text could still become another class (no delimiter yet, a delimiter half written, a block
+    that only a tool call closed so far: a later opener or closer re-decides it).
     """
     t = classify(text, spec, prefilled=prefilled)
-    if finished or t.status in (TraceStatus.VALID, TraceStatus.EMPTY):
+    if finished:
+        return t.status.value
+    several = len(spec.delimiters) > 1
+    first = spec.delimiters[0]
+    if t.status in (TraceStatus.VALID, TraceStatus.EMPTY):
+        if t.closed_by == "implicit":
+            return OPENED if t.reasoning else None
+        if several and not any(c in text for c in first.close):
+            return None  # a closer of the first spelling written later would win
         return t.status.value
     if t.status is TraceStatus.TRUNCATED:
+        if several:
+            return None  # a block of another spelling, opened and closed blank later, would decide it
         body = t.reasoning
-        body = body[: len(body) - _partial_suffix(body, (*spec.all_close, *spec.implicit_close))]
+        body = body[: len(body) - _partial_suffix(body, (*spec.all_open, *spec.all_close, *spec.implicit_close))]
         return OPENED if body.strip() else None
     return None  # no delimiter yet: an opener may still come
 

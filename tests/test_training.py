@@ -70,15 +70,23 @@ def test_early_status(text: str, prefilled: bool, finished: bool, expected: str 
     assert early_status(text, get_format("qwen3"), prefilled, finished) == expected
 
 
-PIECES = ["<think>", "</think>", "<th", "ink>", "</", "\n", " ", "a", "9", "<tool_call>", "<tool", "_call>"]
+def _pieces(fmt: str) -> list[str]:
+    """Every delimiter of the family, whole and split in two, plus text and whitespace."""
+    spec = get_format(fmt)
+    delims = [*spec.all_open, *spec.all_close, *spec.implicit_close]
+    halves = [h for d in delims if len(d) > 1 for h in (d[: len(d) // 2], d[len(d) // 2:])]
+    return sorted(set(delims + halves + ["\n", " ", "a", "9"]))
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(PIECES), max_size=10), st.booleans(), st.sampled_from(["qwen3", "think", "qwq"]))
-def test_an_early_decision_is_the_final_class(pieces: list[str], prefilled: bool, fmt: str) -> None:
+FAMILIES = ["qwen3", "think", "qwq", "magistral", "exaone", "gpt_oss", "granite", "minimax", "kimi", "glm"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.data(), st.booleans(), st.sampled_from(FAMILIES))
+def test_an_early_decision_is_the_final_class(data, prefilled: bool, fmt: str) -> None:
     """Whatever the generation goes on to write, a decided prefix already names its final class."""
     spec = get_format(fmt)
-    text = "".join(pieces)
+    text = "".join(data.draw(st.lists(st.sampled_from(_pieces(fmt)), max_size=10)))
     final = classify(text, spec, prefilled=prefilled).status.value
     for cut in range(len(text) + 1):
         early = early_status(text[:cut], spec, prefilled, finished=False)
