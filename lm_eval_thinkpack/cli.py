@@ -47,7 +47,7 @@ def _extra_commands() -> list:
     from .demo import cli as demo_cli
     from .report import cli as report_cli
 
-    return [demo_cli.register, report_cli.register]
+    return [demo_cli.register, report_cli.register, __import__("lm_eval_thinkpack.eval_cli", fromlist=["_"]).register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -101,7 +101,7 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     return fast
 
 
-def build_config(tokenizer: PreTrainedTokenizerFast) -> Qwen3Config:
+def build_config(tokenizer: PreTrainedTokenizerFast, head_dim: int = 32) -> Qwen3Config:
     return Qwen3Config(
         vocab_size=len(tokenizer),
         hidden_size=96,
@@ -109,7 +109,7 @@ def build_config(tokenizer: PreTrainedTokenizerFast) -> Qwen3Config:
         num_hidden_layers=3,
         num_attention_heads=4,
         num_key_value_heads=2,
-        head_dim=24,
+        head_dim=head_dim,  # vLLM's CPU attention rejects 24 ("Unsupported CPU attention configuration")
         max_position_embeddings=512,
         tie_word_embeddings=True,
         bos_token_id=None,
@@ -184,13 +184,13 @@ def train(model, rows, *, steps: int, batch_size: int, lr: float, seed: int, pad
 
 
 def build(output: str | Path, seed: int = 0, steps: int = 2000, batch_size: int = 32, lr: float = 3e-3,
-          n_per_task: int = 4000) -> Path:
+          n_per_task: int = 4000, head_dim: int = 32) -> Path:
     torch.set_num_threads(2)
     output = Path(output)
     t0 = time.time()
     tokenizer = build_tokenizer()
     torch.manual_seed(seed)
-    model = Qwen3ForCausalLM(build_config(tokenizer))
+    model = Qwen3ForCausalLM(build_config(tokenizer, head_dim))
     rows = base_examples(n_per_task, seed=synthetic.TRAIN_SEED + seed)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{n_params} parameters, {len(rows)} training examples", flush=True)
@@ -198,14 +198,68 @@ def build(output: str | Path, seed: int = 0, steps: int = 2000, batch_size: int 
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.do_sample = False
-    model.generation_config.max_new_tokens = 128
+    # no max_new_tokens: transformers lets it override the max_length lm-eval's hf model asks for, so a smaller
+    # --gen_kwargs max_gen_toks would be ignored (callers pass their own budget)
     output.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(output, safe_serialization=True)
     tokenizer.save_pretrained(output)
-    info = {"seed": seed, "steps": steps, "batch_size": batch_size, "lr": lr, "parameters": n_params,
+    info = {"seed": seed, "steps": steps, "batch_size": batch_size, "lr": lr, "head_dim": head_dim,
+            "parameters": n_params,
             "train_seconds": round(time.time() - t0, 1), "in_domain_task": IN_DOMAIN_TASK}
     (output / "build_info.json").write_text(json.dumps(info, indent=2) + "\n")
     print(json.dumps(info), flush=True)
+    return output
+
+
+def widen_heads(source: str | Path, output: str | Path, head_dim: int = 32) -> Path:
+    """The model in ``source`` re-expressed with a larger ``head_dim``, computing the same function.
+
+    Each head's dimensions are placed in the first half of both rotary halves (Qwen3's ``rotate_half`` pairs
+    dimension i with i + head_dim/2) and the new dimensions are zero in q, k and v, so they add nothing.
+    ``rope_theta`` is raised to ``theta ** (new/old)``: the rotary frequencies of the kept dimensions stay the
+    same. The q/k RMSNorm now averages over ``head_dim`` dimensions and the attention scale is
+    ``1/sqrt(head_dim)``: q's norm weight is kept (the two changes cancel) and k's is scaled by
+    ``sqrt(old/new)``. Logits agree up to float rounding (tested). This is how a trained model moves to a
+    ``head_dim`` that vLLM's CPU attention accepts without training it again.
+    """
+    source, output = Path(source), Path(output)
+    old = Qwen3ForCausalLM.from_pretrained(source, dtype=torch.float32)
+    cfg = old.config
+    d0, d1 = cfg.head_dim, head_dim
+    if d1 <= d0 or d1 % 2 or d0 % 2:
+        raise ValueError(f"widen_heads: the new head_dim ({d1}) must be even and larger than {d0}")
+    h, kv = cfg.num_attention_heads, cfg.num_key_value_heads
+    keep = torch.tensor(list(range(d0 // 2)) + [d1 // 2 + i for i in range(d0 // 2)])  # old dim -> new dim
+    new_cfg = Qwen3Config(**{**cfg.to_dict(), "head_dim": d1})
+    new_cfg.rope_parameters = {**cfg.rope_parameters, "rope_theta": cfg.rope_parameters["rope_theta"] ** (d1 / d0)}
+    new = Qwen3ForCausalLM(new_cfg)
+    state = {}
+    for name, w in old.state_dict().items():
+        if name.endswith(("q_proj.weight", "k_proj.weight", "v_proj.weight")):
+            n = h if ".q_proj." in name else kv
+            wide = torch.zeros(n, d1, w.shape[1])
+            wide[:, keep] = w.view(n, d0, -1)
+            w = wide.reshape(n * d1, -1)
+        elif name.endswith("o_proj.weight"):
+            wide = torch.zeros(w.shape[0], h, d1)
+            wide[:, :, keep] = w.view(w.shape[0], h, d0)
+            w = wide.reshape(w.shape[0], -1)
+        elif name.endswith(("q_norm.weight", "k_norm.weight")):
+            wide = torch.zeros(d1)
+            wide[keep] = w if name.endswith("q_norm.weight") else w * math.sqrt(d0 / d1)
+            w = wide
+        state[name] = w
+    new.load_state_dict(state, strict=True)
+    new.generation_config = old.generation_config
+    new.generation_config.max_new_tokens = None  # see build(): a fixed budget would override lm-eval's
+    output.mkdir(parents=True, exist_ok=True)
+    new.save_pretrained(output, safe_serialization=True)
+    PreTrainedTokenizerFast.from_pretrained(source).save_pretrained(output)
+    info_file = source / "build_info.json"
+    info = json.loads(info_file.read_text()) if info_file.exists() else {}
+    info = {**info, "head_dim": d1, "widened_from_head_dim": d0, "rope_theta": new_cfg.rope_parameters["rope_theta"],
+            "parameters": sum(p.numel() for p in new.parameters())}
+    (output / "build_info.json").write_text(json.dumps(info, indent=2) + "\n")
     return output
 
 
@@ -216,8 +270,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--head-dim", type=int, default=32)
+    ap.add_argument("--widen", metavar="DIR", help="instead of training: re-express the model in DIR with "
+                    "--head-dim (same function; see widen_heads)")
     args = ap.parse_args(argv)
-    build(args.output, seed=args.seed, steps=args.steps, batch_size=args.batch_size, lr=args.lr)
+    if args.widen:
+        widen_heads(args.widen, args.output, args.head_dim)
+        return
+    build(args.output, seed=args.seed, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+          head_dim=args.head_dim)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""The study in miniature: fine-tune the demo model on ANSWER-ONLY data of one in-domain task, four ways,
+"""The study in miniature: fine-tune the demo model on ANSWER-ONLY data of one in-domain task, five ways,
 and measure what happens to the reasoning traces on the held-out (traced) tasks.
 
-``thinkpack demo`` (``demo/pipeline.py``) runs these fine-tunes and evaluates every model through lm-eval.
+``thinkpack demo`` (``demo/pipeline.py``) runs these fine-tunes, watches each one with
+``training.TraceHealthCallback`` and evaluates every model through lm-eval.
 
 Variants:
 
@@ -11,23 +12,31 @@ Variants:
 - ``masked_sft``: full fine-tune, labels -100 on the prompt and on the think block (delimiters included):
   the model learns the answers and is never trained to close its trace at once.
 - ``naive_lora`` / ``masked_lora``: the same two with a LoRA adapter (PEFT), merged before evaluation.
+- ``distilled_sft``: the study's gold standard: the base model writes traces for the answer-only questions
+  (``training.distill``: kept only when valid and correct), and the full fine-tune trains those real traces.
+
+Every variant trains with ``transformers.Trainer`` (AdamW, linear warmup then cosine decay, the same recipe for
+the naive and the masked variant).
 """
 
 from __future__ import annotations
 
 import copy
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback, Trainer, TrainingArguments
 
 from lm_eval_thinkpack.demo import synthetic
-from lm_eval_thinkpack.demo.build_model import IN_DOMAIN_TASK, train
-from lm_eval_thinkpack.masking import tokenize_conversation
+from lm_eval_thinkpack.demo.build_model import IN_DOMAIN_TASK
+from lm_eval_thinkpack.masking import PaddingCollator, tokenize_dataset
 
 MODEL_DIR = Path(__file__).parent / "model"
-VARIANTS = ("naive_sft", "masked_sft", "naive_lora", "masked_lora")
+VARIANTS = ("naive_sft", "masked_sft", "naive_lora", "masked_lora", "distilled_sft")
 HELD_OUT_TASKS = tuple(t for t in synthetic.TASKS if t != IN_DOMAIN_TASK)
 
 @dataclass
@@ -40,6 +49,7 @@ class Recipe:
     lora_lr: float = 1.5e-3
     lora_r: int = 16
     n_examples: int = 2000
+    n_distill: int = 500   # answer-only questions the base model writes traces for (distilled_sft)
     warmup: int = 10
     seed: int = 0
 
@@ -60,15 +70,28 @@ def load_base(path: str | Path = MODEL_DIR):
     return model, tokenizer
 
 
+def mask_mode(variant: str) -> str:
+    """naive: the prompt only (the inserted empty block is trained); masked and distilled: prompt + think block
+    (a real trace, which distilled data has, stays trained)."""
+    return "prompt" if variant.startswith("naive") else "prompt+think"
+
+
 def finetune(base_model, tokenizer, variant: str, recipe: Recipe | None = None,
-             task: str = IN_DOMAIN_TASK, log_every: int = 0):
-    """A fine-tuned copy of ``base_model`` (LoRA adapters merged) for one of ``VARIANTS``."""
+             task: str = IN_DOMAIN_TASK, conversations: Sequence[Sequence[dict]] | None = None,
+             callbacks: Sequence[Any] = ()):
+    """A fine-tuned copy of ``base_model`` (LoRA adapters merged) for one of ``VARIANTS``.
+
+    ``conversations`` replaces the answer-only data (``distilled_sft`` needs them: ``training.distill``'s
+    output). ``callbacks`` go to the ``Trainer``; a ``TraceHealthCallback`` among them logs through it.
+    """
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
+    if variant == "distilled_sft" and conversations is None:
+        raise ValueError("distilled_sft trains on distilled conversations: pass conversations=training.distill(...)[0]")
     recipe = recipe or Recipe()
-    mask = "prompt+think" if variant.startswith("masked") else "prompt"
-    rows = [tokenize_conversation(tokenizer, conv, mask=mask)
-            for conv in answer_only_conversations(task, recipe.n_examples, synthetic.FINETUNE_SEED)]
+    convs = conversations if conversations is not None else answer_only_conversations(
+        task, recipe.n_examples, synthetic.FINETUNE_SEED)
+    train_ds = tokenize_dataset(tokenizer, convs, mask=mask_mode(variant))
     model = copy.deepcopy(base_model)
     lr = recipe.lr
     if variant.endswith("lora"):
@@ -80,8 +103,22 @@ def finetune(base_model, tokenizer, variant: str, recipe: Recipe | None = None,
         torch.manual_seed(recipe.seed)  # the adapter's init must not depend on what ran before
         model = get_peft_model(model, config)
         lr = recipe.lora_lr
-    train(model, rows, steps=recipe.steps, batch_size=recipe.batch_size, lr=lr, seed=recipe.seed,
-          pad_id=tokenizer.pad_token_id, warmup=recipe.warmup, log_every=log_every)
+    with tempfile.TemporaryDirectory(prefix="thinkpack-demo-") as tmp:
+        args = TrainingArguments(
+            output_dir=tmp, max_steps=recipe.steps, per_device_train_batch_size=recipe.batch_size,
+            learning_rate=lr, warmup_steps=recipe.warmup, lr_scheduler_type="cosine", weight_decay=0.01,
+            adam_beta1=0.9, adam_beta2=0.98, max_grad_norm=1.0, seed=recipe.seed, data_seed=recipe.seed,
+            report_to=[], logging_steps=max(1, recipe.steps // 5), save_strategy="no", use_cpu=True,
+            dataloader_num_workers=0, disable_tqdm=True, remove_unused_columns=False,
+        )
+        trainer = Trainer(model=model, args=args, train_dataset=train_ds, processing_class=tokenizer,
+                          data_collator=PaddingCollator.for_tokenizer(tokenizer), callbacks=list(callbacks))
+        trainer.remove_callback(PrinterCallback)  # the demo prints its own progress
+        for cb in callbacks:
+            if getattr(cb, "trainer", False) is None:
+                cb.trainer = trainer  # log through trainer.log, like every report_to backend sees
+        trainer.train()
+    model = trainer.model
     if variant.endswith("lora"):
         model = model.merge_and_unload()
     model.eval()

@@ -16,6 +16,7 @@ from lm_eval.api.filter import Filter
 from lm_eval.api.registry import register_filter
 
 from lm_eval_thinkpack.classify import classify
+from lm_eval_thinkpack.generation import warn_stripped_traces
 
 
 def trace_record(text: Any, doc: dict[str, Any]) -> dict[str, Any]:
@@ -41,6 +42,7 @@ class TraceFilter(Filter):
     """``resps`` is one list of responses per doc (``repeats`` responses each); order is preserved."""
 
     def apply(self, resps, docs):
+        warn_stripped_traces(resps, docs)  # a reasoning parser took the traces: name the fix, once
         return [[json.dumps(trace_record(r, doc), ensure_ascii=False) for r in doc_resps]
                 for doc_resps, doc in zip(resps, docs, strict=True)]
 

@@ -314,6 +314,7 @@ def load_docs(**kwargs: Any):
             continue
         doc.update(profile)
         doc["thinkpack_timeout"] = float(timeout) if timeout is not None else None
+        doc["thinkpack_server"] = bool(kwargs.get("base_url"))  # an API model: generation.warn_stripped_traces
         docs.append(doc)
     if not docs:
         raise DataFieldsError(f"{source}: no record of task {task} passes the task's filter {options}")

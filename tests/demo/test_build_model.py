@@ -130,3 +130,31 @@ def test_shipped_eval_sets_match_the_generator():
         rows = [json.loads(line) for line in (DATA_DIR / f"{task}.jsonl").read_text().splitlines()]
         assert rows == synthetic.generate(task, len(rows), synthetic.EVAL_SEED)
         assert {"question", "answer", "trace"} <= set(rows[0])
+
+
+def test_shipped_model_has_a_head_dim_vllm_cpu_serves_and_no_fixed_budget(model):
+    assert model.config.head_dim == 32  # vLLM's CPU attention rejects 24
+    # a max_new_tokens in generation_config would override the max_length lm-eval's hf model asks for
+    assert getattr(model.generation_config, "max_new_tokens", None) is None
+
+
+def test_widen_heads_keeps_the_function(tmp_path, tokenizer):
+    from lm_eval_thinkpack.demo import build_model
+
+    torch.manual_seed(3)
+    small = transformers.Qwen3ForCausalLM(build_model.build_config(tokenizer, head_dim=16))
+    for p in small.parameters():  # random weights far from init, q/k norms included
+        p.data.normal_(0, 0.3)
+    small.save_pretrained(tmp_path / "narrow")
+    tokenizer.save_pretrained(tmp_path / "narrow")
+    build_model.widen_heads(tmp_path / "narrow", tmp_path / "wide", head_dim=32)
+    wide = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "wide", dtype=torch.float32).eval()
+    assert wide.config.head_dim == 32 and json.loads((tmp_path / "wide" / "build_info.json").read_text())[
+        "widened_from_head_dim"] == 16
+    ids = tokenizer(render(tokenizer, USER, add_generation_prompt=True) + "<think>\nOkay.\n2+3",
+                    return_tensors="pt", add_special_tokens=False)
+    with torch.no_grad():
+        a, b = small.eval()(**ids).logits, wide(**ids).logits
+    assert torch.allclose(a, b, atol=1e-4, rtol=1e-4), (a - b).abs().max()
+    with pytest.raises(ValueError, match="larger"):
+        build_model.widen_heads(tmp_path / "wide", tmp_path / "x", head_dim=32)

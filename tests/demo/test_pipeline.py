@@ -1,4 +1,5 @@
-"""``thinkpack demo --quick`` end to end: fine-tunes, lm-eval runs, the table, results.json and the plot."""
+"""``thinkpack demo --quick`` end to end: watched fine-tunes, lm-eval runs, the table, results.json, the plots,
+the distillation arm and the short probe against the full evaluation."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 
 from lm_eval_thinkpack.cli import main
 
-MODELS = {"base", "naive_sft", "masked_sft", "naive_lora", "masked_lora"}
+MODELS = {"base", "naive_sft", "masked_sft", "naive_lora", "masked_lora", "distilled_sft"}
+CURVE_KEYS = {"step", "held_out_valid_trace_rate", "in_domain_valid_trace_rate", "in_domain_pass@1"}
 METRICS = {"valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate", "pass@1", "rpass@1"}
 
 
@@ -45,9 +47,48 @@ def _held_out_vr(doc: dict, model: str) -> float:
 def test_the_study_in_miniature(demo: tuple) -> None:
     _, doc = demo
     assert _held_out_vr(doc, "base") >= 0.95
+    distilled = doc["models"]["distilled_sft"]
+    assert _held_out_vr(doc, "distilled_sft") >= 0.8 and distilled[doc["in_domain"]]["pass@1"] >= 0.8
+    assert doc["distillation"]["keep_rate"] >= 0.9 and doc["distillation"]["kept"] >= 450
     for naive, masked in (("naive_sft", "masked_sft"), ("naive_lora", "masked_lora")):
         assert _held_out_vr(doc, naive) <= 0.35, "answer-only SFT makes the model drop its traces"
         assert _held_out_vr(doc, masked) >= 0.8, "masking the think block keeps them"
         for model in (naive, masked):
             assert doc["models"][model][doc["in_domain"]]["pass@1"] >= 0.7, "the in-domain task is learned"
     assert any(v["verdict"] == "collapse" for v in doc["verdicts"])
+
+
+def test_collapse_curves(demo: tuple) -> None:
+    out, doc = demo
+    assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(doc["curves"]) == MODELS - {"base"}
+    steps = doc["recipe"]["steps"]
+    for arm, points in doc["curves"].items():
+        assert all(set(p) == CURVE_KEYS for p in points)
+        assert [p["step"] for p in points] == list(range(0, steps + 1, 25)), arm
+        assert points[0]["held_out_valid_trace_rate"] == 1.0, "every arm starts from the same base"
+    for naive in ("naive_sft", "naive_lora"):
+        last = doc["curves"][naive][-1]
+        assert last["held_out_valid_trace_rate"] <= 0.35 and last["in_domain_valid_trace_rate"] <= 0.1
+        assert last["in_domain_pass@1"] >= 0.7, "the answers hold while the trace goes: the collapse"
+    for kept in ("masked_sft", "distilled_sft"):
+        assert min(p["held_out_valid_trace_rate"] for p in doc["curves"][kept]) >= 0.8
+
+
+def test_the_short_probe_reaches_the_full_verdict(demo: tuple) -> None:
+    _, doc = demo
+    sweep = doc["probe_vs_full"]
+    assert set(sweep["sizes"]) == {"1", "2", "4", "8"}
+    largest = sweep["sizes"]["8"]["models"]
+    assert set(largest) == MODELS
+    for name, row in largest.items():
+        assert row["probe_tokens"] < row["full_tokens"]
+        assert row["undecided_trace_rate"] <= 0.1  # a text with no delimiter yet may still open (or close) one
+        if name != "base":
+            assert row["same_verdict"], (name, row)
+    assert largest["naive_sft"]["probe_verdict"] == "trace loss (unscored)"
+    assert largest["masked_sft"]["probe_verdict"] == "ok"
+    needed = sweep["needed"]
+    assert needed is not None and needed["questions_per_task"] <= 8
+    rows = sweep["sizes"][str(needed["questions_per_task"])]["models"]
+    assert needed["max_token_ratio"] == max(r["token_ratio"] for r in rows.values())

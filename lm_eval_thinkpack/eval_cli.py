@@ -1,0 +1,42 @@
+"""``thinkpack eval ARGS...``: lm-eval's own command line, run in this process with thinkpack's backends registered.
+
+lm-eval 0.4.13 looks ``--model`` up in its registry before any task code is imported, so plain ``lm_eval``
+cannot see a backend that a package registers (releases with lm-eval PR #4013 read the ``lm_eval.models``
+entry points that ``setup.cfg`` declares). Every argument goes to lm-eval unchanged, ``--help`` included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+BACKENDS = ("thinkpack-chat-completions", "thinkpack-hf")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "eval", add_help=False, prefix_chars="\0",  # every token, --help too, is lm-eval's
+        help=f"lm-eval's CLI (every lm_eval flag) with thinkpack's backends: {', '.join(BACKENDS)}",
+        description="Run lm-eval's command line in-process with thinkpack's model backends registered.")
+    p.add_argument("lm_eval_args", nargs=argparse.REMAINDER, help="arguments for lm_eval, unchanged")
+    p.set_defaults(func=_run)
+
+
+def run_lm_eval(args: list[str]) -> int:
+    """Run ``lm_eval ARGS`` here, after registering the backends; lm-eval's own exit status is kept."""
+    from lm_eval.__main__ import cli_evaluate
+
+    import lm_eval_thinkpack.harness.backends  # noqa: F401  (registers the backends)
+
+    saved = sys.argv
+    sys.argv = ["lm-eval", *args]  # lm-eval's CLI reads sys.argv (and inserts "run" when no command is given)
+    try:
+        cli_evaluate()
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    return run_lm_eval(list(args.lm_eval_args))

@@ -1,0 +1,574 @@
+"""Trace health while a model trains, and distillation of real traces for answer-only data (pure core).
+
+* ``TraceHealthCallback``: a ``transformers.TrainerCallback`` (``Trainer``, TRL's ``SFTTrainer``, PEFT models)
+  that generates on a fixed probe set at step 0, every ``every`` steps and at the end, classifies every
+  generation (``classify``), and logs ``trace/valid_rate`` ... ``trace/rpass@1`` through ``trainer.log``, so
+  every ``report_to`` backend and ``trainer.state.log_history`` carry them. With ``stop_on_collapse=True``
+  the compare rule (``report.compare.CollapseRule``) judges each probe against step 0 and stops training.
+* ``probe``: the same measurement as a function. ``mode="full"`` generates up to the budget and gives the four
+  classes, pass@1 and Rpass@1. ``mode="opened"`` stops each generation as soon as its class is known among
+  empty / missing / opened (valid or truncated: the trace opened on a non-blank body, so it can no longer be
+  empty): empty and missing are decided exactly, with a small fraction of the tokens. A generation still
+  undecided when the budget ends is counted as ``undecided``, never guessed.
+* ``distill``: teacher prompts from answer-only conversations, generations from a teacher (an HF causal LM, or
+  texts you bring from vLLM or an API), kept only when the trace classifies valid and the task's scorer accepts
+  the answer against the dataset's; returns conversations whose final turn carries the trace in
+  ``reasoning_content`` (what masking trains as a real trace) and a report with the keep rate.
+
+Nothing here imports lm_eval (a test checks it); torch is imported when a model is probed, and transformers
+only for the callback's base class.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from transformers import TrainerCallback
+
+from .chat import block_style, render_prompt, resolve_format
+from .classify import Trace, TraceStatus, classify, prompt_is_prefilled
+from .formats import TraceFormat
+from .stats import RATE_NAMES, trace_stats
+
+__all__ = ["DistillReport", "Generation", "Probe", "ProbeResult", "TraceHealthCallback", "distill",
+           "generate", "metric_key", "probe", "probes_from_conversations"]
+
+log = logging.getLogger(__name__)
+
+ProbeMode = Literal["full", "opened"]
+Scorer = Callable[[str, str], Any]  # (answer text, gold) -> ScoreResult or bool
+OPENED, UNDECIDED = "opened", "undecided"
+
+#: the logged name of each figure (``trace/`` + the stats name without ``_trace``); pass@1 keeps its name
+_LOG_NAMES: dict[str, str] = {
+    **{name: "trace/" + name.replace("_trace_rate", "_rate") for name in RATE_NAMES.values()},
+    "opened_trace_rate": "trace/opened_rate",
+    "undecided_trace_rate": "trace/undecided_rate",
+    "pass@1": "trace/pass@1",
+    "rpass@1": "trace/rpass@1",
+    "generated_tokens": "trace/generated_tokens",
+}
+
+
+def metric_key(metric: str, group: str | None = None) -> str:
+    """The log key of ``metric`` (a stats name such as ``valid_trace_rate``), per probe group when given."""
+    key = _LOG_NAMES[metric]
+    return key if group is None else key.replace("trace/", f"trace/{group}/", 1)
+
+
+# --------------------------------------------------------------------------------------------------- probes
+
+@dataclass(frozen=True)
+class Probe:
+    """One probe question: the conversation up to the user turn, its gold answer (optional), its group."""
+
+    messages: tuple[Mapping[str, Any], ...]
+    gold: str | None = None
+    group: str | None = None
+
+    @classmethod
+    def ask(cls, question: str, gold: str | None = None, group: str | None = None) -> Probe:
+        return cls(({"role": "user", "content": question},), gold, group)
+
+
+def probes_from_conversations(conversations: Sequence[Sequence[Mapping[str, Any]]], group: str | None = None,
+                              ) -> list[Probe]:
+    """Answer-only conversations -> probes: the final assistant turn's content becomes the gold answer."""
+    out = []
+    for i, conv in enumerate(conversations):
+        msgs = list(conv)
+        if not msgs or msgs[-1].get("role") != "assistant":
+            raise ValueError(f"conversation {i} does not end with an assistant turn: its content is the gold answer")
+        out.append(Probe(tuple(msgs[:-1]), str(msgs[-1].get("content", "")), group))
+    return out
+
+
+def _as_probe(p: Probe | str | Sequence[Mapping[str, Any]]) -> Probe:
+    if isinstance(p, Probe):
+        return p
+    if isinstance(p, str):
+        return Probe.ask(p)
+    return Probe(tuple(p))
+
+
+@dataclass
+class Generation:
+    """One generated completion: its text (special tokens kept, EOS cut), tokens generated, whether it ended."""
+
+    text: str
+    tokens: int
+    finished: bool
+
+
+@dataclass
+class ProbeResult:
+    """What one probe measured: per-generation classes, the figures (stats names) overall and per group."""
+
+    mode: str
+    statuses: list[str]
+    correct: list[bool | None]
+    generations: list[Generation]
+    metrics: dict[str, float | None]
+    groups: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> int:
+        return sum(g.tokens for g in self.generations)
+
+    def logs(self) -> dict[str, float]:
+        """Flat ``trace/...`` keys for ``trainer.log`` (undefined figures left out: backends want numbers)."""
+        out = {metric_key(m): v for m, v in self.metrics.items() if v is not None}
+        for g, ms in self.groups.items():
+            out.update({metric_key(m, g): v for m, v in ms.items() if v is not None})
+        return out
+
+
+def _partial_suffix(text: str, needles: Sequence[str]) -> int:
+    """Length of the longest suffix of ``text`` that is a proper prefix of one of ``needles`` (a delimiter
+    still being written)."""
+    best = 0
+    for n in needles:
+        for k in range(min(len(n) - 1, len(text)), best, -1):
+            if text.endswith(n[:k]):
+                best = k
+                break
+    return best
+
+
+def early_status(text: str, spec: TraceFormat, prefilled: bool, finished: bool) -> str | None:
+    """The class of a generation that may go on, when the text so far already fixes it; else None.
+
+    Returns a ``TraceStatus`` value for a finished text; ``valid``/``empty`` once the deciding closer is written
+    (the first closer decides, and with several delimiter spellings only one of the first spelling is beyond
+    appeal); ``opened`` for an open trace with a non-blank body (valid or truncated: it can no longer be empty;
+    families with one delimiter spelling only, since with several a later blank block of another spelling decides);
+    None while the text could still become another class (no delimiter yet, a delimiter half written, a block
+    that only a tool call closed so far: a later opener or closer re-decides it).
+    """
+    t = classify(text, spec, prefilled=prefilled)
+    if finished:
+        return t.status.value
+    several = len(spec.delimiters) > 1
+    first = spec.delimiters[0]
+    if t.status in (TraceStatus.VALID, TraceStatus.EMPTY):
+        if t.closed_by == "implicit":
+            return OPENED if t.reasoning else None
+        if several and not any(c in text for c in first.close):
+            return None  # a closer of the first spelling written later would win
+        return t.status.value
+    if t.status is TraceStatus.TRUNCATED:
+        if several:
+            return None  # a block of another spelling, opened and closed blank later, would decide it
+        body = t.reasoning
+        body = body[: len(body) - _partial_suffix(body, (*spec.all_open, *spec.all_close, *spec.implicit_close))]
+        return OPENED if body.strip() else None
+    return None  # no delimiter yet: an opener may still come
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    ids = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    if ids is None:
+        ids = tokenizer.eos_token_id
+    ids = [ids] if isinstance(ids, int) else list(ids or [])
+    return {int(i) for i in ids}
+
+
+def _base_model(model: Any) -> Any:
+    return getattr(model, "module", model)  # DDP / accelerate wrappers keep the model in .module
+
+
+def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_tokens: int, batch_size: int = 32,
+             decide: Callable[[int, str], bool] | None = None, **gen_kwargs: Any) -> list[Generation]:
+    """Greedy batch generation with left padding and no grad; ``decide(i, text)`` may stop prompt ``i`` early.
+
+    The model's train/eval mode (per module) and ``config.use_cache`` are restored afterwards, so it can be
+    called in the middle of training (gradient checkpointing is inactive in eval mode and left as it was).
+    """
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    inner = _base_model(model)
+    modes = [(m, m.training) for m in inner.modules()]
+    config = getattr(inner, "config", None)
+    use_cache = getattr(config, "use_cache", None)
+    side, pad_token = tokenizer.padding_side, tokenizer.pad_token
+    eos = _eos_ids(inner, tokenizer)
+    if pad_token is None:
+        if tokenizer.eos_token is None:
+            raise ValueError("the tokenizer has neither a pad nor an eos token: set tokenizer.pad_token to pad the "
+                             "probe batch")
+        tokenizer.pad_token = tokenizer.eos_token  # for this call only (restored below)
+    pad = tokenizer.pad_token_id
+    device = next(inner.parameters()).device
+    out: list[Generation] = []
+
+    class _Decided(StoppingCriteria):
+        def __init__(self, offset: int, width: int, start: int):
+            self.offset, self.width, self.start = offset, width, start
+            self.at: dict[int, int] = {}
+
+        def __call__(self, input_ids: Any, scores: Any, **kw: Any) -> Any:
+            done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+            for r in range(input_ids.shape[0]):
+                if r in self.at:
+                    done[r] = True
+                    continue
+                ids = input_ids[r, self.start:].tolist()
+                if any(t in eos for t in ids):
+                    continue  # generate ends this row itself
+                if decide(self.offset + r, tokenizer.decode(ids, skip_special_tokens=False)):
+                    self.at[r] = len(ids)
+                    done[r] = True
+            return done
+
+    try:
+        inner.eval()
+        if config is not None and use_cache is not None:
+            config.use_cache = True
+        tokenizer.padding_side = "left"
+        with torch.no_grad():
+            for i in range(0, len(prompts), batch_size):
+                chunk = list(prompts[i:i + batch_size])
+                enc = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
+                enc = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
+                start = enc["input_ids"].shape[1]
+                crit = _Decided(i, len(chunk), start) if decide is not None else None
+                seqs = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
+                                      pad_token_id=pad, eos_token_id=sorted(eos) or None,
+                                      stopping_criteria=StoppingCriteriaList([crit]) if crit else None,
+                                      **gen_kwargs)
+                for r, row in enumerate(seqs[:, start:].tolist()):
+                    cut = next((j for j, t in enumerate(row) if t in eos), None)
+                    if crit is not None and r in crit.at:
+                        n, finished, ids = crit.at[r], False, row[:crit.at[r]]
+                    elif cut is not None:
+                        n, finished, ids = cut + 1, True, row[:cut]
+                    else:
+                        n, finished, ids = len(row), False, row
+                    out.append(Generation(tokenizer.decode(ids, skip_special_tokens=False), n, finished))
+    finally:
+        tokenizer.padding_side = side
+        if pad_token is None:
+            tokenizer.pad_token = None
+        if config is not None and use_cache is not None:
+            config.use_cache = use_cache
+        for m, was in modes:
+            m.training = was
+    return out
+
+
+def _correct(scorer: Scorer | None, trace: Trace, gold: str | None) -> bool | None:
+    if scorer is None or gold is None:
+        return None
+    if trace.status is TraceStatus.TRUNCATED:
+        return False
+    try:
+        verdict = scorer(trace.answer, gold)
+    except Exception as exc:  # one bad answer never stops a training run: scored wrong, and said so
+        log.warning("TraceHealthCallback: the scorer raised %s: %s; the probe answer is scored wrong",
+                    type(exc).__name__, exc)
+        return False
+    return bool(getattr(verdict, "correct", verdict))
+
+
+def _figures(statuses: list[str], correct: list[bool | None], mode: str, tokens: int) -> dict[str, float | None]:
+    n = len(statuses)
+    if mode == "full":
+        scored = all(c is not None for c in correct) and n > 0
+        s = trace_stats(statuses, correct if scored else None)
+        out: dict[str, float | None] = {name: getattr(s, name) for name in RATE_NAMES.values()}
+        out["pass@1"], out["rpass@1"] = s.pass_at_1, s.rpass_at_1
+    else:
+        out = {name: statuses.count(cls) / n if n else None for cls, name in (
+            ("empty", "empty_trace_rate"), ("missing", "missing_trace_rate"), (OPENED, "opened_trace_rate"),
+            (UNDECIDED, "undecided_trace_rate"))}
+    out["generated_tokens"] = float(tokens)
+    return out
+
+
+def probe(model: Any, tokenizer: Any, probes: Sequence[Probe | str | Sequence[Mapping[str, Any]]], *,
+          mode: ProbeMode = "full", max_new_tokens: int = 512, scorer: Scorer | None = None,
+          fmt: str | TraceFormat | None = None, batch_size: int = 32, **template_kwargs: Any) -> ProbeResult:
+    """Generate on ``probes`` (rendered with ``chat.render_prompt`` for the tokenizer's family) and measure.
+
+    ``mode="full"``: VR, ER, MR, TR, and pass@1 / Rpass@1 when every probe has a gold answer and a ``scorer``
+    is given. ``mode="opened"``: each generation stops once its class is known; ER and MR are exact, VR+TR
+    is reported as ``opened_trace_rate``, and generations the budget cut before a decision as
+    ``undecided_trace_rate``.
+    """
+    if mode not in ("full", "opened"):
+        raise ValueError(f"mode must be 'full' or 'opened', got {mode!r}")
+    items = [_as_probe(p) for p in probes]
+    if not items:
+        raise ValueError("probe needs at least one probe prompt")
+    spec = resolve_format(tokenizer, fmt)
+    prompts = [render_prompt(tokenizer, list(p.messages), fmt=spec, **template_kwargs) for p in items]
+    prefilled = [prompt_is_prefilled(p, spec) for p in prompts]
+    decide = None
+    if mode == "opened":
+        def decide(i: int, text: str) -> bool:
+            return early_status(text, spec, prefilled[i], finished=False) is not None
+    gens = generate(model, tokenizer, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                    decide=decide)
+    statuses: list[str] = []
+    correct: list[bool | None] = []
+    for p, g, pre in zip(items, gens, prefilled, strict=True):
+        if mode == "full":
+            t = classify(g.text, spec, prefilled=pre, finish_reason=None if g.finished else "length")
+            statuses.append(t.status.value)
+            correct.append(_correct(scorer, t, p.gold))
+        else:
+            st = early_status(g.text, spec, pre, finished=g.finished)
+            statuses.append(OPENED if st in ("valid", "truncated") else (st or UNDECIDED))
+            correct.append(None)
+    result = ProbeResult(mode, statuses, correct, gens, _figures(statuses, correct, mode, sum(g.tokens for g in gens)))
+    for group in dict.fromkeys(p.group for p in items if p.group is not None):
+        idx = [i for i, p in enumerate(items) if p.group == group]
+        result.groups[group] = _figures([statuses[i] for i in idx], [correct[i] for i in idx], mode,
+                                        sum(gens[i].tokens for i in idx))
+    return result
+
+
+# ------------------------------------------------------------------------------------------------- verdicts
+
+def judge(base: Mapping[str, float | None], now: Mapping[str, float | None], rule: Any = None) -> tuple[str, str]:
+    """The compare rule (``report.compare.CollapseRule.judge``) on two sets of probe figures.
+
+    In ``opened`` mode the opened rate stands in for VR (there is no pass@1, so a trace loss is "trace loss
+    (unscored)"); undecided generations are counted both ways, and a verdict that depends on them is
+    ``undecided``.
+    """
+    from .report.compare import CollapseRule
+    from .report.summary import Summary, Value
+
+    rule = rule or CollapseRule()
+
+    def summary(fig: Mapping[str, float | None], undecided_as_opened: bool) -> Summary:
+        vals = {m: Value(fig.get(m)) for m in ("pass@1", "rpass@1")}
+        vr = fig.get("valid_trace_rate")
+        if vr is None and fig.get("opened_trace_rate") is not None:
+            vr = fig["opened_trace_rate"] + (fig.get("undecided_trace_rate") or 0.0) * undecided_as_opened
+        vals["valid_trace_rate"] = Value(vr)
+        return Summary("probe", "task", vals)
+
+    lo = rule.judge(summary(base, True), summary(now, False))
+    hi = rule.judge(summary(base, False), summary(now, True))
+    if lo[0] != hi[0]:
+        return UNDECIDED, f"{lo[1]} (counting undecided generations the other way: {hi[1]})"
+    return lo
+
+
+# ------------------------------------------------------------------------------------------------- callback
+
+class TraceHealthCallback(TrainerCallback):
+    """Probe trace health at step 0, every ``every`` steps and at the end of training; log ``trace/*``.
+
+    ``probes``: questions, conversations or ``Probe`` objects (with gold answers and groups; a group's figures
+    are logged as ``trace/<group>/<metric>``). ``scorer(answer, gold)`` returns a ``ScoreResult`` or a bool.
+    Pass ``trainer=`` (or call ``attach(trainer)``) so the figures go through ``trainer.log`` to every
+    ``report_to`` backend; without a trainer they are appended to ``state.log_history`` only.
+    ``stop_on_collapse``: stop training when the compare rule, against the step-0 figures, gives one of
+    ``stop_verdicts`` (by default every trace-loss verdict: collapse, degraded, trace loss unscored).
+    """
+
+    def __init__(self, probes: Sequence[Probe | str | Sequence[Mapping[str, Any]]], *, tokenizer: Any = None,
+                 every: int = 50, mode: ProbeMode = "full", max_new_tokens: int = 512,
+                 scorer: Scorer | None = None, fmt: str | TraceFormat | None = None, batch_size: int = 32,
+                 stop_on_collapse: bool = False, rule: Any = None,
+                 stop_verdicts: Sequence[str] = ("collapse", "degraded", "trace loss (unscored)"),
+                 trainer: Any = None, template_kwargs: Mapping[str, Any] | None = None):
+        if every < 1:
+            raise ValueError(f"every must be a positive number of steps, got {every}")
+        if mode not in ("full", "opened"):
+            raise ValueError(f"mode must be 'full' or 'opened', got {mode!r}")
+        self.probes = [_as_probe(p) for p in probes]
+        if not self.probes:
+            raise ValueError("TraceHealthCallback needs at least one probe prompt")
+        if scorer is not None and any(p.gold is None for p in self.probes):
+            raise ValueError("a scorer needs a gold answer on every probe (Probe(..., gold=...))")
+        self.tokenizer, self.every, self.mode, self.max_new_tokens = tokenizer, every, mode, max_new_tokens
+        self.scorer, self.fmt, self.batch_size = scorer, fmt, batch_size
+        self.stop_on_collapse, self.rule, self.stop_verdicts = stop_on_collapse, rule, tuple(stop_verdicts)
+        self.template_kwargs = dict(template_kwargs or {})
+        self.trainer = trainer
+        self.history: list[dict[str, Any]] = []  # {"step": S, "metrics": {...}, "groups": {...}, "verdict": ..}
+        self.baseline: ProbeResult | None = None
+        self.stop_reason: str | None = None
+        self._last_step: int | None = None
+        self._warned = False
+
+    def attach(self, trainer: Any) -> TraceHealthCallback:
+        """Register with ``trainer`` and log through it."""
+        self.trainer = trainer
+        trainer.add_callback(self)
+        return self
+
+    def run_probe(self, model: Any, tokenizer: Any = None) -> ProbeResult:
+        tok = tokenizer or self.tokenizer
+        if tok is None:
+            raise ValueError("TraceHealthCallback has no tokenizer: pass tokenizer=..., or give the trainer a "
+                             "processing_class")
+        return probe(model, tok, self.probes, mode=self.mode, max_new_tokens=self.max_new_tokens,
+                     scorer=self.scorer, fmt=self.fmt, batch_size=self.batch_size, **self.template_kwargs)
+
+    def _measure(self, args: Any, state: Any, control: Any, model: Any, tokenizer: Any) -> None:
+        step = int(state.global_step)
+        if step == self._last_step or model is None:
+            return
+        self._last_step = step
+        result = self.run_probe(model, tokenizer)
+        entry: dict[str, Any] = {"step": step, "metrics": result.metrics, "groups": result.groups,
+                                 "verdict": None, "reason": None}
+        if self.baseline is None:
+            self.baseline = result
+        else:
+            verdict, reason = judge(self.baseline.metrics, result.metrics, self.rule)
+            entry["verdict"], entry["reason"] = verdict, reason
+            if self.stop_on_collapse and verdict in self.stop_verdicts and not control.should_training_stop:
+                self.stop_reason = (f"TraceHealthCallback stopped training at step {step}: {verdict} on the "
+                                    f"probe set against step {self.history[0]['step']}: {reason}")
+                control.should_training_stop = True
+                log.warning(self.stop_reason)
+        self.history.append(entry)
+        logs = result.logs()
+        if self.trainer is not None:
+            self.trainer.log(logs)
+        else:
+            if not self._warned:
+                log.warning("TraceHealthCallback has no trainer: the trace/* figures go to state.log_history "
+                            "only; pass trainer=... or call callback.attach(trainer) for the report_to backends")
+                self._warned = True
+            state.log_history.append({**logs, "step": step})
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, processing_class: Any = None,
+                       **kwargs: Any) -> Any:
+        self._measure(args, state, control, model, processing_class or kwargs.get("tokenizer"))
+        return control
+
+    def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, processing_class: Any = None,
+                    **kwargs: Any) -> Any:
+        if state.global_step % self.every == 0:
+            self._measure(args, state, control, model, processing_class or kwargs.get("tokenizer"))
+        return control
+
+    def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, processing_class: Any = None,
+                     **kwargs: Any) -> Any:
+        self._measure(args, state, control, model, processing_class or kwargs.get("tokenizer"))
+        return control
+
+
+# --------------------------------------------------------------------------------------------- distillation
+
+@dataclass
+class DistillReport:
+    """How many conversations got a kept trace, and why the others did not: ``statuses`` counts the class of
+    the kept (or else the first) generation; ``wrong``: valid but the scorer rejected the answer;
+    ``scoring_errors``: valid but the scorer failed (raised or reported an error), so it is not kept."""
+
+    total: int
+    kept: int
+    statuses: dict[str, int]
+    wrong: int
+    scoring_errors: int
+    tokens: int | None = None
+
+    @property
+    def keep_rate(self) -> float | None:
+        return self.kept / self.total if self.total else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "kept": self.kept, "keep_rate": self.keep_rate, "statuses": self.statuses,
+                "wrong": self.wrong, "scoring_errors": self.scoring_errors, "tokens": self.tokens}
+
+
+def _supplied_text(g: Any, spec: TraceFormat, template: str | None, prefilled: bool) -> str:
+    """A supplied generation as text: a string as is; an API message's ``reasoning_content`` re-wrapped in the
+    family's block (without the opener when the prompt already holds it)."""
+    if isinstance(g, str):
+        return g
+    if isinstance(g, Mapping):
+        for key in ("reasoning_content", "reasoning"):
+            if g.get(key) is not None:
+                block = block_style(spec, template).wrap(str(g[key]))
+                if prefilled:
+                    block = block[len(block_style(spec, template).open):]
+                return block + str(g.get("content") or "")
+        if "text" in g or "content" in g:
+            return str(g.get("text", g.get("content")) or "")
+    raise TypeError(f"a generation must be a string or a message dict with 'content' (and 'reasoning_content'), "
+                    f"got {type(g).__name__}")
+
+
+def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Scorer, tokenizer: Any,
+            teacher: Any = None, generations: Sequence[Any] | None = None, max_new_tokens: int = 2048,
+            batch_size: int = 32, fmt: str | TraceFormat | None = None, answer: Literal["dataset", "teacher"] =
+            "dataset", **template_kwargs: Any) -> tuple[list[list[dict[str, Any]]], DistillReport]:
+    """Real traces for answer-only ``conversations`` from a teacher; keep a trace only when it is valid and
+    ``scorer(teacher_answer, dataset_answer)`` accepts it.
+
+    Teacher prompts are the conversations without their final assistant turn, rendered with ``tokenizer``'s
+    chat template (thinking on). Give ``teacher`` (a causal LM: greedy, ``max_new_tokens``) or ``generations``
+    (one per conversation, or a list per conversation, the first accepted one kept: strings as the engine
+    returned them, or OpenAI-style messages with ``reasoning_content``). Returns the kept conversations, each
+    ending in ``{"role": "assistant", "content": <dataset answer, or the teacher's with answer="teacher">,
+    "reasoning_content": <trace>}``, and a ``DistillReport``.
+    """
+    if (teacher is None) == (generations is None):
+        raise ValueError("distill needs exactly one of teacher= (a model) or generations= (texts you supply)")
+    if answer not in ("dataset", "teacher"):
+        raise ValueError(f"answer must be 'dataset' or 'teacher', got {answer!r}")
+    items = probes_from_conversations(conversations)
+    spec = resolve_format(tokenizer, fmt)
+    prompts = [render_prompt(tokenizer, list(p.messages), thinking=True, fmt=spec, **template_kwargs) for p in items]
+    tokens = None
+    if teacher is not None:
+        gens = generate(teacher, tokenizer, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size)
+        candidates: list[list[tuple[Any, bool]]] = [[(g.text, g.finished)] for g in gens]
+        tokens = sum(g.tokens for g in gens)
+    else:
+        if len(generations) != len(items):
+            raise ValueError(f"distill got {len(generations)} generations for {len(items)} conversations; give one "
+                             "(or one list) per conversation, in order")
+        candidates = [[(x, True) for x in (g if isinstance(g, list | tuple) else [g])] for g in generations]
+    template = getattr(tokenizer, "chat_template", None)
+    template = template if isinstance(template, str) else None
+    kept: list[list[dict[str, Any]]] = []
+    statuses = {s.value: 0 for s in TraceStatus}
+    wrong = errors = 0
+    for p, prompt, cands in zip(items, prompts, candidates, strict=True):
+        pre = prompt_is_prefilled(prompt, spec)
+        chosen: Trace | None = None
+        first: Trace | None = None
+        failed = False
+        for raw, finished in cands:
+            text = _supplied_text(raw, spec, template, pre)
+            t = classify(text, spec, prefilled=pre, finish_reason=None if finished else "length")
+            first = first or t
+            if t.status is not TraceStatus.VALID:
+                continue
+            try:
+                verdict = scorer(t.answer, p.gold)
+            except Exception as exc:  # one bad answer never stops the run
+                log.warning("distill: the scorer raised %s on an answer; counted as a scoring error", exc)
+                failed = True
+                continue
+            if getattr(verdict, "error", None):
+                failed = True
+            if bool(getattr(verdict, "correct", verdict)):
+                chosen = t
+                break
+        shown = chosen or first
+        if shown is not None:
+            statuses[shown.status.value] += 1
+            if chosen is None and shown.status is TraceStatus.VALID:
+                errors += failed
+                wrong += not failed
+        if chosen is not None:
+            reply = p.gold if answer == "dataset" else chosen.answer
+            kept.append([dict(m) for m in p.messages]
+                        + [{"role": "assistant", "content": reply, "reasoning_content": chosen.reasoning}])
+    report = DistillReport(len(items), len(kept), statuses, wrong, errors, tokens)
+    return kept, report

