@@ -623,3 +623,17 @@ def test_tokenizer_with_truncation_settings_takes_the_tokenizer_call():
     plain = tokenize_dataset(tok, convs, fmt="qwen3")
     tok.backend_tokenizer.enable_truncation(4096)  # tokenizer(...) resets it; calling the backend directly would not
     assert tokenize_dataset(tok, convs, fmt="qwen3").to_list() == plain.to_list()
+
+
+def test_labels_unchanged_on_every_fixture():
+    """input_ids/labels of every fixture x kwargs x insert x mode (and a dataset per fixture, and the demo
+    tokenizer on the demo's data) equal the digests stored before the template layer was refactored."""
+    import json
+
+    from tests.template_regression import DIGESTS, demo_digests, masking_digests
+
+    stored = json.loads(DIGESTS.read_text())
+    now = masking_digests()
+    assert set(now) == set(stored["masking"])
+    assert {k for k in now if now[k] != stored["masking"][k]} == set()
+    assert demo_digests() == stored["demo"]
