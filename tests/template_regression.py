@@ -59,7 +59,8 @@ def masking_digests() -> dict[str, str]:
                     out[f"{c.name}/{kname}/{insert}/{mode}"] = _digest(rows)
             ds = tokenize_dataset(tok, list(convs.values()), mask="prompt+think", fmt=c.format,
                                   drop_fully_masked=False, **kw)
-            out[f"{c.name}/{kname}/dataset"] = _digest([list(ds["input_ids"]), list(ds["labels"]), list(ds["attention_mask"])])
+            out[f"{c.name}/{kname}/dataset"] = _digest(
+                [list(ds["input_ids"]), list(ds["labels"]), list(ds["attention_mask"])])
     return out
 
 
