@@ -38,6 +38,7 @@ from typing import Any
 
 from .classify import prompt_is_prefilled
 from .formats import FORMATS, Delimiters, ModelRule, TraceFormat, get_format, rule_for_model
+from .template import renderer, template_text
 
 __all__ = ["TraceProfile", "detect_format", "profile_for_format", "profile_for_model_id"]
 
@@ -129,8 +130,8 @@ def _switch_state(fmt: TraceFormat, rule: ModelRule | None, kwargs: Mapping[str,
 _DROP = object()  # an override value that removes the kwarg (to render the template's default)
 
 
-class _Renderer:
-    """Renders probe conversations through ``apply_chat_template``, memoised, errors kept aside."""
+class _Probes:
+    """The probe conversations rendered through ``template.renderer``, memoised, errors kept aside."""
 
     PROBES: dict[str, list[dict[str, Any]]] = {
         "sys": [{"role": "system", "content": _PROBE_SYSTEM}, {"role": "user", "content": _PROBE_USER}],
@@ -171,15 +172,11 @@ class _Renderer:
         return self._memo[key]
 
     def _render(self, probe: str, gen: bool, kw: dict[str, Any]) -> str | None:
-        for drop in ("add_generation_prompt", "tokenize", "conversation", "messages"):
-            kw.pop(drop, None)
         try:
-            out = self.obj.apply_chat_template(self.probes[probe], add_generation_prompt=gen, tokenize=False, **kw)
+            out = renderer(self.obj, kw).render(self.probes[probe], gen)
         except Exception as exc:  # noqa: BLE001 - any template error just means "this probe is unusable"
             self.errors.append(f"{probe}: {type(exc).__name__}: {exc}")
             return None
-        if isinstance(out, (list, tuple)):
-            out = out[0] if out else ""
         return out if isinstance(out, str) else None
 
     def gen_suffix(self, probe: str, overrides: Mapping[str, Any] | None = None) -> str | None:
@@ -213,15 +210,6 @@ class _Switch:
     effective: bool
 
 
-def _template_source(obj: Any) -> str:
-    tpl = getattr(obj, "chat_template", None)
-    if isinstance(tpl, Mapping):
-        return "\n".join(str(v) for v in tpl.values() if v)
-    if isinstance(tpl, (list, tuple)):  # the old list-of-{name, template} form
-        return "\n".join(str(t.get("template", "")) if isinstance(t, Mapping) else str(t) for t in tpl)
-    return tpl if isinstance(tpl, str) else ""
-
-
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
 _STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
 _JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
@@ -248,7 +236,7 @@ def _all_switches() -> list[str]:
     return list(dict.fromkeys(f.thinking_switch for f in FORMATS.values() if f.thinking_switch))
 
 
-def _probe_switch(r: _Renderer, name: str) -> _Switch:
+def _probe_switch(r: _Probes, name: str) -> _Switch:
     on = {name: True}
     probes = ("sys", "user")
     on_renders = [r.render(p, True, on) for p in probes]
@@ -317,7 +305,7 @@ def _evidence_match(d: Delimiters, evidence: str) -> tuple[bool, bool]:
     return any(o in evidence for o in d.open), any(c in evidence for c in d.close)
 
 
-def _insert_score(fmt: TraceFormat, sw: _Switch, r: _Renderer) -> tuple[int, str]:
+def _insert_score(fmt: TraceFormat, sw: _Switch, r: _Probes) -> tuple[int, str]:
     """How the switched-off generation prompt compares with ``fmt.disabled_insert``."""
     ins = fmt.disabled_insert
     off_gen = r.gen_suffix("sys", sw.off) or r.gen_suffix("user", sw.off)
@@ -336,7 +324,7 @@ def _insert_score(fmt: TraceFormat, sw: _Switch, r: _Renderer) -> tuple[int, str
 
 
 def _score(
-    fmt: TraceFormat, evidence: str, tok: Any | None, switches: dict[str, _Switch], r: _Renderer,
+    fmt: TraceFormat, evidence: str, tok: Any | None, switches: dict[str, _Switch], r: _Probes,
     base_sys: str | None, rule: ModelRule | None,
 ) -> _Candidate | None:
     best: tuple[int, int, Delimiters] | None = None
@@ -453,7 +441,7 @@ def _closed_block_at_end(gen: str | None, fmt: TraceFormat) -> bool:
 
 
 def _prompt_state(
-    fmt: TraceFormat, r: _Renderer, switches: dict[str, _Switch], primary: str
+    fmt: TraceFormat, r: _Probes, switches: dict[str, _Switch], primary: str
 ) -> tuple[bool, bool, list[str]]:
     """(prefilled, thinking_disabled, notes) of the prompt rendered with the caller's kwargs."""
     notes: list[str] = []
@@ -513,7 +501,7 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
     if not callable(getattr(tokenizer, "apply_chat_template", None)):
         raise TypeError(f"detect_format needs a tokenizer or processor with apply_chat_template, "
                         f"got {type(tokenizer).__name__}")
-    source = _template_source(tokenizer)
+    source = template_text(tokenizer)
     name = getattr(tokenizer, "name_or_path", "") or ""
     if not source:
         label = f" {name!r}" if name else ""
@@ -524,8 +512,8 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
             "profile_for_model_id(model_id) for the registry's guess."
         )
     # the format is read from neutral probes; the prompt state from the probes the caller configured
-    r = _Renderer(tokenizer, chat_template_kwargs, None)
-    state_r = r if probe_system is None else _Renderer(tokenizer, chat_template_kwargs, probe_system)
+    r = _Probes(tokenizer, chat_template_kwargs, None)
+    state_r = r if probe_system is None else _Probes(tokenizer, chat_template_kwargs, probe_system)
     primary = next((p for p in ("sys", "user") if r.render(p, True) is not None), None)
     if primary is None:
         raise ValueError(f"the chat template{f' of {name!r}' if name else ''} fails on a system+user and on a "
@@ -597,11 +585,11 @@ def profile_for_format(
     format's habit is definitely prefilled).
     """
     fmt = get_format(trace_format)
-    if tokenizer is not None and _template_source(tokenizer):
-        r = _Renderer(tokenizer, chat_template_kwargs, None)
+    if tokenizer is not None and template_text(tokenizer):
+        r = _Probes(tokenizer, chat_template_kwargs, None)
         primary = next((p for p in ("sys", "user") if r.render(p, True) is not None), None)
         if primary is not None:
-            variables = _template_variables(_template_source(tokenizer))
+            variables = _template_variables(template_text(tokenizer))
             switches = {s: _probe_switch(r, s) for s in _all_switches() if s in variables}
             prefilled, disabled, notes = _prompt_state(fmt, r, switches, primary)
             tok = _text_tokenizer(tokenizer)

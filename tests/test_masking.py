@@ -534,48 +534,6 @@ def _mixed_conversations(name: str) -> list[list[dict]]:
     ]
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_fast_renderer_renders_what_apply_chat_template_renders(name):
-    from lm_eval_thinkpack import masking
-
-    tok = make_tokenizer(name)
-    for kwargs in ({}, case(name).disable_kwargs or {}):
-        renderer = masking._renderer(tok, kwargs)
-        assert renderer.state.render is not None  # plain dicts + stock transformers: the fast path is on
-        for conv in _mixed_conversations(name):
-            for agp, msgs in ((False, conv), (True, conv[:-1])):
-                assert renderer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=agp, **kwargs) \
-                    == tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=agp, **kwargs)
-        assert renderer.state.render is not None  # the one-off check agreed
-
-
-def test_fast_renderer_falls_back_to_the_tokenizer():
-    from lm_eval_thinkpack import masking
-
-    tok = make_tokenizer("qwen3")
-    blocks = [{"role": "user", "content": [{"type": "text", "text": QUESTION}]}]
-    renderer = masking._renderer(tok, {})
-    assert masking._plain_chat(blocks) is None  # content blocks: apply_chat_template handles them
-    assert renderer.apply_chat_template(blocks, tokenize=False) == tok.apply_chat_template(blocks, tokenize=False)
-    assert masking._renderer(tok, {"tools": []}).state.render is None  # apply_chat_template's own options
-
-    class Patched(type(tok)):
-        def apply_chat_template(self, *a, **kw):  # a subclass that renders differently is never bypassed
-            return super().apply_chat_template(*a, **kw)
-
-    assert not masking._stock_apply(Patched.__new__(Patched))
-    # a fast rendering that disagrees with apply_chat_template on the first call switches the fast path off
-    bad = make_tokenizer("qwen3")
-    state = masking._renderer(bad, {}).state
-    state.render = lambda **kw: "wrong"
-    msgs = _answer_only("qwen3")
-    assert masking._renderer(bad, {}).apply_chat_template(msgs, tokenize=False) == \
-        bad.apply_chat_template(msgs, tokenize=False)
-    assert state.render is None
-    assert tokenize_conversation(bad, msgs, fmt="qwen3") == tokenize_conversation(make_tokenizer("qwen3"), msgs,
-                                                                                 fmt="qwen3")
-
-
 @pytest.mark.parametrize("name", ["qwen3", "gpt_oss", "cohere", "deepseek_v31", "granite32"])
 def test_tokenize_dataset_fast_path_matches_the_per_conversation_path(name):
     """The serial dataset path (lazy offsets, token ranges, Arrow columns from flat arrays) gives exactly the rows
