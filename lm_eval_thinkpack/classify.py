@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from .formats import Delimiters, TraceFormat, get_format
+from .formats import Delimiters, ImplicitClose, TraceFormat, get_format
 
 
 class TraceStatus(str, Enum):
@@ -66,10 +66,12 @@ class Trace:
     A value object: treat it as immutable.
     """
 
-    __slots__ = ("status", "text", "format", "prefilled", "budget_exhausted", "closed_by", "_spans", "_delims")
+    __slots__ = ("status", "text", "format", "prefilled", "budget_exhausted", "closed_by", "_spans", "_delims",
+                 "_wraps")
 
     def __init__(self, status: TraceStatus, text: str, format: str, prefilled: bool, budget_exhausted: bool,
-                 closed_by: str | None, spans: tuple[int, int, int, int, int, int], delims: Delimiters | None):
+                 closed_by: str | None, spans: tuple[int, int, int, int, int, int], delims: Delimiters | None,
+                 wraps: tuple[tuple[str | None, str | None], ...] = ()):
         self.status = status
         self.text = text
         self.format = format
@@ -78,6 +80,7 @@ class Trace:
         self.closed_by = closed_by
         self._spans = spans  # preamble, reasoning, answer: (start, end) pairs before stripping
         self._delims = delims
+        self._wraps = wraps  # the answer wrappers to take off (the trace's alternative, or all of a family's)
 
     @property
     def reasoning(self) -> str:
@@ -86,17 +89,9 @@ class Trace:
 
     @property
     def answer(self) -> str:
-        d = self._delims
         a0, a1 = self._spans[4], self._spans[5]
-        if d is not None and a1 > a0:
-            if d.answer_open is not None:
-                pos = self.text.find(d.answer_open, a0, a1)
-                if pos >= 0:
-                    a0 = pos + len(d.answer_open)
-            if d.answer_close is not None:
-                pos = self.text.find(d.answer_close, a0, a1)
-                if pos >= 0:
-                    a1 = pos
+        if self._wraps and a1 > a0:
+            a0, a1 = _unwrap(self.text, a0, a1, self._wraps)
         return self.text[a0:a1].strip()
 
     @property
@@ -139,6 +134,27 @@ class Trace:
                 f"budget_exhausted={self.budget_exhausted}, closed_by={self.closed_by!r})")
 
 
+def _unwrap(text: str, a0: int, a1: int, wraps: tuple[tuple[str | None, str | None], ...]) -> tuple[int, int]:
+    """The answer span inside the first wrapper whose opener occurs; its closer, or else a closer-only wrapper's,
+    ends it. Without any opener, the first closer-only wrapper that occurs ends it."""
+    closes: list[str] = []
+    for open_, close in wraps:
+        if open_ is None:
+            continue
+        pos = text.find(open_, a0, a1)
+        if pos >= 0:
+            a0 = pos + len(open_)
+            if close is not None:
+                closes.append(close)
+            break
+    closes.extend(c for o, c in wraps if o is None and c is not None)
+    for close in closes:
+        pos = text.find(close, a0, a1)
+        if pos >= 0:
+            return a0, pos
+    return a0, a1
+
+
 def _short(s: str, n: int = 60) -> str:
     return s if len(s) <= n else s[: n - 3] + "..."
 
@@ -153,6 +169,7 @@ class _Plan:
     lead: str | None  # the one first character all (unanchored) delimiters share, if any
     open_len: int  # the opener's length when there is one spelling, else 0 (look it up at the match)
     close_len: int
+    close_re: re.Pattern[str] | None = None  # a closer grammar (gpt-oss harmony headers), searched besides ``closes``
 
 
 _FALSE_HITS = 16  # occurrences of the lead character checked one by one before switching to substring search
@@ -179,6 +196,21 @@ def _longest_at(text: str, needles: tuple[str, ...], pos: int) -> int:
 def _scan(text: str, plan: _Plan) -> tuple[int, int, int, int]:
     """(open_pos, open_len, close_pos, close_len): the first closer, and the first opener before it."""
     opens, closes = plan.opens, plan.closes
+    if plan.close_re is not None:
+        close_pos, close_len = _first(text, closes)
+        m = plan.close_re.search(text, 0, close_pos + close_len if close_pos >= 0 else len(text))
+        if m is not None and (close_pos < 0 or m.start() < close_pos
+                              or (m.start() == close_pos and m.end() - m.start() > close_len)):
+            close_pos, close_len = m.start(), m.end() - m.start()
+        if plan.delims.anchored:
+            opens = plan.delims.open
+            start = len(text) - len(text.lstrip())
+            for needle in opens:
+                if text.startswith(needle, start) and (close_pos < 0 or start + len(needle) <= close_pos):
+                    return start, len(needle), close_pos, close_len
+            return -1, 0, close_pos, close_len
+        open_pos, open_len = _first(text, opens, 0, close_pos if close_pos >= 0 else None)
+        return open_pos, max(open_len, 0), close_pos, close_len
     if plan.delims.anchored and plan.delims.open:
         close_pos, close_len = _first(text, closes)
         start = len(text) - len(text.lstrip())
@@ -210,25 +242,32 @@ def _scan(text: str, plan: _Plan) -> tuple[int, int, int, int]:
     return open_pos, max(open_len, 0), close_pos, close_len
 
 
-_PLANS: dict[int, tuple[TraceFormat, tuple[_Plan, ...]]] = {}
-_BY_NAME: dict[str, tuple[TraceFormat, tuple[_Plan, ...]]] = {}  # format names as callers spell them
+_Compiled = tuple[TraceFormat, tuple["_Plan", ...], tuple[tuple[str | None, str | None], ...],
+                  tuple[tuple[ImplicitClose, "re.Pattern[str]"], ...]]
+_PLANS: dict[int, _Compiled] = {}
+_BY_NAME: dict[str, _Compiled] = {}  # format names as callers spell them
 
 
-def _plans(spec: TraceFormat) -> tuple[_Plan, ...]:
+def _compile(spec: TraceFormat) -> _Compiled:
+    """The scan plans, answer wrappers and implicit-close checks of a format, built once per format object."""
     # keyed by identity: hashing a TraceFormat (nested tuples) on every call would cost more than the scan
     hit = _PLANS.get(id(spec))
     if hit is not None and hit[0] is spec:
-        return hit[1]
+        return hit
     plans = []
     for d in spec.delimiters:
         opens = () if d.anchored else d.open
         firsts = {n[0] for n in (*opens, *d.close)}
-        plans.append(_Plan(d, opens, d.close, firsts.pop() if len(firsts) == 1 else None,
-                           len(opens[0]) if len(opens) == 1 else 0, len(d.close[0]) if len(d.close) == 1 else 0))
+        close_re = re.compile(d.close_pattern) if d.close_pattern else None
+        plans.append(_Plan(d, opens, d.close, firsts.pop() if len(firsts) == 1 and close_re is None else None,
+                           len(opens[0]) if len(opens) == 1 else 0, len(d.close[0]) if len(d.close) == 1 else 0,
+                           close_re))
+    wraps = tuple(dict.fromkeys(w for d in spec.delimiters for w in d.wrappers))
+    implicit = tuple((ic, re.compile(ic.follows)) for ic in spec.implicit_close)
     if len(_PLANS) > 256:
         _PLANS.clear()
-    _PLANS[id(spec)] = (spec, tuple(plans))
-    return _PLANS[id(spec)][1]
+    _PLANS[id(spec)] = (spec, tuple(plans), wraps, implicit)
+    return _PLANS[id(spec)]
 
 
 def classify(
@@ -243,38 +282,34 @@ def classify(
         raise TypeError(f"classify() needs the generated text as str, got {type(text).__name__}")
     hit = _BY_NAME.get(fmt) if isinstance(fmt, str) else None
     if hit is None:
-        spec = fmt if isinstance(fmt, TraceFormat) else get_format(fmt)
-        hit = (spec, _plans(spec))
+        hit = _compile(fmt if isinstance(fmt, TraceFormat) else get_format(fmt))
         if isinstance(fmt, str):
             _BY_NAME[fmt] = hit
-    spec, plans = hit
+    spec, plans, wraps, implicit = hit
     exhausted = finish_reason == "length"
     if len(plans) == 1:  # most families: one way to write the trace
         plan = plans[0]
         open_pos, open_len, close_pos, close_len = _scan(text, plan)
-        if close_pos >= 0:
-            return _closed(text, spec, plan.delims, open_pos, open_len, close_pos, close_pos + close_len,
-                           prefilled, exhausted, "delimiter")
-        if open_pos >= 0 or prefilled:
-            return _unclosed(text, spec, plan.delims, open_pos, open_len, prefilled, exhausted)
-        return Trace(_MISSING, text, spec.name, False, exhausted, None, (0, 0, 0, 0, 0, len(text)), None)
-    first_open: tuple[_Plan, int, int] | None = None
-    # A closer of any alternative beats an opener of an earlier one: a 2506 Magistral trace may mention
-    # "[THINK]" inside a plain-text <think> block that does close.
-    for plan in plans:
-        open_pos, open_len, close_pos, close_len = _scan(text, plan)
-        if close_pos >= 0:
-            return _closed(text, spec, plan.delims, open_pos, open_len, close_pos, close_pos + close_len,
-                           prefilled, exhausted, "delimiter")
-        if open_pos >= 0 and first_open is None:
-            first_open = (plan, open_pos, open_len)
-    if first_open is not None:
-        plan, open_pos, open_len = first_open
-        return _unclosed(text, spec, plan.delims, open_pos, open_len, prefilled, exhausted)
-    if prefilled:
-        return _unclosed(text, spec, plans[0].delims, -1, 0, prefilled, exhausted)
-    n = len(text)
-    return Trace(_MISSING, text, spec.name, False, exhausted, None, (0, 0, 0, 0, 0, n), None)
+    else:
+        # Two spellings: the one that starts first (its opener, or its closer when no opener came before it)
+        # owns the trace, and only its own closer ends it. "[THINK]... </think> ..." is an open [THINK] trace
+        # that mentions the other spelling's tag.
+        best: tuple[int, _Plan, int, int, int, int] | None = None
+        for candidate in plans:
+            o, ol, c, cl = _scan(text, candidate)
+            start = o if o >= 0 else c
+            if start >= 0 and (best is None or start < best[0]):
+                best = (start, candidate, o, ol, c, cl)
+        if best is None:
+            plan, open_pos, open_len, close_pos, close_len = plans[0], -1, 0, -1, 0
+        else:
+            _, plan, open_pos, open_len, close_pos, close_len = best
+    if close_pos >= 0 and (open_pos >= 0 or prefilled or not plan.delims.close_needs_open):
+        return _closed(text, spec, plan.delims, open_pos, open_len, close_pos, close_pos + close_len,
+                       prefilled, exhausted, "delimiter")
+    if open_pos >= 0 or prefilled:
+        return _unclosed(text, spec, plan.delims, open_pos, open_len, prefilled, exhausted, implicit)
+    return Trace(_MISSING, text, spec.name, False, exhausted, None, (0, 0, 0, 0, 0, len(text)), None, wraps)
 
 
 def _body_start(text: str, open_pos: int, open_len: int, prefilled: bool) -> tuple[int, int]:
@@ -298,16 +333,29 @@ def _closed(
     pre_end, body = _body_start(text, open_pos, open_len, prefilled)
     status = _VALID if _NON_SPACE.search(text, body, close_pos) else _EMPTY
     return Trace(status, text, spec.name, prefilled, exhausted, closed_by,
-                 (0, pre_end, body, close_pos, close_end, len(text)), d)
+                 (0, pre_end, body, close_pos, close_end, len(text)), d, d.wrappers)
+
+
+def _implicit_close(text: str, start: int, implicit: tuple[tuple[ImplicitClose, re.Pattern[str]], ...]) -> int:
+    """Where the earliest real tool call starts (its marker followed by what the grammar requires), or -1."""
+    best = -1
+    for ic, follows in implicit:
+        marker = ic.marker
+        pos = text.find(marker, start)
+        while pos >= 0 and (best < 0 or pos < best):
+            if follows.match(text, pos + len(marker)):
+                best = pos
+                break
+            pos = text.find(marker, pos + 1)
+    return best
 
 
 def _unclosed(
     text: str, spec: TraceFormat, d: Delimiters, open_pos: int, open_len: int,
-    prefilled: bool, exhausted: bool,
+    prefilled: bool, exhausted: bool, implicit: tuple[tuple[ImplicitClose, re.Pattern[str]], ...] = (),
 ) -> Trace:
-    if spec.implicit_close:
-        start = open_pos + open_len if open_pos >= 0 else 0
-        marker_pos, _ = _first(text, spec.implicit_close, start)
+    if implicit:
+        marker_pos = _implicit_close(text, open_pos + open_len if open_pos >= 0 else 0, implicit)
         if marker_pos >= 0:
             return _closed(text, spec, d, open_pos, open_len, marker_pos, marker_pos, prefilled, exhausted,
                            "implicit")

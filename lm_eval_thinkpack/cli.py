@@ -1,7 +1,8 @@
 """The ``thinkpack`` command: a thin shell over the package (formats, demo, report, compare).
 
-Each subcommand imports its module only when it runs, so ``thinkpack formats`` stays instant and a missing
-optional piece never breaks the others.
+Each subcommand imports its module only when it runs, so ``thinkpack formats`` stays instant (it imports
+neither torch nor transformers: the demo's module does, so its registration is skipped for ``formats``;
+a test checks ``sys.modules``) and a missing optional piece never breaks the others.
 """
 
 from __future__ import annotations
@@ -12,19 +13,22 @@ from collections.abc import Sequence
 
 
 def _formats(args: argparse.Namespace) -> int:
-    from .formats import FORMATS
+    from .formats import all_formats
 
-    for spec in FORMATS.values():
+    for spec in all_formats():
         tags = " | ".join(f"{'/'.join(d.open) or '(none)'} ... {'/'.join(d.close)}" for d in spec.delimiters)
         print(f"{spec.name:15s} {tags}")
         if args.verbose:
             print(f"{'':15s} {spec.description}")
             if spec.aliases:
                 print(f"{'':15s} aliases: {', '.join(spec.aliases)}")
+            print(f"{'':15s} vLLM: {', '.join(spec.vllm_parsers) or '-'}; "
+                  f"SGLang: {', '.join(spec.sglang_detectors) or '-'}")
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; for ``command == "formats"`` only that subcommand (no other module is imported)."""
     parser = argparse.ArgumentParser(prog="thinkpack", description="Reasoning-trace collapse, measured.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -32,8 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=_formats)
 
-    for register in _extra_commands():
-        register(sub)
+    if command != "formats":
+        for register in _extra_commands():
+            register(sub)
     return parser
 
 
@@ -46,7 +51,9 @@ def _extra_commands() -> list:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(command).parse_args(argv)
     return int(args.func(args) or 0)
 
 

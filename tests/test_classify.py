@@ -174,3 +174,113 @@ def test_hostile_inputs_complete(fmt: str) -> None:
             t = classify(text, fmt, prefilled=prefilled)
             assert t.status in set(TraceStatus), name
             assert isinstance(t.answer, str) and isinstance(t.reasoning, str) and t.blocks >= 0
+
+
+# ---- issue 10 bug classes: each test failed before the fix ------------------------------------------------
+
+HARMONY_ANALYSIS = "<|channel|>analysis<|message|>Need JSON.<|end|>"
+
+
+@pytest.mark.parametrize(("tail", "answer"), [
+    ("<|start|>assistant<|channel|>final <|constrain|>json<|message|>{\"a\": 1}<|return|>", "{\"a\": 1}"),
+    ("<|start|>assistant<|channel|>final<|message|>42<|return|>", "42"),
+    ("<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>"
+     "{\"city\": \"Paris\"}<|call|>", "{\"city\": \"Paris\"}"),
+    ("<|start|>assistant to=functions.lookup<|channel|>commentary json<|message|>{\"q\": 2}<|call|>", "{\"q\": 2}"),
+    ("<|start|>assistant<|channel|>commentary<|message|>Calling the tool now.<|end|>", "Calling the tool now."),
+])
+def test_gpt_oss_any_non_analysis_header_ends_the_trace(tail: str, answer: str) -> None:
+    t = classify(HARMONY_ANALYSIS + tail, "gpt_oss")
+    assert (t.status, t.reasoning, t.answer) == ("valid", "Need JSON.", answer)
+
+
+def test_gpt_oss_several_analysis_messages_stay_one_trace() -> None:
+    text = (HARMONY_ANALYSIS + "<|start|>assistant<|channel|>analysis<|message|>More.<|end|>"
+            "<|start|>assistant<|channel|>final<|message|>7<|return|>")
+    t = classify(text, "gpt_oss")
+    assert t.status == "valid" and t.answer == "7" and "More." in t.reasoning
+    assert classify(HARMONY_ANALYSIS + "<|start|>assistant<|channel|>analysis<|message|>cut", "gpt_oss").status \
+        == "truncated"
+
+
+def test_gpt_oss_decoded_without_special_tokens_tool_call() -> None:
+    t = classify("analysisNeed the weather.assistantcommentary to=functions.get_weather json{\"city\": \"P\"}",
+                 "gpt_oss")
+    assert t.status == "valid" and t.reasoning == "Need the weather."
+
+
+@pytest.mark.parametrize(("text", "fmt"), [
+    ("[THINK]The HTML uses </think> as a closing tag, so", "magistral"),
+    ("<think>In 2507 the tag is [/THINK], and", "magistral"),
+    ("Here is my thought process: the 3.3 tag </think> is", "granite"),
+    ("<think>The 3.2 phrase Here is my response: is", "granite"),
+    ("<thought>EXAONE 4 writes </think>, but", "exaone"),
+    ("<mm:think>M1 wrote </think> to end, but", "minimax"),
+    ("<ifm|think_fast>the high-effort closer </ifm|think> differs", "k2_horizon"),
+])
+def test_a_trace_is_closed_only_by_its_own_spelling(text: str, fmt: str) -> None:
+    t = classify(text, fmt)
+    assert t.status == "truncated" and t.answer == ""
+
+
+def test_two_spellings_each_close_their_own_trace() -> None:
+    assert classify("<thought>A</thought>1", "exaone").answer == "1"
+    assert classify("<think>A</think>1", "exaone").answer == "1"
+    assert classify("<mm:think>mentions <think> inside</mm:think>1", "minimax").reasoning == "mentions <think> inside"
+
+
+@pytest.mark.parametrize("text", [
+    "Cohere reasons.<|END_THINKING|><|START_RESPONSE|>42<|END_RESPONSE|>",
+    "Cohere reasons.<|END_THINKING|><|START_TEXT|>42<|END_TEXT|>",
+])
+def test_cohere_both_answer_wrappers_are_unwrapped(text: str) -> None:
+    assert classify(text, "cohere", prefilled=True).answer == "42"
+
+
+def test_answer_wrappers_are_unwrapped_for_a_missing_trace_in_every_family() -> None:
+    assert classify("<answer>\nThe answer is 5.\n</answer>", "hunyuan").answer == "The answer is 5."
+    checked = 0
+    for spec in FORMATS.values():
+        for d in spec.delimiters:
+            for open_, close in d.wrappers:
+                if open_ is None:
+                    continue
+                text = f"{open_}\nThe answer is 5.\n{close or ''}"
+                t = classify(text, spec)
+                if t.status != "missing":  # the wrapper doubles as a closer in this family (e.g. gpt-oss final)
+                    continue
+                assert t.answer == "The answer is 5.", (spec.name, open_)
+                checked += 1
+    assert checked >= 8
+
+
+def test_hunyuan_tool_calls_end_an_open_trace() -> None:
+    text = "<think>I need the weather.\n<tool_calls>\n<tool_call>get_weather<tool_sep>\n<arg_key>city</arg_key>"
+    t = classify(text, "hunyuan")
+    assert t.status == "valid" and t.closed_by == "implicit" and t.answer.startswith("<tool_calls>")
+    assert classify("<think>Writing <tool_calls> in prose, then", "hunyuan").status == "truncated"
+
+
+@pytest.mark.parametrize(("fmt", "text"), [
+    ("qwen3", "<think>I could emit <tool_call> here but I will answer directly, since"),
+    ("qwen3", "<think>The format is <tool_call> then a name.\n<tool_call>"),
+    ("glm", "<think>GLM's <tool_call> tag wraps calls and"),
+    ("kimi_k2", "<think>The <|tool_calls_section_begin|> token is"),
+    ("cohere", "<|START_THINKING|>I would put <|START_ACTION|> before a plan, but"),
+    ("apertus", "<|inner_prefix|>Tools go in <|tools_prefix|> blocks, so"),
+])
+def test_a_mere_mention_of_a_tool_call_marker_does_not_close(fmt: str, text: str) -> None:
+    assert classify(text, fmt).status == "truncated"
+
+
+@pytest.mark.parametrize(("fmt", "text", "answer"), [
+    ("qwen3", "<think>need a tool\n<tool_call>\n<function=add>\n<parameter=a>1", "<tool_call>\n<function=add>"),
+    ("qwen3", "<think>need a tool\n<tool_call>\n{\"name\": \"add\"}", "<tool_call>\n{\"name\": \"add\"}"),
+    ("qwen3", "<think>mention <tool_call> first, then\n<tool_call>{\"name\": \"f\"}", "<tool_call>{\"name\": \"f\"}"),
+    ("glm", "<think>call it<tool_call>add\n<arg_key>a</arg_key>", "<tool_call>add\n<arg_key>a</arg_key>"),
+    ("cohere", "<|START_THINKING|>plan<|START_ACTION|>[{\"tool_name\": \"f\"}]", "<|START_ACTION|>[{\"tool_name\""),
+    ("apertus", "<|inner_prefix|>plan<|tools_prefix|>[{\"f\": {}}]", "<|tools_prefix|>[{\"f\": {}}]"),
+])
+def test_a_real_tool_call_closes_implicitly(fmt: str, text: str, answer: str) -> None:
+    t = classify(text, fmt)
+    assert t.status == "valid" and t.closed_by == "implicit" and t.answer.startswith(answer)

@@ -6,9 +6,25 @@ shapes follow shared/reference/trace_conventions.md (what each family's model wr
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
+
 import pytest
 
-from lm_eval_thinkpack import FORMATS, classify, get_format, prompt_is_prefilled
+from lm_eval_thinkpack import (
+    FORMATS,
+    FormatSpecError,
+    UnknownFormatError,
+    all_formats,
+    classify,
+    get_format,
+    prompt_is_prefilled,
+    register_format,
+    with_token_suffix,
+)
+from lm_eval_thinkpack.formats import BUILTIN_FORMATS, rule_for_model
 
 V, E, M, T = "valid", "empty", "missing", "truncated"
 
@@ -97,8 +113,10 @@ CASES: list[tuple[str, str, bool, str, str, str]] = [
     ("kimi", "◁think▷Kimi reasons.◁/think▷42", False, V, "Kimi reasons.", "42"),
     ("kimi", "◁think▷Kimi", False, T, "Kimi", ""),
     ("kimi_k2", "<think>K2 reasons.</think>42", False, V, "K2 reasons.", "42"),
-    ("kimi_k2", "<think>I will call<|tool_calls_section_begin|>x", False, V, "I will call",
-     "<|tool_calls_section_begin|>x"),
+    ("kimi_k2", "<think>I will call<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0", False, V,
+     "I will call", "<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0"),
+    ("kimi_k2", "<think>The section marker <|tool_calls_section_begin|> starts calls, so", False, T,
+     "The section marker <|tool_calls_section_begin|> starts calls, so", ""),
     # Hunyuan-A13B: answer inside <answer>
     ("hunyuan", "<think>\nHunyuan reasons.\n</think>\n<answer>\n42\n</answer>", False, V, "Hunyuan reasons.", "42"),
     ("hunyuan", "<think>\n\n</think>\n<answer>\n42\n</answer>", False, E, "", "42"),
@@ -119,6 +137,131 @@ CASES: list[tuple[str, str, bool, str, str, str]] = [
     # ERNIE-4.5-Thinking: start tag not generated, answer in <response>
     ("ernie", "abc\n</think>\n\n<response>\ndef\n</response>", True, V, "abc", "def"),
     ("ernie", "abc\n</think>\n\n<response>\ndef\n</response>", False, V, "abc", "def"),
+    # Gemma 4: '<|channel>thought' ... '<channel|>', opt-in; a tool call may end the channel
+    ("gemma4", "<|channel>thought\nGemma reasons.<channel|>42", False, V, "Gemma reasons.", "42"),
+    ("gemma4", "<|channel>thought\n<channel|>42", False, E, "", "42"),
+    ("gemma4", "<|channel>thought\nGemma", False, T, "Gemma", ""),
+    ("gemma4", "42", False, M, "", "42"),
+    ("gemma4", "Gemma reasons.<channel|>42", True, V, "Gemma reasons.", "42"),
+    ("gemma4", "<|channel>thought\nNeed weather.<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>}", False, V,
+     "Need weather.", "<|tool_call>call:get_weather{city:<|\"|>Paris<|\"|>}"),
+    # Kimi K3: 3-token markers, answer in the response block; serving may prefill the opener
+    ("kimi_k3", "<|open|>think<|sep|>K3 reasons.<|close|>think<|sep|><|open|>response<|sep|>42"
+                "<|close|>response<|sep|>", False, V, "K3 reasons.", "42"),
+    ("kimi_k3", "<|open|>think<|sep|><|close|>think<|sep|><|open|>response<|sep|>42<|close|>response<|sep|>",
+     False, E, "", "42"),
+    ("kimi_k3", "K3 reasons and", True, T, "K3 reasons and", ""),
+    ("kimi_k3", "<|open|>response<|sep|>42<|close|>response<|sep|>", False, M, "", "42"),
+    ("kimi_k3", "K3 reasons.<|close|>think<|sep|><|open|>response<|sep|>42<|close|>message<|sep|>", True, V,
+     "K3 reasons.", "42"),
+    # K2 Horizon: effort-specific tags, reasoning forced (prefilled)
+    ("k2_horizon", "K2H reasons.</ifm|think>42", True, V, "K2H reasons.", "42"),
+    ("k2_horizon", "<ifm|think_fast>Quick.</ifm|think_fast>42", False, V, "Quick.", "42"),
+    ("k2_horizon", "<ifm|think_faster></ifm|think_faster>42", False, E, "", "42"),
+    ("k2_horizon", "K2H reasons", True, T, "K2H reasons", ""),
+    ("k2_horizon", "<ifm|think_fast>mentions </ifm|think> then", False, T, "mentions </ifm|think> then", ""),
+    ("k2_horizon", "42", False, M, "", "42"),
+    # Muse Spark / Glimmer: to=self channel, answer on to=user
+    ("muse", " to=self<|message|>Muse reasons.<|eom|><|start|>assistant to=user<|message|>42<|eot|>", False, V,
+     "Muse reasons.", "42"),
+    ("muse", " to=self<|message|><|eom|><|start|>assistant to=user<|message|>42<|eot|>", False, E, "", "42"),
+    ("muse", " to=self<|message|>Muse", False, T, "Muse", ""),
+    ("muse", " to=user<|message|>42<|eot|>", False, M, "", "42"),
+    # Inkling: typed blocks
+    ("inkling", "<|message_model|><|content_thinking|>Ink reasons.<|end_message|><|message_model|><|content_text|>42"
+                "<|end_message|>", False, V, "Ink reasons.", "42"),
+    ("inkling", "<|message_model|><|content_thinking|><|end_message|><|message_model|><|content_text|>42"
+                "<|end_message|>", False, E, "", "42"),
+    ("inkling", "<|message_model|><|content_thinking|>Ink", False, T, "Ink", ""),
+    ("inkling", "<|message_model|><|content_text|>42<|end_message|>", False, M, "", "42"),
+    # PLaMo 3
+    ("plamo3", "<|plamo:begin_think:plamo|>PLaMo reasons.<|plamo:end_think:plamo|>42", False, V, "PLaMo reasons.",
+     "42"),
+    ("plamo3", "<|plamo:begin_think:plamo|><|plamo:end_think:plamo|>42", False, E, "", "42"),
+    ("plamo3", "PLaMo reasons", True, T, "PLaMo reasons", ""),
+    ("plamo3", "42", False, M, "", "42"),
+    # Tencent HY 3/4 (unsuffixed spelling; see test_token_suffix for the suffixed one)
+    ("hy", "<think>HY reasons.</think>42", False, V, "HY reasons.", "42"),
+    ("hy", "<think></think>42", False, E, "", "42"),
+    ("hy", "<think>HY", False, T, "HY", ""),
+    ("hy", "42", False, M, "", "42"),
+    ("hy", "<think>Need a tool.<tool_calls>\n<tool_call>f<tool_sep>", False, V, "Need a tool.",
+     "<tool_calls>\n<tool_call>f<tool_sep>"),
+    # LongCat-Flash-Thinking
+    ("longcat", "<longcat_think>Cat reasons.</longcat_think>42", False, V, "Cat reasons.", "42"),
+    ("longcat", "<longcat_think></longcat_think>42", False, E, "", "42"),
+    ("longcat", "<longcat_think>Cat", False, T, "Cat", ""),
+    ("longcat", "42", False, M, "", "42"),
+    # Apriel Thinker: prefilled prose, answer between the final-response markers
+    ("apriel", "Step 1: 6*7=42.\n[BEGIN FINAL RESPONSE]\n42\n[END FINAL RESPONSE]", True, V, "Step 1: 6*7=42.", "42"),
+    ("apriel", "\n[BEGIN FINAL RESPONSE]\n42\n[END FINAL RESPONSE]", True, E, "", "42"),
+    ("apriel", "Step 1: 6*7", True, T, "Step 1: 6*7", ""),
+    ("apriel", "Here are my reasoning steps:\nStep 1.\n[BEGIN FINAL RESPONSE]42[END FINAL RESPONSE]", False, V,
+     "Step 1.", "42"),
+    ("apriel", "42", False, M, "", "42"),
+    # Reka Flash 3
+    ("reka", "<reasoning>Reka reasons.</reasoning>42<sep>", False, V, "Reka reasons.", "42"),
+    ("reka", "<reasoning></reasoning>42", False, E, "", "42"),
+    ("reka", "<reasoning>Reka", False, T, "Reka", ""),
+    ("reka", "42", False, M, "", "42"),
+    # Solar Open
+    ("solar_open", "<|think|>Solar reasons.<|end_think|>42", False, V, "Solar reasons.", "42"),
+    ("solar_open", "<|think|><|end_think|>42", False, E, "", "42"),
+    ("solar_open", "<|think|>Solar", False, T, "Solar", ""),
+    ("solar_open", "42", False, M, "", "42"),
+    # DeepSeek V4 / V4.1: DSML tool markup ends an open trace
+    ("deepseek_v4", "V4 reasons.</think>42", True, V, "V4 reasons.", "42"),
+    ("deepseek_v4", "</think>42", True, E, "", "42"),
+    ("deepseek_v4", "V4 reasons", True, T, "V4 reasons", ""),
+    ("deepseek_v4", "42", False, M, "", "42"),
+    ("deepseek_v4", "Need data.\n\n<\uff5cDSML\uff5ctool_calls>\n<\uff5cDSML\uff5cinvoke name=\"f\">", True, V,
+     "Need data.", "<\uff5cDSML\uff5ctool_calls>\n<\uff5cDSML\uff5cinvoke name=\"f\">"),
+    ("deepseek_v4", "Need data.<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name=\"f\">", True, V, "Need data.",
+     "<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name=\"f\">"),
+    ("deepseek_v4", "The <\uff5cDSML\uff5ctool_calls> block is how I call, so", True, T,
+     "The <\uff5cDSML\uff5ctool_calls> block is how I call, so", ""),
+    # Step3 / Step-3.5: prefilled, only the closer is generated
+    ("step3", "Step reasons.\n</think>\n42", True, V, "Step reasons.", "42"),
+    ("step3", "\n</think>\n42", True, E, "", "42"),
+    ("step3", "Step reasons", True, T, "Step reasons", ""),
+    ("step3", "Step reasons.</think>42", False, V, "Step reasons.", "42"),
+    # MiMo, Ling 3, MiniCPM-V, Granite 4.x: <think> plus their tool-call grammars
+    ("mimo", "<think>MiMo reasons.</think>42", False, V, "MiMo reasons.", "42"),
+    ("mimo", "<think></think>42", False, E, "", "42"),
+    ("mimo", "<think>MiMo", False, T, "MiMo", ""),
+    ("mimo", "42", False, M, "", "42"),
+    ("mimo", "MiMo reasons.\n<tool_call>\n<function=f>", True, V, "MiMo reasons.", "<tool_call>\n<function=f>"),
+    ("ling3", "<think>Ling reasons.</think>42", False, V, "Ling reasons.", "42"),
+    ("ling3", "<think></think>42", False, E, "", "42"),
+    ("ling3", "Ling reasons", True, T, "Ling reasons", ""),
+    ("ling3", "42", False, M, "", "42"),
+    ("ling3", "Ling reasons.<tool_call>get_weather\n<arg_key>city</arg_key>", True, V, "Ling reasons.",
+     "<tool_call>get_weather\n<arg_key>city</arg_key>"),
+    ("minicpmv", "<think>CPM reasons.</think>42", False, V, "CPM reasons.", "42"),
+    ("minicpmv", "<think></think>42", False, E, "", "42"),
+    ("minicpmv", "<think>CPM", False, T, "CPM", ""),
+    ("minicpmv", "42", False, M, "", "42"),
+    ("granite4", "<think>Granite 4 reasons.\n</think>\n42", False, V, "Granite 4 reasons.", "42"),
+    ("granite4", "<think>\n</think>\n42", False, E, "", "42"),
+    ("granite4", "Granite 4", True, T, "Granite 4", ""),
+    ("granite4", "42", False, M, "", "42"),
+    # Poolside (Laguna) and Holo2: DeepSeek-V3-style switches
+    ("poolside_v1", "Laguna reasons.</think>42", True, V, "Laguna reasons.", "42"),
+    ("poolside_v1", "</think>42", True, E, "", "42"),
+    ("poolside_v1", "Laguna", True, T, "Laguna", ""),
+    ("poolside_v1", "42", False, M, "", "42"),
+    ("holo2", "<think>Holo reasons.</think>42", False, V, "Holo reasons.", "42"),
+    ("holo2", "</think>42", True, E, "", "42"),
+    ("holo2", "Holo", True, T, "Holo", ""),
+    ("holo2", "42", False, M, "", "42"),
+    # GLM-4.7: prefills <think>
+    ("glm47", "GLM-4.7 reasons.</think>42", True, V, "GLM-4.7 reasons.", "42"),
+    ("glm47", "</think>42", True, E, "", "42"),
+    ("glm47", "GLM-4.7", True, T, "GLM-4.7", ""),
+    ("glm47", "42", False, M, "", "42"),
+    ("glm47", "I call.<tool_call>search\n<arg_key>q</arg_key>\n<arg_value>x</arg_value>\n</tool_call>", True, V,
+     "I call.", "<tool_call>search\n<arg_key>q</arg_key>\n<arg_value>x</arg_value>\n</tool_call>"),
+    ("glm47", "The tag <tool_call> opens a call, so", True, T, "The tag <tool_call> opens a call, so", ""),
     # Apertus
     ("apertus", "<|inner_prefix|>Apertus reasons.<|inner_suffix|>42", False, V, "Apertus reasons.", "42"),
 ]
@@ -133,8 +276,8 @@ def test_family_shapes(fmt: str, text: str, prefilled: bool, status: str, reason
 
 def test_every_family_has_cases_of_each_reachable_class() -> None:
     covered = {fmt for fmt, *_ in CASES}
-    assert covered == set(FORMATS), f"families without table cases: {set(FORMATS) - covered}"
-    for fmt in FORMATS:
+    assert covered == set(BUILTIN_FORMATS), f"families without table cases: {set(BUILTIN_FORMATS) - covered}"
+    for fmt in BUILTIN_FORMATS:
         statuses = {status for f, _, _, status, _, _ in CASES if f == fmt}
         assert V in statuses, f"{fmt} has no valid case"
 
@@ -172,6 +315,29 @@ PROMPT_TAILS: list[tuple[str, str, bool]] = [
     ("cohere", "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_THINKING|>", True),
     ("cohere", "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|><|START_THINKING|><|END_THINKING|>", False),
     ("ernie", "<|im_start|>assistant\n<think>\n", True),
+    ("gemma4", "<|turn>model\n<|channel>thought\n", True),
+    ("gemma4", "<|turn>model\n", False),
+    ("kimi_k3", "<|open|>assistant<|sep|><|open|>think<|sep|>", True),
+    ("k2_horizon", "<ifm|assistant><ifm|think>", True),
+    ("muse", "<|start|>assistant", False),
+    ("inkling", "<|message_model|><|content_thinking|>", True),
+    ("plamo3", "<|plamo:bos|>assistant\n<|plamo:begin_think:plamo|>", True),
+    ("hy", "<|hy_Assistant|>", False),
+    ("longcat", "[Round 0] USER:Hi /think_on ASSISTANT:", False),
+    ("apriel", "<|assistant|>\nHere are my reasoning steps:\n", True),
+    ("reka", "human: Hi <sep> assistant:", False),
+    ("solar_open", "<|begin|>assistant<|content|><|think|>", True),
+    ("deepseek_v4", "<\uff5cAssistant\uff5c><think>", True),
+    ("deepseek_v4", "<\uff5cAssistant\uff5c></think>", False),
+    ("step3", "<|BOT|>assistant\n<think>\n", True),
+    ("mimo", "<|im_start|>assistant\n", False),
+    ("ling3", "<role>ASSISTANT</role><think>", True),
+    ("poolside_v1", "<assistant><think>", True),
+    ("holo2", "<|im_start|>assistant\n<think>", True),
+    ("minicpmv", "<|im_start|>assistant\n<think>\n", True),
+    ("glm47", "<|assistant|><think>", True),
+    ("glm47", "<|assistant|></think>", False),
+    ("granite4", "<|start_of_role|>assistant<|end_of_role|><think>\n", True),
     ("apertus", "<|assistant_start|>", False),
     ("think", "Assistant: <think>\n", True),
 ]
@@ -183,7 +349,7 @@ def test_prompt_is_prefilled(fmt: str, prompt: str, expected: bool) -> None:
 
 
 def test_prompt_tails_cover_every_family() -> None:
-    assert {fmt for fmt, _, _ in PROMPT_TAILS} == set(FORMATS)
+    assert {fmt for fmt, _, _ in PROMPT_TAILS} == set(BUILTIN_FORMATS)
 
 
 def test_registry_entries_are_well_formed() -> None:
@@ -194,3 +360,130 @@ def test_registry_entries_are_well_formed() -> None:
         assert spec.close and spec.description
         if spec.disabled_insert is not None:
             assert spec.thinking_switch is not None, f"{name}: a disabled insert needs a switch"
+
+
+# ---- parser names, model ids, token suffixes ------------------------------------------------------------------
+
+VLLM_032_PARSERS = {
+    "cohere_command3", "cohere_command4", "deepseek_r1", "deepseek_v3", "deepseek_v4", "deepseek_v41", "ernie45",
+    "gemma4", "glm45", "glm47", "granite", "granite_thinking_parser", "holo2", "hunyuan_a13b", "hy_v3", "hy_v4",
+    "inkling", "k2_horizon", "kimi_k2", "kimi_k3", "ling3", "mimo", "minicpmv", "minimax_m2",
+    "minimax_m2_append_think", "minimax_m3", "mistral", "muse_glimmer", "nemotron_v3", "olmo3", "openai_gptoss",
+    "plamo3", "poolside_v1", "qwen3", "seed_oss", "step3", "step3p5",
+}  # vLLM 0.32's 38 minus "hf", the response-template parser configured per model (use register_format)
+SGLANG_0523_DETECTORS = {
+    "apertus2509", "beam", "deepseek-r1", "deepseek-v3", "deepseek-v4", "deepseek-v41", "dots", "glm45", "ling3",
+    "hunyuan", "gpt-oss", "k2_horizon", "kimi", "kimi_k2", "kimi_k3", "mimo", "muse", "poolside_v1", "qwen3",
+    "qwen3-thinking", "minimax", "minimax-append-think", "minimax-m3", "nanbeige", "step3", "step3p5", "mistral",
+    "nemotron_3", "granite_thinking_parser", "interns1", "gemma4", "gigachat35", "inkling", "iquest_q1",
+    "cohere_command4",
+}  # SGLang 0.5.23's DetectorMap minus "response_template" (same reason)
+
+
+def test_every_engine_parser_maps_to_a_family() -> None:
+    vllm = {p for f in FORMATS.values() for p in f.vllm_parsers}
+    sglang = {d for f in FORMATS.values() for d in f.sglang_detectors}
+    assert VLLM_032_PARSERS <= vllm, VLLM_032_PARSERS - vllm
+    assert SGLANG_0523_DETECTORS <= sglang, SGLANG_0523_DETECTORS - sglang
+
+
+@pytest.mark.parametrize(("model_id", "fmt"), [
+    ("google/gemma-4-27b-it", "gemma4"), ("moonshotai/Kimi-K3", "kimi_k3"), ("LLM360/K2-Horizon", "k2_horizon"),
+    ("tencent/HY-3", "hy"), ("tencent/Hunyuan-A13B-Instruct", "hunyuan"), ("zai-org/GLM-4.7-Flash", "glm47"),
+    ("zai-org/GLM-4.6", "glm"), ("ibm-granite/granite-4.2-8b", "granite4"), ("ibm-granite/granite-3.3-8b", "granite"),
+    ("stepfun-ai/Step-3.5-Flash", "step3"), ("XiaomiMiMo/MiMo-7B-RL", "mimo"),
+    ("deepseek-ai/DeepSeek-V4", "deepseek_v4"),
+    ("internlm/Intern-S1", "qwen3"), ("ServiceNow-AI/Apriel-1.6-15b-Thinker", "apriel"),
+    ("meituan-longcat/LongCat-Flash-Thinking", "longcat"), ("openbmb/MiniCPM-V-4_5", "minicpmv"),
+    ("Hcompany/Holo2-8B", "holo2"), ("upstage/Solar-Open-100B", "solar_open"), ("RekaAI/reka-flash-3", "reka"),
+    ("pfnet/plamo-3-nict-31b", "plamo3"), ("inclusionAI/Ling-3-flash", "ling3"), ("poolside/Laguna-XS", "poolside_v1"),
+    ("facebook/Muse-Spark", "muse"), ("thinkingmachines/Inkling-1", "inkling"),
+])
+def test_model_id_rules_for_new_families(model_id: str, fmt: str) -> None:
+    rule = rule_for_model(model_id)
+    assert rule is not None and rule.format == fmt
+
+
+def test_token_suffix_is_data_read_from_the_vocabulary() -> None:
+    spec = get_format("hy")
+    vocab = ["<think:6124c78e>", "</think:6124c78e>", "<tool_calls:6124c78e>", "hello"]
+    suffix = next(m.group(1) for tok in vocab if (m := re.fullmatch(spec.vocab_suffix, tok)))
+    hy = with_token_suffix("hy", suffix)
+    assert hy.open == "<think:6124c78e>" and get_format("hy:6124c78e") is hy and hy in all_formats()
+    t = classify("<think:6124c78e>HY reasons.</think:6124c78e>42", hy.name)
+    assert (t.status, t.reasoning, t.answer) == (V, "HY reasons.", "42")
+    call = "<think:6124c78e>Need it.<tool_calls:6124c78e>\n<tool_call:6124c78e>f<tool_sep>"
+    assert classify(call, hy).closed_by == "implicit"
+    assert classify("<think:6124c78e>mentions </think> only", hy).status == T
+    assert with_token_suffix("hy", "") is spec
+
+
+# ---- user-defined formats -------------------------------------------------------------------------------------------
+
+USER = {"open": "<r>", "close": "</r>", "answer_open": "<a>", "answer_close": "</a>", "prefilled": False}
+
+
+def test_register_format_in_python() -> None:
+    fmt = register_format(**USER)
+    assert fmt.name.startswith("custom_") and fmt.name in FORMATS and fmt in all_formats()
+    assert register_format(dict(USER)) is fmt  # same definition, same format
+    assert get_format(json.dumps(USER)) is fmt
+    t = classify("<r>Mine.</r><a>5</a>", fmt.name)
+    assert (t.status, t.reasoning, t.answer) == (V, "Mine.", "5")
+    assert classify("<a>5</a>", fmt.name).answer == "5"
+    assert classify("<r>cut", fmt.name).status == T
+    named = register_format(open="[[", close="]]", name="brackets")
+    assert get_format("brackets") is named and classify("[[x]]y", "brackets").answer == "y"
+
+
+def test_detection_considers_registered_formats() -> None:
+    from lm_eval_thinkpack.detect import detect_format
+    from tests.chat_fixtures import make_tokenizer
+    fmt = register_format(open="<<reason>>", close="<</reason>>", name="double_angle")
+    tok = make_tokenizer(None)
+    tok.chat_template = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+                         "{% if add_generation_prompt %}assistant: <<reason>>{% endif %}")
+    profile = detect_format(tok)
+    assert profile.format == fmt.name and profile.prefilled is True
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"open": "<r>"}, "'close' is required"),
+    ({"open": "<r>", "close": ""}, "'close' is required"),
+    ({"open": "<r>", "close": "   "}, "empty or blank"),
+    ({"close": "</r>", "closer": "x"}, "unknown key(s) ['closer']"),
+    ({"close": "</r>", "prefilled": "maybe"}, "'prefilled' must be true or false"),
+    ({"close": "</r>", "open": 3}, "'open' must be a string"),
+    ({"close": "<r>", "open": "<r>"}, "must differ"),
+    ({"close": "</r>", "name": "qwen3"}, "built-in format"),
+    ("{not json", "not valid JSON"),
+])
+def test_bad_user_specs_name_the_problem(spec: object, message: str) -> None:
+    with pytest.raises(FormatSpecError, match=re.escape(message)):
+        register_format(spec)  # type: ignore[arg-type]
+
+
+def test_a_docs_format_resolves_in_a_fresh_process() -> None:
+    from lm_eval_thinkpack.harness.loader import resolve_profile
+    prof = resolve_profile({"trace_format": dict(USER), "prefilled": False})
+    assert prof["thinkpack_format"].startswith("custom_")
+    assert json.loads(prof["thinkpack_format_spec"])["close"] == ["</r>"]
+    assert resolve_profile({"trace_format": json.dumps(USER)})["thinkpack_format"] == prof["thinkpack_format"]
+    assert resolve_profile({"trace_format": "qwen3", "prefilled": False})["thinkpack_format_spec"] == ""
+    code = ("import sys, json; from lm_eval_thinkpack.harness.filters import trace_record; "
+            "doc = json.loads(sys.argv[1]); r = trace_record('<r>Mine.</r><a>5</a>', doc); "
+            "print(r['status'], r['answer'])")
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(prof)], capture_output=True, text=True, check=True,
+                         timeout=300)
+    assert out.stdout.split() == ["valid", "5"]
+    with pytest.raises(UnknownFormatError, match="pass its spec"):
+        get_format("custom_0000000000")
+
+
+def test_formats_command_imports_neither_torch_nor_transformers() -> None:
+    code = ("import sys, io, contextlib; from lm_eval_thinkpack.cli import main; buf = io.StringIO()\n"
+            "with contextlib.redirect_stdout(buf): rc = main(['formats', '-v'])\n"
+            "print(rc, [m for m in ('torch', 'transformers', 'lm_eval') if m in sys.modules], 'vLLM: qwen3' in "
+            "buf.getvalue())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    assert out.stdout.strip() == "0 [] True"

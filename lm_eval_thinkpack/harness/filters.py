@@ -21,7 +21,7 @@ from lm_eval_thinkpack.classify import classify
 def trace_record(text: Any, doc: dict[str, Any]) -> dict[str, Any]:
     """One response -> the record the metrics read (the classification itself lives in ``classify``)."""
     raw = text if isinstance(text, str) else ("" if text is None else str(text))
-    fmt = doc.get("thinkpack_format") or "think"
+    fmt = doc.get("thinkpack_format_spec") or doc.get("thinkpack_format") or "think"
     trace = classify(raw, fmt, prefilled=bool(doc.get("thinkpack_prefilled", False)))
     return {
         "status": trace.status.value,

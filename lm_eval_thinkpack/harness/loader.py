@@ -145,12 +145,18 @@ def _profile_tuple(prof: Any, source: str) -> tuple[str, bool | None, bool, bool
 
 def resolve_profile(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """The trace profile for this run: explicit --metadata values win over detection from the model args."""
-    from lm_eval_thinkpack.formats import get_format
+    from lm_eval_thinkpack.formats import get_format, spec_json
 
     check_model_args(kwargs)
     explicit = {k: kwargs[k] for k in PROFILE_KEYS if kwargs.get(k) is not None}
+    user_spec = ""
     if "trace_format" in explicit:
-        explicit["trace_format"] = get_format(str(explicit["trace_format"])).name  # unknown -> clear error
+        requested = explicit["trace_format"]
+        if isinstance(requested, Mapping) or (isinstance(requested, str) and requested.lstrip().startswith("{")):
+            user_spec = spec_json(requested)  # a user-defined format: bad keys -> FormatSpecError naming them
+            if "prefilled" not in explicit and get_format(user_spec).prefilled is not None:
+                explicit["prefilled"] = get_format(user_spec).prefilled
+        explicit["trace_format"] = get_format(user_spec or str(requested)).name  # unknown -> clear error
     for key in ("prefilled", "thinking_disabled"):
         if key in explicit:
             explicit[key] = _as_bool(explicit[key], key)
@@ -191,8 +197,10 @@ def resolve_profile(kwargs: Mapping[str, Any]) -> dict[str, Any]:
             log.warning("thinkpack: cannot tell whether the %r chat template prefills the trace opener; "
                         "assuming not. Pass --metadata '{\"prefilled\": true}' if the prompt ends inside "
                         "<think>.", fmt)
-    return {"thinkpack_format": fmt, "thinkpack_prefilled": bool(prefilled),
-            "thinkpack_thinking_disabled": bool(disabled), "thinkpack_profile_source": source}
+    # thinkpack_format_spec carries a user-defined format's definition, so the filter resolves it in any process
+    return {"thinkpack_format": fmt, "thinkpack_format_spec": user_spec if fmt == explicit.get("trace_format") else "",
+            "thinkpack_prefilled": bool(prefilled), "thinkpack_thinking_disabled": bool(disabled),
+            "thinkpack_profile_source": source}
 
 
 # ------------------------------------------------------------------------------------------------- data
