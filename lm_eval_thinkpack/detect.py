@@ -54,6 +54,11 @@ _PROBE_ANSWER = "5"
 _W_MODEL_ID = 100
 _W_INSERT_EXACT, _W_INSERT_LOOSE, _W_INSERT_WRONG = 3, 1, -2
 _W_SWITCH, _W_NO_SWITCH = 2, -2
+# ``template_markers``: a family's own literal strings (tool grammar, turn tokens, answer wrappers) in the template
+# source. Present: strong evidence; the family declares markers and none is there: strong evidence against
+# (GLM-4.7 and a prefilled <think> template with the same switch differ only there).
+_W_MARKER, _W_NO_MARKER = 5, -5
+_W_NO_TOOL_GRAMMAR = -1  # the family ends a trace at a tool-call marker the template never shows
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class TraceProfile:
     canned block, a prefilling template lost its opener, or the template's thinking switch is off), so
     generations carry no trace by configuration. ``special_delimiters``: the delimiters are special tokens
     that ``skip_special_tokens=True`` drops. ``source``: "chat_template", "model_id", "given" or "default".
+    ``ambiguous``: the template fits several families with different facts equally (``candidates``, the
+    chosen ``format`` first); a note names them and how to settle it (``settle_with``).
     """
 
     format: str
@@ -73,10 +80,17 @@ class TraceProfile:
     special_delimiters: bool
     source: str
     notes: tuple[str, ...] = ()
+    ambiguous: bool = False
+    candidates: tuple[str, ...] = ()
 
     @property
     def trace_format(self) -> TraceFormat:
         return get_format(self.format)
+
+    @property
+    def settle_with(self) -> str:
+        """The lm-eval ``--metadata`` that names the format (for an ambiguous profile: pick one candidate)."""
+        return f"--metadata '{{\"trace_format\": \"{self.format}\"}}'"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -343,6 +357,16 @@ def _score(
         return None
     score, _, delims = best
     why = [f"delimiters {delims.open[:1]}/{delims.close[:1]} found (+{score})"]
+    if fmt.template_markers:
+        found = [m for m in fmt.template_markers if m in evidence]
+        pts = _W_MARKER if found else _W_NO_MARKER
+        score += pts
+        why.append(f"template markers {found} ({pts:+d})" if found
+                   else f"none of its template markers {list(fmt.template_markers)} ({pts:+d})")
+
+    if fmt.implicit_close and not any(ic.marker in evidence for ic in fmt.implicit_close):
+        score += _W_NO_TOOL_GRAMMAR  # a fact about tool calls that a template without them cannot confirm
+        why.append(f"no {fmt.implicit_close[0].marker!r} tool-call marker ({_W_NO_TOOL_GRAMMAR:+d})")
 
     sw = switches.get(fmt.thinking_switch) if fmt.thinking_switch else None
     on_prompt = base_sys
@@ -394,27 +418,33 @@ def _generic_equivalent(fmt: TraceFormat) -> bool:
     )
 
 
-def _choose(cands: list[_Candidate], rule: ModelRule | None) -> tuple[_Candidate, list[str]]:
+def _choose(cands: list[_Candidate], rule: ModelRule | None) -> tuple[_Candidate, list[str], tuple[str, ...]]:
+    """The best candidate, notes, and the tied families when the template cannot tell them apart (else ())."""
     notes: list[str] = []
     top = max(c.score for c in cands)
     tied = [c for c in cands if c.score == top]
     by_name = {c.fmt.name: c for c in cands}
     if rule is not None and rule.format in by_name and by_name[rule.format] in tied:
-        return by_name[rule.format], notes
+        return by_name[rule.format], notes, ()
     if len(tied) == 1 and not _generic_equivalent(tied[0].fmt):
-        return tied[0], notes
+        return tied[0], notes, ()
     if all(_generic_equivalent(c.fmt) or c.fmt.name == DEFAULT_FORMAT for c in tied):
         generic = by_name.get(DEFAULT_FORMAT) or _Candidate(FORMATS[DEFAULT_FORMAT], tied[0].delims, top, [])
         if len(tied) > 1 or tied[0].fmt.name != DEFAULT_FORMAT:
             names = ", ".join(c.fmt.name for c in tied)
             notes.append(f"the template fits {names} equally; using the generic {DEFAULT_FORMAT!r} (same facts). "
                          "Pass the model id (name_or_path) or trace_format= to name the family")
-        return generic, notes
-    chosen = tied[0]  # registry order
-    names = ", ".join(c.fmt.name for c in tied)
-    notes.append(f"ambiguous chat template: {names} fit equally; using {chosen.fmt.name!r}. "
-                 "Pass trace_format= (or a tokenizer whose name_or_path is the model id) to decide")
-    return chosen, notes
+        return generic, notes, ()
+    # Several families with different facts fit equally: name them all, never pick silently. Families with the
+    # generic format's facts count as one candidate, 'think'.
+    names = list(dict.fromkeys(DEFAULT_FORMAT if _generic_equivalent(c.fmt) else c.fmt.name for c in tied))
+    chosen = by_name.get(names[0]) or _Candidate(FORMATS[DEFAULT_FORMAT], tied[0].delims, top, [])
+    notes.append(
+        f"ambiguous chat template: {', '.join(names)} fit it equally; using {names[0]!r}. Settle it with "
+        + " or ".join(f"--metadata '{{\"trace_format\": \"{n}\"}}'" for n in names)
+        + " (lm-eval), trace_format=<name> (Python), or a tokenizer whose name_or_path is the model id"
+    )
+    return chosen, notes, tuple(names)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -535,8 +565,9 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
     base_sys = r.render(primary, True)
     cands = [c for f in FORMATS.values() if (c := _score(f, evidence, tok, switches, r, base_sys, rule))]
 
+    tied: tuple[str, ...] = ()
     if cands:
-        chosen, choose_notes = _choose(cands, rule)
+        chosen, choose_notes, tied = _choose(cands, rule)
         notes.extend(choose_notes)
         fmt, delims, source_kind = chosen.fmt, chosen.delims, "chat_template"
         if rule is not None and rule.format != fmt.name and get_format(rule.format) not in [c.fmt for c in cands]:
@@ -572,7 +603,8 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
     notes.extend(special_notes)
     if special:
         notes.append(_SPECIAL_NOTE)
-    return TraceProfile(fmt.name, prefilled, disabled, special, source_kind, tuple(dict.fromkeys(notes)))
+    return TraceProfile(fmt.name, prefilled, disabled, special, source_kind, tuple(dict.fromkeys(notes)),
+                        ambiguous=bool(tied), candidates=tied)
 
 
 def profile_for_format(
