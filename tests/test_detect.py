@@ -371,3 +371,17 @@ def test_user_registered_formats_take_part_in_detection(scratch_registry) -> Non
     assert isinstance(twin.delimiters[0], Delimiters)
     p = detect_format(make_tokenizer("seed_oss"))
     assert p.ambiguous and set(p.candidates) >= {"seed_oss", twin.name}
+
+
+def test_lm_eval_loader_warns_once_about_an_ambiguous_template(tmp_path, caplog) -> None:
+    import logging
+
+    from lm_eval_thinkpack.harness import loader
+
+    make_tokenizer("qwq_tools").save_pretrained(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):  # the same model configuration: detected and logged once
+            assert loader._detect_cached(str(tmp_path), None, False, "{}")[0] == "think"
+    warned = [r.getMessage() for r in caplog.records if "fits" in r.getMessage()]
+    assert len(warned) == 1
+    assert "think, step3" in warned[0] and "--metadata '{\"trace_format\": \"step3\"}'" in warned[0]
