@@ -18,9 +18,21 @@ Decisions for the cases the study leaves open (each has a test in ``tests/test_c
 * A repeated opener (``<think>a<think>b</think>``): the trace starts after the first opener; the second
   opener stays inside the reasoning text.
 * A closer without an opener (prefill not reported, ERNIE, Step3): the text before it is the trace.
-* A tool call that ends an unclosed trace (the family's ``implicit_close`` marker, e.g. Qwen3
-  ``<tool_call>``): the trace counts as closed there and the tool call is the answer
-  (``Trace.closed_by == "implicit"``). Real closers always win.
+* A tool call that ends an unclosed trace (the family's ``implicit_close``, e.g. Qwen3 ``<tool_call>``): the
+  trace counts as closed there and the tool call is the answer (``Trace.closed_by == "implicit"``), but only
+  when the marker is followed by the start of a real call in the family's tool grammar
+  (``ImplicitClose.follows``: ``<function=`` or a JSON object after Qwen3's ``<tool_call>``, a function name
+  then ``<arg_key>`` for GLM, ``<tool_call>`` after Hunyuan's ``<tool_calls>``, ``[`` after Cohere's
+  ``<|START_ACTION|>``...). vLLM 0.32's qwen3 engine ends reasoning on the ``<tool_call>`` *token*; a model
+  that types the tag in prose produces other tokens, so vLLM does not end there. Decoded text cannot show
+  token ids, so the required continuation stands in for them: "I could emit <tool_call> here" stays
+  reasoning. The same rule holds for every family with an implicit close. Real closers always win.
+* Two spellings (Magistral ``[THINK]``/``<think>``, EXAONE, Granite, MiniMax, K2 Horizon): the spelling that
+  starts first (its opener, or its closer when no opener precedes it) owns the trace, and only its own closer
+  ends it; the other spelling's tags are text. A closer that ends every kind of block (``close_needs_open``:
+  Inkling, Muse) closes a trace only after an opener or a prefilled prompt.
+* Answer wrappers (``<answer>``, ``<response>``, ``<|START_RESPONSE|>``...) are taken off the answer whether
+  or not a trace came before it.
 * CRLF and any unicode: delimiters never contain whitespace that matters; bodies are judged after
   ``str.strip()``, which removes ``\\r`` too.
 

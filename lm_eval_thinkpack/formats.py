@@ -217,7 +217,9 @@ _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "gpt_oss", "gpt-oss harmony: analysis channel, then a final or commentary (tool call) message; special tokens.",
         (
-            _d("<|channel|>analysis<|message|>", "<|channel|>final<|message|>",
+            _d("<|channel|>analysis<|message|>",
+               ("<|end|><|start|>assistant<|channel|>final<|message|>", "<|start|>assistant<|channel|>final<|message|>",
+                "<|channel|>final<|message|>"),
                # the next message's header, whatever its channel other than analysis, recipient or constraint:
                # [<|end|>][<|start|>assistant][ to=R]<|channel|>CHANNEL[ to=R][ <|constrain|>T]<|message|>
                close_pattern=(r"(?:<\|end\|>)?(?:<\|start\|>assistant)?(?:\s*to=[^\s<]+)?<\|channel\|>"
@@ -318,8 +320,8 @@ _FORMATS: tuple[TraceFormat, ...] = (
     ),
     TraceFormat(
         "cohere", "Cohere Command A Reasoning: START/END_THINKING, answer in START/END_RESPONSE or START/END_TEXT.",
-        (_d("<|START_THINKING|>", "<|END_THINKING|>", answer_open="<|START_RESPONSE|>", answer_close="<|END_RESPONSE|>",
-            answer_alt=(("<|START_TEXT|>", "<|END_TEXT|>"),)),),
+        (_d("<|START_THINKING|>", "<|END_THINKING|>", answer_open="<|START_TEXT|>", answer_close="<|END_TEXT|>",
+            answer_alt=(("<|START_RESPONSE|>", "<|END_RESPONSE|>"),)),),
         aliases=("command_a", "command"), prefilled=True, thinking_switch="reasoning",
         disabled_insert="<|START_THINKING|><|END_THINKING|>", special_delimiters=True,
         implicit_close=(ImplicitClose("<|START_ACTION|>", r"\s*\["),),
@@ -415,10 +417,12 @@ _FORMATS: tuple[TraceFormat, ...] = (
         template_markers=("<sep>",),
     ),
     TraceFormat(
-        "solar_open", "Solar Open 100B: <|think|> special tokens.",
-        (_d("<|think|>", ("<|end_think|>", "<|/think|>")),), special_delimiters=True, prefilled=None,
-        notes="Closer spellings unverified here (no template available offline): check against the real template.",
-        template_markers=("<|think|>",),
+        "solar_open", "Solar Open 100B: '<|think|>' message ended by '<|end|>', answer in a '<|content|>' message.",
+        (_d("<|think|>", "<|end|>", answer_open="<|content|>", answer_close="<|end|>", close_needs_open=True),),
+        thinking_switch="reasoning_effort", switch_values=("high", "low"), disabled_insert="<|think|><|end|>",
+        template_markers=("<|begin|>assistant<|think|><|end|>",),
+        notes="Markers are tokens with special=false (they survive decoding); reasoning_effort low/minimal "
+              "prefills an empty think message.",
     ),
     TraceFormat(
         "deepseek_v4", "DeepSeek V4 / V4.1: <think> like V3.x; a DSML tool call ends an open trace.",
@@ -432,7 +436,9 @@ _FORMATS: tuple[TraceFormat, ...] = (
     ),
     TraceFormat(
         "step3", "Step3 / Step-3.5: the template prefills <think>; the output holds only the closer.", (THINK,),
-        aliases=("step3p5", "step3.5"), prefilled=True, implicit_close=(QWEN3_CALL,),
+        aliases=("step3p5", "step3.5"), prefilled=True,
+        notes="vLLM's step3p5 also ends reasoning at a Qwen3 <tool_call>; not modelled, so that a generic prefilled "
+              "<think> template stays the generic format in detection (use trace_format='qwen3' with prefill).",
         vllm_parsers=("step3", "step3p5"), sglang_detectors=("step3", "step3p5"),
     ),
     TraceFormat(

@@ -205,10 +205,14 @@ CASES: list[tuple[str, str, bool, str, str, str]] = [
     ("reka", "<reasoning>Reka", False, T, "Reka", ""),
     ("reka", "42", False, M, "", "42"),
     # Solar Open
-    ("solar_open", "<|think|>Solar reasons.<|end_think|>42", False, V, "Solar reasons.", "42"),
-    ("solar_open", "<|think|><|end_think|>42", False, E, "", "42"),
+    # Solar Open: the think message ends with <|end|>, the answer is the next <|content|> message
+    ("solar_open", "<|think|>Solar reasons.<|end|><|begin|>assistant<|content|>42<|end|>", False, V, "Solar reasons.",
+     "42"),
+    ("solar_open", "<|think|><|end|><|begin|>assistant<|content|>42", False, E, "", "42"),
     ("solar_open", "<|think|>Solar", False, T, "Solar", ""),
-    ("solar_open", "42", False, M, "", "42"),
+    ("solar_open", "<|content|>42<|end|>", False, M, "", "42"),
+    ("solar_open", "<|think|>Need a tool.<|end|><|begin|>assistant<|tool_calls|>[]", False, V, "Need a tool.",
+     "<|begin|>assistant<|tool_calls|>[]"),
     # DeepSeek V4 / V4.1: DSML tool markup ends an open trace
     ("deepseek_v4", "V4 reasons.</think>42", True, V, "V4 reasons.", "42"),
     ("deepseek_v4", "</think>42", True, E, "", "42"),
@@ -326,7 +330,8 @@ PROMPT_TAILS: list[tuple[str, str, bool]] = [
     ("longcat", "[Round 0] USER:Hi /think_on ASSISTANT:", False),
     ("apriel", "<|assistant|>\nHere are my reasoning steps:\n", True),
     ("reka", "human: Hi <sep> assistant:", False),
-    ("solar_open", "<|begin|>assistant<|content|><|think|>", True),
+    ("solar_open", "<|begin|>user<|content|>Hi<|end|><|begin|>assistant", False),
+    ("solar_open", "<|begin|>assistant<|think|><|end|><|begin|>assistant", False),
     ("deepseek_v4", "<\uff5cAssistant\uff5c><think>", True),
     ("deepseek_v4", "<\uff5cAssistant\uff5c></think>", False),
     ("step3", "<|BOT|>assistant\n<think>\n", True),
@@ -432,8 +437,10 @@ def test_register_format_in_python() -> None:
     assert (t.status, t.reasoning, t.answer) == (V, "Mine.", "5")
     assert classify("<a>5</a>", fmt.name).answer == "5"
     assert classify("<r>cut", fmt.name).status == T
-    named = register_format(open="[[", close="]]", name="brackets")
-    assert get_format("brackets") is named and classify("[[x]]y", "brackets").answer == "y"
+    named = register_format(open="⟪", close="⟫", name="angle_quotes")
+    assert get_format("Angle-Quotes") is named and classify("⟪x⟫y", "angle_quotes").answer == "y"
+    with pytest.raises(FormatSpecError, match="already registered"):
+        register_format(open="⟪", close="⟫⟫", name="angle_quotes")
 
 
 def test_detection_considers_registered_formats() -> None:
