@@ -206,7 +206,7 @@ TEMPLATE_CASES: list[TemplateCase] = [
 
 # Templates written to reproduce what tells real templates apart (their markers, prompts and switches), used by
 # the detection tests; the real ones they stand for are named in each template's comment. ``template_formats``
-# with several names: the template is genuinely ambiguous, detection must say so and list them.
+# with several names: the template is genuinely ambiguous, detection must say so and list (at least) them.
 DETECT_CASES: list[TemplateCase] = [
     TemplateCase("granite33", "granite", ("granite",), False, False,
                  _gen("<think>", "</think>", "<response>" + ANSWER + "</response>"),
@@ -222,8 +222,9 @@ DETECT_CASES: list[TemplateCase] = [
     TemplateCase("apriel", "apriel", ("apriel",), True, False,
                  _gen("", "\n[BEGIN FINAL RESPONSE]\n", ANSWER + "\n[END FINAL RESPONSE]"),
                  model_id="ServiceNow-AI/Apriel-1.6-15b-Thinker"),
-    TemplateCase("qwq_tools", "qwq", ("think", "step3"), True, False, _gen("", "\n</think>\n\n"),
-                 model_id="Qwen/QwQ-32B"),
+    TemplateCase("qwq_tools", "qwq", ("think", "mimo", "minicpmv"), True, False, _gen("", "\n</think>\n\n"),
+                 model_id="Qwen/QwQ-32B", enable_kwargs={"enable_thinking": True},
+                 disable_kwargs={"enable_thinking": False}, default_disabled=True),
 ]
 ALL_CASES: list[TemplateCase] = TEMPLATE_CASES + DETECT_CASES
 
