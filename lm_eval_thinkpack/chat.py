@@ -232,7 +232,7 @@ def render_messages(
     traces: dict[int, str] = {}
     for i, m in enumerate(messages):
         if m.get("role") != "assistant" or (i not in keep and i not in drop and i != mark):
-            msgs.append(dict(m))
+            msgs.append(m if type(m) is dict else dict(m))  # never modified below: no copy needed
             continue
         reasoning, content = split_reasoning(m, spec)
         if i in keep or i in drop:
@@ -252,8 +252,8 @@ def render_messages(
     # Whether the template renders reasoning_content for a turn depends on the template, its kwargs and the turn's
     # place in the conversation; it is remembered per shape so that only the first example of a shape pays a
     # second render. A remembered "native" that fails for some example is still caught by the check below.
-    shape = ("native", tuple(m.get("role") for m in msgs), add_generation_prompt)
-    known = r.memo.get(shape, {})
+    shape = ("native", tuple(m.get("role") for m in msgs), add_generation_prompt) if traces else None
+    known = r.memo.get(shape, {}) if traces else {}
     for i in traces:
         if known.get(i) is False:
             _to_inline(msgs[i], i)

@@ -6,8 +6,9 @@
 
 Why a fast path: ``apply_chat_template`` redoes, on every call, work that depends only on the tokenizer and the
 kwargs (template lookup, the special-token map, converting the kwargs for the sandbox). For a stock Hugging Face
-tokenizer the renderer does that once and then calls transformers' own compiled template with transformers' own
-reasoning-field aliasing; only conversations of plain ``str``-valued dicts take it. The first fast render of each
+tokenizer the renderer does that once (the template context is merged once, not per call) and then runs
+transformers' own compiled template, with transformers' own reasoning-field aliasing; only conversations of plain
+``str``-valued dicts take it. The first fast render of each
 ``add_generation_prompt`` value is compared with ``apply_chat_template``; any difference (another transformers
 version) switches the fast path off for that configuration. Anything else (processors, patched tokenizers,
 content blocks, ``tools``, apply_chat_template's own options) goes through ``apply_chat_template``.
@@ -74,32 +75,91 @@ _APPLY_PARAMS = frozenset({
 
 class _State:
     """What ``apply_chat_template`` computes on every call but that depends only on the tokenizer and the kwargs:
-    transformers' compiled template and the converted template context."""
+    transformers' compiled template and the template context (special tokens, kwargs, the template's globals),
+    converted once."""
 
-    __slots__ = ("render", "alias", "context", "checked", "memo", "__weakref__")
+    __slots__ = ("template", "context", "reasoning_keys", "alias", "checked", "memo", "__weakref__")
 
     def __init__(self, tokenizer: Any, kwargs: Mapping[str, Any]):
-        self.render: Any = None
-        self.alias: Any = None
+        self.template: Any = None  # the compiled jinja2 Template while the fast path is on
         self.context: dict[str, Any] = {}
+        self.reasoning_keys: tuple[str, ...] = ()
+        self.alias: Any = None
         self.checked: set[bool] = set()  # add_generation_prompt values already compared with apply_chat_template
         self.memo: dict[Any, Any] = {}
         if any(k in _APPLY_PARAMS for k in kwargs) or not _stock_apply(tokenizer):
             return
         try:
-            from transformers.utils.chat_template_utils import (
-                _alias_reasoning_fields,
-                _compile_jinja_template,
-                _plain_template_data,
-            )
+            from transformers.utils import chat_template_utils as ctu
 
-            compiled = _compile_jinja_template(tokenizer.get_chat_template(kwargs.get("chat_template"), None))
+            # a private copy of transformers' compiled template (its environment, filters and globals), whose
+            # sandbox memoises its safety verdicts (see _FastSandbox)
+            compiled = ctu._cached_compile_jinja_template(
+                tokenizer.get_chat_template(kwargs.get("chat_template"), None))
+            compiled.environment.__class__ = _fast_sandbox(type(compiled.environment))
             extra = {k: v for k, v in kwargs.items() if k != "chat_template"}
-            context = _plain_template_data({**tokenizer.special_tokens_map, **extra})
+            context = ctu._plain_template_data({**tokenizer.special_tokens_map, **extra})
+            keys = tuple(ctu._REASONING_FIELDS)
+            compiled.root_render_func, compiled.blocks  # noqa: B018 - the jinja2 API render() itself uses
         except Exception:  # noqa: BLE001 - anything unexpected: keep the tokenizer's own path
             return
-        self.render, self.alias = compiled.render, _alias_reasoning_fields
-        self.context = {"tools": None, "documents": None, **context}
+        self.template, self.alias, self.reasoning_keys = compiled, ctu._alias_reasoning_fields, keys
+        # what Template.render(**vars) merges on every call: the template's globals, then the variables
+        self.context = {**compiled.globals, "tools": None, "documents": None, **context}
+
+    def render(self, chat: list[dict[str, str]], add_generation_prompt: bool) -> str:
+        """``Template.render(messages=..., add_generation_prompt=..., **context)`` without re-merging the
+        constant part of the context on every call."""
+        from jinja2.runtime import new_context
+
+        tpl = self.template
+        keys = self.reasoning_keys
+        if any(k in m for m in chat for k in keys):  # transformers' aliasing changes only such messages
+            chat = self.alias(chat)
+        variables = {**self.context, "messages": chat, "add_generation_prompt": add_generation_prompt}
+        env = tpl.environment
+        try:
+            return env.concat(tpl.root_render_func(
+                new_context(env, tpl.name, tpl.blocks, variables, True, tpl.globals, None)))
+        except Exception:  # noqa: BLE001 - as Template.render: jinja2 rewrites the traceback and re-raises
+            return env.handle_exception()
+
+
+_SAFE: dict[tuple[type, str], bool] = {}
+
+
+def _fast_sandbox(base: type) -> type:
+    """transformers' ``ImmutableSandboxedEnvironment`` with the same verdicts, computed once: jinja2's
+    ``is_safe_attribute`` depends only on the object's type and the attribute name (internal and mutating
+    attributes are listed per type), so it is memoised by (type, name); and an attribute read on a plain
+    ``dict`` (``message.role``) that is not a dict method goes straight to the key, as jinja2 does after the
+    failed ``getattr``."""
+    cached = _SANDBOXES.get(base)
+    if cached is not None:
+        return cached
+
+    class FastSandbox(base):  # type: ignore[misc, valid-type]
+        def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+            key = (type(obj), attr)
+            verdict = _SAFE.get(key)
+            if verdict is None:
+                verdict = _SAFE[key] = bool(super().is_safe_attribute(obj, attr, value))
+            return verdict
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            if type(obj) is dict and attribute not in _DICT_ATTRS:
+                try:
+                    return obj[attribute]
+                except KeyError:
+                    return self.undefined(obj=obj, name=attribute)
+            return super().getattr(obj, attribute)
+
+    _SANDBOXES[base] = FastSandbox
+    return FastSandbox
+
+
+_SANDBOXES: dict[type, type] = {}
+_DICT_ATTRS = frozenset(dir(dict))
 
 
 class Renderer:
@@ -121,15 +181,15 @@ class Renderer:
     def render(self, messages: Sequence[Mapping[str, Any]], add_generation_prompt: bool = False) -> str:
         """The rendered text; a template that says it lacks a chat template raises ``ChatTemplateError``."""
         st = self._state
-        chat = _plain_chat(messages) if st.render is not None else None
+        chat = _plain_chat(messages) if st.template is not None else None
         if chat is not None:
-            text = st.render(messages=st.alias(chat), add_generation_prompt=add_generation_prompt, **st.context)
+            text = st.render(chat, add_generation_prompt)
             if add_generation_prompt in st.checked:
                 return text
             slow = self._slow(messages, add_generation_prompt)
             st.checked.add(add_generation_prompt)
             if slow != text:
-                st.render = None
+                st.template = None
             return slow
         return self._slow(messages, add_generation_prompt)
 
@@ -159,21 +219,26 @@ def _stock_apply(tokenizer: Any) -> bool:
 
 def _plain_chat(conversation: Any) -> list[dict[str, str]] | None:
     """The messages as transformers hands them to the template, when they are plain ``str``-valued dicts
-    (transformers' normalisation then reduces to dropping ``None`` values)."""
+    (transformers' normalisation then reduces to dropping ``None`` values; the sandbox cannot change them, so
+    they are passed as they are)."""
     if type(conversation) is not list or not conversation:
         return None
-    out = []
-    for m in conversation:
+    out = conversation
+    for i, m in enumerate(conversation):
         if type(m) is not dict:
             return None
-        clean = {}
+        has_none = False
         for k, v in m.items():
-            if v is None:
-                continue
-            if type(k) is not str or type(v) is not str:
+            if type(k) is not str:
                 return None
-            clean[k] = v
-        out.append(clean)
+            if type(v) is not str:
+                if v is not None:
+                    return None
+                has_none = True
+        if has_none:
+            if out is conversation:
+                out = list(conversation)
+            out[i] = {k: v for k, v in m.items() if v is not None}
     return out
 
 

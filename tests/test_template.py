@@ -32,20 +32,22 @@ def test_fast_path_renders_what_apply_chat_template_renders(name):
     tok = make_tokenizer(name)
     for kwargs in ({}, case(name).disable_kwargs or {}):
         r = renderer(tok, kwargs)
-        assert r._state.render is not None  # plain dicts + stock transformers: the fast path is on
+        assert r._state.template is not None  # plain dicts + stock transformers: the fast path is on
         for conv in _conversations(name):
             for agp, msgs in ((False, conv), (True, conv[:-1])):
                 assert r.render(msgs, agp) == tok.apply_chat_template(msgs, tokenize=False,
                                                                       add_generation_prompt=agp, **kwargs)
-        assert r._state.render is not None  # the one-off check agreed
+        assert r._state.template is not None  # the one-off check agreed
 
 
 def test_falls_back_to_the_tokenizer():
     tok = make_tokenizer("qwen3")
     blocks = [{"role": "user", "content": [{"type": "text", "text": QUESTION}]}]
     assert template._plain_chat(blocks) is None  # content blocks: apply_chat_template handles them
+    plain = [{"role": "user", "content": "x", "tool_calls": None}]
+    assert template._plain_chat(plain) == [{"role": "user", "content": "x"}] and plain[0]["tool_calls"] is None
     assert renderer(tok).render(blocks) == tok.apply_chat_template(blocks, tokenize=False)
-    assert renderer(tok, {"tools": []})._state.render is None  # apply_chat_template's own options
+    assert renderer(tok, {"tools": []})._state.template is None  # apply_chat_template's own options
 
     class Patched(type(tok)):
         def apply_chat_template(self, *a, **kw):  # a subclass that renders differently is never bypassed
@@ -55,10 +57,12 @@ def test_falls_back_to_the_tokenizer():
     # a fast rendering that disagrees with apply_chat_template on the first call switches the fast path off
     bad = make_tokenizer("qwen3")
     state = renderer(bad)._state
-    state.render = lambda **kw: "wrong"
+    from jinja2 import Template
+
+    state.template = Template("wrong")
     msgs = case("qwen3").messages() + [{"role": "assistant", "content": ANSWER}]
     assert renderer(bad).render(msgs) == bad.apply_chat_template(msgs, tokenize=False)
-    assert state.render is None
+    assert state.template is None
     assert tokenize_conversation(bad, msgs, fmt="qwen3") == tokenize_conversation(make_tokenizer("qwen3"), msgs,
                                                                                  fmt="qwen3")
 
