@@ -254,21 +254,13 @@ def _start(offset: tuple[int, int]) -> int:
     return offset[0]
 
 
-def _labels(ids: list[int], offsets: Sequence[tuple[int, int]], spans: list[tuple[int, int]]) -> list[int]:
-    """``ids`` with every token overlapping a span set to ``IGNORE_INDEX``.
-
-    Offsets of a fast tokenizer run without added special tokens are non-decreasing, so each span's token range
-    is found by two binary searches (no per-token Python loop): the first token ending after the span's start,
-    up to the first token starting at or after its end.
-    """
-    labels = list(ids)
-    for i0, i1 in _ranges_sorted(offsets, spans):
-        labels[i0:i1] = [IGNORE_INDEX] * (i1 - i0)
-    return labels
-
-
 def _ranges_sorted(offsets: Sequence[tuple[int, int]], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Token index ranges ``[i0, i1)`` overlapping each span (ordered offsets: binary search)."""
+    """Token index ranges ``[i0, i1)`` overlapping each span.
+
+    Offsets of a fast tokenizer run without added special tokens are non-decreasing, so each span's range is two
+    binary searches (no per-token Python loop): the first token ending after the span's start, up to the first
+    token starting at or after its end.
+    """
     out = []
     for a, b in spans:
         i0 = bisect_right(offsets, a, key=_span_end)
@@ -276,15 +268,6 @@ def _ranges_sorted(offsets: Sequence[tuple[int, int]], spans: list[tuple[int, in
         if i1 > i0:
             out.append((i0, i1))
     return out
-
-
-def _labels_scan(ids: list[int], offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[int]:
-    """Same rule as ``_labels`` without assuming ordered offsets (vectorised scan)."""
-    if not spans:
-        return list(ids)
-    labels = np.asarray(ids, dtype=np.int64)
-    labels[_hits(offsets, spans)] = IGNORE_INDEX
-    return labels.tolist()
 
 
 def _hits(offsets: Sequence[tuple[int, int]], spans: list[tuple[int, int]]) -> np.ndarray:

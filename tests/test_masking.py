@@ -510,10 +510,11 @@ def test_binary_search_labels_match_the_scan_and_the_tokenizer():
     rng = random.Random(0)
     for _ in range(200):
         spans = sorted({tuple(sorted(rng.sample(range(len(text) + 1), 2))) for _ in range(rng.randint(0, 3))})
-        assert masking._labels(ids, offsets, spans) == masking._labels_scan(ids, offsets, spans)
+        assert masking._labels_from(ids, masking._ranges_sorted(offsets, spans), None) == \
+            masking._labels_from(ids, masking._ranges_scan(offsets, spans), None)
     zero_width = [(0, 1), (1, 1), (1, 2)]
-    assert masking._labels([7, 8, 9], zero_width, [(1, 2)]) == [7, -100, -100]
-    assert masking._labels_scan([7, 8, 9], zero_width, [(1, 2)]) == [7, -100, -100]
+    for ranges in (masking._ranges_sorted, masking._ranges_scan):
+        assert masking._labels_from([7, 8, 9], ranges(zero_width, [(1, 2)]), None) == [7, -100, -100]
 
 
 # ------------------------------------------------------------------------------------------ fast paths (bench)
