@@ -182,6 +182,8 @@ class _Plan:
     open_len: int  # the opener's length when there is one spelling, else 0 (look it up at the match)
     close_len: int
     close_re: re.Pattern[str] | None = None  # a closer grammar (gpt-oss harmony headers), searched besides ``closes``
+    wraps: tuple[tuple[str | None, str | None], ...] = ()  # ``delims.wrappers``, computed once
+    close_needs_open: bool = False
 
 
 _FALSE_HITS = 16  # occurrences of the lead character checked one by one before switching to substring search
@@ -273,7 +275,7 @@ def _compile(spec: TraceFormat) -> _Compiled:
         close_re = re.compile(d.close_pattern) if d.close_pattern else None
         plans.append(_Plan(d, opens, d.close, firsts.pop() if len(firsts) == 1 and close_re is None else None,
                            len(opens[0]) if len(opens) == 1 else 0, len(d.close[0]) if len(d.close) == 1 else 0,
-                           close_re))
+                           close_re, d.wrappers, d.close_needs_open))
     wraps = tuple(dict.fromkeys(w for d in spec.delimiters for w in d.wrappers))
     implicit = tuple((ic, re.compile(ic.follows)) for ic in spec.implicit_close)
     if len(_PLANS) > 256:
@@ -316,11 +318,11 @@ def classify(
             plan, open_pos, open_len, close_pos, close_len = plans[0], -1, 0, -1, 0
         else:
             _, plan, open_pos, open_len, close_pos, close_len = best
-    if close_pos >= 0 and (open_pos >= 0 or prefilled or not plan.delims.close_needs_open):
-        return _closed(text, spec, plan.delims, open_pos, open_len, close_pos, close_pos + close_len,
+    if close_pos >= 0 and (open_pos >= 0 or prefilled or not plan.close_needs_open):
+        return _closed(text, spec, plan, open_pos, open_len, close_pos, close_pos + close_len,
                        prefilled, exhausted, "delimiter")
     if open_pos >= 0 or prefilled:
-        return _unclosed(text, spec, plan.delims, open_pos, open_len, prefilled, exhausted, implicit)
+        return _unclosed(text, spec, plan, open_pos, open_len, prefilled, exhausted, implicit)
     return Trace(_MISSING, text, spec.name, False, exhausted, None, (0, 0, 0, 0, 0, len(text)), None, wraps)
 
 
@@ -337,7 +339,7 @@ def _body_start(text: str, open_pos: int, open_len: int, prefilled: bool) -> tup
 
 
 def _closed(
-    text: str, spec: TraceFormat, d: Delimiters, open_pos: int, open_len: int, close_pos: int, close_end: int,
+    text: str, spec: TraceFormat, plan: _Plan, open_pos: int, open_len: int, close_pos: int, close_end: int,
     prefilled: bool, exhausted: bool, closed_by: str,
 ) -> Trace:
     if open_pos >= close_pos:
@@ -345,7 +347,7 @@ def _closed(
     pre_end, body = _body_start(text, open_pos, open_len, prefilled)
     status = _VALID if _NON_SPACE.search(text, body, close_pos) else _EMPTY
     return Trace(status, text, spec.name, prefilled, exhausted, closed_by,
-                 (0, pre_end, body, close_pos, close_end, len(text)), d, d.wrappers)
+                 (0, pre_end, body, close_pos, close_end, len(text)), plan.delims, plan.wraps)
 
 
 def _implicit_close(text: str, start: int, implicit: tuple[tuple[ImplicitClose, re.Pattern[str]], ...]) -> int:
@@ -363,17 +365,17 @@ def _implicit_close(text: str, start: int, implicit: tuple[tuple[ImplicitClose, 
 
 
 def _unclosed(
-    text: str, spec: TraceFormat, d: Delimiters, open_pos: int, open_len: int,
+    text: str, spec: TraceFormat, plan: _Plan, open_pos: int, open_len: int,
     prefilled: bool, exhausted: bool, implicit: tuple[tuple[ImplicitClose, re.Pattern[str]], ...] = (),
 ) -> Trace:
     if implicit:
         marker_pos = _implicit_close(text, open_pos + open_len if open_pos >= 0 else 0, implicit)
         if marker_pos >= 0:
-            return _closed(text, spec, d, open_pos, open_len, marker_pos, marker_pos, prefilled, exhausted,
+            return _closed(text, spec, plan, open_pos, open_len, marker_pos, marker_pos, prefilled, exhausted,
                            "implicit")
     pre_end, body = _body_start(text, open_pos, open_len, prefilled)
     n = len(text)
-    return Trace(_TRUNCATED, text, spec.name, prefilled, exhausted, None, (0, pre_end, body, n, n, n), d)
+    return Trace(_TRUNCATED, text, spec.name, prefilled, exhausted, None, (0, pre_end, body, n, n, n), plan.delims)
 
 
 def classify_many(

@@ -268,6 +268,69 @@ CASES: list[tuple[str, str, bool, str, str, str]] = [
     ("glm47", "The tag <tool_call> opens a call, so", True, T, "The tag <tool_call> opens a call, so", ""),
     # Apertus
     ("apertus", "<|inner_prefix|>Apertus reasons.<|inner_suffix|>42", False, V, "Apertus reasons.", "42"),
+    # rows that complete every family's four classes, prefilled and not
+    ("think", "Reasoning.</think>42", True, V, "Reasoning.", "42"),
+    ("qwq", "42", False, M, "", "42"),
+    ("deepseek_r1", "42", False, M, "", "42"),
+    ("deepseek_v3", "Reasoning here, and", True, T, "Reasoning here, and", ""),
+    ("phi4_reasoning", "<think>  </think> Solution: 42", False, E, "", "Solution: 42"),
+    ("phi4_reasoning", "Solution: 42", False, M, "", "Solution: 42"),
+    ("phi4_reasoning", "Thought: 6*7=42 </think> Solution: 42", True, V, "Thought: 6*7=42", "Solution: 42"),
+    ("gpt_oss", "User asks 6*7.<|end|><|start|>assistant<|channel|>final<|message|>42<|return|>", True,
+     V, "User asks 6*7.", "42"),
+    ("magistral", "42", False, M, "", "42"),
+    ("magistral", "Compute 6*7.[/THINK]42", True, V, "Compute 6*7.", "42"),
+    ("smollm3", "<think>\nSmall", False, T, "Small", ""),
+    ("smollm3", "Small steps.\n</think>\n42", True, V, "Small steps.", "42"),
+    ("olmo3", "</think>42", True, E, "", "42"),
+    ("olmo3", "42", False, M, "", "42"),
+    ("granite", "<think></think><response>42</response>", False, E, "", "42"),
+    ("granite", "6*7=42</think><response>42</response>", True, V, "6*7=42", "42"),
+    ("exaone", "42", False, M, "", "42"),
+    ("exaone", "<thought>\nLet me compute.\n</thought>\n42", False, V, "Let me compute.", "42"),
+    ("nemotron", "42", False, M, "", "42"),
+    ("nemotron", "<think>\nDetailed", False, T, "Detailed", ""),
+    ("glm", "42", False, M, "", "42"),
+    ("glm", "GLM reasons.</think>\n42", True, V, "GLM reasons.", "42"),
+    ("seed_oss", "42", False, M, "", "42"),
+    ("seed_oss", "Seed reasons.</seed:think>42", True, V, "Seed reasons.", "42"),
+    ("kimi", "◁think▷◁/think▷42", False, E, "", "42"),
+    ("kimi", "42", False, M, "", "42"),
+    ("kimi", "Kimi reasons.◁/think▷42", True, V, "Kimi reasons.", "42"),
+    ("kimi_k2", "<think></think>42", False, E, "", "42"),
+    ("kimi_k2", "42", False, M, "", "42"),
+    ("kimi_k2", "K2 reasons.</think>42", True, V, "K2 reasons.", "42"),
+    ("hunyuan", "<answer>\n42\n</answer>", False, M, "", "42"),
+    ("hunyuan", "Hunyuan reasons.\n</think>\n<answer>\n42\n</answer>", True, V, "Hunyuan reasons.", "42"),
+    ("minimax", "<think>\n\n</think>\n42", False, E, "", "42"),
+    ("minimax", "42", False, M, "", "42"),
+    ("minimax", "M2 reasons and", True, T, "M2 reasons and", ""),
+    ("sky_t1", "<|begin_of_thought|>\n\n<|end_of_thought|>\n\n<|begin_of_solution|>42<|end_of_solution|>", False,
+     E, "", "42"),
+    ("sky_t1", "<|begin_of_solution|>\n42\n<|end_of_solution|>", False, M, "", "42"),
+    ("sky_t1", "Sky reasons.<|end_of_thought|><|begin_of_solution|>42<|end_of_solution|>", True,
+     V, "Sky reasons.", "42"),
+    ("cohere", "<|END_THINKING|><|START_TEXT|>42<|END_TEXT|>", True, E, "", "42"),
+    ("cohere", "<|START_RESPONSE|>42<|END_RESPONSE|>", False, M, "", "42"),
+    ("cohere", "<|START_THINKING|>Cohere reasons.<|END_THINKING|><|START_RESPONSE|>42<|END_RESPONSE|>", False,
+     V, "Cohere reasons.", "42"),
+    ("ernie", "\n</think>\n\n<response>\n42\n</response>", True, E, "", "42"),
+    ("ernie", "<response>\n42\n</response>", False, M, "", "42"),
+    ("ernie", "abc, and", True, T, "abc, and", ""),
+    ("apertus", "<|inner_prefix|><|inner_suffix|>42", False, E, "", "42"),
+    ("apertus", "42", False, M, "", "42"),
+    ("apertus", "<|inner_prefix|>Apertus", False, T, "Apertus", ""),
+    ("apertus", "Apertus reasons.<|inner_suffix|>42", True, V, "Apertus reasons.", "42"),
+    ("muse", "Muse reasons.<|eom|><|start|>assistant to=user<|message|>42<|eot|>", True, V, "Muse reasons.", "42"),
+    ("inkling", "Ink reasons.<|end_message|><|message_model|><|content_text|>42<|end_message|>", True,
+     V, "Ink reasons.", "42"),
+    ("hy", "HY reasons.</think>42", True, V, "HY reasons.", "42"),
+    ("longcat", "Cat reasons.</longcat_think>42", True, V, "Cat reasons.", "42"),
+    ("reka", "Reka reasons.</reasoning>42", True, V, "Reka reasons.", "42"),
+    ("solar_open", "Solar reasons.<|end|><|begin|>assistant<|content|>42<|end|>", True, V, "Solar reasons.", "42"),
+    ("step3", "42", False, M, "", "42"),
+    ("minicpmv", "CPM reasons.</think>42", True, V, "CPM reasons.", "42"),
+    ("gpt_oss", "", False, M, "", ""),
 ]
 
 
@@ -278,12 +341,14 @@ def test_family_shapes(fmt: str, text: str, prefilled: bool, status: str, reason
     assert trace.format == fmt
 
 
-def test_every_family_has_cases_of_each_reachable_class() -> None:
+def test_every_family_has_cases_of_all_four_classes_prefilled_and_not() -> None:
     covered = {fmt for fmt, *_ in CASES}
     assert covered == set(BUILTIN_FORMATS), f"families without table cases: {set(BUILTIN_FORMATS) - covered}"
     for fmt in BUILTIN_FORMATS:
         statuses = {status for f, _, _, status, _, _ in CASES if f == fmt}
-        assert V in statuses, f"{fmt} has no valid case"
+        assert statuses == {V, E, M, T}, f"{fmt} lacks cases of {sorted({V, E, M, T} - statuses)}"
+        flags = {prefilled for f, _, prefilled, *_ in CASES if f == fmt}
+        assert flags == {True, False}, f"{fmt} needs cases with and without a prefilled prompt"
 
 
 # Generation prompts as each family's template renders them (tail only): prefilled or not.
