@@ -13,12 +13,16 @@ How ``detect_format`` decides (every fact read from ``formats.FORMATS``; nothing
 2. Candidates are the formats whose (unanchored) delimiters occur in the template source or in a render:
    a hybrid template holds its tags in the source even when the probe prompt has none.
 3. Each candidate scores the registry facts the template confirms or contradicts: delimiters (both tags,
-   the format's primary spelling, single vocab tokens), the thinking switch (the template reads it and it
-   changes the prompt), the ``disabled_insert`` (what the switched-off prompt ends with), the prefill habit
-   and the default of the switch. A model id (``name_or_path``) that ``rule_for_model`` maps to a candidate
-   wins outright. When the best candidates are indistinguishable from the generic ``think`` format (QwQ vs
-   R1-Distill vs Olmo-3: all prefilled ``<think>``), the answer is ``think``; other ties take the registry's
-   first entry and say so in ``notes``.
+   the format's primary spelling, single vocab tokens), its ``template_markers`` (the family's own strings:
+   tool grammar, turn tokens, answer wrappers; present is strong evidence, declared but absent strong evidence
+   against), its tool-call markers (an ``implicit_close`` the template never shows counts a little against),
+   the thinking switch (the template reads it and it changes the prompt), the ``disabled_insert`` (what the
+   switched-off prompt ends with), the prefill habit and the default of the switch. User formats
+   (``register_format``) take part like built-in ones. A model id (``name_or_path``) that ``rule_for_model``
+   maps to a candidate wins outright. When the best candidates are indistinguishable from the generic
+   ``think`` format (QwQ vs R1-Distill vs Olmo-3: all prefilled ``<think>``), the answer is ``think``. Any
+   other tie is never settled silently: the profile is ``ambiguous``, lists the ``candidates`` and a note
+   gives the ``--metadata '{"trace_format": ...}'`` that settles it (the first candidate is used meanwhile).
 4. ``prefilled`` is ``classify.prompt_is_prefilled`` on the rendered primary prompt. ``thinking_disabled``:
    the generation prompt ends with a closed (empty or canned) block, or a prefilling template lost its
    opener, or the prompt equals the switched-off render of a switch that matters.

@@ -569,7 +569,7 @@ def test_lazy_offsets_give_the_same_token_ranges_as_the_offsets_list():
     for _ in range(200):
         spans = sorted({tuple(sorted(rng.sample(range(len(text) + 1), 2))) for _ in range(rng.randint(0, 3))})
         assert masking._ranges_sorted(lazy, spans) == masking._ranges_sorted(enc.offsets, spans)
-        labels = masking._labels(enc.ids, enc.offsets, spans)
+        labels = masking._labels_from(enc.ids, masking._ranges_sorted(enc.offsets, spans), None)
         assert masking._labels_from(enc.ids, masking._ranges_scan(enc.offsets, spans), None) == labels
         assert masking._labels_from(enc.ids, masking._ranges_sorted(lazy, spans), None) == labels
     assert masking._fully_masked(0, []) and masking._fully_masked(3, [(0, 2), (1, 5)])
