@@ -5,7 +5,9 @@ Two tokenizers: the tests' fixture tokenizer (``tests.chat_fixtures.make_tokeniz
 a reasoning trace, traces up to ~400 words), and the demo's character-level tokenizer
 (loaded from ``lm_eval_thinkpack/demo/model`` when the demo model is built, else the identical
 ``lm_eval_thinkpack.demo.build_model.build_tokenizer()``) with the demo's task data (half with the trace).
-Both sides mask the think block (ours ``mask="think"``, thinkpack
+Each is also timed against plain tokenization, what a user does without masking: ``apply_chat_template(...,
+tokenize=False)`` for every conversation, then one batch tokenizer call (``*_plain`` records; goal >= 0.9x).
+Both masking sides mask the think block (ours ``mask="think"``, thinkpack
 ``MaskType.THINK``) and return a ``datasets.Dataset``; thinkpack reads the ``reasoning`` key, which we read too.
 """
 
@@ -85,22 +87,33 @@ def _agreement(convs, ours, theirs) -> float:
     return same / max(total, 1)
 
 
-def one(name: str, tok, convs: list, repeats: int, fmt: str | None) -> dict:
+def plain(tok, convs: list) -> list[list[int]]:
+    """What a user does without masking: render every conversation to text, then one batch tokenizer call."""
+    texts = [tok.apply_chat_template(c, tokenize=False) for c in convs]
+    return tok(texts, add_special_tokens=False)["input_ids"]
+
+
+def one(name: str, tok, convs: list, repeats: int, fmt: str | None) -> dict[str, dict]:
+    """Two records: ours vs thinkpack.apply_mask (``name``) and ours vs plain tokenization (``name_plain``)."""
     ours_fn = lambda: tokenize_dataset(tok, convs, mask="think", fmt=fmt)  # noqa: E731
     base_fn = lambda: apply_mask(convs, tok, masked=MaskType.THINK)  # noqa: E731
+    plain_fn = lambda: plain(tok, convs)  # noqa: E731
     agree = _agreement(convs, ours_fn(), base_fn())  # also warms both sides (compiled templates, detection caches)
+    plain_fn()
     t_ours, t_base = interleaved(ours_fn, base_fn, repeats)
+    t_ours2, t_plain = interleaved(ours_fn, plain_fn, repeats)
     n = len(convs)
-    return report(name, n / t_ours, n / t_base, "ex/s", n=n, agree=round(agree, 3))
+    return {name: report(name, n / t_ours, n / t_base, "ex/s", n=n, agree=round(agree, 3)),
+            f"{name}_plain": report(f"{name}_plain", n / min(t_ours, t_ours2), n / t_plain, "ex/s", n=n)}
 
 
 def main(quick: bool = False) -> dict:
     n = 1000 if quick else 2000
     repeats = 3 if quick else 7
-    records = {"masking": one("masking", make_tokenizer("qwen3"), synthetic(n), repeats, "qwen3")}
+    records = one("masking", make_tokenizer("qwen3"), synthetic(n), repeats, "qwen3")
     demo_tok = demo_tokenizer()
     if demo_tok is not None:
-        records["masking_demo"] = one("masking_demo", demo_tok, demo(n), repeats, None)
+        records.update(one("masking_demo", demo_tok, demo(n), repeats, None))
     save(records)
     return records
 

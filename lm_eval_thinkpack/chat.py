@@ -30,20 +30,24 @@ once and never re-escaped or re-parsed by the template. Nothing here imports lm_
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from .classify import prompt_is_prefilled
+from .detect import detect_format
 from .formats import Delimiters, TraceFormat, get_format
+from .template import ChatTemplateError, Renderer, renderer, selected_template
 
 __all__ = [
     "REASONING_KEYS",
     "BlockStyle",
     "ChatTemplateError",
+    "answer_opens",
     "block_style",
+    "check_messages",
+    "render_messages",
     "render_prompt",
     "resolve_format",
     "split_reasoning",
@@ -56,10 +60,6 @@ REASONING_KEYS: tuple[str, ...] = ("reasoning_content", "reasoning", "thinking")
 _NATIVE = "\ue000R{}\ue001"  # offered to the template as reasoning_content
 _INLINE = "\ue000C{}\ue001"  # put in front of the content when the template drops reasoning_content
 _MARK = "\ue000M\ue001"  # marks where the target turn's content starts
-
-
-class ChatTemplateError(ValueError):
-    """The tokenizer has no chat template, or the template does not render what is needed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,51 +91,15 @@ class BlockStyle:
 # --------------------------------------------------------------------------------------------------- resolution
 
 
-def _template_source(tokenizer: Any, template_kwargs: Mapping[str, Any]) -> str:
-    """The Jinja source the tokenizer will use, or a clear error when there is none."""
-    override = template_kwargs.get("chat_template")
-    if override is not None and not isinstance(override, str):
-        raise TypeError("chat_template must be a Jinja string or a template name")
-    getter = getattr(tokenizer, "get_chat_template", None)
-    if getter is None or not hasattr(tokenizer, "apply_chat_template"):
-        raise ChatTemplateError(f"{type(tokenizer).__name__} is not a Hugging Face tokenizer with a chat template")
-    if override is None and not getattr(tokenizer, "chat_template", None):
-        raise ChatTemplateError(
-            f"{type(tokenizer).__name__} ({getattr(tokenizer, 'name_or_path', '') or 'unnamed'}) has no chat "
-            "template. Set tokenizer.chat_template to the model's Jinja template or pass chat_template=..."
-        )
-    try:
-        return getter(override, template_kwargs.get("tools"))
-    except ValueError as exc:  # transformers raises ValueError for a missing / unknown named template
-        raise ChatTemplateError(str(exc)) from exc
-
-
-_DETECTED: weakref.WeakKeyDictionary[Any, tuple[str, TraceFormat]] = weakref.WeakKeyDictionary()
-
-
 def resolve_format(tokenizer: Any, fmt: str | TraceFormat | None = None) -> TraceFormat:
-    """``fmt`` if given, else ``detect.detect_format(tokenizer).format`` (cached per tokenizer), else "think"."""
+    """``fmt`` if given, else ``detect.detect_format(tokenizer).format`` (kept with the tokenizer's template
+    state, so it is detected once per template)."""
     if fmt is not None:
         return get_format(fmt)
-    source = getattr(tokenizer, "chat_template", None)
-    key = source if isinstance(source, str) else repr(source)
-    try:
-        cached = _DETECTED.get(tokenizer)
-    except TypeError:  # not weak-referenceable
-        cached = None
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    try:
-        from .detect import detect_format  # lazy: written in parallel, and heavier than this module
-    except ImportError:
-        spec = get_format("think")
-    else:
-        found = getattr(detect_format(tokenizer), "format", None)
-        spec = get_format(found) if found else get_format("think")
-    try:
-        _DETECTED[tokenizer] = (key, spec)
-    except TypeError:
-        pass
+    memo = renderer(tokenizer).memo
+    spec = memo.get("detected_format")
+    if spec is None:
+        spec = memo["detected_format"] = get_format(detect_format(tokenizer).format)
     return spec
 
 
@@ -219,7 +183,7 @@ def _first(text: str, needles: Sequence[str], start: int = 0, end: int | None = 
     return best, best_end
 
 
-def _check_messages(messages: Any) -> list[Mapping[str, Any]]:
+def check_messages(messages: Any) -> list[Mapping[str, Any]]:
     if isinstance(messages, Mapping) or isinstance(messages, str | bytes):
         raise TypeError("messages must be a list of {'role': ..., 'content': ...} dicts")
     messages = list(messages)
@@ -230,17 +194,6 @@ def _check_messages(messages: Any) -> list[Mapping[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------------------- rendering
-
-
-def _apply(tokenizer: Any, messages: list[dict[str, Any]], add_generation_prompt: bool, kwargs: dict) -> str:
-    try:
-        return tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=add_generation_prompt, **kwargs
-        )
-    except ValueError as exc:
-        if "chat template" in str(exc).lower() or "chat_template" in str(exc):
-            raise ChatTemplateError(str(exc)) from exc
-        raise
 
 
 def _closer_pattern(spec: TraceFormat, style: BlockStyle) -> re.Pattern[str]:
@@ -257,7 +210,7 @@ def _closer_regex(closes: tuple[str, ...], opens: tuple[str, ...]) -> re.Pattern
 
 
 def render_messages(
-    tokenizer: Any,
+    r: Renderer,
     messages: Sequence[Mapping[str, Any]],
     spec: TraceFormat,
     style: BlockStyle,
@@ -266,21 +219,20 @@ def render_messages(
     drop: Container[int] = (),
     mark: int | None = None,
     add_generation_prompt: bool = False,
-    template_kwargs: Mapping[str, Any] | None = None,
 ) -> tuple[str, int | None]:
-    """Render with the chat template, controlling each assistant turn's reasoning.
+    """Render with the chat template (``r``: ``template.renderer(tokenizer, kwargs)``), controlling each assistant
+    turn's reasoning.
 
     Assistant turn ``i`` in ``keep`` is rendered with its (non-empty) reasoning, natively when the template reads
     ``reasoning_content``, else inline; in ``drop`` without reasoning; otherwise exactly as given. ``mark`` names a
-    turn whose content start is returned as a character offset (else ``None``). Internal engine of
-    ``render_prompt`` and ``masking``.
+    turn whose content start is returned as a character offset (else ``None``). The engine of ``render_prompt``
+    and ``masking``.
     """
-    kwargs = dict(template_kwargs or {})
     msgs: list[dict[str, Any]] = []
     traces: dict[int, str] = {}
     for i, m in enumerate(messages):
         if m.get("role") != "assistant" or (i not in keep and i not in drop and i != mark):
-            msgs.append(dict(m))
+            msgs.append(m if type(m) is dict else dict(m))  # never modified below: no copy needed
             continue
         reasoning, content = split_reasoning(m, spec)
         if i in keep or i in drop:
@@ -300,21 +252,21 @@ def render_messages(
     # Whether the template renders reasoning_content for a turn depends on the template, its kwargs and the turn's
     # place in the conversation; it is remembered per shape so that only the first example of a shape pays a
     # second render. A remembered "native" that fails for some example is still caught by the check below.
-    shape = (_template_key(tokenizer, kwargs), tuple(m.get("role") for m in msgs), add_generation_prompt)
-    known = _NATIVE_OK.get(shape, {})
+    shape = ("native", tuple(m.get("role") for m in msgs), add_generation_prompt) if traces else None
+    known = r.memo.get(shape, {}) if traces else {}
     for i in traces:
         if known.get(i) is False:
             _to_inline(msgs[i], i)
-    text = _apply(tokenizer, msgs, add_generation_prompt, kwargs)
+    text = r.render(msgs, add_generation_prompt)
     inline = [i for i in traces if known.get(i) is False]
     retry = [i for i in traces if i not in inline and _NATIVE.format(i) not in text]
     if retry:  # the template dropped reasoning_content for these turns: carry it in the content instead
         for i in retry:
             _to_inline(msgs[i], i)
-        text = _apply(tokenizer, msgs, add_generation_prompt, kwargs)
+        text = r.render(msgs, add_generation_prompt)
         inline += retry
-    if traces and len(_NATIVE_OK) < 4096:
-        _NATIVE_OK.setdefault(shape, {}).update({i: i not in inline for i in traces})
+    if traces and len(r.memo) < 4096:
+        r.memo.setdefault(shape, {}).update({i: i not in inline for i in traces})
     for i, reasoning in traces.items():
         if i in inline:
             token = _INLINE.format(i)
@@ -327,7 +279,7 @@ def render_messages(
                 text = text[: window + hit.start()] + style.wrap(reasoning) + text[pos + len(token):]
                 continue
             head = text[:pos].rstrip()
-            wrapper = next((a for a in _answer_opens(spec) if head.endswith(a)), None)
+            wrapper = next((a for a in answer_opens(spec) if head.endswith(a)), None)
             at = len(head) - len(wrapper) if wrapper else pos  # the trace goes before an answer wrapper
             text = text[:at] + style.wrap(reasoning) + text[at:pos] + text[pos + len(token):]
         else:
@@ -343,17 +295,9 @@ def render_messages(
     return text, mark_pos
 
 
-def _answer_opens(spec: TraceFormat) -> tuple[str, ...]:
+def answer_opens(spec: TraceFormat) -> tuple[str, ...]:
+    """The family's answer wrappers' openers (Hunyuan ``<answer>``, Cohere ``<|START_TEXT|>``)."""
     return tuple(d.answer_open for d in spec.delimiters if d.answer_open)
-
-
-_NATIVE_OK: dict[tuple, dict[int, bool]] = {}
-
-
-def _template_key(tokenizer: Any, kwargs: Mapping[str, Any]) -> tuple:
-    source = kwargs.get("chat_template") or getattr(tokenizer, "chat_template", None)
-    return (source if isinstance(source, str) else repr(source),
-            repr(sorted((k, repr(v)) for k, v in kwargs.items() if k != "chat_template")))
 
 
 def _to_inline(message: dict[str, Any], i: int) -> None:
@@ -389,7 +333,7 @@ def render_prompt(
     reasoning (if any); ``thinking`` then only reaches the template's switch, and ``prefill`` / ``think_prefix``
     are errors. Extra keyword arguments go to ``apply_chat_template`` (``tools``, ``reasoning_effort``, ...).
     """
-    msgs = _check_messages(messages)
+    msgs = check_messages(messages)
     if not msgs:
         raise ValueError("render_prompt needs at least one message")
     if think_prefix is not None:
@@ -403,7 +347,7 @@ def render_prompt(
         raise ValueError("prefill and think_prefix shape the generation prompt: they need add_generation_prompt=True")
 
     spec = resolve_format(tokenizer, fmt)
-    source = _template_source(tokenizer, template_kwargs)
+    source = selected_template(tokenizer, template_kwargs)
     style = block_style(spec, source)
     if thinking is None and (prefill or think_prefix is not None):
         thinking = True
@@ -423,8 +367,8 @@ def render_prompt(
     if completion:
         keep.add(n - 1)
     text, _ = render_messages(
-        tokenizer, msgs, spec, style, keep=keep, drop=drop, add_generation_prompt=add_generation_prompt,
-        template_kwargs=kwargs,
+        renderer(tokenizer, kwargs), msgs, spec, style, keep=keep, drop=drop,
+        add_generation_prompt=add_generation_prompt,
     )
     if not add_generation_prompt:
         return text

@@ -13,12 +13,16 @@ How ``detect_format`` decides (every fact read from ``formats.FORMATS``; nothing
 2. Candidates are the formats whose (unanchored) delimiters occur in the template source or in a render:
    a hybrid template holds its tags in the source even when the probe prompt has none.
 3. Each candidate scores the registry facts the template confirms or contradicts: delimiters (both tags,
-   the format's primary spelling, single vocab tokens), the thinking switch (the template reads it and it
-   changes the prompt), the ``disabled_insert`` (what the switched-off prompt ends with), the prefill habit
-   and the default of the switch. A model id (``name_or_path``) that ``rule_for_model`` maps to a candidate
-   wins outright. When the best candidates are indistinguishable from the generic ``think`` format (QwQ vs
-   R1-Distill vs Olmo-3: all prefilled ``<think>``), the answer is ``think``; other ties take the registry's
-   first entry and say so in ``notes``.
+   the format's primary spelling, single vocab tokens), its ``template_markers`` (the family's own strings:
+   tool grammar, turn tokens, answer wrappers; present is strong evidence, declared but absent strong evidence
+   against), its tool-call markers (an ``implicit_close`` the template never shows counts a little against),
+   the thinking switch (the template reads it and it changes the prompt), the ``disabled_insert`` (what the
+   switched-off prompt ends with), the prefill habit and the default of the switch. User formats
+   (``register_format``) take part like built-in ones. A model id (``name_or_path``) that ``rule_for_model``
+   maps to a candidate wins outright. When the best candidates are indistinguishable from the generic
+   ``think`` format (QwQ vs R1-Distill vs Olmo-3: all prefilled ``<think>``), the answer is ``think``. Any
+   other tie is never settled silently: the profile is ``ambiguous``, lists the ``candidates`` and a note
+   gives the ``--metadata '{"trace_format": ...}'`` that settles it (the first candidate is used meanwhile).
 4. ``prefilled`` is ``classify.prompt_is_prefilled`` on the rendered primary prompt. ``thinking_disabled``:
    the generation prompt ends with a closed (empty or canned) block, or a prefilling template lost its
    opener, or the prompt equals the switched-off render of a switch that matters.
@@ -38,6 +42,7 @@ from typing import Any
 
 from .classify import prompt_is_prefilled
 from .formats import FORMATS, Delimiters, ModelRule, TraceFormat, get_format, rule_for_model
+from .template import renderer, template_text
 
 __all__ = ["TraceProfile", "detect_format", "profile_for_format", "profile_for_model_id"]
 
@@ -53,6 +58,11 @@ _PROBE_ANSWER = "5"
 _W_MODEL_ID = 100
 _W_INSERT_EXACT, _W_INSERT_LOOSE, _W_INSERT_WRONG = 3, 1, -2
 _W_SWITCH, _W_NO_SWITCH = 2, -2
+# ``template_markers``: a family's own literal strings (tool grammar, turn tokens, answer wrappers) in the template
+# source. Present: strong evidence; the family declares markers and none is there: strong evidence against
+# (GLM-4.7 and a prefilled <think> template with the same switch differ only there).
+_W_MARKER, _W_NO_MARKER = 5, -5
+_W_NO_TOOL_GRAMMAR = -1  # the family ends a trace at a tool-call marker the template never shows
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,8 @@ class TraceProfile:
     canned block, a prefilling template lost its opener, or the template's thinking switch is off), so
     generations carry no trace by configuration. ``special_delimiters``: the delimiters are special tokens
     that ``skip_special_tokens=True`` drops. ``source``: "chat_template", "model_id", "given" or "default".
+    ``ambiguous``: the template fits several families with different facts equally (``candidates``, the
+    chosen ``format`` first); a note names them and how to settle it (``settle_with``).
     """
 
     format: str
@@ -72,10 +84,17 @@ class TraceProfile:
     special_delimiters: bool
     source: str
     notes: tuple[str, ...] = ()
+    ambiguous: bool = False
+    candidates: tuple[str, ...] = ()
 
     @property
     def trace_format(self) -> TraceFormat:
         return get_format(self.format)
+
+    @property
+    def settle_with(self) -> str:
+        """The lm-eval ``--metadata`` that names the format (for an ambiguous profile: pick one candidate)."""
+        return f"--metadata '{{\"trace_format\": \"{self.format}\"}}'"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -129,8 +148,8 @@ def _switch_state(fmt: TraceFormat, rule: ModelRule | None, kwargs: Mapping[str,
 _DROP = object()  # an override value that removes the kwarg (to render the template's default)
 
 
-class _Renderer:
-    """Renders probe conversations through ``apply_chat_template``, memoised, errors kept aside."""
+class _Probes:
+    """The probe conversations rendered through ``template.renderer``, memoised, errors kept aside."""
 
     PROBES: dict[str, list[dict[str, Any]]] = {
         "sys": [{"role": "system", "content": _PROBE_SYSTEM}, {"role": "user", "content": _PROBE_USER}],
@@ -171,15 +190,11 @@ class _Renderer:
         return self._memo[key]
 
     def _render(self, probe: str, gen: bool, kw: dict[str, Any]) -> str | None:
-        for drop in ("add_generation_prompt", "tokenize", "conversation", "messages"):
-            kw.pop(drop, None)
         try:
-            out = self.obj.apply_chat_template(self.probes[probe], add_generation_prompt=gen, tokenize=False, **kw)
+            out = renderer(self.obj, kw).render(self.probes[probe], gen)
         except Exception as exc:  # noqa: BLE001 - any template error just means "this probe is unusable"
             self.errors.append(f"{probe}: {type(exc).__name__}: {exc}")
             return None
-        if isinstance(out, (list, tuple)):
-            out = out[0] if out else ""
         return out if isinstance(out, str) else None
 
     def gen_suffix(self, probe: str, overrides: Mapping[str, Any] | None = None) -> str | None:
@@ -213,15 +228,6 @@ class _Switch:
     effective: bool
 
 
-def _template_source(obj: Any) -> str:
-    tpl = getattr(obj, "chat_template", None)
-    if isinstance(tpl, Mapping):
-        return "\n".join(str(v) for v in tpl.values() if v)
-    if isinstance(tpl, (list, tuple)):  # the old list-of-{name, template} form
-        return "\n".join(str(t.get("template", "")) if isinstance(t, Mapping) else str(t) for t in tpl)
-    return tpl if isinstance(tpl, str) else ""
-
-
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
 _STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
 _JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
@@ -248,7 +254,7 @@ def _all_switches() -> list[str]:
     return list(dict.fromkeys(f.thinking_switch for f in FORMATS.values() if f.thinking_switch))
 
 
-def _probe_switch(r: _Renderer, name: str) -> _Switch:
+def _probe_switch(r: _Probes, name: str) -> _Switch:
     on = {name: True}
     probes = ("sys", "user")
     on_renders = [r.render(p, True, on) for p in probes]
@@ -317,7 +323,7 @@ def _evidence_match(d: Delimiters, evidence: str) -> tuple[bool, bool]:
     return any(o in evidence for o in d.open), any(c in evidence for c in d.close)
 
 
-def _insert_score(fmt: TraceFormat, sw: _Switch, r: _Renderer) -> tuple[int, str]:
+def _insert_score(fmt: TraceFormat, sw: _Switch, r: _Probes) -> tuple[int, str]:
     """How the switched-off generation prompt compares with ``fmt.disabled_insert``."""
     ins = fmt.disabled_insert
     off_gen = r.gen_suffix("sys", sw.off) or r.gen_suffix("user", sw.off)
@@ -336,7 +342,7 @@ def _insert_score(fmt: TraceFormat, sw: _Switch, r: _Renderer) -> tuple[int, str
 
 
 def _score(
-    fmt: TraceFormat, evidence: str, tok: Any | None, switches: dict[str, _Switch], r: _Renderer,
+    fmt: TraceFormat, evidence: str, tok: Any | None, switches: dict[str, _Switch], r: _Probes,
     base_sys: str | None, rule: ModelRule | None,
 ) -> _Candidate | None:
     best: tuple[int, int, Delimiters] | None = None
@@ -355,6 +361,16 @@ def _score(
         return None
     score, _, delims = best
     why = [f"delimiters {delims.open[:1]}/{delims.close[:1]} found (+{score})"]
+    if fmt.template_markers:
+        found = [m for m in fmt.template_markers if m in evidence]
+        pts = _W_MARKER if found else _W_NO_MARKER
+        score += pts
+        why.append(f"template markers {found} ({pts:+d})" if found
+                   else f"none of its template markers {list(fmt.template_markers)} ({pts:+d})")
+
+    if fmt.implicit_close and not any(ic.marker in evidence for ic in fmt.implicit_close):
+        score += _W_NO_TOOL_GRAMMAR  # a fact about tool calls that a template without them cannot confirm
+        why.append(f"no {fmt.implicit_close[0].marker!r} tool-call marker ({_W_NO_TOOL_GRAMMAR:+d})")
 
     sw = switches.get(fmt.thinking_switch) if fmt.thinking_switch else None
     on_prompt = base_sys
@@ -406,27 +422,33 @@ def _generic_equivalent(fmt: TraceFormat) -> bool:
     )
 
 
-def _choose(cands: list[_Candidate], rule: ModelRule | None) -> tuple[_Candidate, list[str]]:
+def _choose(cands: list[_Candidate], rule: ModelRule | None) -> tuple[_Candidate, list[str], tuple[str, ...]]:
+    """The best candidate, notes, and the tied families when the template cannot tell them apart (else ())."""
     notes: list[str] = []
     top = max(c.score for c in cands)
     tied = [c for c in cands if c.score == top]
     by_name = {c.fmt.name: c for c in cands}
     if rule is not None and rule.format in by_name and by_name[rule.format] in tied:
-        return by_name[rule.format], notes
+        return by_name[rule.format], notes, ()
     if len(tied) == 1 and not _generic_equivalent(tied[0].fmt):
-        return tied[0], notes
+        return tied[0], notes, ()
     if all(_generic_equivalent(c.fmt) or c.fmt.name == DEFAULT_FORMAT for c in tied):
         generic = by_name.get(DEFAULT_FORMAT) or _Candidate(FORMATS[DEFAULT_FORMAT], tied[0].delims, top, [])
         if len(tied) > 1 or tied[0].fmt.name != DEFAULT_FORMAT:
             names = ", ".join(c.fmt.name for c in tied)
             notes.append(f"the template fits {names} equally; using the generic {DEFAULT_FORMAT!r} (same facts). "
                          "Pass the model id (name_or_path) or trace_format= to name the family")
-        return generic, notes
-    chosen = tied[0]  # registry order
-    names = ", ".join(c.fmt.name for c in tied)
-    notes.append(f"ambiguous chat template: {names} fit equally; using {chosen.fmt.name!r}. "
-                 "Pass trace_format= (or a tokenizer whose name_or_path is the model id) to decide")
-    return chosen, notes
+        return generic, notes, ()
+    # Several families with different facts fit equally: name them all, never pick silently. Families with the
+    # generic format's facts count as one candidate, 'think'.
+    names = list(dict.fromkeys(DEFAULT_FORMAT if _generic_equivalent(c.fmt) else c.fmt.name for c in tied))
+    chosen = by_name.get(names[0]) or _Candidate(FORMATS[DEFAULT_FORMAT], tied[0].delims, top, [])
+    notes.append(
+        f"ambiguous chat template: {', '.join(names)} fit it equally; using {names[0]!r}. Settle it with "
+        + " or ".join(f"--metadata '{{\"trace_format\": \"{n}\"}}'" for n in names)
+        + " (lm-eval), trace_format=<name> (Python), or a tokenizer whose name_or_path is the model id"
+    )
+    return chosen, notes, tuple(names)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -453,7 +475,7 @@ def _closed_block_at_end(gen: str | None, fmt: TraceFormat) -> bool:
 
 
 def _prompt_state(
-    fmt: TraceFormat, r: _Renderer, switches: dict[str, _Switch], primary: str
+    fmt: TraceFormat, r: _Probes, switches: dict[str, _Switch], primary: str
 ) -> tuple[bool, bool, list[str]]:
     """(prefilled, thinking_disabled, notes) of the prompt rendered with the caller's kwargs."""
     notes: list[str] = []
@@ -513,7 +535,7 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
     if not callable(getattr(tokenizer, "apply_chat_template", None)):
         raise TypeError(f"detect_format needs a tokenizer or processor with apply_chat_template, "
                         f"got {type(tokenizer).__name__}")
-    source = _template_source(tokenizer)
+    source = template_text(tokenizer)
     name = getattr(tokenizer, "name_or_path", "") or ""
     if not source:
         label = f" {name!r}" if name else ""
@@ -524,8 +546,8 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
             "profile_for_model_id(model_id) for the registry's guess."
         )
     # the format is read from neutral probes; the prompt state from the probes the caller configured
-    r = _Renderer(tokenizer, chat_template_kwargs, None)
-    state_r = r if probe_system is None else _Renderer(tokenizer, chat_template_kwargs, probe_system)
+    r = _Probes(tokenizer, chat_template_kwargs, None)
+    state_r = r if probe_system is None else _Probes(tokenizer, chat_template_kwargs, probe_system)
     primary = next((p for p in ("sys", "user") if r.render(p, True) is not None), None)
     if primary is None:
         raise ValueError(f"the chat template{f' of {name!r}' if name else ''} fails on a system+user and on a "
@@ -547,8 +569,9 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
     base_sys = r.render(primary, True)
     cands = [c for f in FORMATS.values() if (c := _score(f, evidence, tok, switches, r, base_sys, rule))]
 
+    tied: tuple[str, ...] = ()
     if cands:
-        chosen, choose_notes = _choose(cands, rule)
+        chosen, choose_notes, tied = _choose(cands, rule)
         notes.extend(choose_notes)
         fmt, delims, source_kind = chosen.fmt, chosen.delims, "chat_template"
         if rule is not None and rule.format != fmt.name and get_format(rule.format) not in [c.fmt for c in cands]:
@@ -584,7 +607,8 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
     notes.extend(special_notes)
     if special:
         notes.append(_SPECIAL_NOTE)
-    return TraceProfile(fmt.name, prefilled, disabled, special, source_kind, tuple(dict.fromkeys(notes)))
+    return TraceProfile(fmt.name, prefilled, disabled, special, source_kind, tuple(dict.fromkeys(notes)),
+                        ambiguous=bool(tied), candidates=tied)
 
 
 def profile_for_format(
@@ -597,11 +621,11 @@ def profile_for_format(
     format's habit is definitely prefilled).
     """
     fmt = get_format(trace_format)
-    if tokenizer is not None and _template_source(tokenizer):
-        r = _Renderer(tokenizer, chat_template_kwargs, None)
+    if tokenizer is not None and template_text(tokenizer):
+        r = _Probes(tokenizer, chat_template_kwargs, None)
         primary = next((p for p in ("sys", "user") if r.render(p, True) is not None), None)
         if primary is not None:
-            variables = _template_variables(_template_source(tokenizer))
+            variables = _template_variables(template_text(tokenizer))
             switches = {s: _probe_switch(r, s) for s in _all_switches() if s in variables}
             prefilled, disabled, notes = _prompt_state(fmt, r, switches, primary)
             tok = _text_tokenizer(tokenizer)

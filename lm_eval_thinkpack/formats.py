@@ -242,7 +242,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "smollm3", "SmolLM3: enable_thinking; off inserts '<think>\\n\\n</think>\\n'.", (THINK,),
         aliases=("smollm",), thinking_switch="enable_thinking", disabled_insert="<think>\n\n</think>\n",
-        soft_switch=("/think", "/no_think"),
+        soft_switch=("/think", "/no_think"), template_markers=("Reasoning Mode", "reasoning_mode"),
     ),
     TraceFormat(
         "olmo3", "Olmo-3(.1)-Think: plain-text tags, prompt ends '<think>'.", (THINK,),
@@ -271,13 +271,14 @@ _FORMATS: tuple[TraceFormat, ...] = (
         disabled_insert="<think></think>", implicit_close=(QWEN3_CALL,),
         soft_switch=("/think", "/no_think"),
         vllm_parsers=("nemotron_v3",), sglang_detectors=("nemotron_3",),
+        template_markers=("<SPECIAL_11>", "truncate_history_thinking"),
     ),
     TraceFormat(
         "glm", "GLM-4.5/4.6 hybrid and GLM-Z1: off inserts '<think></think>'.", (THINK,),
         aliases=("glm45", "glm4"), thinking_switch="enable_thinking", disabled_insert="<think></think>",
         implicit_close=(GLM_CALL,),
         soft_switch=("/think", "/nothink"),
-        vllm_parsers=("glm45",), sglang_detectors=("glm45",),
+        vllm_parsers=("glm45",), sglang_detectors=("glm45",), template_markers=("[gMASK]", "<arg_key>"),
     ),
     TraceFormat(
         "seed_oss", "Seed-OSS: <seed:think>; thinking_budget=0 inserts a canned non-empty trace.",
@@ -301,13 +302,14 @@ _FORMATS: tuple[TraceFormat, ...] = (
         (_d("<think>", "</think>", answer_open="<answer>", answer_close="</answer>"),),
         thinking_switch="enable_thinking", disabled_insert="<think>\n\n</think>\n",
         soft_switch=("/think", "/no_think"), implicit_close=(HUNYUAN_CALL,),
-        vllm_parsers=("hunyuan_a13b",), sglang_detectors=("hunyuan",), template_markers=("<answer>",),
+        vllm_parsers=("hunyuan_a13b",), sglang_detectors=("hunyuan",), template_markers=("<answer>", "<|extra_4|>"),
     ),
     TraceFormat(
         "minimax", "MiniMax-M1 (<think>), M2 (prompt ends '<think>\\n'), M3 (<mm:think>).",
         (THINK, _d("<mm:think>", "</mm:think>", label="m3")), aliases=("minimax_m2", "minimax_m1"), prefilled=None,
         vllm_parsers=("minimax_m2", "minimax_m2_append_think", "minimax_m3"),
         sglang_detectors=("minimax", "minimax-append-think", "minimax-m3"),
+        template_markers=("]~b]", "<minimax:tool_call>", "<beginning_of_sentence>"),
     ),
     TraceFormat(
         "sky_t1", "Sky-T1 / Bespoke-Stratos / OpenThinker v1: begin/end_of_thought, answer in solution tags.",
@@ -447,7 +449,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "ling3", "Ling 3: GLM-4.7-style <think> and tool calls, thinking on by default.", (THINK,), prefilled=None,
         thinking_switch="enable_thinking", implicit_close=(GLM_CALL,),
-        vllm_parsers=("ling3",), sglang_detectors=("ling3",),
+        vllm_parsers=("ling3",), sglang_detectors=("ling3",), template_markers=("<|role_end|>",),
     ),
     TraceFormat(
         "poolside_v1", "Poolside (Laguna): DeepSeek-V3-style <think>, off by default, turns start with <assistant>.",
@@ -466,13 +468,13 @@ _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "glm47", "GLM-4.7: the template prefills <think>; thinking off ends the prompt with </think>.", (THINK,),
         aliases=("glm4.7", "glm_4_7"), prefilled=True, thinking_switch="enable_thinking", disabled_insert="</think>",
-        implicit_close=(GLM_CALL,), vllm_parsers=("glm47",), template_markers=("<arg_key>",),
+        implicit_close=(GLM_CALL,), vllm_parsers=("glm47",), template_markers=("[gMASK]", "<arg_key>"),
     ),
     TraceFormat(
         "granite4", "Granite 4.x thinking: <think>...\\n</think>\\n with <tool_call> XML (Nemotron 3 grammar).",
         (THINK,), aliases=("granite_thinking",), prefilled=None, thinking_switch="enable_thinking",
         implicit_close=(QWEN3_CALL,), vllm_parsers=("granite_thinking_parser",),
-        sglang_detectors=("granite_thinking_parser",),
+        sglang_detectors=("granite_thinking_parser",), template_markers=("<|start_of_role|>",),
     ),
 )
 

@@ -31,16 +31,15 @@ Definitions (each one has a test in ``tests/test_masking.py``):
 * **Truncation**: ``max_length`` keeps the first tokens (labels cut at the same place).
 
 Speed (``bench/bench_masking.py``): each example needs two renders (the prompt span is defined by the generation
-prompt's own rendering), done with transformers' compiled template directly (``_Renderer``: same output as
-``apply_chat_template``, checked on the first call, which is kept for anything but plain ``str`` messages); a batch
-is tokenized in one Rust call, the binary searches read only the offsets they need, and the dataset's Arrow columns
-are built from flat arrays. What remains is the tokenizer itself and the Jinja rendering.
+prompt's own rendering), done by ``template.renderer`` (transformers' compiled template, same output as
+``apply_chat_template``); a batch is tokenized in one Rust call, the binary searches read only the offsets they
+need, and the dataset's Arrow columns are built from flat arrays. What remains is the tokenizer and the Jinja
+rendering.
 """
 
 from __future__ import annotations
 
 import json
-import weakref
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -51,16 +50,16 @@ import numpy as np
 
 from .chat import (
     BlockStyle,
-    _answer_opens,
-    _check_messages,
-    _template_source,
+    answer_opens,
     block_style,
+    check_messages,
     render_messages,
     resolve_format,
     split_reasoning,
 )
 from .classify import prompt_is_prefilled
 from .formats import TraceFormat
+from .template import Renderer, renderer, selected_template
 
 __all__ = [
     "IGNORE_INDEX",
@@ -120,147 +119,6 @@ def _common_prefix(a: str, b: str) -> int:
     return lo
 
 
-# --------------------------------------------------------------------------------------------------- fast rendering
-
-# apply_chat_template's own parameters: a call passing any of these (besides the template override) is not
-# plain rendering and always goes through the tokenizer.
-_APPLY_PARAMS = frozenset({
-    "tools", "documents", "continue_final_message", "tokenize", "sanitize_control_tokens", "padding",
-    "truncation", "max_length", "return_tensors", "return_dict", "return_assistant_tokens_mask", "tokenizer_kwargs",
-})
-
-
-class _RenderState:
-    """What ``apply_chat_template`` computes for every call but that depends only on the tokenizer and the
-    kwargs: transformers' compiled template and the template context (special tokens + kwargs, converted)."""
-
-    __slots__ = ("render", "alias", "context", "kwargs", "checked")  # checked: add_generation_prompt values
-
-    def __init__(self, tokenizer: Any, template_kwargs: Mapping[str, Any]):
-        self.kwargs = dict(template_kwargs)
-        self.render: Any = None
-        self.alias: Any = None
-        self.context: dict[str, Any] = {}
-        self.checked: set[bool] = set()
-        if any(k in _APPLY_PARAMS for k in self.kwargs) or not _stock_apply(tokenizer):
-            return
-        try:
-            from transformers.utils.chat_template_utils import (
-                _alias_reasoning_fields,
-                _compile_jinja_template,
-                _plain_template_data,
-            )
-
-            source = tokenizer.get_chat_template(self.kwargs.get("chat_template"), None)
-            compiled = _compile_jinja_template(source)
-            extra = {k: v for k, v in self.kwargs.items() if k != "chat_template"}
-            context = _plain_template_data({**tokenizer.special_tokens_map, **extra})
-        except Exception:  # noqa: BLE001 - anything unexpected: keep the tokenizer's own path
-            return
-        self.render, self.alias = compiled.render, _alias_reasoning_fields
-        self.context = {"tools": None, "documents": None, **context}
-
-
-class _Renderer:
-    """Stands in for the tokenizer in ``render_messages``: renders what ``apply_chat_template(messages,
-    tokenize=False, add_generation_prompt=..., **kwargs)`` renders, with transformers' own compiled template and
-    without the per-call work that does not depend on the conversation (template lookup, special-token map,
-    kwargs conversion): about half the cost of a call for a small template.
-
-    Only conversations of plain dicts with ``str`` (or ``None``) values take the fast path; for those,
-    transformers' message normalisation reduces to dropping ``None`` values plus its reasoning-field aliasing, which
-    is applied with transformers' own function. Anything else (content blocks, tool calls, apply_chat_template's
-    own options) goes to ``tokenizer.apply_chat_template``. The first fast rendering of a configuration is checked
-    against ``apply_chat_template``; if they differ (another transformers version), the fast path is switched off.
-    """
-
-    __slots__ = ("tokenizer", "state", "chat_template")
-
-    def __init__(self, tokenizer: Any, state: _RenderState):
-        self.tokenizer = tokenizer
-        self.state = state
-        self.chat_template = getattr(tokenizer, "chat_template", None)  # read by chat._template_key
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.tokenizer, name)
-
-    def apply_chat_template(self, conversation: Any, tokenize: bool = True, add_generation_prompt: bool = False,
-                            **kwargs: Any) -> Any:
-        st = self.state
-        chat = _plain_chat(conversation) if st.render is not None and not tokenize and _same(kwargs, st.kwargs) \
-            else None
-        if chat is None:
-            return self.tokenizer.apply_chat_template(conversation, tokenize=tokenize,
-                                                      add_generation_prompt=add_generation_prompt, **kwargs)
-        text = st.render(messages=st.alias(chat), add_generation_prompt=add_generation_prompt, **st.context)
-        if add_generation_prompt not in st.checked:
-            slow = self.tokenizer.apply_chat_template(conversation, tokenize=False,
-                                                      add_generation_prompt=add_generation_prompt, **kwargs)
-            st.checked.add(add_generation_prompt)
-            if slow != text:
-                st.render = None
-                return slow
-        return text
-
-
-def _stock_apply(tokenizer: Any) -> bool:
-    """The tokenizer renders with transformers' own ``apply_chat_template`` (not a subclass' or a patched one)."""
-    try:
-        from transformers import PreTrainedTokenizerBase
-    except ImportError:
-        return False
-    return (getattr(type(tokenizer), "apply_chat_template", None) is PreTrainedTokenizerBase.apply_chat_template
-            and "apply_chat_template" not in getattr(tokenizer, "__dict__", {}))
-
-
-def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    try:
-        return bool(a == b)
-    except Exception:  # noqa: BLE001 - e.g. array values
-        return False
-
-
-def _plain_chat(conversation: Any) -> list[dict[str, str]] | None:
-    """The messages as transformers hands them to the template, when they are plain ``str``-valued dicts."""
-    if type(conversation) is not list or not conversation:
-        return None
-    out = []
-    for m in conversation:
-        if type(m) is not dict:
-            return None
-        clean = {}
-        for k, v in m.items():
-            if v is None:
-                continue
-            if type(k) is not str or type(v) is not str:
-                return None
-            clean[k] = v
-        out.append(clean)
-    return out
-
-
-_RENDER_STATES: weakref.WeakKeyDictionary[Any, tuple[tuple, _RenderState]] = weakref.WeakKeyDictionary()
-
-
-def _renderer(tokenizer: Any, template_kwargs: Mapping[str, Any]) -> _Renderer:
-    """A renderer for the tokenizer; its state is kept while the template, kwargs and special tokens stay the same
-    (so the one-off check against ``apply_chat_template`` is paid once per configuration)."""
-    source = getattr(tokenizer, "chat_template", None)
-    key = (source if isinstance(source, str) else repr(source), repr(sorted(template_kwargs.items())),
-           repr(getattr(tokenizer, "special_tokens_map", None)))
-    try:
-        cached = _RENDER_STATES.get(tokenizer)
-    except TypeError:
-        cached = None
-    if cached is not None and cached[0] == key:
-        return _Renderer(tokenizer, cached[1])
-    state = _RenderState(tokenizer, template_kwargs)
-    try:
-        _RENDER_STATES[tokenizer] = (key, state)
-    except TypeError:
-        pass
-    return _Renderer(tokenizer, state)
-
 def _prefilled_style(prompt: str, spec: TraceFormat, style: BlockStyle) -> BlockStyle:
     """The block style whose opener matches a prefilled prompt's tail (Nemotron opens '<think>\\n' although
     its disabled block is '<think></think>'), so a real trace written after that opener continues the prompt."""
@@ -299,7 +157,7 @@ def _find_block(text: str, c: int, spec: TraceFormat, style: BlockStyle) -> tupl
     if best < 0:
         return None
     gap = text[best_end:c]
-    if gap.strip() and gap.strip() not in _answer_opens(spec):
+    if gap.strip() and gap.strip() not in answer_opens(spec):
         return None
     end = best_end + (len(gap) - len(gap.lstrip()))
     op, op_end = -1, -1
@@ -315,11 +173,10 @@ def _find_block(text: str, c: int, spec: TraceFormat, style: BlockStyle) -> tupl
 
 
 def _spans(
-    tokenizer: Any, messages: Sequence[Mapping[str, Any]], spec: TraceFormat, style: BlockStyle,
-    kwargs: Mapping[str, Any], insert: bool, renderer: Any = None,
+    tokenizer: Any, r: Renderer, messages: Sequence[Mapping[str, Any]], spec: TraceFormat, style: BlockStyle,
+    insert: bool,
 ) -> MaskSpans:
-    render = tokenizer if renderer is None else renderer  # renders exactly as tokenizer.apply_chat_template
-    msgs = _check_messages(messages)
+    msgs = check_messages(messages)
     if not msgs or msgs[-1].get("role") != "assistant":
         raise ValueError("the last message of a training conversation must be the assistant target")
     n = len(msgs)
@@ -327,13 +184,11 @@ def _spans(
     has_trace = bool(reasoning and reasoning.strip())
     prompt: str | None = None
     if n > 1:
-        prompt, _ = render_messages(render, msgs[:-1], spec, style, add_generation_prompt=True,
-                                    template_kwargs=kwargs)
+        prompt, _ = render_messages(r, msgs[:-1], spec, style, add_generation_prompt=True)
         if has_trace and prompt_is_prefilled(prompt, spec):
             style = _prefilled_style(prompt, spec, style)
     full, c = render_messages(
-        render, msgs, spec, style, keep={n - 1} if has_trace else (), drop=() if has_trace else {n - 1},
-        mark=n - 1, template_kwargs=kwargs,
+        r, msgs, spec, style, keep={n - 1} if has_trace else (), drop=() if has_trace else {n - 1}, mark=n - 1,
     )
     assert c is not None
     if prompt is not None:
@@ -366,7 +221,7 @@ def _spans(
     empty = style.empty
     if empty.endswith(between):  # e.g. gpt-oss: the header before the content is the closer's own tail
         text, block = full[:at] + empty + full[c:], (at, at + len(empty))
-    elif between.strip() in _answer_opens(spec):  # e.g. Cohere: the block goes before <|START_TEXT|>
+    elif between.strip() in answer_opens(spec):  # e.g. Cohere: the block goes before <|START_TEXT|>
         text, block = full[:at] + empty + full[at:], (at, at + len(empty))
     else:
         text, block = full[:c] + empty + full[c:], (c, c + len(empty))
@@ -387,9 +242,8 @@ def conversation_spans(
 ) -> MaskSpans:
     """Render one training conversation and locate its prompt and think-block character spans."""
     spec = resolve_format(tokenizer, fmt)
-    style = block_style(spec, _template_source(tokenizer, template_kwargs))
-    return _spans(tokenizer, messages, spec, style, template_kwargs, insert_empty_block,
-                  _renderer(tokenizer, template_kwargs))
+    style = block_style(spec, selected_template(tokenizer, template_kwargs))
+    return _spans(tokenizer, renderer(tokenizer, template_kwargs), messages, spec, style, insert_empty_block)
 
 
 def _span_end(offset: tuple[int, int]) -> int:
@@ -400,21 +254,13 @@ def _start(offset: tuple[int, int]) -> int:
     return offset[0]
 
 
-def _labels(ids: list[int], offsets: Sequence[tuple[int, int]], spans: list[tuple[int, int]]) -> list[int]:
-    """``ids`` with every token overlapping a span set to ``IGNORE_INDEX``.
-
-    Offsets of a fast tokenizer run without added special tokens are non-decreasing, so each span's token range
-    is found by two binary searches (no per-token Python loop): the first token ending after the span's start,
-    up to the first token starting at or after its end.
-    """
-    labels = list(ids)
-    for i0, i1 in _ranges_sorted(offsets, spans):
-        labels[i0:i1] = [IGNORE_INDEX] * (i1 - i0)
-    return labels
-
-
 def _ranges_sorted(offsets: Sequence[tuple[int, int]], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Token index ranges ``[i0, i1)`` overlapping each span (ordered offsets: binary search)."""
+    """Token index ranges ``[i0, i1)`` overlapping each span.
+
+    Offsets of a fast tokenizer run without added special tokens are non-decreasing, so each span's range is two
+    binary searches (no per-token Python loop): the first token ending after the span's start, up to the first
+    token starting at or after its end.
+    """
     out = []
     for a, b in spans:
         i0 = bisect_right(offsets, a, key=_span_end)
@@ -422,15 +268,6 @@ def _ranges_sorted(offsets: Sequence[tuple[int, int]], spans: list[tuple[int, in
         if i1 > i0:
             out.append((i0, i1))
     return out
-
-
-def _labels_scan(ids: list[int], offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[int]:
-    """Same rule as ``_labels`` without assuming ordered offsets (vectorised scan)."""
-    if not spans:
-        return list(ids)
-    labels = np.asarray(ids, dtype=np.int64)
-    labels[_hits(offsets, spans)] = IGNORE_INDEX
-    return labels.tolist()
 
 
 def _hits(offsets: Sequence[tuple[int, int]], spans: list[tuple[int, int]]) -> np.ndarray:
@@ -616,8 +453,8 @@ def _batch_spans(
     tokenizer: Any, conversations: list, spec: TraceFormat, style: BlockStyle, kwargs: Mapping[str, Any],
     insert: bool,
 ) -> list[MaskSpans]:
-    renderer = _renderer(tokenizer, kwargs)
-    return [_spans(tokenizer, _as_messages(c), spec, style, kwargs, insert, renderer) for c in conversations]
+    r = renderer(tokenizer, kwargs)
+    return [_spans(tokenizer, r, _as_messages(c), spec, style, insert) for c in conversations]
 
 
 def _tokenize_batch(
@@ -679,7 +516,7 @@ def tokenize_dataset(
     _check_tokenizer(tokenizer)
     _check_mode(mask)
     spec = resolve_format(tokenizer, fmt)
-    style = block_style(spec, _template_source(tokenizer, template_kwargs))
+    style = block_style(spec, selected_template(tokenizer, template_kwargs))
     items = list(conversations)
     args = (mask, spec, style, dict(template_kwargs), max_length, insert_empty_block)
     if num_proc is not None and num_proc > 1 and len(items) > 1:

@@ -92,6 +92,18 @@ TOKEN_SPECS: dict[str, TokenSpec] = {
         bos="<BOS_TOKEN>", eos="<|END_OF_TURN_TOKEN|>",
     ),
     "chatml": TokenSpec(_CHATML, eos="<|im_end|>"),
+    # detection fixtures (DETECT_CASES)
+    "granite33": TokenSpec(("<|start_of_role|>", "<|end_of_role|>", "<|end_of_text|>"), eos="<|end_of_text|>"),
+    "glm47": TokenSpec(("[gMASK]", "<sop>", "<|system|>", "<|user|>", "<|assistant|>", "<|endoftext|>"), _THINK,
+                       eos="<|endoftext|>"),
+    "kimi_k2_thinking": TokenSpec(
+        ("<|im_system|>", "<|im_user|>", "<|im_assistant|>", "<|im_middle|>", "<|im_end|>",
+         "<|tool_calls_section_begin|>", "<|tool_calls_section_end|>", "<|tool_call_begin|>",
+         "<|tool_call_argument_begin|>", "<|tool_call_end|>"), _THINK, eos="<|im_end|>"),
+    "gemma4": TokenSpec(("<bos>", "<|turn>", "<turn|>", "<|think|>", "<|channel>", "<channel|>"), bos="<bos>",
+                        eos="<turn|>"),
+    "apriel": TokenSpec(("<|system|>", "<|user|>", "<|assistant|>", "<|end|>"), eos="<|end|>"),
+    "qwq_tools": TokenSpec(_CHATML, _THINK, eos="<|im_end|>"),
 }
 _NO_TEMPLATE_SPEC = TokenSpec(_CHATML, eos="<|im_end|>")
 
@@ -159,7 +171,7 @@ TEMPLATE_CASES: list[TemplateCase] = [
                  model_id="mistralai/Magistral-Small-2507"),
     TemplateCase("magistral_2506", "magistral", ("think",), False, False, _gen("<think>\n", "\n</think>\n\n"),
                  model_id="mistralai/Magistral-Small-2506"),
-    TemplateCase("smollm3", "smollm3", ("smollm3", "hunyuan"), False, False, _gen("<think>\n", "\n</think>\n"),
+    TemplateCase("smollm3", "smollm3", ("smollm3",), False, False, _gen("<think>\n", "\n</think>\n"),
                  model_id="HuggingFaceTB/SmolLM3-3B", disable_kwargs={"enable_thinking": False},
                  disable_system="/no_think"),
     TemplateCase("olmo3", "olmo3", ("think",), True, False, _gen("", "</think>\n"),
@@ -175,7 +187,7 @@ TEMPLATE_CASES: list[TemplateCase] = [
                  model_id="ByteDance-Seed/Seed-OSS-36B-Instruct", disable_kwargs={"thinking_budget": 0}),
     TemplateCase("kimi", "kimi", ("think",), False, False, _gen("◁think▷", "◁/think▷"),
                  model_id="moonshotai/Kimi-VL-A3B-Thinking-2506"),
-    TemplateCase("hunyuan", "hunyuan", ("smollm3", "hunyuan"), False, False,
+    TemplateCase("hunyuan", "hunyuan", ("hunyuan",), False, False,
                  _gen("<think>\n", "\n</think>\n", "<answer>\n" + ANSWER + "\n</answer>"),
                  model_id="tencent/Hunyuan-A13B-Instruct", disable_kwargs={"enable_thinking": False}),
     TemplateCase("granite32", "granite", ("granite",), False, False,
@@ -184,7 +196,7 @@ TEMPLATE_CASES: list[TemplateCase] = [
                  disable_kwargs={"thinking": False}, default_disabled=True),
     TemplateCase("phi4_reasoning", "phi4_reasoning", ("think",), False, False, _gen("<think>\n", "\n</think>\n\n"),
                  model_id="microsoft/Phi-4-reasoning"),
-    TemplateCase("nemotron_nano2", "nemotron", ("think",), True, False, _gen("", "\n</think>\n\n"),
+    TemplateCase("nemotron_nano2", "nemotron", ("nemotron",), True, False, _gen("", "\n</think>\n\n"),
                  model_id="nvidia/NVIDIA-Nemotron-Nano-9B-v2", disable_system="/no_think"),
     TemplateCase("cohere", "cohere", ("cohere",), True, True,
                  _gen("", "<|END_THINKING|>", "<|START_TEXT|>" + ANSWER + "<|END_TEXT|>"),
@@ -192,7 +204,31 @@ TEMPLATE_CASES: list[TemplateCase] = [
     TemplateCase("chatml", "think", ("think",), False, False, ANSWER),
 ]
 
-_CASES_BY_NAME = {c.name: c for c in TEMPLATE_CASES}
+# Templates written to reproduce what tells real templates apart (their markers, prompts and switches), used by
+# the detection tests; the real ones they stand for are named in each template's comment. ``template_formats``
+# with several names: the template is genuinely ambiguous, detection must say so and list (at least) them.
+DETECT_CASES: list[TemplateCase] = [
+    TemplateCase("granite33", "granite", ("granite",), False, False,
+                 _gen("<think>", "</think>", "<response>" + ANSWER + "</response>"),
+                 model_id="ibm-granite/granite-3.3-8b-instruct", enable_kwargs={"thinking": True},
+                 disable_kwargs={"thinking": False}, default_disabled=True),
+    TemplateCase("glm47", "glm47", ("glm47",), True, False, _gen("", "</think>"), model_id="zai-org/GLM-4.7-Flash",
+                 disable_kwargs={"enable_thinking": False}),
+    TemplateCase("kimi_k2_thinking", "kimi_k2", ("kimi_k2",), False, False, _gen("<think>", "</think>"),
+                 model_id="moonshotai/Kimi-K2-Thinking"),
+    TemplateCase("gemma4", "gemma4", ("gemma4",), False, True, _gen("<|channel>thought\n", "<channel|>"),
+                 model_id="google/gemma-4-31B-it", enable_kwargs={"enable_thinking": True},
+                 disable_kwargs={"enable_thinking": False}, default_disabled=True),
+    TemplateCase("apriel", "apriel", ("apriel",), True, False,
+                 _gen("", "\n[BEGIN FINAL RESPONSE]\n", ANSWER + "\n[END FINAL RESPONSE]"),
+                 model_id="ServiceNow-AI/Apriel-1.6-15b-Thinker"),
+    TemplateCase("qwq_tools", "qwq", ("think", "mimo", "minicpmv"), True, False, _gen("", "\n</think>\n\n"),
+                 model_id="Qwen/QwQ-32B", enable_kwargs={"enable_thinking": True},
+                 disable_kwargs={"enable_thinking": False}, default_disabled=True),
+]
+ALL_CASES: list[TemplateCase] = TEMPLATE_CASES + DETECT_CASES
+
+_CASES_BY_NAME = {c.name: c for c in ALL_CASES}
 TEMPLATE_NAMES: tuple[str, ...] = tuple(_CASES_BY_NAME)
 
 

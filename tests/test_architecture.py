@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CORE = ["formats", "classify", "detect", "stats", "chat", "masking", "sandbox", "scoring", "scoring.math",
+CORE = ["formats", "classify", "template", "detect", "stats", "chat", "masking", "sandbox", "scoring", "scoring.math",
         "scoring.code", "scoring.numbers", "scoring.choice", "scoring.exact"]
 
 

@@ -248,3 +248,15 @@ def test_errors():
         render_prompt(tok, [], fmt="qwen3")
     with pytest.raises(ChatTemplateError):
         render_prompt(object(), msgs, fmt="qwen3")
+
+
+def test_prompts_unchanged_on_every_fixture():
+    """render_prompt's output for every fixture x option equals the digests stored before the refactor."""
+    import json
+
+    from tests.template_regression import DIGESTS, chat_digests
+
+    stored = json.loads(DIGESTS.read_text())["chat"]
+    now = chat_digests()
+    assert set(now) == set(stored)
+    assert {k for k in now if now[k] != stored[k]} == set()

@@ -111,6 +111,10 @@ def _detect_cached(model_id: str, revision: str | None, trust_remote_code: bool,
             model_id, revision=revision, trust_remote_code=trust_remote_code, local_files_only=_offline()
         )
         prof = detect_format(tokenizer, **chat_args)
+        if getattr(prof, "ambiguous", False):  # once per model configuration (this function is cached)
+            log.warning("thinkpack: the chat template of %r fits %s equally; classifying with %r. Settle it with %s",
+                        model_id, ", ".join(prof.candidates), prof.format,
+                        " or ".join(f"--metadata '{{\"trace_format\": \"{n}\"}}'" for n in prof.candidates))
         return _profile_tuple(prof, "tokenizer")
     except Exception as err:  # noqa: BLE001 - any failure here falls back to the model id
         log.info("thinkpack: could not read the chat template of %r (%s: %s); using the model id",
