@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CORE = ["formats", "classify", "template", "detect", "stats", "chat", "masking", "sandbox", "scoring", "scoring.math",
+CORE = ["formats", "classify", "template", "detect", "stats", "chat", "masking", "sandbox", "training", "records",
+        "generation", "scoring", "scoring.math",
         "scoring.code", "scoring.numbers", "scoring.choice", "scoring.exact"]
 
 
