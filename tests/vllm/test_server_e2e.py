@@ -101,7 +101,7 @@ def test_b_local_completions_matches_hf(server: Server, hf_run, tmp_path: Path) 
     hf, _ = hf_run
     results, proc = _run([sys.executable, "-m", "lm_eval", "--model", "local-completions", "--model_args",
                           f"model={server.name},base_url={server.completions_url},tokenizer={MODEL_DIR},"
-                          "tokenizer_backend=huggingface,tokenized_requests=False,num_concurrent=4"], tmp_path)
+                          "tokenizer_backend=huggingface,num_concurrent=4"], tmp_path)  # the prompt rendered here
     assert _rates(results) == _rates(hf)
     assert FIX not in proc.stderr
 
