@@ -144,5 +144,7 @@ def test_d_budget_exhausted_rate_with_a_small_max_gen_toks(server: Server, tmp_p
         got = results["results"][task][f"budget_exhausted_rate,{F}"]
         assert got == pytest.approx(length / n), task
         seen.add(length / n)
-        assert results["results"][task][f"truncated_trace_rate,{F}"] >= got  # a cut trace never closed
+        # an unclosed trace here can only come from the budget (the model closes before it stops); the budget
+        # may also run out in the answer, after the closer, so the converse does not hold
+        assert results["results"][task][f"truncated_trace_rate,{F}"] <= got
     assert len(seen) > 1 or seen - {0.0, 1.0}, f"budget {budget} does not discriminate: {seen}"
