@@ -11,6 +11,7 @@ Not part of ``bench/run.py`` (that runs in the main venv, without vLLM).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import tempfile
@@ -24,7 +25,7 @@ from lm_eval.models.openai_completions import LocalChatCompletion
 
 from lm_eval_thinkpack.demo import synthetic
 from lm_eval_thinkpack.harness.backends import ThinkpackChatCompletion
-from tests.vllm.vllm_server import serve
+from tests.vllm.vllm_server import Server, serve
 
 MODEL_DIR = ROOT / "lm_eval_thinkpack" / "demo" / "model"
 
@@ -42,11 +43,19 @@ def requests(n: int) -> list[Instance]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer requests and rounds")
+    ap.add_argument("--url", help="use this running server (http://HOST:PORT, serving the bundled model with "
+                    "--reasoning-parser qwen3) instead of starting one")
+    ap.add_argument("--name", default="thinkpack-tiny", help="its served model name")
     args = ap.parse_args(argv)
     n, rounds = (40, 2) if args.quick else (120, 3)
     logging.getLogger("lm_eval").setLevel(logging.ERROR)
     reqs = requests(n)
-    with tempfile.TemporaryDirectory() as tmp, serve(MODEL_DIR, Path(tmp) / "server.log") as server:
+    with contextlib.ExitStack() as stack:
+        if args.url:
+            server = Server(args.url.rstrip("/"), args.name, MODEL_DIR, Path("/dev/null"))
+        else:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+            server = stack.enter_context(serve(MODEL_DIR, Path(tmp) / "server.log"))
         kw = {"model": server.name, "base_url": server.chat_url, "num_concurrent": 4, "max_retries": 1}
         ours, plain = ThinkpackChatCompletion(**kw), LocalChatCompletion(**kw)
         ours.generate_until(reqs, disable_tqdm=True)

@@ -101,7 +101,7 @@ def test_b_local_completions_matches_hf(server: Server, hf_run, tmp_path: Path) 
     hf, _ = hf_run
     results, proc = _run([sys.executable, "-m", "lm_eval", "--model", "local-completions", "--model_args",
                           f"model={server.name},base_url={server.completions_url},tokenizer={MODEL_DIR},"
-                          "tokenizer_backend=huggingface,tokenized_requests=False,num_concurrent=4"], tmp_path)
+                          "tokenizer_backend=huggingface,num_concurrent=4"], tmp_path)  # the prompt rendered here
     assert _rates(results) == _rates(hf)
     assert FIX not in proc.stderr
 
@@ -144,5 +144,7 @@ def test_d_budget_exhausted_rate_with_a_small_max_gen_toks(server: Server, tmp_p
         got = results["results"][task][f"budget_exhausted_rate,{F}"]
         assert got == pytest.approx(length / n), task
         seen.add(length / n)
-        assert results["results"][task][f"truncated_trace_rate,{F}"] >= got  # a cut trace never closed
+        # an unclosed trace here can only come from the budget (the model closes before it stops); the budget
+        # may also run out in the answer, after the closer, so the converse does not hold
+        assert results["results"][task][f"truncated_trace_rate,{F}"] <= got
     assert len(seen) > 1 or seen - {0.0, 1.0}, f"budget {budget} does not discriminate: {seen}"
