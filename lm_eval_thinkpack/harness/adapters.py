@@ -6,7 +6,9 @@ fields added; the original fields are kept, so a prompt template may use either.
 * ``thinkpack_id``        stable question id (dataset id, else a hash of the question text)
 * ``thinkpack_question``  the text the prompt shows
 * ``thinkpack_gold``      the gold answer as text (a letter for multiple choice, the entry point for code)
-* ``thinkpack_scorer``    which checker scores it: ``number``, ``math``, ``choice``, ``code`` or ``exact``
+* ``thinkpack_scorer``    the name of the registered scorer that checks it (``lm_eval_thinkpack.scoring.registry``:
+                         ``number``, ``math``, ``choice``, ``code``, ``exact``, or any registered one): the task
+                         YAML's ``thinkpack_scorer``, else the adapter's default
 * choice tasks: ``thinkpack_choices`` (list of option texts) and ``thinkpack_letters`` (e.g. "ABCD")
 * code tasks: ``thinkpack_test`` (the program that checks a solution), ``thinkpack_entry_point`` and
   ``thinkpack_code_prompt`` (the HumanEval function header a bare body completes; empty for MBPP+)
@@ -35,6 +37,7 @@ class Adapter:
     name: str
     required: tuple[str, ...]
     convert: Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any] | None]
+    scorer: str
     description: str = ""
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -57,14 +60,14 @@ def _gsm8k(doc: dict[str, Any], opts: Mapping[str, Any]) -> dict[str, Any]:
     q = str(doc[opts["question_field"]])
     gold = parse_gold_gsm8k(str(doc[opts["answer_field"]]))
     return {"thinkpack_id": _id(doc, opts.get("id_field"), q), "thinkpack_question": q,
-            "thinkpack_gold": str(gold), "thinkpack_scorer": "number"}
+            "thinkpack_gold": str(gold)}
 
 
 def _math(doc: dict[str, Any], opts: Mapping[str, Any]) -> dict[str, Any]:
     qf, af = opts["question_field"], opts["answer_field"]
     q = str(doc[qf])
     return {"thinkpack_id": _id(doc, opts.get("id_field"), q), "thinkpack_question": q,
-            "thinkpack_gold": str(doc[af]).strip(), "thinkpack_scorer": opts.get("scorer", "math")}
+            "thinkpack_gold": str(doc[af]).strip()}
 
 
 def _clean_option(text: object) -> str:
@@ -86,7 +89,7 @@ def _gpqa(doc: dict[str, Any], opts: Mapping[str, Any]) -> dict[str, Any]:
     gold = LETTERS[order.index(0)]
     return {"thinkpack_id": _id(doc, "Record ID", q), "thinkpack_question": q,
             "thinkpack_choices": shuffled, "thinkpack_letters": LETTERS[:4],
-            "thinkpack_gold": gold, "thinkpack_scorer": "choice"}
+            "thinkpack_gold": gold}
 
 
 def _sciknoweval(doc: dict[str, Any], opts: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -109,14 +112,13 @@ def _sciknoweval(doc: dict[str, Any], opts: Mapping[str, Any]) -> dict[str, Any]
     q = str(doc["question"]).strip()
     return {"thinkpack_id": _id(doc, opts.get("id_field"), q, *texts), "thinkpack_question": q,
             "thinkpack_choices": texts, "thinkpack_letters": "".join(labels),
-            "thinkpack_gold": gold, "thinkpack_scorer": "choice"}
+            "thinkpack_gold": gold}
 
 
 def _humaneval(doc: dict[str, Any], opts: Mapping[str, Any]) -> dict[str, Any]:
     return {"thinkpack_id": str(doc["task_id"]), "thinkpack_question": str(doc["prompt"]),
             "thinkpack_test": str(doc["test"]), "thinkpack_entry_point": str(doc["entry_point"]),
-            "thinkpack_code_prompt": str(doc["prompt"]), "thinkpack_gold": str(doc["entry_point"]),
-            "thinkpack_scorer": "code"}
+            "thinkpack_code_prompt": str(doc["prompt"]), "thinkpack_gold": str(doc["entry_point"])}
 
 
 _ASSERT_CALL = re.compile(r"assert\s+(?:not\s+)?\(?\s*(?:set\(|math\.isclose\()?\s*([A-Za-z_]\w*)\s*\(")
@@ -133,27 +135,29 @@ def _mbpp_plus(doc: dict[str, Any], opts: Mapping[str, Any]) -> dict[str, Any]:
     question = f"{prompt}\nYour code should satisfy this test:\n{tests[0]}" if tests else prompt
     return {"thinkpack_id": str(doc["task_id"]), "thinkpack_question": question,
             "thinkpack_test": program, "thinkpack_entry_point": entry,
-            "thinkpack_code_prompt": "", "thinkpack_gold": entry, "thinkpack_scorer": "code"}
+            "thinkpack_code_prompt": "", "thinkpack_gold": entry}
 
 
 ADAPTERS: dict[str, Adapter] = {
     a.name: a
     for a in (
-        Adapter("gsm8k", ("{question_field}", "{answer_field}"), _gsm8k, "GSM8K: gold after '####'",
+        Adapter("gsm8k", ("{question_field}", "{answer_field}"), _gsm8k, "number", "GSM8K: gold after '####'",
                 {"question_field": "question", "answer_field": "answer"}),
-        Adapter("math", ("{question_field}", "{answer_field}"), _math, "problem/answer math (MATH-500, AIME 2025)",
+        Adapter("math", ("{question_field}", "{answer_field}"), _math, "math",
+                "problem/answer math (MATH-500, AIME 2025)",
                 {"question_field": "problem", "answer_field": "answer"}),
-        Adapter("aime_maxwell", ("{question_field}", "{answer_field}"), _math,
+        Adapter("aime_maxwell", ("{question_field}", "{answer_field}"), _math, "math",
                 "Maxwell-Jia/AIME_2024 (capitalised fields)",
                 {"question_field": "Problem", "answer_field": "Answer", "id_field": "ID"}),
         Adapter("gpqa", ("Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2",
-                         "Incorrect Answer 3"), _gpqa, "GPQA: four options, shuffled by question id"),
+                         "Incorrect Answer 3"), _gpqa, "choice", "GPQA: four options, shuffled by question id"),
         Adapter("sciknoweval", ("question", "choices", "answerKey", "type", "domain", "details"), _sciknoweval,
-                "SciKnowEval multiple choice, filtered by domain and level"),
-        Adapter("humaneval", ("task_id", "prompt", "test", "entry_point"), _humaneval, "HumanEval(+)"),
-        Adapter("mbpp_plus", ("task_id", "prompt", "test_list", "test"), _mbpp_plus, "MBPP+: base + extra tests"),
-        Adapter("exact", ("{question_field}", "{answer_field}"), _math, "short answers by exact match (demo tasks)",
-                {"question_field": "question", "answer_field": "answer", "scorer": "exact"}),
+                "choice", "SciKnowEval multiple choice, filtered by domain and level"),
+        Adapter("humaneval", ("task_id", "prompt", "test", "entry_point"), _humaneval, "code", "HumanEval(+)"),
+        Adapter("mbpp_plus", ("task_id", "prompt", "test_list", "test"), _mbpp_plus, "code",
+                "MBPP+: base + extra tests"),
+        Adapter("exact", ("{question_field}", "{answer_field}"), _math, "exact",
+                "short answers by exact match (demo tasks)", {"question_field": "question", "answer_field": "answer"}),
     )
 }
 
@@ -171,9 +175,21 @@ def required_fields(adapter: Adapter, opts: Mapping[str, Any]) -> tuple[str, ...
     return tuple(str(merged[r[1:-1]]) if r.startswith("{") else r for r in adapter.required)
 
 
-def adapt(adapter: Adapter, doc: dict[str, Any], opts: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The record with thinkpack fields added, or None when the adapter filters it out."""
+def scorer_for(adapter: Adapter, scorer: str | None = None) -> str:
+    """The scorer name a task uses (its YAML's ``thinkpack_scorer``, else the adapter's), checked against the
+    registry now, so a misspelt name stops the run before generation with the list of known scorers."""
+    from lm_eval_thinkpack.scoring import get_scorer
+
+    name = scorer or adapter.scorer
+    get_scorer(name)
+    return name
+
+
+def adapt(adapter: Adapter, doc: dict[str, Any], opts: Mapping[str, Any],
+          scorer: str | None = None) -> dict[str, Any] | None:
+    """The record with thinkpack fields added (``thinkpack_scorer``: ``scorer`` or the adapter's default),
+    or None when the adapter filters it out."""
     extra = adapter.convert(doc, {**adapter.options, **opts})
     if extra is None:
         return None
-    return {**doc, **extra}
+    return {**doc, **extra, "thinkpack_scorer": scorer or adapter.scorer}

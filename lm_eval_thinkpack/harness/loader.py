@@ -5,6 +5,7 @@ lm-eval calls ``load_docs(**metadata, **dataset_kwargs)``; ``metadata`` is ``--m
 
     thinkpack_task:    the task name (used in messages and to pick a file from a ``data_files`` dict)
     thinkpack_adapter: the adapter in ``harness.adapters`` that reads this dataset
+    thinkpack_scorer:  the registered scorer (``scoring.registry``) that checks the answers (default: the adapter's)
     thinkpack_path / thinkpack_name / thinkpack_split: the Hub dataset
     thinkpack_options: adapter options (field names, filters such as domain/level)
     thinkpack_bundled: a data file shipped in the package (path relative to ``lm_eval_thinkpack/``), used
@@ -26,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .adapters import DataFieldsError, adapt, get_adapter, required_fields
+from .adapters import DataFieldsError, adapt, get_adapter, required_fields, scorer_for
 
 log = logging.getLogger("lm_eval_thinkpack.harness")
 
@@ -278,6 +279,7 @@ def load_docs(**kwargs: Any):
     task = str(kwargs.get("thinkpack_task") or "thinkpack task")
     adapter = get_adapter(str(kwargs.get("thinkpack_adapter") or ""))
     options = _parse_dict(kwargs.get("thinkpack_options"), "thinkpack_options")
+    scorer = scorer_for(adapter, kwargs.get("thinkpack_scorer"))  # unknown name: stop before any data is loaded
     profile = resolve_profile(kwargs)  # refuse a stripping configuration before any data is loaded
 
     local = _data_file_for(task, kwargs)
@@ -299,7 +301,7 @@ def load_docs(**kwargs: Any):
     timeout = kwargs.get("scoring_timeout")
     docs = []
     for row in rows:
-        doc = adapt(adapter, row, options)
+        doc = adapt(adapter, row, options, scorer)
         if doc is None:
             continue
         doc.update(profile)

@@ -7,8 +7,13 @@
 * :mod:`.exact`   - short answers by exact match (the demo tasks)
 
 Every ``extract_*`` / ``check_*`` function is total on model text: bad text gives ``None``/``False``,
-never an exception. Checkers return :class:`ScoreResult` ``(correct, extracted, error)``.
+never an exception. Checkers return :class:`ScoreResult` ``(correct, extracted, error, harness_error)``.
+
+Each module registers its scorer by name at import (:mod:`.registry`: ``number``, ``math``, ``choice``,
+``code``, ``exact``); the harness looks a doc's ``thinkpack_scorer`` up with :func:`get_scorer`.
 """
+
+from .registry import Scorer, doc_gold, doc_timeout, get_scorer, register_scorer, scorer_names  # noqa: I001 - first
 
 from .choice import check_choice, extract_choice
 from .code import build_program, check_code, check_code_many, extract_code
@@ -30,6 +35,12 @@ from .result import ScoreResult
 __all__ = [
     "MathScoreResult",
     "ScoreResult",
+    "Scorer",
+    "doc_gold",
+    "doc_timeout",
+    "get_scorer",
+    "register_scorer",
+    "scorer_names",
     "build_program",
     "check_choice",
     "check_code",

@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 
 from ._text import as_text, last_boxed
+from .registry import doc_gold, register_scorer
 from .result import ScoreResult
 
 __all__ = ["extract_choice", "check_choice"]
@@ -88,3 +89,9 @@ def check_choice(text: str | None, gold_letter: str, letters: str = "ABCD") -> S
         raise ValueError(f"gold_letter {gold_letter!r} is not one of {letters!r}")
     pred = extract_choice(text, letters)
     return ScoreResult(pred == gold, pred, None)
+
+
+@register_scorer("choice")
+def score_choice(answer: str, doc) -> ScoreResult:
+    """Scorer ``choice``: ``thinkpack_gold`` is the letter, ``thinkpack_letters`` the options (default ABCD)."""
+    return check_choice(answer, doc_gold(doc), letters=doc.get("thinkpack_letters") or "ABCD")

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from ._text import as_text
+from .registry import doc_timeout, register_scorer
 from .result import ScoreResult
 
 __all__ = ["build_program", "check_code", "check_code_many", "extract_code"]
@@ -256,3 +257,31 @@ def check_code_many(
             else:
                 results[i] = _verdict(extracted, run)
     return [r for r in results if r is not None]
+
+
+# --- registration (owned by the scorers helper): scorer "code" reads thinkpack_test / _entry_point / _code_prompt
+
+
+def _code_item(answer: str, doc) -> dict:
+    return {"text": answer, "test": doc["thinkpack_test"], "entry_point": doc["thinkpack_entry_point"],
+            "prompt": doc.get("thinkpack_code_prompt") or None}
+
+
+def _score_code_many(items) -> list[ScoreResult]:
+    """All programs of a batch at once on the sandbox's workers (grouped by time limit, order kept)."""
+    out: list[ScoreResult | None] = [None] * len(items)
+    groups: dict[tuple, list[int]] = {}
+    for i, (_answer, doc) in enumerate(items):
+        groups.setdefault(tuple(doc_timeout(doc).items()), []).append(i)
+    for key, idx in groups.items():
+        verdicts = check_code_many([_code_item(*items[i]) for i in idx], **dict(key))
+        for i, v in zip(idx, verdicts, strict=True):
+            out[i] = v
+    return out  # type: ignore[return-value]
+
+
+@register_scorer("code", many=_score_code_many)
+def score_code(answer: str, doc) -> ScoreResult:
+    """Scorer ``code``: run the answer's code against ``thinkpack_test`` in the sandbox."""
+    return check_code(answer, doc["thinkpack_test"], doc["thinkpack_entry_point"],
+                      prompt=doc.get("thinkpack_code_prompt") or None, **doc_timeout(doc))

@@ -7,6 +7,7 @@ is judged on the answer it gave.
 
 from __future__ import annotations
 
+from .registry import doc_gold, register_scorer
 from .result import ScoreResult
 
 
@@ -25,3 +26,9 @@ def extract_exact(text: str) -> str | None:
 def check_exact(text: str, gold: str) -> ScoreResult:
     pred = extract_exact(text)
     return ScoreResult(pred is not None and pred == normalize_exact(str(gold)), pred, None)
+
+
+@register_scorer("exact")
+def score_exact(answer: str, doc) -> ScoreResult:
+    """Scorer ``exact``: first answer line equals ``thinkpack_gold`` (whitespace-normalised)."""
+    return check_exact(answer, doc_gold(doc))

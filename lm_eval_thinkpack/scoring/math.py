@@ -28,6 +28,7 @@ from collections import OrderedDict
 from fractions import Fraction
 
 from ._text import as_text, last_boxed, strip_wrappers
+from .registry import doc_gold, doc_timeout, register_scorer
 from .result import ScoreResult
 
 __all__ = [
@@ -528,3 +529,9 @@ def check_math(pred_text: str | None, gold: str | int, *, timeout: float = 5.0) 
         return ScoreResult(False, None, None)
     ok, err = _compare(extracted, gold, timeout)
     return ScoreResult(ok, extracted, err)
+
+
+@register_scorer("math")
+def score_math(answer: str, doc) -> ScoreResult:
+    """Scorer ``math``: LaTeX ``thinkpack_gold``; ``thinkpack_timeout`` bounds the symbolic check."""
+    return check_math(answer, doc_gold(doc), **doc_timeout(doc))

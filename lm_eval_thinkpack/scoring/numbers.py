@@ -11,6 +11,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from ._text import as_text, last_boxed, strip_wrappers
+from .registry import doc_gold, register_scorer
 from .result import ScoreResult
 
 __all__ = ["check_number", "extract_number", "normalize_number", "numbers_equal", "parse_gold_gsm8k"]
@@ -171,3 +172,9 @@ def check_number(text: str | None, gold: str | int | Decimal) -> ScoreResult:
         raise TypeError(f"gold must be a str, int or Decimal, got {type(gold).__name__}")
     extracted = extract_number(text)
     return ScoreResult(numbers_equal(extracted, gold), extracted, None)
+
+
+@register_scorer("number")
+def score_number(answer: str, doc) -> ScoreResult:
+    """Scorer ``number``: the doc's ``thinkpack_gold`` is the gold number (GSM8K)."""
+    return check_number(answer, doc_gold(doc))

@@ -17,8 +17,12 @@ class ScoreResult:
                   could not finish normally, e.g. ``"timeout"``, ``"worker_crashed"``, ``"input_too_long"``
                   or the name of an exception type. A response with no answer in it is *not* an error:
                   that is ``correct=False, extracted=None, error=None``.
+    ``harness_error`` True when the harness (not the model's answer) failed to produce a verdict after
+                  retries (a checker worker killed from outside, twice): the harness counts it under
+                  ``harness_errors`` and never scores it against the model. Always with ``correct=False``.
     """
 
     correct: bool
     extracted: str | None = None
     error: str | None = None
+    harness_error: bool = False
