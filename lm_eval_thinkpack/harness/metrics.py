@@ -73,7 +73,7 @@ def rows_stats(rows: list[dict[str, Any]]) -> TraceStats:
     """``trace_stats`` over every sample of every row; samples of one doc share a question id."""
     first = rows[0] if rows else None
     cached = getattr(first, "_stats", None) if isinstance(first, DocRow) else None
-    if cached is not None and len(cached[0]) == len(rows) and all(a is b for a, b in zip(cached[0], rows)):
+    if cached is not None and len(cached[0]) == len(rows) and all(a is b for a, b in zip(cached[0], rows, strict=True)):
         return cached[1]
     statuses, correct, qids, budget, errors = [], [], [], [], []
     for i, row in enumerate(rows):

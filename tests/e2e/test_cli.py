@@ -7,10 +7,11 @@ choice, code) and, for the code family, on lm_eval_thinkpack.sandbox.
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
+
+from lm_eval_thinkpack.harness.filters import record_fields
 
 from .conftest import DATA, load_outputs, run_lm_eval
 
@@ -79,6 +80,9 @@ def test_math_family_numbers(math_science):
         assert metric(results, task, "valid_trace_rate") == 1.0
         assert metric(results, task, "pass@1") == 1.0
     assert metric(results, "thinkpack_gsm8k", "scoring_errors") == 0
+    assert metric(results, "thinkpack_gsm8k", "harness_errors") == 0
+    # the canned model gives no finish reason: nothing is known to have hit the budget
+    assert metric(results, "thinkpack_gsm8k", "budget_exhausted_rate") == 0.0
     # group: lm-eval's size-weighted mean over tasks (sizes 5, 2, 1, 1)
     g = results["groups"]["thinkpack_math"] if "groups" in results else results["results"]["thinkpack_math"]
     assert g[f"valid_trace_rate,{F}"] == pytest.approx(5 / 9)
@@ -91,7 +95,7 @@ def test_math_family_numbers(math_science):
     table = parse_table(proc.stdout)
     assert table[("thinkpack_gsm8k", "valid_trace_rate")] == ("0.4000", "0.2191")
     assert table[("thinkpack_gsm8k", "rpass@1")] == ("0.5000", "0.3536")
-    shown = [se for (task, m), (_, se) in table.items() if m != "scoring_errors"]
+    shown = [se for (task, m), (_, se) in table.items() if m not in ("scoring_errors", "harness_errors")]
     assert shown and "N/A" not in shown and "" not in shown
 
 
@@ -116,16 +120,22 @@ def test_log_samples_record_trace_status_and_answer(math_science):
     assert len(rows) == 5
     by_status = {}
     for s in samples["thinkpack_gsm8k"]:
-        record = json.loads(s["filtered_resps"][0][0])
+        raw = s["filtered_resps"][0][0]
+        assert s["resps"][0][0] not in raw  # the record holds offsets into the logged response, not its text
+        record = record_fields(raw, s["resps"][0][0])
         row = s["pass@1"]
-        assert row["status"] == [record["status"]]
+        assert row["status"] == [record["status"]] and row["correct"] == [record["correct"]]
         by_status[record["status"]] = (record, row)
     assert set(by_status) == {"valid", "empty", "missing", "truncated"}
     rec, row = by_status["truncated"]
     assert rec["answer"] == "" and row["correct"] == [False]
     rec, row = by_status["empty"]
     assert rec["reasoning"] == "" and "\\boxed{60}" in rec["answer"] and row["extracted"] == ["60"]
+    rec, row = by_status["valid"]
+    assert rec["reasoning"] and rec["reasoning"] in rec["text"] and rec["text"] == by_status["valid"][0]["text"]
     assert all(s["doc"]["thinkpack_format"] == "think" for s in samples["thinkpack_gsm8k"])
+    for task in ("thinkpack_gsm8k", "thinkpack_gpqa_diamond"):
+        assert all(s["pass@1"]["harness_error"] == [None] * len(s["pass@1"]["status"]) for s in samples[task])
 
 
 def test_code_family_numbers(tmp_path):
