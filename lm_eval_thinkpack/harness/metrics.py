@@ -25,7 +25,8 @@ module-level state.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from lm_eval_thinkpack.stats import METRICS, Metric, TraceStats, trace_stats
@@ -125,10 +126,14 @@ def aggregation_name(key: str) -> str:
 
 
 # one named function per metric key, so the YAMLs can say `!function lm_eval_thinkpack.harness.metrics.agg_...`
-AGGREGATIONS: dict[str, Callable[[list[dict[str, Any]]], Any]] = {}
-for _m in METRICS:
-    AGGREGATIONS[_m.name] = _value_agg(_m)
-    if _m.has_stderr:
-        AGGREGATIONS[f"{_m.name}_stderr"] = _stderr_agg(_m)
+def _aggregations() -> Mapping[str, Callable[[list[dict[str, Any]]], Any]]:
+    out: dict[str, Callable[[list[dict[str, Any]]], Any]] = {}
+    for m in METRICS:
+        out[m.name] = _value_agg(m)
+        if m.has_stderr:
+            out[f"{m.name}_stderr"] = _stderr_agg(m)
+    return MappingProxyType(out)
+
+
+AGGREGATIONS = _aggregations()  # metric key -> aggregation (read-only)
 globals().update({aggregation_name(k): fn for k, fn in AGGREGATIONS.items()})
-del _m
