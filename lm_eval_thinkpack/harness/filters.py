@@ -37,6 +37,7 @@ from lm_eval.api.filter import Filter
 from lm_eval.api.registry import register_filter
 
 from lm_eval_thinkpack.classify import Trace, classify
+from lm_eval_thinkpack.generation import finish_reason_of, warn_stripped_traces
 
 log = logging.getLogger("lm_eval_thinkpack.harness")
 
@@ -74,9 +75,8 @@ def classify_response(resp: Any, doc: Mapping[str, Any]) -> tuple[Trace, str | N
     """One response -> (its ``Trace``, harness fault or None); the finish reason comes with the response."""
     text, fault = _response_text(resp)
     fmt = doc.get("thinkpack_format") or "think"
-    reason = getattr(resp, "finish_reason", None) if fault is None else None
     trace = classify(text, fmt, prefilled=bool(doc.get("thinkpack_prefilled", False)),
-                     finish_reason=reason if isinstance(reason, str) else None)
+                     finish_reason=finish_reason_of(resp) if fault is None else None)
     return trace, fault
 
 
@@ -151,18 +151,14 @@ class TraceFilter(Filter):
 
     def apply(self, resps, docs):
         docs = list(docs)
+        warn_stripped_traces(resps, docs)  # a reasoning parser took the traces: name the fix, once
         traces = [[classify_response(r, doc) for r in doc_resps] for doc_resps, doc in zip(resps, docs, strict=True)]
         verdicts = score_traces(traces, docs)
         out = []
         for doc_resps, row, vrow in zip(resps, traces, verdicts, strict=True):
-            out.append([encode_record(t, v, _finish_reason(r) if fault is None else None)
+            out.append([encode_record(t, v, finish_reason_of(r) if fault is None else None)
                         for r, (t, fault), v in zip(doc_resps, row, vrow, strict=True)])
         return out
-
-
-def _finish_reason(resp: Any) -> str | None:
-    reason = getattr(resp, "finish_reason", None)
-    return reason if isinstance(reason, str) else None
 
 
 class RecordError(ValueError):

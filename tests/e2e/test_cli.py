@@ -7,6 +7,7 @@ choice, code) and, for the code family, on lm_eval_thinkpack.sandbox.
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -180,3 +181,46 @@ def test_refuses_think_end_token(tmp_path):
     assert proc.returncode != 0
     err = proc.stdout + proc.stderr
     assert "think_end_token" in err and "remove think_end_token" in err
+
+
+def test_budget_exhaustion_and_bad_samples_are_counted_not_fatal(tmp_path):
+    """Finish reasons reach the results; a backend that returns no text costs that sample its score, not the run."""
+    q = [json.loads(line)["question"] for line in (DATA / "thinkpack_gsm8k.jsonl").read_text().splitlines()]
+    canned = tmp_path / "canned.jsonl"
+    lines = [
+        {"question": q[0], "responses": ["<think>3 + 4 = 7.</think>\\boxed{7}"], "finish_reasons": ["stop"]},
+        {"question": q[1], "responses": ["<think>12 times 3 is"], "finish_reasons": ["length"]},
+        {"question": q[2], "responses": [None]},  # the backend gave no text: a harness fault
+        {"question": q[3], "responses": ["<think>25 - 15</think>\\boxed{10}"], "finish_reasons": ["stop"]},
+        {"question": q[4], "responses": ["4 * 25 = \\boxed{100}"]},  # a plain str: finish reason unknown
+    ]
+    canned.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    run_lm_eval(tmp_path, "--model", "thinkpack-canned", "--model_args", f"responses={canned}",
+                "--tasks", "thinkpack_gsm8k", "--log_samples",
+                metadata={"data_files": str(DATA / "thinkpack_gsm8k.jsonl"), **PROFILE})
+    results, samples = load_outputs(tmp_path)
+    t = "thinkpack_gsm8k"
+    assert metric(results, t, "budget_exhausted_rate") == pytest.approx(0.2)
+    assert metric(results, t, "budget_exhausted_rate_stderr") == pytest.approx(binom_se(0.2, 5))
+    assert metric(results, t, "harness_errors") == 1 and metric(results, t, "scoring_errors") == 0
+    # pass@1 over the 4 scored samples: 3 right, the truncated one wrong; the faulty one is left out
+    assert metric(results, t, "pass@1") == pytest.approx(0.75)
+    assert metric(results, t, "pass@1_stderr") == pytest.approx(binom_se(0.75, 4))
+    assert metric(results, t, "rpass@1") == pytest.approx(1.0)
+    assert metric(results, t, "truncated_trace_rate") == pytest.approx(0.2)
+    records = {s["doc"]["thinkpack_question"]: record_fields(s["filtered_resps"][0][0], s["resps"][0][0])
+               for s in samples[t]}
+    assert records[q[2]]["harness_error"] is True and records[q[2]]["text"] == "" and records[q[2]]["correct"] is None
+    assert records[q[1]]["budget_exhausted"] is True and records[q[1]]["finish_reason"] == "length"
+
+
+def test_bad_data_file_stops_the_run_before_generation(tmp_path):
+    bad = tmp_path / "gsm8k.jsonl"
+    good = (DATA / "thinkpack_gsm8k.jsonl").read_text().splitlines()
+    bad.write_text("\n".join([good[0], good[1][:-1], *good[2:]]) + "\n")  # line 2 lost its closing brace
+    proc = run_lm_eval(tmp_path, *CANNED, "--tasks", "thinkpack_gsm8k", check=False,
+                       metadata={"data_files": str(bad), **PROFILE})
+    assert proc.returncode != 0
+    err = proc.stdout + proc.stderr
+    assert f"{bad}:2: not valid JSON" in err and "Fix: each line must be one complete JSON object" in err
+    assert not list((tmp_path / "out").rglob("results_*.json"))  # nothing was evaluated
