@@ -155,7 +155,9 @@ class TraceFilter(Filter):
         traces = [[classify_response(r, doc) for r in doc_resps] for doc_resps, doc in zip(resps, docs, strict=True)]
         verdicts = score_traces(traces, docs)
         out = []
-        for doc_resps, row, vrow in zip(resps, traces, verdicts, strict=True):
+        for i, doc_resps in enumerate(resps):
+            row, vrow = traces[i], verdicts[i]
+            traces[i] = verdicts[i] = None  # each doc's traces go as its records come: a lower peak
             out.append([encode_record(t, v, finish_reason_of(r) if fault is None else None)
                         for r, (t, fault), v in zip(doc_resps, row, vrow, strict=True)])
         return out

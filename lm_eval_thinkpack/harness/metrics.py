@@ -71,23 +71,24 @@ def process_results(doc: dict[str, Any], results: list[Any]) -> dict[str, Any]:
 
 
 def rows_stats(rows: list[dict[str, Any]]) -> TraceStats:
-    """``trace_stats`` over every sample of every row; samples of one doc share a question id."""
+    """``trace_stats`` over every sample of every row; samples of one doc are one question's."""
     first = rows[0] if rows else None
     cached = getattr(first, "_stats", None) if isinstance(first, DocRow) else None
     if cached is not None and len(cached[0]) == len(rows) and all(a is b for a, b in zip(cached[0], rows, strict=True)):
         return cached[1]
     statuses, correct, qids, budget, errors = [], [], [], [], []
-    for i, row in enumerate(rows):
-        qid = (i, row.get("id"))  # the doc position keeps duplicate ids apart
+    for i, row in enumerate(rows):  # the doc's position is its question id: duplicate ids stay apart
         faults = row.get("harness_error") or [None] * len(row["status"])
         for j, status in enumerate(row["status"]):
             statuses.append(status)
             c = row["correct"][j]
             correct.append(None if faults[j] is not None or c is None else bool(c))
-            qids.append(qid)
+            qids.append(i)
             budget.append(bool(row["budget_exhausted"][j]))
             errors.append(row["scoring_error"][j] is not None)
-    stats = trace_stats(statuses, correct, qids, budget_exhausted=budget, scoring_errors=errors)
+    one_each = len(qids) == len(rows)  # one sample per doc: no grouping needed (and no tuple per sample)
+    stats = trace_stats(statuses, correct, None if one_each else qids, budget_exhausted=budget,
+                        scoring_errors=errors)
     if isinstance(first, DocRow):
         first._stats = (tuple(rows), stats)
     return stats
