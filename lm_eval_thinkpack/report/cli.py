@@ -61,8 +61,13 @@ def register(subparsers: Any) -> None:
                         "(default 0.50)")
     c.add_argument("--pass-tolerance", type=float, default=0.10, metavar="X",
                    help="largest pass@1 drop for which the answers still 'hold' (default 0.10)")
+    c.add_argument("--task", metavar="NAME", default=None,
+                   help="compare only this task of each run (a run holding a single task, such as a JSONL file, "
+                        "offers that task whatever its name); by default tasks pair by name, and single-task "
+                        "inputs pair with each other")
     c.add_argument("--fail-on-collapse", action="store_true",
-                   help=f"exit with code {EXIT_COLLAPSE} when any collapse is found (for training pipelines)")
+                   help=f"exit with code {EXIT_COLLAPSE} when any collapse is found (for training pipelines); "
+                        f"exit {EXIT_INPUT} when nothing could be compared, never 0")
     c.set_defaults(func=run_compare)
 
 
@@ -143,6 +148,8 @@ def _check_paths(args: argparse.Namespace) -> None:
         if dest and dest != "-" and not Path(dest).parent.exists():
             raise ReportError(f"--{opt} {dest}: the folder {Path(dest).parent} does not exist; create it or "
                               "choose another path")
+    if args.json == "-" and args.markdown == "-":
+        raise ReportError("--json - and --markdown - both ask for stdout; send one of them to a file")
     if args.plot == "-":
         raise ReportError("--plot -: a PNG cannot go to stdout; give a file name, e.g. --plot report.png")
 
@@ -187,7 +194,7 @@ def run_compare(args: argparse.Namespace) -> int:
             raise ReportError(f"--{name.replace('_', '-')} {v}: must be between 0 and 1 (a share)")
     _check_paths(args)
     runs = _load(args)
-    cmp = compare(runs, CollapseRule(args.vr_drop, args.vr_rel_drop, args.pass_tolerance))
+    cmp = compare(runs, CollapseRule(args.vr_drop, args.vr_rel_drop, args.pass_tolerance), task=args.task)
     con = _console(args)
     print_compare(cmp, con)
     if args.json:

@@ -15,24 +15,33 @@ lost, no correctness to tell), ``thinking disabled`` (the tuned run's template s
 configuration, never a collapse), ``ok``, and ``n/a`` (the task is missing on one side). Rpass@1 is shown as
 evidence (it stays high in a collapse) but is not part of the rule: it is undefined once VR reaches 0.
 Only ``collapse`` counts for ``--fail-on-collapse``.
+
+Pairing (``pair_tasks``): tasks meet by name. Inputs that hold a single task each (a JSONL file of
+generations is one task, named after its file) meet whatever their names; ``task=`` (``--task NAME``) picks
+one task on each side. When a tuned run shares no task with the base, nothing can be judged: ``compare``
+raises ``NothingToCompare`` instead of reporting "no collapse", so a gate never passes what it could not
+compare.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from lm_eval_thinkpack.stats import ALL_TASKS
+
+from .readers import ReportError
 from .summary import METRICS, RunSummary, Summary
 from .tables import DASH, console, interval, md_table, num, signed
 
 COLLAPSE, DEGRADED, UNSCORED, DISABLED, OK, NA = ("collapse", "degraded", "trace loss (unscored)",
                                                   "thinking disabled", "ok", "n/a")
-OVERALL = "overall"
+OVERALL = ALL_TASKS  # the row that pools every task of a run
 CLASSES = ("valid", "empty", "missing", "truncated")
 EXCERPT = 160
 
@@ -89,7 +98,7 @@ class Verdict:
 
     def as_dict(self) -> dict[str, Any]:
         def vals(s: Summary | None) -> dict[str, Any] | None:
-            return None if s is None else {m: s.get(m) for m, _ in METRICS}
+            return None if s is None else {m.name: s.get(m.name) for m in METRICS}
 
         return {"model": self.model, "task": self.task, "verdict": self.verdict, "reason": self.reason,
                 "base": vals(self.base), "tuned": vals(self.tuned), "delta": self.delta}
@@ -136,7 +145,7 @@ def overall(summary: RunSummary) -> Summary | None:
 
 def _deltas(base: Summary | None, tuned: Summary | None) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
-    for m, _ in METRICS:
+    for m in (m.name for m in METRICS):
         b = None if base is None else base.get(m)
         t = None if tuned is None else tuned.get(m)
         out[m] = None if b is None or t is None else t - b
@@ -160,21 +169,82 @@ def examples(summary: RunSummary) -> dict[str, dict[str, Any]]:
     return {c: out[c] for c in CLASSES if c in out}
 
 
-def compare(runs: list[RunSummary], rule: CollapseRule | None = None) -> Comparison:
+class NothingToCompare(ReportError):
+    """No task of a tuned run meets a task of the base: there is nothing to judge."""
+
+
+def _only(summary: RunSummary) -> str | None:
+    return next(iter(summary.tasks)) if len(summary.tasks) == 1 else None
+
+
+def pair_tasks(base: RunSummary, tuned: RunSummary, task: str | None = None) -> list[tuple[str, str]]:
+    """(base task, tuned task) pairs to judge; empty when the two runs share nothing comparable."""
+    if task is not None:
+        b = task if task in base.tasks else _only(base)
+        t = task if task in tuned.tasks else _only(tuned)
+        return [] if b is None or t is None else [(b, t)]
+    common = [t for t in base.tasks if t in tuned.tasks]
+    if common:
+        return [(t, t) for t in common]
+    b, t = _only(base), _only(tuned)
+    return [] if b is None or t is None else [(b, t)]
+
+
+def _nothing(base: RunSummary, tuned: RunSummary, task: str | None) -> NothingToCompare:
+    def names(r: RunSummary) -> str:
+        return ", ".join(r.tasks) or "no tasks"
+
+    fix = (f"--task {task} is not a task of both runs" if task is not None
+           else "they share no task name; choose one task of each with --task NAME")
+    return NothingToCompare(f"nothing to compare between {base.label} ({names(base)}) and {tuned.label} "
+                            f"({names(tuned)}): {fix}")
+
+
+def _aligned(summary: RunSummary, pairs: list[tuple[str, str]], side: int, restrict: bool) -> RunSummary:
+    """A view of ``summary`` whose paired tasks carry the base's names (and only those when ``restrict``)."""
+    rename = {p[side]: p[0] for p in pairs}
+    if all(k == v for k, v in rename.items()) and not restrict:
+        return summary
+    keep = rename if restrict else {**{t: t for t in summary.tasks if t not in rename}, **rename}
+    tasks = {keep[t]: s for t, s in summary.tasks.items() if t in keep}
+    run = summary.run
+    if any(k != v for k, v in rename.items()) or restrict:
+        run = replace(run, tasks={keep[t]: td for t, td in run.tasks.items() if t in keep},
+                      notes=[*run.notes, *(f"task {k!r} compared with the base's {v!r}"
+                                           for k, v in rename.items() if k != v)])
+    groups = {} if restrict else summary.groups
+    return RunSummary(run, tasks, groups)
+
+
+def compare(runs: list[RunSummary], rule: CollapseRule | None = None, *, task: str | None = None) -> Comparison:
+    """Judge every tuned run against ``runs[0]``; raises ``NothingToCompare`` when a pair shares no task."""
     rule = rule or CollapseRule()
-    base, others = runs[0], runs[1:]
+    base, others = runs[0], list(runs[1:])
+    restrict = task is not None
+    for i, o in enumerate(others):
+        pairs = pair_tasks(base, o, task)
+        if not pairs:
+            raise _nothing(base, o, task)
+        others[i] = _aligned(o, pairs, 1, restrict)
+        if restrict:
+            base = _aligned(base, pairs, 0, True)
     verdicts: list[Verdict] = []
     for o in others:
-        for task in [t for t in base.tasks] + [t for t in o.tasks if t not in base.tasks]:
-            b, t = base.tasks.get(task), o.tasks.get(task)
-            td = o.run.tasks.get(task)
+        for name in [t for t in base.tasks] + [t for t in o.tasks if t not in base.tasks]:
+            b, t = base.tasks.get(name), o.tasks.get(name)
+            td = o.run.tasks.get(name)
             verdict, reason = rule.judge(b, t, disabled=bool(td and td.thinking_disabled))
-            verdicts.append(Verdict(o.label, task, verdict, reason, b, t, _deltas(b, t)))
-        if len(base.tasks) > 1 or len(o.tasks) > 1:
+            verdicts.append(Verdict(o.label, name, verdict, reason, b, t, _deltas(b, t)))
+        if len(base.tasks) > 1 and set(base.tasks) == set(o.tasks):  # pooled over the same tasks only
             b, t = overall(base), overall(o)
             disabled = any(td.thinking_disabled for td in o.run.tasks.values())
             verdict, reason = rule.judge(b, t, disabled=disabled)
             verdicts.append(Verdict(o.label, OVERALL, verdict, reason, b, t, _deltas(b, t)))
+    for o in others:
+        if all(v.verdict == NA for v in verdicts if v.model == o.label):
+            raise NothingToCompare(f"nothing to compare between {base.label} and {o.label}: no task has a "
+                                   "valid-trace rate on both sides; check that both runs were classified "
+                                   "(lm-eval runs need the thinkpack tasks, JSONL needs responses)")
     ex = {o.label: examples(o) for o in others}
     return Comparison(base, others, rule, verdicts, {k: v for k, v in ex.items() if v})
 
@@ -208,7 +278,7 @@ def _table_rows(cmp: Comparison) -> list[list[tuple[str, str, Summary | None, Ve
     return sections
 
 
-HEADERS = ["task", "model", *[short for _, short in METRICS], "n", *[h for _, h in _DELTA], "verdict"]
+HEADERS = ["task", "model", *[m.label for m in METRICS], "n", *[h for _, h in _DELTA], "verdict"]
 
 
 def compare_table(cmp: Comparison) -> Table:
@@ -224,7 +294,7 @@ def compare_table(cmp: Comparison) -> Table:
             table.add_section()
         for j, (task, model, s, v) in enumerate(section):
             cells: list[Any] = [task if j == 0 else "", model]
-            cells += [num(None if s is None else s.get(m)) for m, _ in METRICS]
+            cells += [num(None if s is None else s.get(m.name)) for m in METRICS]
             cells.append(DASH if s is None or s.n is None else str(s.n))
             if v is None:
                 cells += [""] * len(_DELTA) + [""]
@@ -278,7 +348,7 @@ def compare_markdown(cmp: Comparison) -> str:
     for section in _table_rows(cmp):
         for j, (task, model, s, v) in enumerate(section):
             cells = [task if j == 0 else "", model]
-            cells += [num(None if s is None else s.get(m)) for m, _ in METRICS]
+            cells += [num(None if s is None else s.get(m.name)) for m in METRICS]
             cells.append(DASH if s is None or s.n is None else str(s.n))
             cells += ([""] * (len(_DELTA) + 1) if v is None
                       else [signed(v.delta.get(m)) for m, _ in _DELTA] + [f"**{v.verdict}**" if v.verdict == COLLAPSE
@@ -299,5 +369,6 @@ def compare_markdown(cmp: Comparison) -> str:
     return "\n".join(out) + "\n"
 
 
-__all__ = ["CollapseRule", "Comparison", "compare", "compare_markdown", "compare_table", "print_compare",
+__all__ = ["CollapseRule", "Comparison", "NothingToCompare", "compare", "compare_markdown", "compare_table",
+           "pair_tasks", "print_compare",
            "DASH"]

@@ -6,6 +6,8 @@ import os
 import textwrap
 from pathlib import Path
 
+from lm_eval_thinkpack.stats import ALL_TASKS
+
 from .compare import overall
 from .readers import ReportError
 from .summary import RunSummary, Summary
@@ -16,7 +18,7 @@ CLASSES = (
     ("missing_trace_rate", "missing", "#9e9e9e"),
     ("truncated_trace_rate", "truncated", "#c62828"),
 )
-ALL = "all tasks (pooled)"
+ALL = ALL_TASKS
 
 
 def _slots(runs: list[RunSummary]) -> list[str]:

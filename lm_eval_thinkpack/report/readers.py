@@ -35,9 +35,12 @@ from typing import Any
 
 from lm_eval_thinkpack.classify import classify, prompt_is_prefilled
 from lm_eval_thinkpack.formats import UnknownFormatError, get_format
+from lm_eval_thinkpack.generation import reassemble
+from lm_eval_thinkpack.stats import ALL_TASKS, METRICS, MetricKind
 
-TRACE_METRICS = ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate",
-                 "pass@1", "rpass@1")
+# metrics with a value and a standard error in lm-eval results (the counts are read separately)
+TRACE_METRICS = tuple(m.name for m in METRICS if m.kind is not MetricKind.COUNT)
+COUNT_METRICS = tuple(m.name for m in METRICS if m.kind is MetricKind.COUNT)
 RESPONSE_FIELDS = ("response", "output", "text")
 PROGRESS_MIN_LINES = 10_000
 
@@ -56,6 +59,7 @@ class Sample:
     correct: bool | None = None
     budget_exhausted: bool | None = None  # None: the source does not say (no finish reason)
     scoring_error: bool = False
+    harness_error: bool = False  # the harness could not score it: left out of pass@1, never counted wrong
     reasoning: str = ""
     answer: str = ""
     text: str = ""
@@ -215,7 +219,7 @@ def _metric_entry(values: dict[str, Any], metric: str) -> tuple[str, dict[str, A
 
 def _metric_values(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out = {}
-    for m in (*TRACE_METRICS, "scoring_errors"):
+    for m in (*TRACE_METRICS, *COUNT_METRICS):
         hit = _metric_entry(values, m)
         if hit is not None:
             out[m] = hit[1]
@@ -281,7 +285,8 @@ def read_lm_eval(path: Path, progress: bool | None = None) -> RunData:
         eff = (n_samples.get(task) or {}).get("effective")
         td.n = int(eff) if isinstance(eff, int) else values.get("sample_len")
         if task in sample_files:
-            td.samples, td.thinking_disabled = _read_lm_eval_samples(sample_files[task], task, progress)
+            td.samples, td.thinking_disabled, known = _read_lm_eval_samples(sample_files[task], task, progress)
+            run.budget_known = run.budget_known or known
             if td.thinking_disabled:
                 run.notes.append(f"{task}: thinking was disabled by the chat template (a configuration, not a "
                                  "collapse)")
@@ -316,25 +321,23 @@ def _sample_row(line: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _filtered_records(line: dict[str, Any]) -> list[dict[str, Any]]:
-    fr = line.get("filtered_resps")
-    items = fr[0] if isinstance(fr, list) and fr and isinstance(fr[0], list) else fr
-    out = []
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict):
-            out.append(item)
-            continue
-        try:
-            rec = json.loads(item)
-        except (TypeError, json.JSONDecodeError):
-            rec = None
-        out.append(rec if isinstance(rec, dict) else {})
-    return out
+def _per_request(line: dict[str, Any], key: str) -> list[Any]:
+    """The logged entries of a generate_until sample's one request (``repeats`` of them)."""
+    items = line.get(key)
+    items = items[0] if isinstance(items, list) and items and isinstance(items[0], list) else items
+    return items if isinstance(items, list) else []
 
 
-def _read_lm_eval_samples(path: Path, task: str, progress: bool | None) -> tuple[list[Sample], bool]:
+def _read_lm_eval_samples(path: Path, task: str, progress: bool | None) -> tuple[list[Sample], bool, bool]:
+    """(samples, thinking disabled, finish reasons known) of one task's ``samples_*.jsonl``.
+
+    Each logged ``filtered_resps`` entry is a thinkpack record; ``record_fields`` rebuilds its pieces from the
+    raw response in ``resps`` (records of older logs carry the text themselves).
+    """
+    from lm_eval_thinkpack.records import RecordError, record_fields
+
     samples: list[Sample] = []
-    disabled = False
+    disabled = budget_known = False
     for lineno, line in iter_jsonl(path, progress):
         row = _sample_row(line)
         if row is None:
@@ -342,21 +345,27 @@ def _read_lm_eval_samples(path: Path, task: str, progress: bool | None) -> tuple
                               "'correct' lists); was the task a thinkpack_* task of this version?")
         doc = line.get("doc") or {}
         disabled = disabled or bool(doc.get("thinkpack_thinking_disabled"))
-        records = _filtered_records(line)
+        filtered, resps = _per_request(line, "filtered_resps"), _per_request(line, "resps")
         qid = f"{line.get('doc_id', lineno)}:{row.get('id')}"
         n = len(row["status"])
         for j in range(n):
-            rec = records[j] if j < len(records) else {}
+            try:
+                rec = record_fields(filtered[j], resps[j] if j < len(resps) else None) if j < len(filtered) else {}
+            except RecordError as err:
+                raise ReportError(f"{path}:{lineno}: {err}") from None
             err = (row.get("scoring_error") or [None] * n)[j]
+            harness = (row.get("harness_error") or [None] * n)[j]
+            known = isinstance(rec.get("finish_reason"), str)
+            budget_known = budget_known or known
             samples.append(Sample(
                 task=task, question_id=qid, status=str(row["status"][j]),
                 correct=bool((row.get("correct") or [False] * n)[j]),
-                budget_exhausted=None,  # lm-eval 0.4.13 never passes the finish reason to the filter
-                scoring_error=err is not None,
+                budget_exhausted=bool(rec.get("budget_exhausted")) if known else None,
+                scoring_error=err is not None, harness_error=harness is not None,
                 reasoning=str(rec.get("reasoning") or ""), answer=str(rec.get("answer") or ""),
                 text=str(rec.get("text") or ""),
             ))
-    return samples, disabled
+    return samples, disabled, budget_known
 
 
 # ---------------------------------------------------------------------------------------------- generations
@@ -385,6 +394,7 @@ def parse_generation(rec: dict[str, Any], *, fmt: str = "think", prefilled: bool
     prompt = rec.get("prompt") if isinstance(rec.get("prompt"), str) else None
     finish_reason = rec.get("finish_reason")
     reasoning_field: str | None = None
+    raw_content: str | None = None
     has_reasoning_field = False
     choice = _first_choice(body, "choices")
     output = _first_choice(body, "outputs")
@@ -392,7 +402,7 @@ def parse_generation(rec: dict[str, Any], *, fmt: str = "think", prefilled: bool
         finish_reason = choice.get("finish_reason", finish_reason)
         msg = choice.get("message") if isinstance(choice.get("message"), dict) else None
         if msg is not None:
-            text = msg.get("content")
+            text = raw_content = msg.get("content")
             for key in ("reasoning_content", "reasoning"):
                 if msg.get(key) is not None:
                     has_reasoning_field, reasoning_field = True, str(msg[key])
@@ -432,25 +442,17 @@ def parse_generation(rec: dict[str, Any], *, fmt: str = "think", prefilled: bool
     question_id = str(qid) if qid is not None else f"#{index}"
     exhausted: bool | None = None if finish_reason is None else finish_reason == "length"
 
-    if has_reasoning_field:
-        # the server's reasoning parser already split the trace out of the text
-        reasoning = reasoning_field or ""
-        if not text.strip() and exhausted:
-            status, answer = "truncated", ""
-        elif reasoning.strip():
-            status, answer = "valid", text.strip()
-        else:
-            status, answer = "empty", text.strip()
-        return Sample(task=task, question_id=question_id, status=status, correct=correct,
-                      budget_exhausted=exhausted, reasoning=reasoning.strip(), answer=answer,
-                      text=(f"[reasoning_content] {reasoning}\n[content] {text}"))
-
     if prefilled:
         pre = True
     elif isinstance(rec.get("prefilled"), bool):
         pre = rec["prefilled"]
     else:
         pre = prompt is not None and prompt_is_prefilled(prompt, fmt)
+    if has_reasoning_field:
+        # the server's reasoning parser split the trace out: put it back in the model's own delimiters, and let
+        # classify decide (a content of null, or blank at an exhausted budget, is a trace that never closed)
+        content = None if (raw_content is None or (exhausted and not text.strip())) else text
+        text = reassemble(reasoning_field, content, fmt, prefilled=pre)
     trace = classify(text, fmt, prefilled=pre, finish_reason=finish_reason if isinstance(finish_reason, str)
                      else None)
     return Sample(task=task, question_id=question_id, status=trace.status.value, correct=correct,
@@ -483,5 +485,5 @@ def read_generations(path: Path, *, fmt: str = "think", prefilled: bool = False,
             for s in td.samples or []:
                 s.correct = None
     if len(run.tasks) > 1:
-        run.groups["all"] = sorted(run.tasks)
+        run.groups[ALL_TASKS] = sorted(run.tasks)
     return run

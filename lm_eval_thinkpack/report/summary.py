@@ -18,19 +18,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from lm_eval_thinkpack.stats import TraceStats, trace_stats
+from lm_eval_thinkpack.stats import ALL_TASKS, METRIC_BY_NAME, TRACE_RATES, Metric, TraceStats, trace_stats
 
 from .readers import RunData, Sample, TaskData
 
-METRICS: tuple[tuple[str, str], ...] = (
-    ("valid_trace_rate", "VR"),
-    ("empty_trace_rate", "ER"),
-    ("missing_trace_rate", "MR"),
-    ("truncated_trace_rate", "TR"),
-    ("pass@1", "pass@1"),
-    ("rpass@1", "Rpass@1"),
-)
-RATES = ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate")
+# the catalogue's estimates a report shows in its columns (names and labels come from stats.METRICS)
+METRICS: tuple[Metric, ...] = (*TRACE_RATES, METRIC_BY_NAME["pass@1"], METRIC_BY_NAME["rpass@1"])
 
 
 @dataclass
@@ -133,9 +126,11 @@ def _clean(x: Any) -> float | None:
 def stats_of(samples: list[Sample]) -> TraceStats:
     """The single ``trace_stats`` call behind every number computed from samples."""
     scored = any(s.correct is not None for s in samples)
+    # an unscored record in a scored run counts wrong (as the note says); only a harness error is left out
+    correct = [None if s.harness_error else bool(s.correct) for s in samples] if scored else None
     return trace_stats(
         [s.status for s in samples],
-        [s.correct for s in samples] if scored else None,
+        correct,
         [(s.task, s.question_id) for s in samples],
         budget_exhausted=[bool(s.budget_exhausted) for s in samples],
         scoring_errors=[s.scoring_error for s in samples],
@@ -146,7 +141,7 @@ def summarize_samples(name: str, kind: str, samples: list[Sample], budget_known:
     st = stats_of(samples)
     out = Summary(name=name, kind=kind, n=st.n, n_questions=st.n_questions, scoring_errors=st.scoring_errors,
                   pass_at_k={str(k): v for k, v in st.pass_at_k.items()})
-    for metric, _ in METRICS:
+    for metric in (m.name for m in METRICS):
         est = st.estimates.get(metric)
         if est is None:
             out.values[metric] = Value(None)
@@ -163,7 +158,7 @@ def summarize_samples(name: str, kind: str, samples: list[Sample], budget_known:
 
 def summarize_results(td: TaskData) -> Summary:
     out = Summary(name=td.name, kind="task", n=td.n, source="results")
-    for metric, _ in METRICS:
+    for metric in (m.name for m in METRICS):
         r = td.results.get(metric) or {}
         out.values[metric] = Value(_clean(r.get("value")), _clean(r.get("stderr")))
     se = (td.results.get("scoring_errors") or {}).get("value")
@@ -174,7 +169,7 @@ def summarize_results(td: TaskData) -> Summary:
 def task_mean(name: str, members: list[Summary]) -> Summary:
     """The study's group figure: each task counts equally; Rpass@1 over tasks with a valid trace."""
     out = Summary(name=name, kind="task mean", source="tasks", tasks=[m.name for m in members])
-    for metric, _ in METRICS:
+    for metric in (m.name for m in METRICS):
         vals = [m.get(metric) for m in members]
         vals = [v for v in vals if v is not None]
         out.values[metric] = Value(sum(vals) / len(vals) if vals else None, count=len(vals), total=len(members))
@@ -196,7 +191,7 @@ def summarize(run: RunData) -> RunSummary:
     groups: dict[str, GroupSummary] = {}
     names = dict(run.groups)
     if len(run.tasks) > 1 and not any(set(ts) == set(run.tasks) for ts in names.values()):
-        names["all tasks"] = sorted(run.tasks)
+        names[ALL_TASKS] = sorted(run.tasks)
     for g, members in names.items():
         pooled = None
         if all(run.tasks[t].samples is not None for t in members):
@@ -206,7 +201,7 @@ def summarize(run: RunData) -> RunSummary:
         lm = None
         if g in run.lm_eval_groups:
             lm = Summary(name=g, kind="lm-eval size-weighted", source="results")
-            for metric, _ in METRICS:
+            for metric in (m.name for m in METRICS):
                 r = run.lm_eval_groups[g].get(metric) or {}
                 lm.values[metric] = Value(_clean(r.get("value")), _clean(r.get("stderr")))
         groups[g] = GroupSummary(g, list(members), pooled, task_mean(g, [tasks[t] for t in members]), lm)

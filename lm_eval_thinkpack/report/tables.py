@@ -67,7 +67,7 @@ def _extra(s: Summary) -> list[str]:
             DASH if s.scoring_errors is None else str(s.scoring_errors)]
 
 
-HEADERS = ["task / group", *[short for _, short in METRICS], "n", "trace words", "budget", "score err"]
+HEADERS = ["task / group", *[m.label for m in METRICS], "n", "trace words", "budget", "score err"]
 
 
 def run_table(summary: RunSummary) -> Table:
@@ -81,7 +81,7 @@ def run_table(summary: RunSummary) -> Table:
             table.add_section()
         for s in section:
             cells: list[Any] = [Text(row_label(s), style="bold" if s.kind != "task" else "")]
-            for metric, _ in METRICS:
+            for metric in (m.name for m in METRICS):
                 v = s.values.get(metric) or Value(None)
                 t = Text(num(v.value))
                 ci = interval(v)
@@ -121,7 +121,7 @@ def run_markdown(summary: RunSummary) -> str:
     for section in rows(summary):
         for s in section:
             cells = [row_label(s)]
-            for metric, _ in METRICS:
+            for metric in (m.name for m in METRICS):
                 v = s.values.get(metric) or Value(None)
                 ci = interval(v)
                 cells.append(num(v.value) + (f" {ci}" if ci else ""))

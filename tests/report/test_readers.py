@@ -10,6 +10,7 @@ from lm_eval_thinkpack.report.cli import EXIT_INPUT, main
 from lm_eval_thinkpack.report.compare import COLLAPSE, DEGRADED, OK, UNSCORED, CollapseRule, compare
 from lm_eval_thinkpack.report.readers import ReportError, load_run, parse_generation
 from lm_eval_thinkpack.report.summary import summarize
+from lm_eval_thinkpack.stats import ALL_TASKS
 
 
 def write_jsonl(path, records):
@@ -42,10 +43,10 @@ def test_plain_records(tmp_path):
     # a truncated trace is wrong even when the record says correct
     assert s.tasks["b"].get("pass@1") == pytest.approx(1 / 3)
     assert s.tasks["b"].budget_exhausted_rate == pytest.approx(1 / 3)
-    pooled = s.groups["all"].pooled
+    pooled = s.groups[ALL_TASKS].pooled
     assert pooled.n == 5 and pooled.get("valid_trace_rate") == pytest.approx(0.4)
     assert pooled.get("pass@1") == pytest.approx(3 / 5) and pooled.get("rpass@1") == 1.0
-    assert s.groups["all"].task_mean.get("rpass@1") == 1.0  # task b has no valid trace: left out
+    assert s.groups[ALL_TASKS].task_mean.get("rpass@1") == 1.0  # task b has no valid trace: left out
     # --prefilled forces it for every record; without a prompt the plain text has no opener
     forced = load_run(f, prefilled=True)
     assert statuses(forced)[2] == "truncated"
@@ -195,3 +196,33 @@ def test_report_markdown_to_stdout_and_plot(tmp_path, capsys):
     cap = capsys.readouterr()
     assert cap.out.startswith("# Reasoning-trace report") and "| t | 0.500 [" in cap.out
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_split_reasoning_goes_through_classify(tmp_path, field):
+    """A server's split reasoning/content is reassembled in the model's format and classified, not judged apart."""
+    def chat(content, reasoning, finish="stop", **kw):
+        return {"choices": [{"message": {"content": content, field: reasoning}, "finish_reason": finish}], **kw}
+
+    f = write_jsonl(tmp_path / "split.jsonl", [
+        chat(None, "a trace the model never closed", id="open"),   # null content: the parser found no closer
+        chat("", "cut by the budget", finish="length", id="cut"),  # a server that coerces null to ""
+        chat("<answer>5</answer>", "2 + 3", id="wrapped"),         # the family's answer wrapper is unwrapped
+        chat("5", "   \n ", id="blank"),
+    ])
+    run = load_run(f, fmt="hunyuan")
+    assert statuses(run) == ["truncated", "truncated", "valid", "empty"]
+    samples = run.tasks["split"].samples
+    assert samples[2].reasoning == "2 + 3" and samples[2].answer == "5"
+    assert samples[0].answer == "" and samples[0].reasoning == "a trace the model never closed"
+
+
+def test_split_reasoning_of_a_prefilled_template(tmp_path):
+    """QwQ-style prompts open the trace: the reassembled text gets only the closer, as the model wrote it."""
+    f = write_jsonl(tmp_path / "qwq.jsonl", [
+        {"prompt": "<|im_start|>assistant\n<think>\n",
+         "choices": [{"message": {"content": "42", "reasoning_content": "6 * 7"}, "finish_reason": "stop"}]},
+    ])
+    (s,) = load_run(f, fmt="qwq").tasks["qwq"].samples
+    assert (s.status, s.reasoning, s.answer) == ("valid", "6 * 7", "42")
+    assert s.text.startswith("6 * 7") and "<think>" not in s.text

@@ -20,7 +20,7 @@ from lm_eval_thinkpack.report.cli import EXIT_COLLAPSE, main, register
 from lm_eval_thinkpack.report.compare import COLLAPSE, OK, compare
 from lm_eval_thinkpack.report.readers import load_run
 from lm_eval_thinkpack.report.summary import summarize
-from lm_eval_thinkpack.stats import wilson_interval
+from lm_eval_thinkpack.stats import ALL_TASKS, wilson_interval
 
 TASKS = ["thinkpack_gsm8k", "thinkpack_math500", "thinkpack_aime24", "thinkpack_aime25"]
 
@@ -148,8 +148,8 @@ def test_compare_flags_collapse_with_evidence_and_examples(base, tuned):
     assert by_task["thinkpack_math500"].verdict == COLLAPSE
     assert by_task["thinkpack_math500"].delta["rpass@1"] is None
     assert by_task["thinkpack_aime25"].verdict == OK
-    assert by_task["overall"].verdict == COLLAPSE
-    assert by_task["overall"].delta["valid_trace_rate"] == pytest.approx(2 / 9 - 1)
+    assert by_task[ALL_TASKS].verdict == COLLAPSE
+    assert by_task[ALL_TASKS].delta["valid_trace_rate"] == pytest.approx(2 / 9 - 1)
     ex = cmp.examples["tuned"]
     assert list(ex) == ["valid", "empty", "missing", "truncated"]
     assert ex["missing"]["excerpt"] == "He has \\boxed{7} apples."
@@ -166,7 +166,7 @@ def test_compare_cli_exit_codes_and_exports(lm_eval_runs, tmp_path, capsys):
     assert main(["compare", b, t, "--fail-on-collapse"]) == EXIT_COLLAPSE
     doc = json.loads(js.read_text())
     assert doc["collapse"] is True and doc["rule"]["vr_drop"] == 0.3
-    assert {"model": "tuned", "task": "overall"} in doc["collapsed"]
+    assert {"model": "tuned", "task": ALL_TASKS} in doc["collapsed"]
     assert doc["examples"]["tuned"]["empty"]["excerpt"] == "<think> </think> \\boxed{36}"
     assert "**collapse**" in md.read_text() and "### Example generations of tuned" in md.read_text()
     assert png.read_bytes()[:4] == b"\x89PNG"
@@ -179,7 +179,7 @@ def test_compare_cli_exit_codes_and_exports(lm_eval_runs, tmp_path, capsys):
                  "--label", "B", "--label", "T", "--json", str(js)]) == 0
     verdicts = {v["task"]: v["verdict"] for v in json.loads(js.read_text())["verdicts"]}
     assert verdicts == {"thinkpack_gsm8k": "ok", "thinkpack_math500": "collapse", "thinkpack_aime24": "collapse",
-                        "thinkpack_aime25": "ok", "overall": "ok"}
+                        "thinkpack_aime25": "ok", ALL_TASKS: "ok"}
 
 
 def test_results_json_fallback_without_samples(lm_eval_runs, tmp_path, capsys):
@@ -224,5 +224,5 @@ def test_thinking_disabled_is_not_collapse(lm_eval_runs, base, tmp_path):
     run = summarize(load_run(run_dir))
     assert any("thinking was disabled" in n for n in run.run.notes)
     verdicts = {v.task: v.verdict for v in compare([base, run]).verdicts}
-    assert verdicts["thinkpack_gsm8k"] == "thinking disabled" and verdicts["overall"] == "thinking disabled"
+    assert verdicts["thinkpack_gsm8k"] == "thinking disabled" and verdicts[ALL_TASKS] == "thinking disabled"
     assert not compare([base, run]).collapsed

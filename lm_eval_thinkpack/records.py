@@ -1,0 +1,73 @@
+"""The per-response record the trace filter logs, and how a reader gets the pieces back (pure core).
+
+A record (format version 2) is a compact JSON object string holding the class, the classification details,
+offsets into the raw response and the verdict, but no text: lm-eval already logs the raw response in
+``resps``, so ``record_fields(filtered_resp, resp)`` slices reasoning, answer and preamble out of it. Version 1
+records of older logs carried the text themselves and are read as well. The harness filter writes records;
+``thinkpack report`` reads them; neither needs lm-eval for this.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+RECORD_VERSION = 2
+_SPANS = ("preamble", "reasoning", "answer")
+
+
+def _is_response_fault(tag: Any) -> bool:
+    return isinstance(tag, str) and (tag == "no_response" or tag.startswith("response_not_text:"))
+
+
+
+class RecordError(ValueError):
+    """A filtered response that is not a thinkpack record (the task has no ``thinkpack_trace`` filter?)."""
+
+
+def parse_record(item: Any) -> dict[str, Any]:
+    """A filtered response back as the dict the filter encoded."""
+    if isinstance(item, Mapping):
+        return dict(item)
+    try:
+        rec = json.loads(item)
+    except (TypeError, ValueError):
+        rec = None
+    if not isinstance(rec, dict) or "status" not in rec:
+        raise RecordError(f"not a thinkpack trace record: {str(item)[:80]!r}; thinkpack tasks need the "
+                          "thinkpack_trace filter (filter_list in _base_thinkpack.yaml)")
+    return rec
+
+
+def record_fields(filtered_resp: Any, resp: Any) -> dict[str, Any]:
+    """One logged response as a report reads it: status, reasoning, answer, preamble, text, verdict, ...
+
+    ``filtered_resp`` is the logged ``filtered_resps`` entry (a version 2 record, or a version 1 record of an
+    older log, which holds the text itself); ``resp`` the matching ``resps`` entry, the raw response the offsets
+    point into (ignored for version 1 records). A version 2 record whose offsets do not fit ``resp`` is a
+    ``RecordError``: it was paired with the wrong response.
+    """
+    rec = parse_record(filtered_resp)
+    if "spans" not in rec:  # version 1: the record carries the pieces (and verdicts live in the row only)
+        return {"status": rec.get("status"), "reasoning": rec.get("reasoning") or "",
+                "answer": rec.get("answer") or "", "preamble": rec.get("preamble") or "",
+                "text": rec.get("text") if isinstance(rec.get("text"), str) else ("" if resp is None else str(resp)),
+                "format": rec.get("format"), "prefilled": rec.get("prefilled"),
+                "budget_exhausted": rec.get("budget_exhausted"), "finish_reason": None,
+                "blocks": rec.get("blocks"), "closed_by": rec.get("closed_by"), "correct": None, "extracted": None,
+                "error": None, "harness_error": False, "version": 1}
+    # a response fault was classified as ""; the logged resps entry is then str() of what the backend returned
+    text = resp if isinstance(resp, str) and not _is_response_fault(rec.get("error")) else ""
+    out: dict[str, Any] = {"status": rec["status"], "text": text}
+    for key in _SPANS:
+        start, end = rec["spans"][key]
+        if not 0 <= start <= end <= len(text):
+            raise RecordError(f"record offsets {key}={[start, end]} do not fit a response of {len(text)} "
+                              "characters: pass the resps entry the record was made from")
+        out[key] = text[start:end]
+    for key in ("format", "prefilled", "budget_exhausted", "finish_reason", "blocks", "closed_by", "correct",
+                "extracted", "error", "harness_error"):
+        out[key] = rec.get(key)
+    out["version"] = rec.get("v", RECORD_VERSION)
+    return out
