@@ -16,8 +16,10 @@ lm-eval's ``--log_samples`` writes ``str()`` of anything else, a Python repr)::
 
 The record holds no text: ``spans`` are Python string offsets (code points) into the response lm-eval
 already keeps (``resps`` of the logged sample), so a record costs a few hundred bytes whatever the trace's
-length. ``record_fields(filtered_resp, resp)`` rebuilds reasoning, answer, preamble and text from them, and
-reads the version 1 records of older logs (which held the text itself) as well.
+length. ``lm_eval_thinkpack.records.record_fields(filtered_resp, resp)`` (pure core, re-exported here) rebuilds
+reasoning, answer, preamble and text from them, and reads the version 1 records of older logs (which held the
+text itself) as well. The response-fault tags below (``no_response``, ``response_not_text:<type>``) are the
+ones ``records`` recognises.
 
 Bad samples never stop a run: a response that is None or not a string is a harness fault (classified as
 empty text, not scored, ``harness_error`` true); a scorer that cannot give a verdict for reasons outside the
@@ -38,10 +40,13 @@ from lm_eval.api.registry import register_filter
 
 from lm_eval_thinkpack.classify import Trace, classify
 from lm_eval_thinkpack.generation import finish_reason_of, warn_stripped_traces
+from lm_eval_thinkpack.records import RECORD_VERSION, RecordError, parse_record, record_fields
+
+__all__ = ["RECORD_VERSION", "RecordError", "TraceFilter", "Verdict", "classify_response", "encode_record",
+           "parse_record", "record_fields", "score_traces"]
 
 log = logging.getLogger("lm_eval_thinkpack.harness")
 
-RECORD_VERSION = 2
 SCORE_CHUNK = 512  # answers per check_many call: bounds the answer strings held at once, keeps every worker busy
 EXTRACTED_MAX = 200  # characters of the extracted answer a record keeps (a display aid, not the answer)
 _SPANS = ("preamble", "reasoning", "answer")
@@ -65,10 +70,6 @@ def _response_text(resp: Any) -> tuple[str, str | None]:
     if isinstance(resp, str):
         return resp, None
     return "", "no_response" if resp is None else f"response_not_text:{type(resp).__name__}"
-
-
-def _is_response_fault(tag: Any) -> bool:
-    return isinstance(tag, str) and (tag == "no_response" or tag.startswith("response_not_text:"))
 
 
 def classify_response(resp: Any, doc: Mapping[str, Any]) -> tuple[Trace, str | None]:
@@ -161,54 +162,3 @@ class TraceFilter(Filter):
             out.append([encode_record(t, v, finish_reason_of(r) if fault is None else None)
                         for r, (t, fault), v in zip(doc_resps, row, vrow, strict=True)])
         return out
-
-
-class RecordError(ValueError):
-    """A filtered response that is not a thinkpack record (the task has no ``thinkpack_trace`` filter?)."""
-
-
-def parse_record(item: Any) -> dict[str, Any]:
-    """A filtered response back as the dict the filter encoded."""
-    if isinstance(item, Mapping):
-        return dict(item)
-    try:
-        rec = json.loads(item)
-    except (TypeError, ValueError):
-        rec = None
-    if not isinstance(rec, dict) or "status" not in rec:
-        raise RecordError(f"not a thinkpack trace record: {str(item)[:80]!r}; thinkpack tasks need the "
-                          "thinkpack_trace filter (filter_list in _base_thinkpack.yaml)")
-    return rec
-
-
-def record_fields(filtered_resp: Any, resp: Any) -> dict[str, Any]:
-    """One logged response as a report reads it: status, reasoning, answer, preamble, text, verdict, ...
-
-    ``filtered_resp`` is the logged ``filtered_resps`` entry (a version 2 record, or a version 1 record of an
-    older log, which holds the text itself); ``resp`` the matching ``resps`` entry, the raw response the offsets
-    point into (ignored for version 1 records). A version 2 record whose offsets do not fit ``resp`` is a
-    ``RecordError``: it was paired with the wrong response.
-    """
-    rec = parse_record(filtered_resp)
-    if "spans" not in rec:  # version 1: the record carries the pieces (and verdicts live in the row only)
-        return {"status": rec.get("status"), "reasoning": rec.get("reasoning") or "",
-                "answer": rec.get("answer") or "", "preamble": rec.get("preamble") or "",
-                "text": rec.get("text") if isinstance(rec.get("text"), str) else ("" if resp is None else str(resp)),
-                "format": rec.get("format"), "prefilled": rec.get("prefilled"),
-                "budget_exhausted": rec.get("budget_exhausted"), "finish_reason": None,
-                "blocks": rec.get("blocks"), "closed_by": rec.get("closed_by"), "correct": None, "extracted": None,
-                "error": None, "harness_error": False, "version": 1}
-    # a response fault was classified as ""; the logged resps entry is then str() of what the backend returned
-    text = resp if isinstance(resp, str) and not _is_response_fault(rec.get("error")) else ""
-    out: dict[str, Any] = {"status": rec["status"], "text": text}
-    for key in _SPANS:
-        start, end = rec["spans"][key]
-        if not 0 <= start <= end <= len(text):
-            raise RecordError(f"record offsets {key}={[start, end]} do not fit a response of {len(text)} "
-                              "characters: pass the resps entry the record was made from")
-        out[key] = text[start:end]
-    for key in ("format", "prefilled", "budget_exhausted", "finish_reason", "blocks", "closed_by", "correct",
-                "extracted", "error", "harness_error"):
-        out[key] = rec.get(key)
-    out["version"] = rec.get("v", RECORD_VERSION)
-    return out

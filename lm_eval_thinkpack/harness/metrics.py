@@ -29,9 +29,8 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from lm_eval_thinkpack.records import parse_record
 from lm_eval_thinkpack.stats import METRICS, Metric, TraceStats, trace_stats
-
-from .filters import parse_record
 
 
 class DocRow(dict):
