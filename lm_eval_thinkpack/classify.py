@@ -101,10 +101,14 @@ class Trace:
 
     @property
     def answer(self) -> str:
+        a0, a1 = self._answer_bounds()
+        return self.text[a0:a1].strip()
+
+    def _answer_bounds(self) -> tuple[int, int]:
         a0, a1 = self._spans[4], self._spans[5]
         if self._wraps and a1 > a0:
             a0, a1 = _unwrap(self.text, a0, a1, self._wraps)
-        return self.text[a0:a1].strip()
+        return a0, a1
 
     @property
     def preamble(self) -> str:
@@ -124,11 +128,12 @@ class Trace:
     def is_valid(self) -> bool:
         return self.status is _VALID
 
-    def to_dict(self) -> dict[str, Any]:
-        """The fields a log or report keeps (the raw text is the caller's to keep)."""
-        return {"status": self.status.value, "reasoning": self.reasoning, "answer": self.answer,
-                "preamble": self.preamble, "format": self.format, "prefilled": self.prefilled,
-                "budget_exhausted": self.budget_exhausted, "blocks": self.blocks, "closed_by": self.closed_by}
+    def offsets(self) -> dict[str, tuple[int, int]]:
+        """``(start, end)`` in ``text`` of the preamble, the reasoning and the answer, stripped as the properties
+        return them (``text[start:end] == trace.reasoning``): a log keeps these instead of a copy of the text."""
+        sp = self._spans
+        return {"preamble": _stripped(self.text, sp[0], sp[1]), "reasoning": _stripped(self.text, sp[2], sp[3]),
+                "answer": _stripped(self.text, *self._answer_bounds())}
 
     def _key(self) -> tuple[Any, ...]:
         return (self.status, self.reasoning, self.answer, self.preamble, self.format, self.prefilled,
@@ -165,6 +170,17 @@ def _unwrap(text: str, a0: int, a1: int, wraps: tuple[tuple[str | None, str | No
         if pos >= 0:
             return a0, pos
     return a0, a1
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    """The bounds of ``text[start:end].strip()`` without copying it (``\\S`` and ``str.isspace`` agree)."""
+    m = _NON_SPACE.search(text, start, end)
+    if m is None:
+        return start, start
+    start = m.start()
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def _short(s: str, n: int = 60) -> str:

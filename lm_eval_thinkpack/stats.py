@@ -22,7 +22,7 @@ report and the demo read names, labels and directions from it; ``ALL_TASKS`` nam
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
@@ -193,6 +193,17 @@ def _estimate(groups: list[list[float]], clustered: bool) -> Estimate:
     return Estimate(value, se, lo, hi, count, total)
 
 
+def _flat(flags: list[bool]) -> Estimate:
+    """``_estimate`` for one sample per question (identical numbers): count / total, binomial standard error."""
+    total = len(flags)
+    if not total:
+        return Estimate(None, None, None, None, 0, 0)
+    count = sum(flags)
+    value = count / total
+    lo, hi = wilson_interval(count, total)
+    return Estimate(value, math.sqrt(value * (1 - value) / total), lo, hi, count, total)
+
+
 def trace_stats(
     traces: Sequence[Trace | TraceStatus | str],
     correct: Sequence[bool | None] | None = None,
@@ -215,21 +226,28 @@ def trace_stats(
                       ("budget_exhausted", budget_exhausted), ("scoring_errors", scoring_errors)):
         if seq is not None and len(seq) != n:
             raise ValueError(f"trace_stats: {name} has {len(seq)} entries for {n} traces; give one per trace")
-    qids: Sequence[Hashable] = question_ids if question_ids is not None else range(n)
-    order: dict[Hashable, list[int]] = {}
-    for i, q in enumerate(qids):
-        order.setdefault(q, []).append(i)
-    groups = list(order.values())
+    groups: list[list[int]] = []
+    if question_ids is not None:
+        order: dict[Hashable, list[int]] = {}
+        for i, q in enumerate(question_ids):
+            order.setdefault(q, []).append(i)
+        groups = list(order.values())
     clustered = any(len(g) > 1 for g in groups)
+
+    def estimate(flag: Callable[[int], bool], keep: Callable[[int], bool] | None = None) -> Estimate:
+        # one sample per question: a plain proportion, without a list per question (the common, large case)
+        if not clustered:
+            return _flat([flag(i) for i in range(n) if keep is None or keep(i)])
+        return _estimate([[float(flag(i)) for i in g if keep is None or keep(i)] for g in groups], True)
 
     estimates: dict[str, Estimate] = {}
     for status, name in RATE_NAMES.items():
-        estimates[name] = _estimate([[float(statuses[i] is status) for i in g] for g in groups], clustered)
+        estimates[name] = estimate(lambda i, status=status: statuses[i] is status)
 
     if budget_exhausted is None:
         budget_exhausted = [isinstance(t, Trace) and t.budget_exhausted for t in traces]
-    estimates["budget_exhausted_rate"] = _estimate([[float(budget_exhausted[i]) for i in g] for g in groups],
-                                                   clustered)
+    exhausted = budget_exhausted
+    estimates["budget_exhausted_rate"] = estimate(lambda i: bool(exhausted[i]))
 
     pass1 = rpass1 = None
     pak: dict[int, float] = {}
@@ -238,12 +256,11 @@ def trace_stats(
         scored = [c is not None for c in correct]
         harness_errors = scored.count(False)
         ok = [bool(c) and statuses[i] is not TraceStatus.TRUNCATED for i, c in enumerate(correct)]
-        sgroups = [[i for i in g if scored[i]] for g in groups]
-        estimates["pass@1"] = _estimate([[float(ok[i]) for i in g] for g in sgroups], clustered)
-        valid_groups = [[float(ok[i]) for i in g if statuses[i] is TraceStatus.VALID] for g in sgroups]
-        estimates["rpass@1"] = _estimate(valid_groups, clustered)
+        estimates["pass@1"] = estimate(ok.__getitem__, scored.__getitem__)
+        estimates["rpass@1"] = estimate(ok.__getitem__, lambda i: scored[i] and statuses[i] is TraceStatus.VALID)
         pass1, rpass1 = estimates["pass@1"].value, estimates["rpass@1"].value
         if clustered:
+            sgroups = [[i for i in g if scored[i]] for g in groups]
             for k in ks:
                 eligible = [g for g in sgroups if len(g) >= k]
                 if eligible and len(eligible) == len(groups):
@@ -252,7 +269,7 @@ def trace_stats(
     rate = {name: estimates[name].value or 0.0 for name in RATE_NAMES.values()}
     return TraceStats(
         n=n,
-        n_questions=len(groups),
+        n_questions=len(groups) if question_ids is not None else n,
         valid_trace_rate=rate["valid_trace_rate"],
         empty_trace_rate=rate["empty_trace_rate"],
         missing_trace_rate=rate["missing_trace_rate"],

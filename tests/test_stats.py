@@ -146,3 +146,20 @@ def test_metric_catalogue_reads_every_value_and_names_are_unique() -> None:
     assert isinstance(ALL_TASKS, str) and ALL_TASKS
     with pytest.raises(KeyError, match="unknown metric"):
         get_metric("vr")
+
+
+@given(st.lists(st.booleans(), max_size=60))
+def test_flat_estimate_equals_the_per_question_estimate_with_one_sample_each(flags) -> None:
+    from lm_eval_thinkpack.stats import _estimate, _flat
+
+    assert _flat(flags) == _estimate([[float(f)] for f in flags], False)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["valid", "empty", "missing", "truncated"]),
+                          st.sampled_from([True, False, None])), max_size=40))
+def test_one_sample_per_question_with_or_without_ids(samples) -> None:
+    statuses = [s for s, _ in samples]
+    correct = [c for _, c in samples]
+    a = trace_stats(statuses, correct)
+    b = trace_stats(statuses, correct, [f"q{i}" for i in range(len(samples))])
+    assert a == b and a.harness_errors == correct.count(None)

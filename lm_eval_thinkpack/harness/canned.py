@@ -18,6 +18,8 @@ from typing import Any
 from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
+from lm_eval_thinkpack.generation import Generation
+
 
 @register_model("thinkpack-canned")
 class CannedLM(LM):
@@ -25,9 +27,9 @@ class CannedLM(LM):
         super().__init__()
         self.path = Path(str(responses)).expanduser()
         self.prefill = str(prefill or "")
-        self._by_key: dict[tuple[str | None, str], list[str]] = {}
-        self._by_prompt: dict[str, list[str]] = {}
-        self._by_question: dict[str, list[str]] = {}
+        self._by_key: dict[tuple[str | None, str], list[str | None]] = {}
+        self._by_prompt: dict[str, list[str | None]] = {}
+        self._by_question: dict[str, list[str | None]] = {}
         for lineno, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
@@ -35,8 +37,13 @@ class CannedLM(LM):
             resps = row.get("responses")
             if resps is None:
                 resps = [row["response"]] if "response" in row else None
-            if not isinstance(resps, list) or not all(isinstance(r, str) for r in resps):
+            if not isinstance(resps, list) or not all(r is None or isinstance(r, str) for r in resps):
                 raise ValueError(f"{self.path}:{lineno}: needs 'responses' (a list of strings) or 'response'")
+            reasons = row.get("finish_reasons", [row.get("finish_reason")] * len(resps))
+            if not isinstance(reasons, list) or len(reasons) != len(resps):
+                raise ValueError(f"{self.path}:{lineno}: 'finish_reasons' needs one entry per response")
+            resps = [r if r is None or why is None else Generation(r, str(why)) for r, why in zip(resps, reasons,
+                                                                                                strict=True)]
             if "prompt" in row:
                 self._by_prompt[str(row["prompt"])] = resps
             if "question" in row:
@@ -45,7 +52,7 @@ class CannedLM(LM):
                 self._by_key[(row.get("task"), str(row["id"]))] = resps
         self._served: dict[tuple[Any, Any], int] = defaultdict(int)
 
-    def _lookup(self, req) -> list[str]:
+    def _lookup(self, req) -> list[str | None]:
         doc = req.doc or {}
         qid = str(doc.get("thinkpack_id"))
         for key in ((req.task_name, qid), (None, qid)):
@@ -59,7 +66,7 @@ class CannedLM(LM):
             return self._by_prompt[prompt]
         raise KeyError(f"{self.path}: no canned response for task {req.task_name!r}, id {qid!r}")
 
-    def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
+    def generate_until(self, requests, disable_tqdm: bool = False) -> list[str | None]:
         out = []
         for req in requests:
             resps = self._lookup(req)

@@ -210,23 +210,110 @@ def resolve_profile(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------------- data
 
+MAX_RECORD_MB = 32.0  # one JSONL line (one record): far above any benchmark record, far below a pasted blob
 
-def _read_records(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json" and text.lstrip().startswith("["):
-        rows = json.loads(text)
-    else:
-        rows = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as err:
-                    raise DataFieldsError(f"{path}: line {lineno} is not valid JSON ({err})") from None
-    bad = [i for i, r in enumerate(rows, 1) if not isinstance(r, dict)]
-    if bad:
-        raise DataFieldsError(f"{path}: record {bad[0]} is not a JSON object")
-    return rows
+
+class DataFileError(DataFieldsError):
+    """A local data file that cannot be read as records: the message names the file, the line and the fix."""
+
+
+def _where(source: str, line: int | None) -> str:
+    return f"{source}:{line}" if line is not None else source
+
+
+def _max_record_bytes(kwargs: Mapping[str, Any]) -> int:
+    value = kwargs.get("max_record_mb", MAX_RECORD_MB)
+    try:
+        mb = float(value)
+    except (TypeError, ValueError):
+        mb = float("nan")
+    if not mb > 0:
+        raise ThinkpackConfigError(f"--metadata max_record_mb={value!r}: expected a positive number of megabytes")
+    return int(mb * 1024 * 1024)
+
+
+def _too_big(path: Path, line: int | None, limit: int, size: int | None = None) -> DataFileError:
+    what = f"is {size / 2**20:.0f} MB, above" if size is not None else "is longer than"
+    return DataFileError(
+        f"{_where(str(path), line)}: the record {what} the {limit / 2**20:.0f} MB limit for one record (a pasted "
+        "file or a binary blob?). Fix: shorten or drop that field, or raise the limit with --metadata "
+        "'{\"max_record_mb\": N}'")
+
+
+def _decode(raw: bytes, path: Path, line: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DataFileError(
+            f"{path}:{line}: byte {err.start + 1} of the line ({raw[err.start:err.start + 1]!r}) is not UTF-8. "
+            "Fix: save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 IN > OUT)") from None
+
+
+def _parse_json(text: str, path: Path, line: int | None) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        at = f"line {line}" if line is not None else f"line {err.lineno}"
+        raise DataFileError(
+            f"{path}:{line if line is not None else err.lineno}: not valid JSON ({err.msg} at column {err.colno}). "
+            f"Fix: each line must be one complete JSON object; repair or delete {at}") from None
+
+
+def _read_records(path: Path, max_bytes: int = int(MAX_RECORD_MB * 2**20)) -> tuple[list[tuple[int, dict[str, Any]]],
+                                                                                     str]:
+    """((line number, record) for each record, "line") of a JSONL file; ((position, record), "record") of a JSON
+    array.
+
+    Read in binary, one line at a time with a length limit, so a huge field or a bad byte is reported with
+    its line instead of as a traceback from the middle of the file."""
+    try:
+        size = path.stat().st_size
+        fh = path.open("rb")
+    except OSError as err:
+        raise DataFileError(f"{path}: cannot read the data file ({err.strerror}). Fix: check the path given in "
+                            "--metadata data_files / data_dir and its permissions") from None
+    if size == 0:
+        fh.close()
+        raise DataFileError(f"{path}: the data file is empty (0 bytes). Fix: point --metadata data_files at the "
+                            "task's JSONL file, one JSON object per line")
+    rows: list[tuple[int, Any]] = []
+    with fh:
+        first = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        fh.seek(0)
+        if path.suffix == ".json" and first.startswith(b"["):
+            if size > max_bytes * 64:
+                raise _too_big(path, None, max_bytes * 64, size)
+            data = _parse_json(_decode(fh.read(), path, 1).lstrip("\ufeff"), path, None)
+            if not isinstance(data, list):
+                raise DataFileError(f"{path}: a JSON {type(data).__name__}, not a list of records. Fix: write a "
+                                    "JSON array of objects, or JSONL (one object per line)")
+            rows = list(enumerate(data, 1))
+            label = "record"
+        else:
+            label = "line"
+            line = 0
+            while True:
+                raw = fh.readline(max_bytes + 1)
+                if not raw:
+                    break
+                line += 1
+                if len(raw) > max_bytes:
+                    raise _too_big(path, line, max_bytes)
+                text = _decode(raw, path, line)
+                if line == 1:
+                    text = text.lstrip("\ufeff")  # a byte-order mark some editors write
+                if text.strip():
+                    rows.append((line, _parse_json(text, path, line)))
+    for where, row in rows:
+        if not isinstance(row, dict):
+            raise DataFileError(f"{path}:{where}: a JSON {type(row).__name__}, not an object ({label} {where}). "
+                                "Fix: each record must be one JSON object with the task's fields")
+        if label == "record" and len(json.dumps(row, ensure_ascii=False)) > max_bytes:
+            raise _too_big(path, where, max_bytes, len(json.dumps(row, ensure_ascii=False)))
+    if not rows:
+        raise DataFileError(f"{path}: no records (blank lines or an empty list). Fix: point --metadata data_files "
+                            "at the task's JSONL file, one JSON object per line")
+    return rows, label
 
 
 def _data_file_for(task: str, kwargs: Mapping[str, Any]) -> Path | None:
@@ -270,22 +357,51 @@ def _load_hub(path: str, name: str | None, split: str, task: str) -> list[dict[s
     return [dict(r) for r in ds]
 
 
-def _check_fields(rows: list[dict[str, Any]], needed: tuple[str, ...], source: str, task: str) -> None:
-    missing: dict[str, int] = {}
-    for row in rows:
+def _check_fields(rows: list[tuple[int, dict[str, Any]]], needed: tuple[str, ...], source: str, task: str,
+                  unit: str = "line") -> None:
+    """Every record has every field the adapter reads, with a value (None is a missing gold, not an answer)."""
+    missing: dict[str, list[int]] = {}
+    for where, row in rows:
         for f in needed:
-            if f not in row:
-                missing[f] = missing.get(f, 0) + 1
+            if row.get(f) is None:
+                missing.setdefault(f, []).append(where)
     if missing:
-        detail = ", ".join(f"{f!r} (absent in {n} of {len(rows)} records)" for f, n in missing.items())
+        detail = ", ".join(f"{f!r} in {len(at)} of {len(rows)} records (first at {unit} {at[0]})"
+                           for f, at in missing.items())
+        first = min(at[0] for at in missing.values())
         raise DataFieldsError(
-            f"{source}: task {task} needs the fields {list(needed)}; missing: {detail}. A local data file "
-            "must have the same fields as the task's Hub dataset."
+            f"{source}: task {task} needs the fields {list(needed)}; missing: {detail}. Fix: give every record "
+            f"these fields (same names as the task's Hub dataset; see {unit} {first}), or map your names with the "
+            "task's thinkpack_options (e.g. answer_field)."
         )
 
 
+def _adapt_all(rows: list[tuple[int, dict[str, Any]]], adapter: Any, options: Mapping[str, Any], scorer: str,
+               source: str, task: str, unit: str) -> list[dict[str, Any]]:
+    """The adapted docs; a record the adapter cannot read, or one without a gold answer, names its line."""
+    docs = []
+    for where, row in rows:
+        try:
+            doc = adapt(adapter, row, options, scorer)
+        except Exception as err:  # noqa: BLE001 - any adapter failure on one record is that record's data error
+            raise DataFieldsError(
+                f"{source}:{where}: task {task} cannot read this record ({type(err).__name__}: {err}). Fix: correct "
+                f"or delete {unit} {where}; records need the fields and value formats of the task's Hub dataset"
+            ) from None
+        if doc is None:
+            continue
+        if not str(doc.get("thinkpack_gold", "")).strip():
+            raise DataFieldsError(f"{source}:{where}: task {task}: the record's gold answer is empty. Fix: give "
+                                  f"{unit} {where} its gold answer, or delete the record")
+        docs.append(doc)
+    return docs
+
+
 def load_docs(**kwargs: Any):
-    """lm-eval ``custom_dataset``: -> ``DatasetDict({"test": Dataset})`` of adapted docs with the profile."""
+    """lm-eval ``custom_dataset``: -> ``DatasetDict({"test": Dataset})`` of adapted docs with the profile.
+
+    Runs when lm-eval builds the task, before any generation: every data problem stops the run here with one
+    message naming the file, the line and the fix."""
     import datasets
 
     task = str(kwargs.get("thinkpack_task") or "thinkpack task")
@@ -298,28 +414,24 @@ def load_docs(**kwargs: Any):
     if local is not None:
         if not local.exists():
             raise FileNotFoundError(f"thinkpack task {task}: data file {local} does not exist")
-        rows, source = _read_records(local), str(local)
+        (rows, unit), source = _read_records(local, _max_record_bytes(kwargs)), str(local)
     else:
         hub_path = kwargs.get("thinkpack_path")
         if not hub_path:
             raise ThinkpackConfigError(f"thinkpack task {task}: no thinkpack_path in dataset_kwargs and no data_files")
-        rows = _load_hub(str(hub_path), kwargs.get("thinkpack_name"), str(kwargs.get("thinkpack_split") or "test"),
-                         task)
-        source = f"Hub dataset {hub_path}"
+        hub_rows = _load_hub(str(hub_path), kwargs.get("thinkpack_name"), str(kwargs.get("thinkpack_split") or "test"),
+                             task)
+        rows, source, unit = list(enumerate(hub_rows, 1)), f"Hub dataset {hub_path}", "record"
     if not rows:
         raise DataFieldsError(f"{source}: no records for task {task}")
-    _check_fields(rows, required_fields(adapter, options), source, task)
+    _check_fields(rows, required_fields(adapter, options), source, task, unit)
 
     timeout = kwargs.get("scoring_timeout")
-    docs = []
-    for row in rows:
-        doc = adapt(adapter, row, options, scorer)
-        if doc is None:
-            continue
+    docs = _adapt_all(rows, adapter, options, scorer, source, task, unit)
+    for doc in docs:
         doc.update(profile)
         doc["thinkpack_timeout"] = float(timeout) if timeout is not None else None
         doc["thinkpack_server"] = bool(kwargs.get("base_url"))  # an API model: generation.warn_stripped_traces
-        docs.append(doc)
     if not docs:
         raise DataFieldsError(f"{source}: no record of task {task} passes the task's filter {options}")
     log.info("thinkpack: %s: %d docs from %s; trace format %s (prefilled=%s, source=%s)", task, len(docs), source,

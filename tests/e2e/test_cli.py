@@ -12,6 +12,8 @@ import math
 
 import pytest
 
+from lm_eval_thinkpack.harness.filters import record_fields
+
 from .conftest import DATA, load_outputs, run_lm_eval
 
 pytestmark = pytest.mark.e2e
@@ -79,6 +81,9 @@ def test_math_family_numbers(math_science):
         assert metric(results, task, "valid_trace_rate") == 1.0
         assert metric(results, task, "pass@1") == 1.0
     assert metric(results, "thinkpack_gsm8k", "scoring_errors") == 0
+    assert metric(results, "thinkpack_gsm8k", "harness_errors") == 0
+    # the canned model gives no finish reason: nothing is known to have hit the budget
+    assert metric(results, "thinkpack_gsm8k", "budget_exhausted_rate") == 0.0
     # group: lm-eval's size-weighted mean over tasks (sizes 5, 2, 1, 1)
     g = results["groups"]["thinkpack_math"] if "groups" in results else results["results"]["thinkpack_math"]
     assert g[f"valid_trace_rate,{F}"] == pytest.approx(5 / 9)
@@ -91,7 +96,7 @@ def test_math_family_numbers(math_science):
     table = parse_table(proc.stdout)
     assert table[("thinkpack_gsm8k", "valid_trace_rate")] == ("0.4000", "0.2191")
     assert table[("thinkpack_gsm8k", "rpass@1")] == ("0.5000", "0.3536")
-    shown = [se for (task, m), (_, se) in table.items() if m != "scoring_errors"]
+    shown = [se for (task, m), (_, se) in table.items() if m not in ("scoring_errors", "harness_errors")]
     assert shown and "N/A" not in shown and "" not in shown
 
 
@@ -116,16 +121,22 @@ def test_log_samples_record_trace_status_and_answer(math_science):
     assert len(rows) == 5
     by_status = {}
     for s in samples["thinkpack_gsm8k"]:
-        record = json.loads(s["filtered_resps"][0][0])
+        raw = s["filtered_resps"][0][0]
+        assert s["resps"][0][0] not in raw  # the record holds offsets into the logged response, not its text
+        record = record_fields(raw, s["resps"][0][0])
         row = s["pass@1"]
-        assert row["status"] == [record["status"]]
+        assert row["status"] == [record["status"]] and row["correct"] == [record["correct"]]
         by_status[record["status"]] = (record, row)
     assert set(by_status) == {"valid", "empty", "missing", "truncated"}
     rec, row = by_status["truncated"]
     assert rec["answer"] == "" and row["correct"] == [False]
     rec, row = by_status["empty"]
     assert rec["reasoning"] == "" and "\\boxed{60}" in rec["answer"] and row["extracted"] == ["60"]
+    rec, row = by_status["valid"]
+    assert rec["reasoning"] and rec["reasoning"] in rec["text"] and rec["text"] == by_status["valid"][0]["text"]
     assert all(s["doc"]["thinkpack_format"] == "think" for s in samples["thinkpack_gsm8k"])
+    for task in ("thinkpack_gsm8k", "thinkpack_gpqa_diamond"):
+        assert all(s["pass@1"]["harness_error"] == [None] * len(s["pass@1"]["status"]) for s in samples[task])
 
 
 def test_code_family_numbers(tmp_path):
@@ -170,3 +181,46 @@ def test_refuses_think_end_token(tmp_path):
     assert proc.returncode != 0
     err = proc.stdout + proc.stderr
     assert "think_end_token" in err and "remove think_end_token" in err
+
+
+def test_budget_exhaustion_and_bad_samples_are_counted_not_fatal(tmp_path):
+    """Finish reasons reach the results; a backend that returns no text costs that sample its score, not the run."""
+    q = [json.loads(line)["question"] for line in (DATA / "thinkpack_gsm8k.jsonl").read_text().splitlines()]
+    canned = tmp_path / "canned.jsonl"
+    lines = [
+        {"question": q[0], "responses": ["<think>3 + 4 = 7.</think>\\boxed{7}"], "finish_reasons": ["stop"]},
+        {"question": q[1], "responses": ["<think>12 times 3 is"], "finish_reasons": ["length"]},
+        {"question": q[2], "responses": [None]},  # the backend gave no text: a harness fault
+        {"question": q[3], "responses": ["<think>25 - 15</think>\\boxed{10}"], "finish_reasons": ["stop"]},
+        {"question": q[4], "responses": ["4 * 25 = \\boxed{100}"]},  # a plain str: finish reason unknown
+    ]
+    canned.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    run_lm_eval(tmp_path, "--model", "thinkpack-canned", "--model_args", f"responses={canned}",
+                "--tasks", "thinkpack_gsm8k", "--log_samples",
+                metadata={"data_files": str(DATA / "thinkpack_gsm8k.jsonl"), **PROFILE})
+    results, samples = load_outputs(tmp_path)
+    t = "thinkpack_gsm8k"
+    assert metric(results, t, "budget_exhausted_rate") == pytest.approx(0.2)
+    assert metric(results, t, "budget_exhausted_rate_stderr") == pytest.approx(binom_se(0.2, 5))
+    assert metric(results, t, "harness_errors") == 1 and metric(results, t, "scoring_errors") == 0
+    # pass@1 over the 4 scored samples: 3 right, the truncated one wrong; the faulty one is left out
+    assert metric(results, t, "pass@1") == pytest.approx(0.75)
+    assert metric(results, t, "pass@1_stderr") == pytest.approx(binom_se(0.75, 4))
+    assert metric(results, t, "rpass@1") == pytest.approx(1.0)
+    assert metric(results, t, "truncated_trace_rate") == pytest.approx(0.2)
+    records = {s["doc"]["thinkpack_question"]: record_fields(s["filtered_resps"][0][0], s["resps"][0][0])
+               for s in samples[t]}
+    assert records[q[2]]["harness_error"] is True and records[q[2]]["text"] == "" and records[q[2]]["correct"] is None
+    assert records[q[1]]["budget_exhausted"] is True and records[q[1]]["finish_reason"] == "length"
+
+
+def test_bad_data_file_stops_the_run_before_generation(tmp_path):
+    bad = tmp_path / "gsm8k.jsonl"
+    good = (DATA / "thinkpack_gsm8k.jsonl").read_text().splitlines()
+    bad.write_text("\n".join([good[0], good[1][:-1], *good[2:]]) + "\n")  # line 2 lost its closing brace
+    proc = run_lm_eval(tmp_path, *CANNED, "--tasks", "thinkpack_gsm8k", check=False,
+                       metadata={"data_files": str(bad), **PROFILE})
+    assert proc.returncode != 0
+    err = proc.stdout + proc.stderr
+    assert f"{bad}:2: not valid JSON" in err and "Fix: each line must be one complete JSON object" in err
+    assert not list((tmp_path / "out").rglob("results_*.json"))  # nothing was evaluated

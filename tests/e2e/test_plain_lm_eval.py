@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lm_eval_thinkpack.demo.pipeline import MODEL_DIR
+from lm_eval_thinkpack.harness.filters import record_fields
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,5 +36,6 @@ def test_lm_eval_hf_on_the_bundled_model_without_include_path(tmp_path: Path) ->
     assert isinstance(task["valid_trace_rate_stderr,thinkpack"], float)
     samples = [json.loads(line) for line in next((tmp_path / "out").rglob("samples_*.jsonl")).read_text().splitlines()]
     assert len(samples) == 8
-    record = json.loads(samples[0]["filtered_resps"][0][0])  # one request per doc, its (one) response
+    # one request per doc, its (one) response; the record points into the logged response
+    record = record_fields(samples[0]["filtered_resps"][0][0], samples[0]["resps"][0][0])
     assert record["status"] == "valid" and record["format"] == "qwen3" and record["answer"] in {"even", "odd"}

@@ -14,7 +14,8 @@ import pytest
 from lm_eval_thinkpack.harness import loader
 from lm_eval_thinkpack.harness.adapters import DataFieldsError, adapt, get_adapter
 from lm_eval_thinkpack.harness.filters import TraceFilter, parse_record
-from lm_eval_thinkpack.harness.metrics import METRIC_NAMES, process_results, rows_stats
+from lm_eval_thinkpack.harness.metrics import metric_keys, process_results, rows_stats
+from lm_eval_thinkpack.stats import METRICS, MetricKind
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "fixtures" / "data"
@@ -141,7 +142,8 @@ def test_metric_rows_follow_stderr_order_and_stats():
     per_doc = _rows([["<think>a</think>\\boxed{7}"], ["\\boxed{7}"], ["<think>x"]])
     keys = list(per_doc[0])
     assert keys[:2] == ["valid_trace_rate", "valid_trace_rate_stderr"]
-    assert set(METRIC_NAMES) <= set(keys)
+    assert keys == list(metric_keys()) and {m.name for m in METRICS} <= set(keys)
+    assert "scoring_errors_stderr" not in keys and "pass@1_stderr" in keys  # counts have no standard error
     stats = rows_stats([r["pass@1"] for r in per_doc])
     assert stats.valid_trace_rate == pytest.approx(1 / 3) and stats.pass_at_1 == pytest.approx(2 / 3)
 
@@ -154,16 +156,20 @@ def test_rpass_is_nan_not_zero_without_valid_traces():
     assert metrics.agg_pass_at_1(rows) == 0.5
 
 
-def test_scorer_crash_is_wrong_and_counted(monkeypatch):
+def test_scorer_exception_is_a_scoring_error_and_the_run_goes_on(monkeypatch):
     from lm_eval_thinkpack.harness import metrics
+    from lm_eval_thinkpack.scoring import registry
 
     def boom(answer, doc):
         raise RuntimeError("scorer exploded")
 
-    monkeypatch.setattr(metrics, "_score", boom)
-    rows = [r["scoring_errors"] for r in _rows([["<think>a</think>\\boxed{7}"]])]
+    monkeypatch.setattr(registry, "_SCORERS", dict(registry._SCORERS))
+    registry.register_scorer("test_boom")(boom)
+    docs = [dict(_docs()[0], thinkpack_scorer="test_boom")]
+    rows = [r["scoring_errors"] for r in _rows([["<think>a</think>\\boxed{7}"]], docs)]
     assert rows[0]["correct"] == [False] and rows[0]["scoring_error"] == ["RuntimeError"]
     assert metrics.agg_scoring_errors(rows) == 1 and metrics.agg_pass_at_1(rows) == 0.0
+    assert metrics.agg_harness_errors(rows) == 0
 
 
 # ----------------------------------------------------------------------------------------------- task YAMLs
@@ -232,6 +238,20 @@ def test_yaml_metric_list_matches_process_results_keys():
     emitted = list(_rows([["<think>a</think>\\boxed{7}"]])[0])
     assert listed == emitted  # each metric has an aggregation; each `m_stderr` comes right after `m`
     assert all(callable(m["aggregation"]) for m in cfg["metric_list"])
-    group = load_yaml(TASKS / "thinkpack.yaml")
-    assert {a["metric"] for a in group["aggregate_metric_list"]} == {
-        "valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate", "pass@1", "rpass@1"}
+    assert listed == list(metric_keys())
+    by_name = {m["metric"]: m for m in cfg["metric_list"]}
+    for m in METRICS:  # the YAML says what the catalogue says
+        assert by_name[m.name]["higher_is_better"] is m.higher_is_better, m.name
+        assert by_name[m.name]["aggregation"].__name__ == "agg_" + m.name.replace("@", "_at_")
+        assert (f"{m.name}_stderr" in by_name) is m.has_stderr
+
+
+@pytest.mark.parametrize("group", sorted(EXPECTED_GROUPS))
+def test_group_yamls_aggregate_the_catalogue_rates_and_accuracies(group):
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    cfg = load_yaml(TASKS / f"{group}.yaml")
+    listed = [a["metric"] for a in cfg["aggregate_metric_list"]]
+    # a count (scoring_errors, harness_errors) has no meaningful size-weighted mean
+    assert listed == [m.name for m in METRICS if m.kind is not MetricKind.COUNT]
+    assert all(a["filter_list"] == ["thinkpack"] and a["weight_by_size"] is True for a in cfg["aggregate_metric_list"])

@@ -9,6 +9,7 @@ import pytest
 
 from lm_eval_thinkpack.harness import metrics
 from lm_eval_thinkpack.harness.adapters import ADAPTERS, adapt, scorer_for
+from lm_eval_thinkpack.harness.filters import TraceFilter, parse_record
 from lm_eval_thinkpack.scoring import Scorer, ScoreResult, get_scorer, register_scorer, registry, scorer_names
 
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
@@ -91,9 +92,15 @@ def test_harness_score_uses_the_registry(clean_registry) -> None:
     def check(answer, doc):
         return ScoreResult(True, "yes")
 
-    assert metrics._score("anything", {"thinkpack_scorer": "t_always"}).extracted == "yes"
-    with pytest.raises(ValueError, match="known scorers"):
-        metrics._score("x", {"thinkpack_scorer": "missing_one"})
+    # the harness scores in its filter, by registry name; an unknown name is a counted harness error, not a crash
+    docs = [{"thinkpack_id": "a", "thinkpack_scorer": "t_always", "thinkpack_format": "think"},
+            {"thinkpack_id": "b", "thinkpack_scorer": "missing_one", "thinkpack_format": "think"}]
+    out = TraceFilter().apply([["anything"], ["x"]], docs)
+    ok, unknown = (parse_record(row[0]) for row in out)
+    assert ok["extracted"] == "yes" and ok["correct"] is True
+    assert unknown["harness_error"] is True and unknown["error"] == "ValueError" and unknown["correct"] is None
+    rows = [metrics.process_results(d, [r])["harness_errors"] for d, r in zip(docs, out, strict=True)]
+    assert metrics.agg_harness_errors(rows) == 1
 
 
 def test_every_adapter_and_task_yaml_names_a_registered_scorer() -> None:
