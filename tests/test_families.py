@@ -542,9 +542,9 @@ def test_a_docs_format_resolves_in_a_fresh_process() -> None:
     assert json.loads(prof["thinkpack_format_spec"])["close"] == ["</r>"]
     assert resolve_profile({"trace_format": json.dumps(USER)})["thinkpack_format"] == prof["thinkpack_format"]
     assert resolve_profile({"trace_format": "qwen3", "prefilled": False})["thinkpack_format_spec"] == ""
-    code = ("import sys, json; from lm_eval_thinkpack.harness.filters import trace_record; "
-            "doc = json.loads(sys.argv[1]); r = trace_record('<r>Mine.</r><a>5</a>', doc); "
-            "print(r['status'], r['answer'])")
+    code = ("import sys, json; from lm_eval_thinkpack.harness.filters import classify_response; "
+            "doc = json.loads(sys.argv[1]); t, _ = classify_response('<r>Mine.</r><a>5</a>', doc); "
+            "print(t.status.value, t.answer)")
     out = subprocess.run([sys.executable, "-c", code, json.dumps(prof)], capture_output=True, text=True, check=True,
                          timeout=300)
     assert out.stdout.split() == ["valid", "5"]

@@ -58,9 +58,10 @@ _TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789 .,:\n\t", max_siz
 
 def _markers(name: str) -> tuple[str, ...]:
     spec = FORMATS[name]
-    out = [*spec.implicit_close]
+    out = [ic.marker for ic in spec.implicit_close]
     for d in spec.delimiters:
         out += [*d.open, *d.close, d.answer_open or "", d.answer_close or ""]
+        out += [w or "" for pair in d.answer_alt for w in pair]
     return tuple(m for m in out if m)
 
 
