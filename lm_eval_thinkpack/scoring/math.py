@@ -2,8 +2,10 @@
 
 Checking runs in two stages:
 
-1. a fast path in this process: light LaTeX normalization and string equality, then exact rational
+1. a fast path in this process: light LaTeX normalization and string equality, then rational
    comparison when both sides are plain numbers (``"033"`` vs ``"33"``, ``"0.5"`` vs ``"\\frac{1}{2}"``);
+   one tolerance policy, Math-Verify's, for both stages: numbers compare exactly unless one side is
+   written as a decimal, then at 6 decimal places (``0.333333`` is ``1/3``; :func:`numbers_match`);
 2. otherwise symbolic equivalence via ``math_verify`` (falling back to sympy) in a persistent worker
    process. The caller waits on a pipe with a deadline; when the deadline passes the worker is killed
    (and a fresh one is started on the next call), so the time limit is hard and works from any thread.
@@ -27,7 +29,7 @@ import time
 from collections import OrderedDict
 from fractions import Fraction
 
-from ._text import as_text, last_boxed, strip_wrappers
+from ._text import as_text, boxed_spans, last_boxed, strip_wrappers
 from .registry import doc_gold, doc_timeout, register_scorer
 from .result import ScoreResult
 
@@ -35,9 +37,11 @@ __all__ = [
     "MathScoreResult",
     "check_math",
     "extract_boxed",
+    "final_boxes",
     "math_equal",
     "math_stats",
     "normalize_latex",
+    "numbers_match",
     "reset_math_stats",
     "shutdown_math_workers",
     "timeout_count",
@@ -66,19 +70,56 @@ _SENTENCE_END_RE = re.compile(r"\.(?:\s|$)")
 _INLINE_MATH_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
 
 
+# What may stand between two boxes of one answer: math delimiters, commas, "and"/"or", spacing, a
+# left-hand side ("$x = \\boxed{1}$ or $x = \\boxed{-1}$"). Prose between boxes ends the run.
+_BOX_JOINER_RE = re.compile(
+    r"(?:\s|\$|\\[()\[\]]|[,;&]|\\\\|\\q?quad(?![A-Za-z])|\\[,;:! ]|(?<![A-Za-z])(?:and|or)(?![A-Za-z])"
+    r"|\\text\{\s*(?:and|or|,)?\s*\}|(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?\s*=)*"
+)
+_MAX_JOINER = 80
+#: At most this many boxes make one answer (Math-Verify joins up to six).
+MAX_JOINED_BOXES = 6
+
+
+def final_boxes(text: str) -> list[str]:
+    """The contents of the boxes that make the final answer: the last box, and the boxes right before it
+    joined to it only by math delimiters, commas, "and"/"or" or a left-hand side
+    (``\\boxed{-2} and \\boxed{1}``; ``$x = \\boxed{1 + \\sqrt{19}}$ or $x = \\boxed{1 - \\sqrt{19}}$``).
+    Repeated contents are kept once. ``[]`` without a box."""
+    spans = boxed_spans(text)
+    if not spans:
+        return []
+    run = [spans[-1]]
+    for prev in reversed(spans[:-1]):
+        if len(run) >= MAX_JOINED_BOXES:
+            break
+        gap = text[prev.end : run[-1].start]
+        if len(gap) > _MAX_JOINER or _BOX_JOINER_RE.fullmatch(gap) is None:
+            break
+        run.append(prev)
+    contents: list[str] = []
+    for span in reversed(run):
+        content = text[span.lo : span.hi]
+        if content not in contents:
+            contents.append(content)
+    return contents
+
+
 def extract_boxed(text: str | None) -> str | None:
     """The final answer of a MATH-style response.
 
-    The content of the last complete ``\\boxed{...}`` (or ``\\fbox{...}``), with balanced braces;
-    otherwise what follows the last ``Answer:`` / ``The final answer is`` on its line. ``None`` if neither.
+    The content of the last complete ``\\boxed{...}`` (or ``\\fbox{...}``), with balanced braces; an answer
+    split over several boxes (:func:`final_boxes`) is their contents joined by ``", "`` (a set, as
+    Math-Verify reads it); otherwise what follows the last ``Answer:`` / ``The final answer is`` on its
+    line. ``None`` if neither.
     """
     text = as_text(text)
     if not text:
         return None
     try:
-        boxed = last_boxed(text)
-        if boxed is not None:
-            return boxed
+        boxes = final_boxes(text)
+        if boxes:
+            return ", ".join(boxes)
         ans = ""
         # The last marker followed by something on its line. Matches only cover the marker itself, so
         # "Answer: The final answer is 5" still sees the later, more specific "answer is 5".
@@ -189,6 +230,20 @@ def _plain_number(s: str) -> Fraction | None:
         return None
     value = Fraction(num, den)
     return -value if sign == "-" else value
+
+
+#: Decimal places a decimal answer is compared at (Math-Verify's ``float_rounding`` default).
+FLOAT_ROUNDING = 6
+
+
+def numbers_match(a: Fraction, b: Fraction, *, decimal: bool) -> bool:
+    """The one tolerance policy for numbers, Math-Verify's: exact, unless one side is written as a decimal
+    (``0.333333``), then both are compared rounded to :data:`FLOAT_ROUNDING` places (``0.333333`` equals
+    ``1/3``, ``0.33`` does not). The symbolic path (Math-Verify in the worker) applies the same rule to
+    decimals against expressions (``0.707107`` vs ``\\frac{\\sqrt{2}}{2}``)."""
+    if a == b:
+        return True
+    return decimal and round(a, FLOAT_ROUNDING) == round(b, FLOAT_ROUNDING)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -489,7 +544,7 @@ def _compare(pred: str, gold: str, timeout: float) -> tuple[bool, str | None]:
         a, b = _plain_number(np_), _plain_number(ng)
         if a is not None and b is not None:
             _stats.bump("fast_path")
-            return a == b, None
+            return numbers_match(a, b, decimal="." in np_ or "." in ng), None
     if not pred.strip():
         return False, None
     if len(pred) > MAX_SYMBOLIC_CHARS or len(gold) > MAX_SYMBOLIC_CHARS:

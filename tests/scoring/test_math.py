@@ -370,3 +370,65 @@ def test_worker_cache_is_used_for_repeated_pairs():
     after = math_stats()
     assert after["cache_hits"] == before["cache_hits"] + 1
     assert after["worker_calls"] == before["worker_calls"]
+
+
+# ------------------------------------------------------------------ issue 10: answers over several boxes, tolerance
+
+MULTI_BOX = [
+    (r"So $x = \boxed{1 + \sqrt{19}}$ or $x = \boxed{1 - \sqrt{19}}$.", r"1 \pm \sqrt{19}", True),
+    (r"\boxed{-2} and \boxed{1}", "1,-2", True),
+    (r"The roots are $\boxed{3}$, $\boxed{-3}$.", r"\pm 3", True),
+    (r"$x_1 = \boxed{2}$ and $x_2 = \boxed{5}$", "2, 5", True),
+    (r"\boxed{5}\text{ or }\boxed{7}", "5,7", True),
+    # all the boxes count: one right box beside a wrong one is not the answer
+    (r"\boxed{-2} and \boxed{1}", "1", False),
+    (r"\boxed{-2} and \boxed{1}", "1,2", False),
+    # prose between boxes: only the last box is the answer
+    (r"First \boxed{1}, then corrected: \boxed{2}", "2", True),
+    (r"Step one gives \boxed{4}. The final answer is \boxed{5}", "5", True),
+]
+
+
+@pytest.mark.parametrize(("text", "gold", "expected"), MULTI_BOX)
+def test_an_answer_split_over_boxes_is_scored_on_all_of_them(text, gold, expected):
+    res = check_math(text, gold, timeout=60)
+    assert res.error is None and res.correct is expected, res
+
+
+def test_final_boxes():
+    assert smath.final_boxes(r"\boxed{-2} and \boxed{1}") == ["-2", "1"]
+    assert smath.final_boxes(r"\boxed{5} and \boxed{5}") == ["5"]
+    assert smath.final_boxes(r"\boxed{1}" * 10_000) == ["1"]  # capped, deduplicated
+    assert len(smath.final_boxes("".join(rf"\boxed{{{i}}}, " for i in range(20)))) == smath.MAX_JOINED_BOXES
+    assert extract_boxed(r"\boxed{-2} and \boxed{1}") == "-2, 1"
+
+
+TOLERANCE = [
+    # one policy for plain numbers and the symbolic path: a decimal compares at 6 places
+    ("0.333333", r"\frac{1}{3}", True),
+    ("0.3333333333", "1/3", True),
+    ("0.666667", r"\frac{2}{3}", True),
+    ("0.707107", r"\frac{\sqrt{2}}{2}", True),
+    ("0.33", r"\frac{1}{3}", False),
+    ("0.666666", r"\frac{2}{3}", False),
+    ("3.0", "3", True),
+    ("0.5", r"\frac{1}{2}", True),
+    ("0.500001", r"\frac{1}{2}", False),
+    (r"\frac{1}{3}", "0.333333", True),
+    ("1/3", r"\frac{1}{3}", True),  # no decimal on either side: exact
+    (r"\frac{333333}{1000000}", r"\frac{1}{3}", False),
+]
+
+
+@pytest.mark.parametrize(("pred", "gold", "expected"), TOLERANCE)
+def test_one_tolerance_policy(pred, gold, expected):
+    assert math_equal(pred, gold, timeout=60) is expected
+
+
+def test_tolerance_policy_matches_math_verify_on_decimals():
+    from math_verify import parse, verify
+
+    for pred, gold, expected in TOLERANCE:
+        mv = verify(parse("\\boxed{" + gold + "}", parsing_timeout=None),
+                    parse("\\boxed{" + pred + "}", parsing_timeout=None), timeout_seconds=None)
+        assert bool(mv) is expected, (pred, gold)
