@@ -22,12 +22,14 @@ import math as _pymath
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import OrderedDict
 from fractions import Fraction
+from typing import NamedTuple
 
 from ._text import as_text, boxed_spans, last_boxed, strip_wrappers
 from .registry import doc_gold, doc_timeout, register_scorer
@@ -342,71 +344,124 @@ class _Worker:
 
 
 class _Pool:
-    """Idle workers shared by all threads; a thread checks one out for the duration of a call."""
+    """Idle workers shared by all threads; a thread checks one out for the duration of a call.
+
+    A worker that had to be killed (timeout, crash) is replaced in the background at once; a call that
+    finds no idle worker while a replacement is warming waits for it instead of starting a second
+    interpreter beside it (two start-ups on a small machine made every call slow).
+    """
 
     def __init__(self, max_workers: int, max_idle: int) -> None:
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(max_workers)
-        self._idle: list[_Worker] = []
         self._max_workers = max_workers
         self._max_idle = max_idle
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._slots = threading.BoundedSemaphore(self._max_workers)
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._warming = 0  # replacements being started in the background
+        self._waiting = 0  # calls waiting for one of them
 
     def acquire(self) -> _Worker:
         self._slots.acquire()
         try:
-            with self._lock:
-                while self._idle:
-                    w = self._idle.pop()
-                    if w.alive():
-                        return w
-                    w.kill()
+            dead: list[_Worker] = []
+            with self._cond:
+                deadline = time.monotonic() + WORKER_STARTUP_TIMEOUT
+                while True:
+                    while self._idle:
+                        w = self._idle.pop()
+                        if w.alive():
+                            self._busy.add(w)
+                            break
+                        dead.append(w)
+                    else:
+                        w = None
+                    if w is not None:
+                        break
+                    remaining = deadline - time.monotonic()
+                    if self._warming > self._waiting and remaining > 0:
+                        self._waiting += 1
+                        try:
+                            self._cond.wait(remaining)
+                        finally:
+                            self._waiting -= 1
+                        continue
+                    break
+            for d in dead:
+                d.kill()
+            if w is not None:
+                return w
             _stats.bump("worker_starts")
-            return _Worker(WORKER_MEMORY_MB, WORKER_STARTUP_TIMEOUT)
+            w = _Worker(WORKER_MEMORY_MB, WORKER_STARTUP_TIMEOUT)
+            with self._cond:
+                self._busy.add(w)
+            return w
         except BaseException:
             self._slots.release()
             raise
 
     def release(self, w: _Worker, *, healthy: bool) -> None:
         try:
+            with self._cond:
+                self._busy.discard(w)
             if healthy and w.alive():
-                with self._lock:
+                with self._cond:
                     if len(self._idle) < self._max_idle:
                         self._idle.append(w)
+                        self._cond.notify()
                         return
                 w.close()
             else:
                 w.kill()
                 # warm a replacement now, so the next call does not pay the interpreter start-up
+                with self._cond:
+                    if len(self._idle) + self._warming >= self._max_idle:
+                        return
+                    self._warming += 1
                 threading.Thread(target=self._prestart, name="thinkpack-math-prestart", daemon=True).start()
         finally:
             self._slots.release()
 
     def _prestart(self) -> None:
-        with self._lock:
-            if len(self._idle) >= self._max_idle:
-                return
+        w: _Worker | None = None
         try:
+            _stats.bump("worker_starts")
             w = _Worker(WORKER_MEMORY_MB, WORKER_STARTUP_TIMEOUT)
         except (_WorkerDied, OSError, ValueError):
-            return  # acquire() starts one on demand and reports the failure there
-        _stats.bump("worker_starts")
-        with self._lock:
-            if len(self._idle) < self._max_idle:
-                self._idle.append(w)
-                return
-        w.close()
+            w = None  # acquire() starts one on demand and reports the failure there
+        finally:
+            with self._cond:
+                self._warming -= 1
+                if w is not None and len(self._idle) < self._max_idle:
+                    self._idle.append(w)
+                    w = None
+                self._cond.notify_all()
+        if w is not None:
+            w.close()
+
+    def settle(self, timeout: float = WORKER_STARTUP_TIMEOUT) -> bool:
+        """Wait until no replacement is warming (tests, benchmarks); ``False`` if ``timeout`` passed first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._warming == 0, timeout)
+
+    def pids(self) -> dict[str, list[int]]:
+        """Process ids of the idle and busy workers (tests kill them to play a harness fault)."""
+        with self._cond:
+            return {"idle": [w.proc.pid for w in self._idle], "busy": [w.proc.pid for w in self._busy]}
 
     def shutdown(self) -> None:
-        with self._lock:
+        with self._cond:
             idle, self._idle = self._idle, []
         for w in idle:
             w.close()
 
     def forget_after_fork(self) -> None:
         # A forked child must not talk to the parent's workers (their pipes are shared).
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(self._max_workers)
-        self._idle = []
+        self._reset()
 
 
 class _Stats:
@@ -418,6 +473,8 @@ class _Stats:
         "worker_starts",
         "timeouts",
         "errors",
+        "retries",
+        "harness_errors",
     )
 
     def __init__(self) -> None:
@@ -453,7 +510,8 @@ if hasattr(os, "register_at_fork"):
 
 def math_stats() -> dict[str, int]:
     """Counters since start (or :func:`reset_math_stats`): calls, fast_path, cache_hits, worker_calls,
-    worker_starts, timeouts, errors (errors include timeouts)."""
+    worker_starts, timeouts, errors (errors include timeouts and harness errors), retries (after a harness
+    fault), harness_errors."""
     return _stats.snapshot()
 
 
@@ -471,7 +529,27 @@ def shutdown_math_workers() -> None:
     _pool.shutdown()
 
 
-def _symbolic(pred: str, gold: str, timeout: float) -> tuple[bool, str | None]:
+#: How many times a check is retried on a fresh worker after a harness fault (worker killed from outside,
+#: worker that cannot start, broken pipe) before the verdict is a harness error.
+HARNESS_RETRIES = 2
+# Exit signals that come from outside the worker (someone killed it), not from the answer it was checking.
+_EXTERNAL_SIGNALS = frozenset({-signal.SIGKILL, -signal.SIGTERM, -signal.SIGHUP, -signal.SIGINT, -signal.SIGQUIT})
+
+
+class _Verdict(NamedTuple):
+    ok: bool
+    error: str | None = None
+    harness: bool = False
+
+
+def _exit_code(worker: _Worker) -> int | None:
+    try:
+        return worker.proc.wait(timeout=1)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def _symbolic(pred: str, gold: str, timeout: float) -> _Verdict:
     key = (pred, gold)
     with _cache_lock:
         hit = _cache.get(key)
@@ -479,34 +557,47 @@ def _symbolic(pred: str, gold: str, timeout: float) -> tuple[bool, str | None]:
             _cache.move_to_end(key)
     if hit is not None:
         _stats.bump("cache_hits")
-        return hit, None
-    try:
-        worker = _pool.acquire()
-    except (_WorkerDied, OSError, ValueError) as exc:
-        return False, "worker_start_failed" if isinstance(exc, _WorkerDied) else type(exc).__name__
-    _stats.bump("worker_calls")
-    healthy = False
-    try:
-        reply = worker.ask(gold, pred, timeout)
-        if reply is None:
-            _stats.bump("timeouts")
-            return False, "timeout"
-        healthy = True
-        err = reply.get("err")
-        ok = bool(reply.get("ok")) and err is None
-        if err is None:
-            with _cache_lock:
-                _cache[key] = ok
-                if len(_cache) > _CACHE_SIZE:
-                    _cache.popitem(last=False)
-        return ok, (str(err) if err is not None else None)
-    except _WorkerDied:
-        return False, "worker_crashed"
-    except (OSError, ValueError) as exc:  # broken pipe, undecodable reply
-        return False, type(exc).__name__
-    finally:
-        # A worker that timed out is still busy: kill it; the pool starts a fresh one when needed.
-        _pool.release(worker, healthy=healthy)
+        return _Verdict(hit)
+    failure = "worker_start_failed"
+    crashes = 0
+    for attempt in range(HARNESS_RETRIES + 1):
+        if attempt:
+            _stats.bump("retries")
+        try:
+            worker = _pool.acquire()
+        except (_WorkerDied, OSError, ValueError) as exc:
+            failure = "worker_start_failed" if isinstance(exc, _WorkerDied) else type(exc).__name__
+            continue
+        _stats.bump("worker_calls")
+        healthy = False
+        try:
+            reply = worker.ask(gold, pred, timeout)
+            if reply is None:
+                _stats.bump("timeouts")
+                return _Verdict(False, "timeout")  # the answer took too long: the model's, not the harness's
+            healthy = True
+            err = reply.get("err")
+            ok = bool(reply.get("ok")) and err is None
+            if err is None:
+                with _cache_lock:
+                    _cache[key] = ok
+                    if len(_cache) > _CACHE_SIZE:
+                        _cache.popitem(last=False)
+            return _Verdict(ok, str(err) if err is not None else None)
+        except _WorkerDied:
+            code = _exit_code(worker)
+            if code is not None and code not in _EXTERNAL_SIGNALS:
+                crashes += 1  # it died on its own while checking this answer
+                if crashes >= 2:  # twice on fresh workers: the answer crashes the checker
+                    return _Verdict(False, "worker_crashed")
+            failure = f"worker_killed({code})" if code in _EXTERNAL_SIGNALS else "worker_crashed"
+        except (OSError, ValueError) as exc:  # broken pipe, undecodable reply
+            failure = type(exc).__name__
+        finally:
+            # A worker that timed out or died is replaced by a fresh one, warmed in the background.
+            _pool.release(worker, healthy=healthy)
+    _stats.bump("harness_errors")
+    return _Verdict(False, f"harness: {failure} after {HARNESS_RETRIES + 1} attempts", True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -531,7 +622,7 @@ def _gold_text(gold: object) -> str:
     return gold
 
 
-def _compare(pred: str, gold: str, timeout: float) -> tuple[bool, str | None]:
+def _compare(pred: str, gold: str, timeout: float) -> _Verdict:
     _stats.bump("calls")
     try:
         np_, ng = normalize_latex(pred), normalize_latex(gold)
@@ -539,21 +630,21 @@ def _compare(pred: str, gold: str, timeout: float) -> tuple[bool, str | None]:
         np_, ng = pred, gold
     if np_ and np_ == ng:
         _stats.bump("fast_path")
-        return True, None
+        return _Verdict(True)
     if "%" not in pred and "%" not in gold:  # percent answers may legitimately mean x/100
         a, b = _plain_number(np_), _plain_number(ng)
         if a is not None and b is not None:
             _stats.bump("fast_path")
-            return numbers_match(a, b, decimal="." in np_ or "." in ng), None
+            return _Verdict(numbers_match(a, b, decimal="." in np_ or "." in ng))
     if not pred.strip():
-        return False, None
+        return _Verdict(False)
     if len(pred) > MAX_SYMBOLIC_CHARS or len(gold) > MAX_SYMBOLIC_CHARS:
         _stats.bump("errors")
-        return False, "input_too_long"
-    ok, err = _symbolic(pred, gold, timeout)
-    if err is not None:
+        return _Verdict(False, "input_too_long")
+    verdict = _symbolic(pred, gold, timeout)
+    if verdict.error is not None:
         _stats.bump("errors")
-    return ok, err
+    return verdict
 
 
 def math_equal(pred: str | None, gold: str | int, *, timeout: float = 5.0) -> bool:
@@ -568,22 +659,25 @@ def math_equal(pred: str | None, gold: str | int, *, timeout: float = 5.0) -> bo
     pred = as_text(pred, "pred")
     if pred is None:
         return False
-    return _compare(pred, gold, timeout)[0]
+    return _compare(pred, gold, timeout).ok
 
 
 def check_math(pred_text: str | None, gold: str | int, *, timeout: float = 5.0) -> ScoreResult:
     """Extract the final answer from a response and check it: ``ScoreResult(correct, extracted, error)``.
 
-    ``error`` is ``None`` for a trustworthy verdict, else ``"timeout"``, ``"worker_crashed"``,
-    ``"worker_start_failed"``, ``"input_too_long"`` or an exception type name from the checker.
+    ``error`` is ``None`` for a trustworthy verdict, else ``"timeout"``, ``"worker_crashed"`` (the answer
+    crashed the checker on two fresh workers), ``"input_too_long"`` or an exception type name from the
+    checker. A harness fault (worker killed from outside, a worker that cannot start) is retried on a fresh
+    worker :data:`HARNESS_RETRIES` times; only then the verdict is ``harness_error=True`` with
+    ``error="harness: ..."``, never counted against the model.
     """
     timeout = _check_timeout(timeout)
     gold = _gold_text(gold)
     extracted = extract_boxed(pred_text)
     if extracted is None:
         return ScoreResult(False, None, None)
-    ok, err = _compare(extracted, gold, timeout)
-    return ScoreResult(ok, extracted, err)
+    verdict = _compare(extracted, gold, timeout)
+    return ScoreResult(verdict.ok, extracted, verdict.error, verdict.harness)
 
 
 @register_scorer("math")
