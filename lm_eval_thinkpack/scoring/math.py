@@ -69,14 +69,18 @@ _FALLBACK_RE = re.compile(
 _PROSE_WORD_RE = re.compile(r"\s+[A-Za-z]{3,}\b")
 _MATHY_RE = re.compile(r"[\d\\^=+*/]")
 _SENTENCE_END_RE = re.compile(r"\.(?:\s|$)")
+_PLAIN_ANSWER_RE = re.compile(r"(-?\d[\d,]*(?:\.\d+)?)(?:\.|\s|$)")
 _INLINE_MATH_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
 
 
-# What may stand between two boxes of one answer: math delimiters, commas, "and"/"or", spacing, a
-# left-hand side ("$x = \\boxed{1}$ or $x = \\boxed{-1}$"). Prose between boxes ends the run.
+# What may stand between two boxes of one answer: math delimiters, commas, "and"/"or" (also as
+# ``\\text{ for part (a) and }``), spacing, a left-hand side ("$x = \\boxed{1}$ or $x = \\boxed{-1}$"),
+# up to three words (units) before such a connector ("\\boxed{1} papers and \\boxed{2}").
+# Other prose between boxes ends the run.
 _BOX_JOINER_RE = re.compile(
     r"(?:\s|\$|\\[()\[\]]|[,;&]|\\\\|\\q?quad(?![A-Za-z])|\\[,;:! ]|(?<![A-Za-z])(?:and|or)(?![A-Za-z])"
-    r"|\\text\{\s*(?:and|or|,)?\s*\}|(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?\s*=)*"
+    r"|\\text\{[^{}]{0,40}?(?<![A-Za-z])(?:and|or)(?![A-Za-z])[^{}]{0,40}\}|\\text\{\s*,?\s*\}"
+    r"|(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?\s*=|(?:[A-Za-z]+ ){1,3}(?=and |or |,))*"
 )
 _MAX_JOINER = 80
 #: At most this many boxes make one answer (Math-Verify joins up to six).
@@ -119,35 +123,49 @@ def extract_boxed(text: str | None) -> str | None:
     if not text:
         return None
     try:
-        boxes = final_boxes(text)
-        if boxes:
-            return ", ".join(boxes)
-        ans = ""
-        # The last marker followed by something on its line. Matches only cover the marker itself, so
-        # "Answer: The final answer is 5" still sees the later, more specific "answer is 5".
-        for marker in reversed(list(_FALLBACK_RE.finditer(text))):
-            eol = text.find("\n", marker.end())
-            ans = text[marker.end() : eol if eol != -1 else len(text)].strip()
-            if ans:
-                break
-        if not ans:
-            return None
-        m = _INLINE_MATH_RE.match(ans)
-        if m is not None:  # "The final answer is $x^2$. Done." -> "x^2"
-            ans = next(g for g in m.groups() if g is not None)
-        else:  # plain text: keep the first sentence ("5. I hope it is correct." -> "5")
-            ans = _SENTENCE_END_RE.split(ans, maxsplit=1)[0]
-            # ... and drop trailing prose after a mathematical answer ("1/2 because ..." -> "1/2"),
-            # but keep word answers ("Evelyn") and words inside braces ("5\text{ dollars}").
-            word = _PROSE_WORD_RE.search(ans)
-            if word is not None:
-                head = ans[: word.start()]
-                if _MATHY_RE.search(head) and head.count("{") == head.count("}"):
-                    ans = head
-        ans = strip_wrappers(ans)
-        return ans or None
+        spans = boxed_spans(text)
+        if spans:
+            later = _marker_answer(text, spans[-1].end, math_only=True)
+            if later is not None:  # "\boxed{255} ... The final answer is $10,455$": the last answer given wins
+                return later
+            return ", ".join(final_boxes(text))
+        return _marker_answer(text, 0, math_only=False)
     except (RecursionError, MemoryError):  # pragma: no cover - defensive
         return None
+
+
+def _marker_answer(text: str, start: int, *, math_only: bool) -> str | None:
+    """What follows the last ``Answer:`` / ``The final answer is`` at or after ``start`` on its line.
+    ``math_only``: only an answer written as math (``$...$``) or a plain number counts."""
+    ans = ""
+    # The last marker followed by something on its line. Matches only cover the marker itself, so
+    # "Answer: The final answer is 5" still sees the later, more specific "answer is 5".
+    for marker in reversed(list(_FALLBACK_RE.finditer(text, start))):
+        eol = text.find("\n", marker.end())
+        ans = text[marker.end() : eol if eol != -1 else len(text)].strip()
+        if ans:
+            break
+    if not ans:
+        return None
+    m = _INLINE_MATH_RE.match(ans)
+    if m is not None:  # "The final answer is $x^2$. Done." -> "x^2"
+        ans = next(g for g in m.groups() if g is not None)
+    elif math_only:
+        m = _PLAIN_ANSWER_RE.match(ans)
+        if m is None:
+            return None
+        ans = m.group(1)
+    else:  # plain text: keep the first sentence ("5. I hope it is correct." -> "5")
+        ans = _SENTENCE_END_RE.split(ans, maxsplit=1)[0]
+        # ... and drop trailing prose after a mathematical answer ("1/2 because ..." -> "1/2"),
+        # but keep word answers ("Evelyn") and words inside braces ("5\text{ dollars}").
+        word = _PROSE_WORD_RE.search(ans)
+        if word is not None:
+            head = ans[: word.start()]
+            if _MATHY_RE.search(head) and head.count("{") == head.count("}"):
+                ans = head
+    ans = strip_wrappers(ans)
+    return ans or None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -163,6 +181,7 @@ _SQRT_SHORT_RE = re.compile(r"\\sqrt\s*([0-9A-Za-z])")
 _LHS_RE = re.compile(r"^(?:[A-Za-z]|\\[A-Za-z]+)\s*=(?!=)")
 _CHOICE_RE = re.compile(r"^\(([A-Z])\)$")
 _THOUSANDS_RE = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_SPACED_COMMA_RE = re.compile(r",\s")
 
 
 def _frac_short(m: re.Match[str]) -> str:
@@ -197,6 +216,7 @@ def normalize_latex(s: str) -> str:
     s = _DEGREE_RE.sub("", s)
     s = s.replace("\\%", "").replace("%", "").replace("\\$", "").replace("$", "")
     s = s.replace("{,}", ",")
+    listed = _SPACED_COMMA_RE.search(s) is not None  # "32, 349" is two numbers, "32,349" one
     s = "".join(s.split())
     s = _FRAC_SHORT_RE.sub(_frac_short, s)
     s = _SQRT_SHORT_RE.sub(r"\\sqrt{\1}", s)
@@ -206,7 +226,7 @@ def normalize_latex(s: str) -> str:
     m = _CHOICE_RE.match(s)
     if m is not None:
         s = m.group(1)
-    if _THOUSANDS_RE.match(s):
+    if not listed and _THOUSANDS_RE.match(s):
         s = s.replace(",", "")
     return s
 
@@ -617,8 +637,8 @@ def _gold_text(gold: object) -> str:
     if isinstance(gold, bool) or not isinstance(gold, (str, int)):
         raise TypeError(f"gold must be a str (or int), got {type(gold).__name__}")
     gold = str(gold)
-    if "\\boxed" in gold or "\\fbox" in gold:  # a full MATH solution was passed as gold
-        gold = last_boxed(gold) or gold
+    if "\\boxed" in gold or "\\fbox" in gold:  # a full MATH solution was passed as gold: its final boxes
+        gold = ", ".join(final_boxes(gold)) or gold
     return gold
 
 

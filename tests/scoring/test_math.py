@@ -534,3 +534,26 @@ def test_a_real_kill_while_the_worker_is_busy():
     # retried on a fresh worker, where the answer hit its own time limit: the answer's verdict, not a fault
     assert out == [ScoreResult(False, HANGS, "timeout")]
     assert math_stats()["retries"] == before + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "gold", "expected"),
+    [
+        # a later "The final answer is $...$" after the last box is the last answer given
+        (r"so $\boxed{255}$ more. Final Answer: The final answer is $10,455$. I hope it is correct.", "10455", True),
+        (r"so $\boxed{255}$ more. Final Answer: The final answer is 10455.", "10455", True),
+        (r"\boxed{5}. So the answer is indeed what we wanted.", "5", True),  # prose after a box: the box
+        # "32, 349" is two numbers, "32,349" and "32,\! 349" one
+        (r"is $\boxed{32, 349}$", "32349", False),
+        (r"is $\boxed{32,349}$", "32349", True),
+        (r"is $\boxed{32,\! 349}$", "32349", True),
+        # a gold written with several boxes is all of them
+        (r"$\boxed{1,2}$", r"$\boxed{1}\boxed{2}$", True),
+        (r"$\boxed{-2,1}$", r"\(\boxed{1}\) and \(\boxed{-2}\).", True),
+        (r"$\boxed{1,2}$", r"\boxed{1} papers and \boxed{2} bins", True),
+        (r"$\boxed{1,2}$", r"\boxed{1} no no no no no \boxed{2}", False),
+    ],
+)
+def test_last_answer_given_and_lists(text, gold, expected):
+    res = check_math(text, gold, timeout=60)
+    assert res.error is None and res.correct is expected, res
