@@ -10,6 +10,7 @@ parallel). Adding a scorer is one module that registers itself, plus its tests (
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import threading
@@ -112,7 +113,19 @@ def scorer_names() -> list[str]:
 
 
 def get_scorer(name: str) -> Scorer:
-    """The scorer registered as ``name``; ``ValueError`` naming the known scorers otherwise."""
+    """The scorer registered as ``name``; ``ValueError`` naming the known scorers otherwise.
+
+    ``"module:name"`` first imports ``module`` (a scorer of your own, registered when its module is
+    imported: a task YAML then names it as ``thinkpack_scorer: my_scorers:exact_nocase``).
+    """
+    if isinstance(name, str) and ":" in name:
+        module, _, short = name.partition(":")
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise ValueError(f"thinkpack scorer {name!r}: cannot import module {module!r} ({err}); put it on "
+                             "PYTHONPATH or install it") from err
+        name = short
     with _lock:
         scorer = _SCORERS.get(name) if isinstance(name, str) else None
     if scorer is None:
