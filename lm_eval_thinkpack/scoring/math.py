@@ -28,11 +28,12 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import NamedTuple
 
 from ._text import as_text, boxed_spans, last_boxed, strip_wrappers
-from .registry import doc_gold, doc_timeout, register_scorer
+from .registry import doc_gold, doc_timeout, register_scorer, safe_check
 from .result import ScoreResult
 
 __all__ = [
@@ -700,7 +701,15 @@ def check_math(pred_text: str | None, gold: str | int, *, timeout: float = 5.0) 
     return ScoreResult(verdict.ok, extracted, verdict.error, verdict.harness)
 
 
-@register_scorer("math")
+def _score_math_many(items) -> list[ScoreResult]:
+    """A batch on up to one thread per core: each symbolic check waits on its own worker process."""
+    if len(items) < 2:
+        return [safe_check(score_math, answer, doc, "math") for answer, doc in items]
+    with ThreadPoolExecutor(max_workers=min(len(items), _cpus), thread_name_prefix="thinkpack-math") as ex:
+        return list(ex.map(lambda item: safe_check(score_math, item[0], item[1], "math"), items))
+
+
+@register_scorer("math", many=_score_math_many)
 def score_math(answer: str, doc) -> ScoreResult:
     """Scorer ``math``: LaTeX ``thinkpack_gold``; ``thinkpack_timeout`` bounds the symbolic check."""
     return check_math(answer, doc_gold(doc), **doc_timeout(doc))

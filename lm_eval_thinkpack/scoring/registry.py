@@ -20,7 +20,7 @@ from typing import Any
 
 from .result import ScoreResult
 
-__all__ = ["Scorer", "doc_gold", "doc_timeout", "get_scorer", "register_scorer", "scorer_names"]
+__all__ = ["Scorer", "doc_gold", "doc_timeout", "get_scorer", "register_scorer", "safe_check", "scorer_names"]
 
 log = logging.getLogger("lm_eval_thinkpack.scoring")
 
@@ -44,7 +44,8 @@ _lock = threading.Lock()
 _SCORERS: dict[str, Scorer] = {}
 
 
-def _guarded(check: CheckFn, answer: str, doc: Mapping[str, Any], name: str) -> ScoreResult:
+def safe_check(check: CheckFn, answer: str, doc: Mapping[str, Any], name: str) -> ScoreResult:
+    """``check(answer, doc)``, with an exception turned into an error verdict (as ``check_many`` does per item)."""
     try:
         return check(answer, doc)
     except Exception as err:  # noqa: BLE001 - one bad sample must never kill a batch
@@ -55,7 +56,7 @@ def _guarded(check: CheckFn, answer: str, doc: Mapping[str, Any], name: str) -> 
 
 def _make_many(name: str, check: CheckFn, many: ManyFn | None) -> ManyFn:
     def loop(items: Sequence[tuple[str, Mapping[str, Any]]]) -> list[ScoreResult]:
-        return [_guarded(check, answer, doc, name) for answer, doc in items]
+        return [safe_check(check, answer, doc, name) for answer, doc in items]
 
     if many is None:
         return loop

@@ -254,3 +254,22 @@ def test_fractions_read_exactly(num, den):
     text = f"so the total is \\boxed{{\\frac{{{num}}}{{{den}}}}}"
     assert parse_latex_number(f"\\frac{{{num}}}{{{den}}}") == Fraction(num, den)
     assert numbers_equal(extract_number(text), format_number(Fraction(num, den)))
+
+
+_LATEX_SOUP = st.sampled_from(
+    ["\\frac", "\\dfrac", "{", "}", "^", "1", "2", "0", "9", "-", "+", ".", ",", "{,}", "\\,", "\\!", " ", "\\%", "%",
+     "\\$", "$", "\\text{", "\\mathrm{", "cm", "x", "=", "\\times", "\\cdot", "(", ")", "\\boxed{", "\u2212", "e",
+     "The answer is ", "####", "\\circ", "/", "\\sqrt", "or", "and"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LATEX_SOUP, max_size=16).map("".join))
+def test_latex_soup_never_raises(text):
+    from lm_eval_thinkpack.scoring.numbers import parse_latex_number, read_number
+
+    result = extract_number(text)
+    assert result is None or numbers_equal(result, result)
+    value = parse_latex_number(text)
+    assert value is None or read_number(text) is not None
+    assert isinstance(check_number(text, "1").correct, bool)

@@ -120,3 +120,11 @@ def test_the_task_yaml_scorer_overrides_the_adapter_default() -> None:
     assert adapt(ADAPTERS["exact"], row, {}, scorer_for(ADAPTERS["exact"], "number"))["thinkpack_scorer"] == "number"
     with pytest.raises(ValueError, match="known scorers"):
         scorer_for(ADAPTERS["exact"], "exactt")
+
+
+def test_math_check_many_runs_a_batch_in_threads_and_keeps_order():
+    docs = [{"thinkpack_gold": g, "thinkpack_timeout": 60} for g in ("2", r"2\sqrt{3}", "x^2+2x+1", "7", "1")]
+    answers = [r"\boxed{\sqrt{4}}", r"\boxed{\sqrt{12}}", r"\boxed{(x+1)^2}", r"\boxed{8}", r"\boxed{1}"]
+    out = get_scorer("math").check_many([*zip(answers, docs, strict=True), (r"\boxed{1}", {})])
+    assert [r.correct for r in out] == [True, True, True, False, True, False]
+    assert out[-1].error == "ValueError"  # the doc without gold costs its own verdict only
