@@ -67,12 +67,22 @@ def _letter(m: re.Match[str]) -> str:
 def _hedge(text: str, lo: int, hi: int, letter: str, after: re.Pattern[str], before: re.Pattern[str]) -> str | None:
     """``"B or C"`` when another letter is joined to the one chosen at ``text[lo:hi]`` (a hedge), else None."""
     m = after.match(text, hi)
-    if m is not None and _letter(m) != letter:
+    if m is not None and _letter(m) != letter and _joined(m.group(), text, m.end()):
         return f"{letter} or {_letter(m)}"
     b = before.search(text[max(0, lo - _LOOKBACK) : lo])
-    if b is not None and _letter(b) != letter:
+    if b is not None and _letter(b) != letter and _joined(b.group(), text, hi):
         return f"{_letter(b)} or {letter}"
     return None
+
+
+_WORD_JOINER_RE = re.compile(r"(?<![A-Za-z])(?:or|and)(?![A-Za-z])")
+_LIST_END_RE = re.compile(r"[)\]*$}]*\s*(?:$|[.,;:!?&/]|(?:or|and)(?![A-Za-z]))")
+
+
+def _joined(span: str, text: str, end: int) -> bool:
+    """Two letters joined by "or"/"and" always make a hedge; by a comma or slash only when the list ends
+    there ("Answer: A, C." is a hedge, "Answer: B, C is wrong" is not)."""
+    return _WORD_JOINER_RE.search(span) is not None or _LIST_END_RE.match(text, end) is not None
 
 
 def _choose(text: str, letters: str) -> tuple[str | None, str | None]:

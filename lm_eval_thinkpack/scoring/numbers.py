@@ -154,10 +154,11 @@ _LEADING_WORDS_RE = re.compile(r"^(?:[A-Za-z][A-Za-z'\-]*\s+)+(?=[-+\d.\\{$])")
 # A unit is a word after a space, or two or more letters right after a digit ("5cm"; "2x" is a variable).
 _TRAILING_UNITS_RE = re.compile(r"(?:(?:\s+(?<![\\A-Za-z])[A-Za-z][A-Za-z'\-]*|(?<=\d)[A-Za-z]{2,})\.?"
                                 r"(?:\s*\^\s*(?:\d|\{\d+\}))?(?:/[A-Za-z]+)?)+\s*$")
+_LIST_SEP_RE = re.compile(r",(?!\d{3})|;|\\text\{\s*(?:and|or)\s*\}|(?<![A-Za-z])(?:and|or)(?![A-Za-z])")
 _EQUALS_RE = re.compile(r"=|\\approx(?![A-Za-z])|\\equiv(?![A-Za-z])")
 _DIGIT_SPACE_RE = re.compile(r"(?<=\d)[ \t]+(?=\d)")
 _SPACED_GROUPS_RE = re.compile(r"\d{1,3}(?:\x00\d{3})+(?!\d)")
-_NUM_TOKEN_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+")
+_NUM_TOKEN_RE = re.compile(r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3}(?!\d))?")
 _MAX_EXPONENT = 400
 _MAX_DIGITS = 2000
 
@@ -201,14 +202,17 @@ def _clean_latex_number(s: str) -> str | None:
         return None
     s = strip_wrappers(s)
     s = _UNIT_MACRO_RE.sub(lambda m: m.group(1) if re.search(r"\d", m.group(1)) else " ", s)
-    s = _DROP_RE.sub("", s)
+    s = _DROP_RE.sub("", s).replace("{}", "")
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("{,}", ",")
     s = s.replace("\\$", "").replace("$", "").replace("\\cdot", "*").replace("\\times", "*").replace("×", "*")
     s = _PERCENT_RE.sub("", s)
     s = _DEGREE_RE.sub("", s)
     for ch in _MINUS_CHARS:
         s = s.replace(ch, "-")
-    s = _EQUALS_RE.split(s)[-1].strip()  # "x = 5", "3 + 4 = 7": the value is what the last "=" gives
+    *lhs, s = _EQUALS_RE.split(s)  # "x = 5", "3 + 4 = 7": the value is what the last "=" gives
+    if any(_LIST_SEP_RE.search(part) for part in lhs):
+        return None  # "x = 5, y = 6" is two values
+    s = s.strip()
     s = _LEADING_WORDS_RE.sub("", s)
     s = _TRAILING_UNITS_RE.sub("", s).strip().rstrip(".")
     # Spaces: "1 000" is a thousands group; between other digits they separate two numbers.
@@ -314,8 +318,10 @@ class _LatexNumberParser:
             raise _NotANumber
         self.i = m.end()
         tok = m.group().replace(",", "")
-        self._was_integer = "." not in tok
-        return Fraction(tok.rstrip(".") or "0")
+        self._was_integer = "." not in tok and "e" not in tok.lower()
+        mantissa, _, exponent = tok.lower().partition("e")
+        value = Fraction(mantissa.rstrip(".") or "0")
+        return value * Fraction(10) ** int(exponent) if exponent else value
 
 
 def format_number(value: Fraction) -> str:

@@ -148,6 +148,8 @@ HEDGES = [
     (r"\boxed{B \text{ or } C}", "BC"),
     (r"\boxed{B} or \boxed{C}", "BC"),
     ("Answer: (b) or (c)", "BC"),
+    ("Answer: A, C.", "AC"),
+    ("Answer: A, C and D", "AC"),
 ]
 
 
@@ -166,6 +168,8 @@ def test_hedged_answers_get_no_credit(text, offered):
         ("Answer: B, because C is wrong", "B"),
         ("Answer: C and C only", "C"),
         ("Answer: C\nA and B are wrong", "C"),
+        ("Answer: B, C is wrong", "B"),  # a comma joins a list only where the list ends
+        ("I rejected A, C is right", "C"),
     ],
 )
 def test_not_hedges(text, expected):
