@@ -107,8 +107,27 @@ def _qualname(fn: Callable[..., Any]) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
+_builtins_loaded = False
+
+
+def _load_builtin_scorers() -> None:
+    """Import every public module of this package once, so a scorer module dropped into
+    ``lm_eval_thinkpack/scoring/`` registers itself without being listed anywhere else."""
+    global _builtins_loaded
+    if _builtins_loaded:
+        return
+    import pkgutil
+
+    package = __name__.rpartition(".")[0]
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        if not info.name.startswith("_") and info.name != "registry":
+            importlib.import_module(f"{package}.{info.name}")
+    _builtins_loaded = True
+
+
 def scorer_names() -> list[str]:
     """The registered scorer names, sorted."""
+    _load_builtin_scorers()
     with _lock:
         return sorted(_SCORERS)
 
@@ -127,6 +146,7 @@ def get_scorer(name: str) -> Scorer:
             raise ValueError(f"thinkpack scorer {name!r}: cannot import module {module!r} ({err}); put it on "
                              "PYTHONPATH or install it") from err
         name = short
+    _load_builtin_scorers()
     with _lock:
         scorer = _SCORERS.get(name) if isinstance(name, str) else None
     if scorer is None:

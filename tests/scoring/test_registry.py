@@ -128,3 +128,24 @@ def test_math_check_many_runs_a_batch_in_threads_and_keeps_order():
     out = get_scorer("math").check_many([*zip(answers, docs, strict=True), (r"\boxed{1}", {})])
     assert [r.correct for r in out] == [True, True, True, False, True, False]
     assert out[-1].error == "ValueError"  # the doc without gold costs its own verdict only
+
+
+def test_a_scorer_module_in_the_package_registers_without_being_listed(monkeypatch, tmp_path):
+    """One module is the whole extension: the registry imports the package's modules before a lookup.
+    (The module is put in a temporary folder added to the package's path, not into the source tree.)"""
+    import sys
+
+    import lm_eval_thinkpack.scoring as scoring
+
+    monkeypatch.setattr(registry, "_SCORERS", dict(registry._SCORERS))
+    monkeypatch.setattr(registry, "_builtins_loaded", False)
+    monkeypatch.setattr(scoring, "__path__", [*scoring.__path__, str(tmp_path)])
+    (tmp_path / "t_probe_scorer.py").write_text(
+        "from lm_eval_thinkpack.scoring.registry import register_scorer\n"
+        "from lm_eval_thinkpack.scoring.result import ScoreResult\n\n\n"
+        "@register_scorer('t_probe')\ndef check(answer, doc):\n    return ScoreResult(True, answer)\n")
+    try:
+        assert get_scorer("t_probe").check("x", {}).correct
+        assert "t_probe" in scorer_names()
+    finally:
+        sys.modules.pop("lm_eval_thinkpack.scoring.t_probe_scorer", None)
