@@ -1,5 +1,9 @@
 """GSM8K-style numeric answers: extract a number from a response and compare it to the gold number.
 
+The answer is the last one given (the final ``\\boxed{}`` or the last "The answer is" / "####", whichever
+comes later), read as one number in LaTeX or plain text (:func:`parse_latex_number`), and compared exactly
+(as fractions: ``"7/2"`` equals ``"3.5"``).
+
 All functions are total on model text: they return ``None``/``False`` instead of raising. Only a wrong
 argument *type* (a programmer error) raises ``TypeError``; a gold field with no number raises
 ``ValueError``.
