@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-__all__ = ["as_text", "last_boxed", "strip_wrappers"]
+__all__ = ["BoxSpan", "as_text", "boxed_spans", "last_boxed", "strip_wrappers"]
 
 # \boxed or \fbox, not followed by more letters (so "\boxedx" is not a box).
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
@@ -38,19 +39,29 @@ def _brace_pairs(text: str, start: int) -> dict[int, int]:
     return pairs
 
 
-def last_boxed(text: str) -> str | None:
-    """Content of the last complete ``\\boxed{...}`` / ``\\fbox{...}`` in ``text``, or ``None``.
+class BoxSpan(NamedTuple):
+    """One outermost ``\\boxed{...}``: ``start``/``end`` of the whole box, ``lo``/``hi`` of its (unwrapped) content."""
 
-    "Last" means the box that closes last (so for ``\\boxed{\\boxed{5}}`` the outer one, which is then
-    unwrapped). Unbalanced boxes and empty boxes are ignored. ``\\boxed 5`` (argument without braces)
-    is accepted too.
+    start: int
+    end: int
+    lo: int
+    hi: int
+
+
+def boxed_spans(text: str) -> list[BoxSpan]:
+    """Every complete outermost ``\\boxed{...}`` / ``\\fbox{...}`` in ``text``, in order.
+
+    Unbalanced and empty boxes are ignored; ``\\boxed 5`` (argument without braces) is accepted too.
+    A box that is exactly another box (``\\boxed{\\boxed{5}}``) is unwrapped to the inner content.
     """
     first = _BOX_RE.search(text)
     if first is None:
-        return None
+        return []
     pairs = _brace_pairs(text, first.end())
-    best: tuple[int, int, int, int] | None = None  # (end, -start, content_start, content_end)
+    spans: list[BoxSpan] = []
     for m in _BOX_RE.finditer(text, first.start()):
+        if spans and m.start() < spans[-1].end:
+            continue  # inside the previous outermost box
         pos = _skip_blanks(text, m.end())
         if pos < len(text) and text[pos] == "{":
             close = pairs.get(pos)
@@ -64,13 +75,13 @@ def last_boxed(text: str) -> str | None:
             lo, hi, end = bare.start(1), bare.end(1), bare.end()
         if not text[lo:hi].strip():
             continue
-        key = (end, -m.start(), lo, hi)
-        if best is None or key[:2] > best[:2]:
-            best = key
-    if best is None:
-        return None
-    lo, hi = best[2], best[3]
-    # Unwrap \boxed{\boxed{x}}: while the content is exactly one braced box, step inside it.
+        lo, hi = _unwrap(text, pairs, lo, hi)
+        spans.append(BoxSpan(m.start(), end, lo, hi))
+    return spans
+
+
+def _unwrap(text: str, pairs: dict[int, int], lo: int, hi: int) -> tuple[int, int]:
+    """Trim blanks; while the content is exactly one braced box, step inside it."""
     while True:
         while lo < hi and text[lo].isspace():
             lo += 1
@@ -78,12 +89,25 @@ def last_boxed(text: str) -> str | None:
             hi -= 1
         m = _BOX_RE.match(text, lo, hi)
         if m is None:
-            break
+            return lo, hi
         pos = _skip_blanks(text, m.end())
         if pos >= hi or text[pos] != "{" or pairs.get(pos) != hi - 1 or not text[pos + 1 : hi - 1].strip():
-            break
+            return lo, hi
         lo, hi = pos + 1, hi - 1
-    return text[lo:hi]
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last complete ``\\boxed{...}`` / ``\\fbox{...}`` in ``text``, or ``None``.
+
+    "Last" means the box that closes last (so for ``\\boxed{\\boxed{5}}`` the outer one, which is then
+    unwrapped). Unbalanced boxes and empty boxes are ignored. ``\\boxed 5`` (argument without braces)
+    is accepted too.
+    """
+    spans = boxed_spans(text)
+    if not spans:
+        return None
+    last = spans[-1]
+    return text[last.lo : last.hi]
 
 
 def _skip_blanks(text: str, pos: int) -> int:

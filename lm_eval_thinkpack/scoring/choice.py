@@ -3,7 +3,10 @@
 Preference order: ``\\boxed{C}`` > an answer phrase (``Answer: C``, ``The correct answer is (C)``)
 > an option phrase (``Option C``, ``the correct choice is C``) > the last parenthesised letter ``(C)``
 > the last standalone capital letter.
-Letters are matched case-sensitively (upper case) so that the article "a" is never a choice.
+Letters are matched in upper case so that the article "a" is never a choice; a lower-case letter counts
+only in a box, or after an answer phrase in parentheses (``Answer: (c)``) or alone at the end of its line.
+A hedge, the chosen letter joined to another one (``Answer: B or C``, ``Both A and C``, ``\\boxed{B, C}``),
+is no answer: it gets no credit, whichever letter is right.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ._text import as_text, last_boxed
+from ._text import as_text, boxed_spans
 from .registry import doc_gold, register_scorer
 from .result import ScoreResult
 
@@ -29,49 +32,97 @@ def _check_letters(letters: object) -> str:
 @lru_cache(maxsize=64)
 def _patterns(letters: str) -> tuple[re.Pattern[str], ...]:
     cls = "[" + re.escape(letters) + "]"
+    lower = "[" + re.escape(letters.lower()) + "]"
     end = r"(?![A-Za-z0-9_])"
-    # Decorations that may sit between the phrase and the letter: spaces, **, $, (, [, \text{, :
     # Everything allowed between the phrase and the letter. Each alternative starts with a different
     # character and whitespace appears in one place only, so matching stays linear on hostile input.
     deco = r"(?:[\s*:=$(\[]|\\text(?:bf)?\{|\\mathrm\{|(?i:is|would\s+be|should\s+be|option|choice)(?![A-Za-z]))*"
     # "answer ... C" is a strong signal; "option C" / "choice C" also appears while discussing distractors.
-    strong = re.compile(r"(?i:answer)" + deco + "(?P<L>" + cls + ")" + end)
+    # A lower-case letter counts after an answer phrase only where it cannot be the article "a":
+    # in parentheses ("Answer: (c)") or alone at the end of its line ("Answer: c.").
+    strong = re.compile(r"(?i:answer)" + deco + "(?:(?P<L>" + cls + ")" + end + "|(?P<l>" + lower + r")"
+                        r"(?=[)\]]|\*{0,2}\.?[ \t]*$))", re.M)
     weak = re.compile(r"(?i:option|choice)" + deco + "(?P<L>" + cls + ")" + end)
-    boxed = re.compile(r"^(?:\\text(?:bf)?\{|\\mathrm\{|\(|\[|\s)*(?P<L>" + cls + r")" + end)
+    boxed = re.compile(r"(?:\\text(?:bf)?\{|\\mathrm\{|\(|\[|\s)*(?:(?P<L>" + cls + r")|(?P<l>" + lower + r"))" + end)
     paren = re.compile(r"\((?P<L>" + cls + r")\)")
     alone = re.compile(r"(?<![A-Za-z0-9_\\])(?P<L>" + cls + r")" + end)
-    return strong, weak, boxed, paren, alone
+    # A second letter joined to the chosen one ("B or C", "A and C", "B/C", "B, C"): a hedge, not an answer.
+    joiner = r"(?:\s*(?:,|/|&|\\text\{\s*(?:or|and)\s*\})\s*(?:(?:or|and)\s+)?|\s+(?:or|and)\s+)"
+    wrap = r"(?:[(\[*$]|\\text(?:bf)?\{|\\boxed\{)*"
+    other = "(?:(?P<L>" + cls + ")" + end + r"|(?<=\()(?P<l>" + lower + r")(?=\)))"  # "(c)" may be lower-case
+    after = re.compile(r"[)\]*$}]*" + joiner + wrap + other)
+    before = re.compile(r"(?:(?<![A-Za-z0-9_\\])(?P<L>" + cls + r")|(?<=\()(?P<l>" + lower + r"))[)\]*$}]*"
+                        + joiner + wrap + r"\Z")
+    return strong, weak, boxed, paren, alone, after, before
 
 
 _ARTICLE_RE = re.compile(r" [a-z]")
+_LOOKBACK = 40
+
+
+def _letter(m: re.Match[str]) -> str:
+    return m.group("L") if m.group("L") is not None else m.group("l").upper()
+
+
+def _hedge(text: str, lo: int, hi: int, letter: str, after: re.Pattern[str], before: re.Pattern[str]) -> str | None:
+    """``"B or C"`` when another letter is joined to the one chosen at ``text[lo:hi]`` (a hedge), else None."""
+    m = after.match(text, hi)
+    if m is not None and _letter(m) != letter and _joined(m.group(), text, m.end()):
+        return f"{letter} or {_letter(m)}"
+    b = before.search(text[max(0, lo - _LOOKBACK) : lo])
+    if b is not None and _letter(b) != letter and _joined(b.group(), text, hi):
+        return f"{_letter(b)} or {letter}"
+    return None
+
+
+_WORD_JOINER_RE = re.compile(r"(?<![A-Za-z])(?:or|and)(?![A-Za-z])")
+_LIST_END_RE = re.compile(r"[)\]*$}]*\s*(?:$|[.,;:!?&/]|(?:or|and)(?![A-Za-z]))")
+
+
+def _joined(span: str, text: str, end: int) -> bool:
+    """Two letters joined by "or"/"and" always make a hedge; by a comma or slash only when the list ends
+    there ("Answer: A, C." is a hedge, "Answer: B, C is wrong" is not)."""
+    return _WORD_JOINER_RE.search(span) is not None or _LIST_END_RE.match(text, end) is not None
+
+
+def _choose(text: str, letters: str) -> tuple[str | None, str | None]:
+    """``(letter, None)``, or ``(None, hedge)`` when the chosen letter is joined to another one."""
+    strong, weak, boxed_re, paren, alone, after, before = _patterns(letters)
+    spans = boxed_spans(text)
+    if spans:
+        box = spans[-1]
+        m = boxed_re.match(text, box.lo, box.hi)
+        if m is not None:
+            letter = _letter(m)
+            hedge = _hedge(text, box.lo, m.end(), letter, after, before)
+            return (None, hedge) if hedge else (letter, None)
+    for pattern in (strong, weak, paren):
+        last = None
+        for last in pattern.finditer(text):  # noqa: B007 - keep the final match
+            pass
+        if last is not None:
+            letter = _letter(last)
+            lo, hi = last.span("L") if last.group("L") is not None else last.span("l")
+            hedge = _hedge(text, lo, hi, letter, after, before)
+            return (None, hedge) if hedge else (letter, None)
+    # Fallback: the last standalone capital letter, skipping the article "A" in "A good idea".
+    for m in reversed(list(alone.finditer(text))):
+        letter = m.group("L")
+        if letter == "A" and _ARTICLE_RE.match(text, m.end()):
+            continue
+        hedge = _hedge(text, m.start(), m.end(), letter, after, before)
+        return (None, hedge) if hedge else (letter, None)
+    return None, None
 
 
 def extract_choice(text: str | None, letters: str = "ABCD") -> str | None:
-    """The letter the response chose, or ``None``."""
+    """The letter the response chose, or ``None`` (no letter, or a hedge such as "B or C")."""
     letters = _check_letters(letters)
     text = as_text(text)
     if not text:
         return None
-    strong, weak, boxed_re, paren, alone = _patterns(letters)
     try:
-        boxed = last_boxed(text)
-        if boxed is not None:
-            m = boxed_re.match(boxed)
-            if m is not None:
-                return m.group("L")
-        for pattern in (strong, weak, paren):
-            last = None
-            for last in pattern.finditer(text):  # noqa: B007 - keep the final match
-                pass
-            if last is not None:
-                return last.group("L")
-        # Fallback: the last standalone capital letter, skipping the article "A" in "A good idea".
-        for m in reversed(list(alone.finditer(text))):
-            letter = m.group("L")
-            if letter == "A" and _ARTICLE_RE.match(text, m.end()):
-                continue
-            return letter
-        return None
+        return _choose(text, letters)[0]
     except (RecursionError, MemoryError):  # pragma: no cover - defensive
         return None
 
@@ -87,7 +138,13 @@ def check_choice(text: str | None, gold_letter: str, letters: str = "ABCD") -> S
     gold = gold_letter.strip().strip("()").strip().upper()
     if len(gold) != 1 or gold not in letters:
         raise ValueError(f"gold_letter {gold_letter!r} is not one of {letters!r}")
-    pred = extract_choice(text, letters)
+    text = as_text(text)
+    try:
+        pred, hedge = _choose(text, letters) if text else (None, None)
+    except (RecursionError, MemoryError):  # pragma: no cover - defensive
+        pred, hedge = None, None
+    if hedge is not None:  # more than one letter offered: no credit, whichever is right
+        return ScoreResult(False, hedge, None)
     return ScoreResult(pred == gold, pred, None)
 
 

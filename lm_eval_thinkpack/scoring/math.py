@@ -2,8 +2,10 @@
 
 Checking runs in two stages:
 
-1. a fast path in this process: light LaTeX normalization and string equality, then exact rational
+1. a fast path in this process: light LaTeX normalization and string equality, then rational
    comparison when both sides are plain numbers (``"033"`` vs ``"33"``, ``"0.5"`` vs ``"\\frac{1}{2}"``);
+   one tolerance policy, Math-Verify's, for both stages: numbers compare exactly unless one side is
+   written as a decimal, then at 6 decimal places (``0.333333`` is ``1/3``; :func:`numbers_match`);
 2. otherwise symbolic equivalence via ``math_verify`` (falling back to sympy) in a persistent worker
    process. The caller waits on a pipe with a deadline; when the deadline passes the worker is killed
    (and a fresh one is started on the next call), so the time limit is hard and works from any thread.
@@ -20,24 +22,29 @@ import math as _pymath
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
+from typing import NamedTuple
 
-from ._text import as_text, last_boxed, strip_wrappers
-from .registry import doc_gold, doc_timeout, register_scorer
+from ._text import as_text, boxed_spans, last_boxed, strip_wrappers
+from .registry import doc_gold, doc_timeout, register_scorer, safe_check
 from .result import ScoreResult
 
 __all__ = [
     "MathScoreResult",
     "check_math",
     "extract_boxed",
+    "final_boxes",
     "math_equal",
     "math_stats",
     "normalize_latex",
+    "numbers_match",
     "reset_math_stats",
     "shutdown_math_workers",
     "timeout_count",
@@ -63,48 +70,103 @@ _FALLBACK_RE = re.compile(
 _PROSE_WORD_RE = re.compile(r"\s+[A-Za-z]{3,}\b")
 _MATHY_RE = re.compile(r"[\d\\^=+*/]")
 _SENTENCE_END_RE = re.compile(r"\.(?:\s|$)")
+_PLAIN_ANSWER_RE = re.compile(r"(-?\d[\d,]*(?:\.\d+)?)(?:\.|\s|$)")
 _INLINE_MATH_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
+
+
+# What may stand between two boxes of one answer: math delimiters, commas, "and"/"or" (also as
+# ``\\text{ for part (a) and }``), spacing, a left-hand side ("$x = \\boxed{1}$ or $x = \\boxed{-1}$"),
+# up to three words (units) before such a connector ("\\boxed{1} papers and \\boxed{2}").
+# Other prose between boxes ends the run.
+_BOX_JOINER_RE = re.compile(
+    r"(?:\s|\$|\\[()\[\]]|[,;&]|\\\\|\\q?quad(?![A-Za-z])|\\[,;:! ]|(?<![A-Za-z])(?:and|or)(?![A-Za-z])"
+    r"|\\text\{[^{}]{0,40}?(?<![A-Za-z])(?:and|or)(?![A-Za-z])[^{}]{0,40}\}|\\text\{\s*,?\s*\}"
+    r"|(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?\s*=|(?:[A-Za-z]+ ){1,3}(?=and |or |,))*"
+)
+_MAX_JOINER = 80
+#: At most this many boxes make one answer (Math-Verify joins up to six).
+MAX_JOINED_BOXES = 6
+
+
+def final_boxes(text: str) -> list[str]:
+    """The contents of the boxes that make the final answer: the last box, and the boxes right before it
+    joined to it only by math delimiters, commas, "and"/"or" or a left-hand side
+    (``\\boxed{-2} and \\boxed{1}``; ``$x = \\boxed{1 + \\sqrt{19}}$ or $x = \\boxed{1 - \\sqrt{19}}$``).
+    Repeated contents are kept once. ``[]`` without a box."""
+    spans = boxed_spans(text)
+    if not spans:
+        return []
+    run = [spans[-1]]
+    for prev in reversed(spans[:-1]):
+        if len(run) >= MAX_JOINED_BOXES:
+            break
+        gap = text[prev.end : run[-1].start]
+        if len(gap) > _MAX_JOINER or _BOX_JOINER_RE.fullmatch(gap) is None:
+            break
+        run.append(prev)
+    contents: list[str] = []
+    for span in reversed(run):
+        content = text[span.lo : span.hi]
+        if content not in contents:
+            contents.append(content)
+    return contents
 
 
 def extract_boxed(text: str | None) -> str | None:
     """The final answer of a MATH-style response.
 
-    The content of the last complete ``\\boxed{...}`` (or ``\\fbox{...}``), with balanced braces;
-    otherwise what follows the last ``Answer:`` / ``The final answer is`` on its line. ``None`` if neither.
+    The content of the last complete ``\\boxed{...}`` (or ``\\fbox{...}``), with balanced braces; an answer
+    split over several boxes (:func:`final_boxes`) is their contents joined by ``", "`` (a set, as
+    Math-Verify reads it); otherwise what follows the last ``Answer:`` / ``The final answer is`` on its
+    line. ``None`` if neither.
     """
     text = as_text(text)
     if not text:
         return None
     try:
-        boxed = last_boxed(text)
-        if boxed is not None:
-            return boxed
-        ans = ""
-        # The last marker followed by something on its line. Matches only cover the marker itself, so
-        # "Answer: The final answer is 5" still sees the later, more specific "answer is 5".
-        for marker in reversed(list(_FALLBACK_RE.finditer(text))):
-            eol = text.find("\n", marker.end())
-            ans = text[marker.end() : eol if eol != -1 else len(text)].strip()
-            if ans:
-                break
-        if not ans:
-            return None
-        m = _INLINE_MATH_RE.match(ans)
-        if m is not None:  # "The final answer is $x^2$. Done." -> "x^2"
-            ans = next(g for g in m.groups() if g is not None)
-        else:  # plain text: keep the first sentence ("5. I hope it is correct." -> "5")
-            ans = _SENTENCE_END_RE.split(ans, maxsplit=1)[0]
-            # ... and drop trailing prose after a mathematical answer ("1/2 because ..." -> "1/2"),
-            # but keep word answers ("Evelyn") and words inside braces ("5\text{ dollars}").
-            word = _PROSE_WORD_RE.search(ans)
-            if word is not None:
-                head = ans[: word.start()]
-                if _MATHY_RE.search(head) and head.count("{") == head.count("}"):
-                    ans = head
-        ans = strip_wrappers(ans)
-        return ans or None
+        spans = boxed_spans(text)
+        if spans:
+            later = _marker_answer(text, spans[-1].end, math_only=True)
+            if later is not None:  # "\boxed{255} ... The final answer is $10,455$": the last answer given wins
+                return later
+            return ", ".join(final_boxes(text))
+        return _marker_answer(text, 0, math_only=False)
     except (RecursionError, MemoryError):  # pragma: no cover - defensive
         return None
+
+
+def _marker_answer(text: str, start: int, *, math_only: bool) -> str | None:
+    """What follows the last ``Answer:`` / ``The final answer is`` at or after ``start`` on its line.
+    ``math_only``: only an answer written as math (``$...$``) or a plain number counts."""
+    ans = ""
+    # The last marker followed by something on its line. Matches only cover the marker itself, so
+    # "Answer: The final answer is 5" still sees the later, more specific "answer is 5".
+    for marker in reversed(list(_FALLBACK_RE.finditer(text, start))):
+        eol = text.find("\n", marker.end())
+        ans = text[marker.end() : eol if eol != -1 else len(text)].strip()
+        if ans:
+            break
+    if not ans:
+        return None
+    m = _INLINE_MATH_RE.match(ans)
+    if m is not None:  # "The final answer is $x^2$. Done." -> "x^2"
+        ans = next(g for g in m.groups() if g is not None)
+    elif math_only:
+        m = _PLAIN_ANSWER_RE.match(ans)
+        if m is None:
+            return None
+        ans = m.group(1)
+    else:  # plain text: keep the first sentence ("5. I hope it is correct." -> "5")
+        ans = _SENTENCE_END_RE.split(ans, maxsplit=1)[0]
+        # ... and drop trailing prose after a mathematical answer ("1/2 because ..." -> "1/2"),
+        # but keep word answers ("Evelyn") and words inside braces ("5\text{ dollars}").
+        word = _PROSE_WORD_RE.search(ans)
+        if word is not None:
+            head = ans[: word.start()]
+            if _MATHY_RE.search(head) and head.count("{") == head.count("}"):
+                ans = head
+    ans = strip_wrappers(ans)
+    return ans or None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -120,6 +182,7 @@ _SQRT_SHORT_RE = re.compile(r"\\sqrt\s*([0-9A-Za-z])")
 _LHS_RE = re.compile(r"^(?:[A-Za-z]|\\[A-Za-z]+)\s*=(?!=)")
 _CHOICE_RE = re.compile(r"^\(([A-Z])\)$")
 _THOUSANDS_RE = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_SPACED_COMMA_RE = re.compile(r",\s")
 
 
 def _frac_short(m: re.Match[str]) -> str:
@@ -154,6 +217,7 @@ def normalize_latex(s: str) -> str:
     s = _DEGREE_RE.sub("", s)
     s = s.replace("\\%", "").replace("%", "").replace("\\$", "").replace("$", "")
     s = s.replace("{,}", ",")
+    listed = _SPACED_COMMA_RE.search(s) is not None  # "32, 349" is two numbers, "32,349" one
     s = "".join(s.split())
     s = _FRAC_SHORT_RE.sub(_frac_short, s)
     s = _SQRT_SHORT_RE.sub(r"\\sqrt{\1}", s)
@@ -163,7 +227,7 @@ def normalize_latex(s: str) -> str:
     m = _CHOICE_RE.match(s)
     if m is not None:
         s = m.group(1)
-    if _THOUSANDS_RE.match(s):
+    if not listed and _THOUSANDS_RE.match(s):
         s = s.replace(",", "")
     return s
 
@@ -189,6 +253,20 @@ def _plain_number(s: str) -> Fraction | None:
         return None
     value = Fraction(num, den)
     return -value if sign == "-" else value
+
+
+#: Decimal places a decimal answer is compared at (Math-Verify's ``float_rounding`` default).
+FLOAT_ROUNDING = 6
+
+
+def numbers_match(a: Fraction, b: Fraction, *, decimal: bool) -> bool:
+    """The one tolerance policy for numbers, Math-Verify's: exact, unless one side is written as a decimal
+    (``0.333333``), then both are compared rounded to :data:`FLOAT_ROUNDING` places (``0.333333`` equals
+    ``1/3``, ``0.33`` does not). The symbolic path (Math-Verify in the worker) applies the same rule to
+    decimals against expressions (``0.707107`` vs ``\\frac{\\sqrt{2}}{2}``)."""
+    if a == b:
+        return True
+    return decimal and round(a, FLOAT_ROUNDING) == round(b, FLOAT_ROUNDING)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -287,71 +365,124 @@ class _Worker:
 
 
 class _Pool:
-    """Idle workers shared by all threads; a thread checks one out for the duration of a call."""
+    """Idle workers shared by all threads; a thread checks one out for the duration of a call.
+
+    A worker that had to be killed (timeout, crash) is replaced in the background at once; a call that
+    finds no idle worker while a replacement is warming waits for it instead of starting a second
+    interpreter beside it (two start-ups on a small machine made every call slow).
+    """
 
     def __init__(self, max_workers: int, max_idle: int) -> None:
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(max_workers)
-        self._idle: list[_Worker] = []
         self._max_workers = max_workers
         self._max_idle = max_idle
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._slots = threading.BoundedSemaphore(self._max_workers)
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._warming = 0  # replacements being started in the background
+        self._waiting = 0  # calls waiting for one of them
 
     def acquire(self) -> _Worker:
         self._slots.acquire()
         try:
-            with self._lock:
-                while self._idle:
-                    w = self._idle.pop()
-                    if w.alive():
-                        return w
-                    w.kill()
+            dead: list[_Worker] = []
+            with self._cond:
+                deadline = time.monotonic() + WORKER_STARTUP_TIMEOUT
+                while True:
+                    while self._idle:
+                        w = self._idle.pop()
+                        if w.alive():
+                            self._busy.add(w)
+                            break
+                        dead.append(w)
+                    else:
+                        w = None
+                    if w is not None:
+                        break
+                    remaining = deadline - time.monotonic()
+                    if self._warming > self._waiting and remaining > 0:
+                        self._waiting += 1
+                        try:
+                            self._cond.wait(remaining)
+                        finally:
+                            self._waiting -= 1
+                        continue
+                    break
+            for d in dead:
+                d.kill()
+            if w is not None:
+                return w
             _stats.bump("worker_starts")
-            return _Worker(WORKER_MEMORY_MB, WORKER_STARTUP_TIMEOUT)
+            w = _Worker(WORKER_MEMORY_MB, WORKER_STARTUP_TIMEOUT)
+            with self._cond:
+                self._busy.add(w)
+            return w
         except BaseException:
             self._slots.release()
             raise
 
     def release(self, w: _Worker, *, healthy: bool) -> None:
         try:
+            with self._cond:
+                self._busy.discard(w)
             if healthy and w.alive():
-                with self._lock:
+                with self._cond:
                     if len(self._idle) < self._max_idle:
                         self._idle.append(w)
+                        self._cond.notify()
                         return
                 w.close()
             else:
                 w.kill()
                 # warm a replacement now, so the next call does not pay the interpreter start-up
+                with self._cond:
+                    if len(self._idle) + self._warming >= self._max_idle:
+                        return
+                    self._warming += 1
                 threading.Thread(target=self._prestart, name="thinkpack-math-prestart", daemon=True).start()
         finally:
             self._slots.release()
 
     def _prestart(self) -> None:
-        with self._lock:
-            if len(self._idle) >= self._max_idle:
-                return
+        w: _Worker | None = None
         try:
+            _stats.bump("worker_starts")
             w = _Worker(WORKER_MEMORY_MB, WORKER_STARTUP_TIMEOUT)
         except (_WorkerDied, OSError, ValueError):
-            return  # acquire() starts one on demand and reports the failure there
-        _stats.bump("worker_starts")
-        with self._lock:
-            if len(self._idle) < self._max_idle:
-                self._idle.append(w)
-                return
-        w.close()
+            w = None  # acquire() starts one on demand and reports the failure there
+        finally:
+            with self._cond:
+                self._warming -= 1
+                if w is not None and len(self._idle) < self._max_idle:
+                    self._idle.append(w)
+                    w = None
+                self._cond.notify_all()
+        if w is not None:
+            w.close()
+
+    def settle(self, timeout: float = WORKER_STARTUP_TIMEOUT) -> bool:
+        """Wait until no replacement is warming (tests, benchmarks); ``False`` if ``timeout`` passed first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._warming == 0, timeout)
+
+    def pids(self) -> dict[str, list[int]]:
+        """Process ids of the idle and busy workers (tests kill them to play a harness fault)."""
+        with self._cond:
+            return {"idle": [w.proc.pid for w in self._idle], "busy": [w.proc.pid for w in self._busy]}
 
     def shutdown(self) -> None:
-        with self._lock:
+        with self._cond:
             idle, self._idle = self._idle, []
         for w in idle:
             w.close()
 
     def forget_after_fork(self) -> None:
         # A forked child must not talk to the parent's workers (their pipes are shared).
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(self._max_workers)
-        self._idle = []
+        self._reset()
 
 
 class _Stats:
@@ -363,6 +494,8 @@ class _Stats:
         "worker_starts",
         "timeouts",
         "errors",
+        "retries",
+        "harness_errors",
     )
 
     def __init__(self) -> None:
@@ -398,7 +531,8 @@ if hasattr(os, "register_at_fork"):
 
 def math_stats() -> dict[str, int]:
     """Counters since start (or :func:`reset_math_stats`): calls, fast_path, cache_hits, worker_calls,
-    worker_starts, timeouts, errors (errors include timeouts)."""
+    worker_starts, timeouts, errors (errors include timeouts and harness errors), retries (after a harness
+    fault), harness_errors."""
     return _stats.snapshot()
 
 
@@ -416,7 +550,27 @@ def shutdown_math_workers() -> None:
     _pool.shutdown()
 
 
-def _symbolic(pred: str, gold: str, timeout: float) -> tuple[bool, str | None]:
+#: How many times a check is retried on a fresh worker after a harness fault (worker killed from outside,
+#: worker that cannot start, broken pipe) before the verdict is a harness error.
+HARNESS_RETRIES = 2
+# Exit signals that come from outside the worker (someone killed it), not from the answer it was checking.
+_EXTERNAL_SIGNALS = frozenset({-signal.SIGKILL, -signal.SIGTERM, -signal.SIGHUP, -signal.SIGINT, -signal.SIGQUIT})
+
+
+class _Verdict(NamedTuple):
+    ok: bool
+    error: str | None = None
+    harness: bool = False
+
+
+def _exit_code(worker: _Worker) -> int | None:
+    try:
+        return worker.proc.wait(timeout=1)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def _symbolic(pred: str, gold: str, timeout: float) -> _Verdict:
     key = (pred, gold)
     with _cache_lock:
         hit = _cache.get(key)
@@ -424,34 +578,47 @@ def _symbolic(pred: str, gold: str, timeout: float) -> tuple[bool, str | None]:
             _cache.move_to_end(key)
     if hit is not None:
         _stats.bump("cache_hits")
-        return hit, None
-    try:
-        worker = _pool.acquire()
-    except (_WorkerDied, OSError, ValueError) as exc:
-        return False, "worker_start_failed" if isinstance(exc, _WorkerDied) else type(exc).__name__
-    _stats.bump("worker_calls")
-    healthy = False
-    try:
-        reply = worker.ask(gold, pred, timeout)
-        if reply is None:
-            _stats.bump("timeouts")
-            return False, "timeout"
-        healthy = True
-        err = reply.get("err")
-        ok = bool(reply.get("ok")) and err is None
-        if err is None:
-            with _cache_lock:
-                _cache[key] = ok
-                if len(_cache) > _CACHE_SIZE:
-                    _cache.popitem(last=False)
-        return ok, (str(err) if err is not None else None)
-    except _WorkerDied:
-        return False, "worker_crashed"
-    except (OSError, ValueError) as exc:  # broken pipe, undecodable reply
-        return False, type(exc).__name__
-    finally:
-        # A worker that timed out is still busy: kill it; the pool starts a fresh one when needed.
-        _pool.release(worker, healthy=healthy)
+        return _Verdict(hit)
+    failure = "worker_start_failed"
+    crashes = 0
+    for attempt in range(HARNESS_RETRIES + 1):
+        if attempt:
+            _stats.bump("retries")
+        try:
+            worker = _pool.acquire()
+        except (_WorkerDied, OSError, ValueError) as exc:
+            failure = "worker_start_failed" if isinstance(exc, _WorkerDied) else type(exc).__name__
+            continue
+        _stats.bump("worker_calls")
+        healthy = False
+        try:
+            reply = worker.ask(gold, pred, timeout)
+            if reply is None:
+                _stats.bump("timeouts")
+                return _Verdict(False, "timeout")  # the answer took too long: the model's, not the harness's
+            healthy = True
+            err = reply.get("err")
+            ok = bool(reply.get("ok")) and err is None
+            if err is None:
+                with _cache_lock:
+                    _cache[key] = ok
+                    if len(_cache) > _CACHE_SIZE:
+                        _cache.popitem(last=False)
+            return _Verdict(ok, str(err) if err is not None else None)
+        except _WorkerDied:
+            code = _exit_code(worker)
+            if code is not None and code not in _EXTERNAL_SIGNALS:
+                crashes += 1  # it died on its own while checking this answer
+                if crashes >= 2:  # twice on fresh workers: the answer crashes the checker
+                    return _Verdict(False, "worker_crashed")
+            failure = f"worker_killed({code})" if code in _EXTERNAL_SIGNALS else "worker_crashed"
+        except (OSError, ValueError) as exc:  # broken pipe, undecodable reply
+            failure = type(exc).__name__
+        finally:
+            # A worker that timed out or died is replaced by a fresh one, warmed in the background.
+            _pool.release(worker, healthy=healthy)
+    _stats.bump("harness_errors")
+    return _Verdict(False, f"harness: {failure} after {HARNESS_RETRIES + 1} attempts", True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -471,12 +638,12 @@ def _gold_text(gold: object) -> str:
     if isinstance(gold, bool) or not isinstance(gold, (str, int)):
         raise TypeError(f"gold must be a str (or int), got {type(gold).__name__}")
     gold = str(gold)
-    if "\\boxed" in gold or "\\fbox" in gold:  # a full MATH solution was passed as gold
-        gold = last_boxed(gold) or gold
+    if "\\boxed" in gold or "\\fbox" in gold:  # a full MATH solution was passed as gold: its final boxes
+        gold = ", ".join(final_boxes(gold)) or gold
     return gold
 
 
-def _compare(pred: str, gold: str, timeout: float) -> tuple[bool, str | None]:
+def _compare(pred: str, gold: str, timeout: float) -> _Verdict:
     _stats.bump("calls")
     try:
         np_, ng = normalize_latex(pred), normalize_latex(gold)
@@ -484,21 +651,21 @@ def _compare(pred: str, gold: str, timeout: float) -> tuple[bool, str | None]:
         np_, ng = pred, gold
     if np_ and np_ == ng:
         _stats.bump("fast_path")
-        return True, None
+        return _Verdict(True)
     if "%" not in pred and "%" not in gold:  # percent answers may legitimately mean x/100
         a, b = _plain_number(np_), _plain_number(ng)
         if a is not None and b is not None:
             _stats.bump("fast_path")
-            return a == b, None
+            return _Verdict(numbers_match(a, b, decimal="." in np_ or "." in ng))
     if not pred.strip():
-        return False, None
+        return _Verdict(False)
     if len(pred) > MAX_SYMBOLIC_CHARS or len(gold) > MAX_SYMBOLIC_CHARS:
         _stats.bump("errors")
-        return False, "input_too_long"
-    ok, err = _symbolic(pred, gold, timeout)
-    if err is not None:
+        return _Verdict(False, "input_too_long")
+    verdict = _symbolic(pred, gold, timeout)
+    if verdict.error is not None:
         _stats.bump("errors")
-    return ok, err
+    return verdict
 
 
 def math_equal(pred: str | None, gold: str | int, *, timeout: float = 5.0) -> bool:
@@ -513,25 +680,36 @@ def math_equal(pred: str | None, gold: str | int, *, timeout: float = 5.0) -> bo
     pred = as_text(pred, "pred")
     if pred is None:
         return False
-    return _compare(pred, gold, timeout)[0]
+    return _compare(pred, gold, timeout).ok
 
 
 def check_math(pred_text: str | None, gold: str | int, *, timeout: float = 5.0) -> ScoreResult:
     """Extract the final answer from a response and check it: ``ScoreResult(correct, extracted, error)``.
 
-    ``error`` is ``None`` for a trustworthy verdict, else ``"timeout"``, ``"worker_crashed"``,
-    ``"worker_start_failed"``, ``"input_too_long"`` or an exception type name from the checker.
+    ``error`` is ``None`` for a trustworthy verdict, else ``"timeout"``, ``"worker_crashed"`` (the answer
+    crashed the checker on two fresh workers), ``"input_too_long"`` or an exception type name from the
+    checker. A harness fault (worker killed from outside, a worker that cannot start) is retried on a fresh
+    worker :data:`HARNESS_RETRIES` times; only then the verdict is ``harness_error=True`` with
+    ``error="harness: ..."``, never counted against the model.
     """
     timeout = _check_timeout(timeout)
     gold = _gold_text(gold)
     extracted = extract_boxed(pred_text)
     if extracted is None:
         return ScoreResult(False, None, None)
-    ok, err = _compare(extracted, gold, timeout)
-    return ScoreResult(ok, extracted, err)
+    verdict = _compare(extracted, gold, timeout)
+    return ScoreResult(verdict.ok, extracted, verdict.error, verdict.harness)
 
 
-@register_scorer("math")
+def _score_math_many(items) -> list[ScoreResult]:
+    """A batch on up to one thread per core: each symbolic check waits on its own worker process."""
+    if len(items) < 2:
+        return [safe_check(score_math, answer, doc, "math") for answer, doc in items]
+    with ThreadPoolExecutor(max_workers=min(len(items), _cpus), thread_name_prefix="thinkpack-math") as ex:
+        return list(ex.map(lambda item: safe_check(score_math, item[0], item[1], "math"), items))
+
+
+@register_scorer("math", many=_score_math_many)
 def score_math(answer: str, doc) -> ScoreResult:
     """Scorer ``math``: LaTeX ``thinkpack_gold``; ``thinkpack_timeout`` bounds the symbolic check."""
     return check_math(answer, doc_gold(doc), **doc_timeout(doc))

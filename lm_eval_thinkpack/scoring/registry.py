@@ -10,6 +10,7 @@ parallel). Adding a scorer is one module that registers itself, plus its tests (
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import threading
@@ -19,7 +20,7 @@ from typing import Any
 
 from .result import ScoreResult
 
-__all__ = ["Scorer", "doc_gold", "doc_timeout", "get_scorer", "register_scorer", "scorer_names"]
+__all__ = ["Scorer", "doc_gold", "doc_timeout", "get_scorer", "register_scorer", "safe_check", "scorer_names"]
 
 log = logging.getLogger("lm_eval_thinkpack.scoring")
 
@@ -43,7 +44,8 @@ _lock = threading.Lock()
 _SCORERS: dict[str, Scorer] = {}
 
 
-def _guarded(check: CheckFn, answer: str, doc: Mapping[str, Any], name: str) -> ScoreResult:
+def safe_check(check: CheckFn, answer: str, doc: Mapping[str, Any], name: str) -> ScoreResult:
+    """``check(answer, doc)``, with an exception turned into an error verdict (as ``check_many`` does per item)."""
     try:
         return check(answer, doc)
     except Exception as err:  # noqa: BLE001 - one bad sample must never kill a batch
@@ -54,7 +56,7 @@ def _guarded(check: CheckFn, answer: str, doc: Mapping[str, Any], name: str) -> 
 
 def _make_many(name: str, check: CheckFn, many: ManyFn | None) -> ManyFn:
     def loop(items: Sequence[tuple[str, Mapping[str, Any]]]) -> list[ScoreResult]:
-        return [_guarded(check, answer, doc, name) for answer, doc in items]
+        return [safe_check(check, answer, doc, name) for answer, doc in items]
 
     if many is None:
         return loop
@@ -105,14 +107,46 @@ def _qualname(fn: Callable[..., Any]) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
+_builtins_loaded = False
+
+
+def _load_builtin_scorers() -> None:
+    """Import every public module of this package once, so a scorer module dropped into
+    ``lm_eval_thinkpack/scoring/`` registers itself without being listed anywhere else."""
+    global _builtins_loaded
+    if _builtins_loaded:
+        return
+    import pkgutil
+
+    package = __name__.rpartition(".")[0]
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        if not info.name.startswith("_") and info.name != "registry":
+            importlib.import_module(f"{package}.{info.name}")
+    _builtins_loaded = True
+
+
 def scorer_names() -> list[str]:
     """The registered scorer names, sorted."""
+    _load_builtin_scorers()
     with _lock:
         return sorted(_SCORERS)
 
 
 def get_scorer(name: str) -> Scorer:
-    """The scorer registered as ``name``; ``ValueError`` naming the known scorers otherwise."""
+    """The scorer registered as ``name``; ``ValueError`` naming the known scorers otherwise.
+
+    ``"module:name"`` first imports ``module`` (a scorer of your own, registered when its module is
+    imported: a task YAML then names it as ``thinkpack_scorer: my_scorers:exact_nocase``).
+    """
+    if isinstance(name, str) and ":" in name:
+        module, _, short = name.partition(":")
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise ValueError(f"thinkpack scorer {name!r}: cannot import module {module!r} ({err}); put it on "
+                             "PYTHONPATH or install it") from err
+        name = short
+    _load_builtin_scorers()
     with _lock:
         scorer = _SCORERS.get(name) if isinstance(name, str) else None
     if scorer is None:

@@ -115,3 +115,62 @@ HOSTILE = {
 def test_hostile_inputs(text):
     out = extract_choice(text)
     assert out is None or out in "ABCD"
+
+
+# ---------------------------------------------------------------- issue 10: lower-case letters, hedged answers
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Answer: (c)", "C"),
+        ("**Answer: (d)**", "D"),
+        ("The answer is (b)", "B"),
+        ("Answer: [a]", "A"),
+        ("Answer: c.", "C"),
+        (r"\boxed{c}", "C"),
+        ("the answer is a bit tricky. I choose D", "D"),  # the article is still not a choice
+        ("The answer is a compound that", None),
+    ],
+)
+def test_lower_case_letters_where_they_cannot_be_the_article(text, expected):
+    assert extract_choice(text) == expected
+
+
+HEDGES = [
+    ("Answer: B or C", "BC"),
+    ("Both A and C", "AC"),
+    ("Both A and C are correct.", "AC"),
+    ("Answer: A, C", "AC"),
+    ("The answer is B/C", "BC"),
+    ("The answer is C and D", "CD"),
+    ("either (B) or (D)", "BD"),
+    (r"\boxed{B, C}", "BC"),
+    (r"\boxed{B \text{ or } C}", "BC"),
+    (r"\boxed{B} or \boxed{C}", "BC"),
+    ("Answer: (b) or (c)", "BC"),
+    ("Answer: A, C.", "AC"),
+    ("Answer: A, C and D", "AC"),
+]
+
+
+@pytest.mark.parametrize(("text", "offered"), HEDGES)
+def test_hedged_answers_get_no_credit(text, offered):
+    assert extract_choice(text) is None
+    for gold in offered:  # whichever of the offered letters is right, a hedge scores wrong
+        r = check_choice(text, gold)
+        assert r == ScoreResult(False, f"{offered[0]} or {offered[1]}", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I'd say A or B, but the answer is C", "C"),  # the hedge is not next to the chosen letter
+        ("Answer: B, because C is wrong", "B"),
+        ("Answer: C and C only", "C"),
+        ("Answer: C\nA and B are wrong", "C"),
+        ("Answer: B, C is wrong", "B"),  # a comma joins a list only where the list ends
+        ("I rejected A, C is right", "C"),
+    ],
+)
+def test_not_hedges(text, expected):
+    assert extract_choice(text) == expected

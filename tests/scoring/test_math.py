@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -358,7 +360,8 @@ def test_worker_that_cannot_start_is_an_error(monkeypatch, tmp_path):
     with smath._cache_lock:
         smath._cache.clear()
     res = check_math(r"\boxed{\sqrt{16}}", "4")
-    assert res == ScoreResult(False, r"\sqrt{16}", "worker_start_failed")
+    # a harness fault, retried, then reported apart from the model's errors
+    assert res == ScoreResult(False, r"\sqrt{16}", "harness: worker_start_failed after 3 attempts", True)
     monkeypatch.undo()
     assert check_math(r"\boxed{\sqrt{16}}", "4", timeout=30) == ScoreResult(True, r"\sqrt{16}", None)
 
@@ -370,3 +373,187 @@ def test_worker_cache_is_used_for_repeated_pairs():
     after = math_stats()
     assert after["cache_hits"] == before["cache_hits"] + 1
     assert after["worker_calls"] == before["worker_calls"]
+
+
+# ------------------------------------------------------------------ issue 10: answers over several boxes, tolerance
+
+MULTI_BOX = [
+    (r"So $x = \boxed{1 + \sqrt{19}}$ or $x = \boxed{1 - \sqrt{19}}$.", r"1 \pm \sqrt{19}", True),
+    (r"\boxed{-2} and \boxed{1}", "1,-2", True),
+    (r"The roots are $\boxed{3}$, $\boxed{-3}$.", r"\pm 3", True),
+    (r"$x_1 = \boxed{2}$ and $x_2 = \boxed{5}$", "2, 5", True),
+    (r"\boxed{5}\text{ or }\boxed{7}", "5,7", True),
+    # all the boxes count: one right box beside a wrong one is not the answer
+    (r"\boxed{-2} and \boxed{1}", "1", False),
+    (r"\boxed{-2} and \boxed{1}", "1,2", False),
+    # prose between boxes: only the last box is the answer
+    (r"First \boxed{1}, then corrected: \boxed{2}", "2", True),
+    (r"Step one gives \boxed{4}. The final answer is \boxed{5}", "5", True),
+]
+
+
+@pytest.mark.parametrize(("text", "gold", "expected"), MULTI_BOX)
+def test_an_answer_split_over_boxes_is_scored_on_all_of_them(text, gold, expected):
+    res = check_math(text, gold, timeout=60)
+    assert res.error is None and res.correct is expected, res
+
+
+def test_final_boxes():
+    assert smath.final_boxes(r"\boxed{-2} and \boxed{1}") == ["-2", "1"]
+    assert smath.final_boxes(r"\boxed{5} and \boxed{5}") == ["5"]
+    assert smath.final_boxes(r"\boxed{1}" * 10_000) == ["1"]  # capped, deduplicated
+    assert len(smath.final_boxes("".join(rf"\boxed{{{i}}}, " for i in range(20)))) == smath.MAX_JOINED_BOXES
+    assert extract_boxed(r"\boxed{-2} and \boxed{1}") == "-2, 1"
+
+
+TOLERANCE = [
+    # one policy for plain numbers and the symbolic path: a decimal compares at 6 places
+    ("0.333333", r"\frac{1}{3}", True),
+    ("0.3333333333", "1/3", True),
+    ("0.666667", r"\frac{2}{3}", True),
+    ("0.707107", r"\frac{\sqrt{2}}{2}", True),
+    ("0.33", r"\frac{1}{3}", False),
+    ("0.666666", r"\frac{2}{3}", False),
+    ("3.0", "3", True),
+    ("0.5", r"\frac{1}{2}", True),
+    ("0.500001", r"\frac{1}{2}", False),
+    (r"\frac{1}{3}", "0.333333", True),
+    ("1/3", r"\frac{1}{3}", True),  # no decimal on either side: exact
+    (r"\frac{333333}{1000000}", r"\frac{1}{3}", False),
+]
+
+
+@pytest.mark.parametrize(("pred", "gold", "expected"), TOLERANCE)
+def test_one_tolerance_policy(pred, gold, expected):
+    assert math_equal(pred, gold, timeout=60) is expected
+
+
+def test_tolerance_policy_matches_math_verify_on_decimals():
+    from math_verify import parse, verify
+
+    for pred, gold, expected in TOLERANCE:
+        mv = verify(parse("\\boxed{" + gold + "}", parsing_timeout=None),
+                    parse("\\boxed{" + pred + "}", parsing_timeout=None), timeout_seconds=None)
+        assert bool(mv) is expected, (pred, gold)
+
+
+# ------------------------------------------------- issue 10/12: the math worker after timeouts and outside kills
+
+
+def _uncached(n: int) -> tuple[str, str]:
+    """A pair that needs the symbolic worker and is not in its cache yet."""
+    smath._cache.clear()
+    return rf"\sqrt{{{n * n}}} + 0", rf"\frac{{{2 * n}}}{{2}}"
+
+
+def test_after_a_timeout_the_next_call_waits_for_the_warming_replacement():
+    _warm_up()
+    assert smath._pool.settle(120)
+    before = math_stats()["worker_starts"]
+    assert check_math(rf"\boxed{{{HANGS}}}", "1", timeout=0.5).error == "timeout"
+    pred, gold = _uncached(7)
+    assert check_math(rf"\boxed{{{pred}}}", gold, timeout=60) == ScoreResult(True, pred, None)
+    assert smath._pool.settle(120)
+    # one replacement for the killed worker; the next call waited for it instead of starting its own
+    assert math_stats()["worker_starts"] == before + 1
+
+
+def test_worker_killed_between_calls_is_retried_on_a_fresh_worker():
+    _warm_up()
+    assert smath._pool.settle(120)
+    for pid in smath._pool.pids()["idle"]:
+        os.kill(pid, signal.SIGKILL)  # not reaped: the pool may still think they are alive
+    pred, gold = _uncached(8)
+    assert check_math(rf"\boxed{{{pred}}}", gold, timeout=60) == ScoreResult(True, pred, None)
+
+
+def _kill_on_ask(monkeypatch, times: int, sig: int = signal.SIGKILL) -> dict[str, int]:
+    """Make the next ``times`` requests find their worker dying by ``sig`` as the request is sent."""
+    orig = smath._Worker.ask
+    left = {"n": times}
+
+    def ask(self, gold, pred, timeout):
+        if left["n"] > 0:
+            left["n"] -= 1
+            os.kill(self.proc.pid, sig)
+            self.proc.wait(5)
+        return orig(self, gold, pred, timeout)
+
+    monkeypatch.setattr(smath._Worker, "ask", ask)
+    return left
+
+
+def test_worker_killed_during_a_call_is_retried(monkeypatch):
+    _warm_up()
+    left = _kill_on_ask(monkeypatch, 1)
+    before = math_stats()
+    pred, gold = _uncached(9)
+    assert check_math(rf"\boxed{{{pred}}}", gold, timeout=60) == ScoreResult(True, pred, None)
+    assert left["n"] == 0
+    after = math_stats()
+    assert after["retries"] == before["retries"] + 1 and after["harness_errors"] == before["harness_errors"]
+
+
+def test_repeated_outside_kills_are_a_harness_error_not_the_models(monkeypatch):
+    _warm_up()
+    _kill_on_ask(monkeypatch, smath.HARNESS_RETRIES + 1)
+    before = math_stats()["harness_errors"]
+    pred, gold = _uncached(10)
+    res = check_math(rf"\boxed{{{pred}}}", gold, timeout=60)
+    assert res.harness_error is True and res.correct is False
+    assert res.error == f"harness: worker_killed({-signal.SIGKILL}) after {smath.HARNESS_RETRIES + 1} attempts"
+    assert math_stats()["harness_errors"] == before + 1
+    monkeypatch.undo()
+    assert check_math(rf"\boxed{{{pred}}}", gold, timeout=60) == ScoreResult(True, pred, None)
+
+
+def test_an_answer_that_crashes_the_checker_twice_is_the_models_error(monkeypatch):
+    _warm_up()
+    _kill_on_ask(monkeypatch, 2, signal.SIGSEGV)  # the worker dies on its own, as on a checker crash
+    pred, gold = _uncached(11)
+    assert check_math(rf"\boxed{{{pred}}}", gold, timeout=60) == ScoreResult(False, pred, "worker_crashed")
+
+
+def test_a_real_kill_while_the_worker_is_busy():
+    _warm_up()
+    assert smath._pool.settle(120)
+    before = math_stats()["retries"]
+    out: list[ScoreResult] = []
+    t = threading.Thread(target=lambda: out.append(check_math(rf"\boxed{{{HANGS}}}", "1", timeout=3.0)))
+    t.start()
+    killed = None
+    for _ in range(3000):  # wait until the check is running on a worker, then kill that worker
+        busy = smath._pool.pids()["busy"]
+        if busy:
+            killed = busy[0]
+            os.kill(killed, signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    t.join(120)
+    assert killed is not None and not t.is_alive()
+    # retried on a fresh worker, where the answer hit its own time limit: the answer's verdict, not a fault
+    assert out == [ScoreResult(False, HANGS, "timeout")]
+    assert math_stats()["retries"] == before + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "gold", "expected"),
+    [
+        # a later "The final answer is $...$" after the last box is the last answer given
+        (r"so $\boxed{255}$ more. Final Answer: The final answer is $10,455$. I hope it is correct.", "10455", True),
+        (r"so $\boxed{255}$ more. Final Answer: The final answer is 10455.", "10455", True),
+        (r"\boxed{5}. So the answer is indeed what we wanted.", "5", True),  # prose after a box: the box
+        # "32, 349" is two numbers, "32,349" and "32,\! 349" one
+        (r"is $\boxed{32, 349}$", "32349", False),
+        (r"is $\boxed{32,349}$", "32349", True),
+        (r"is $\boxed{32,\! 349}$", "32349", True),
+        # a gold written with several boxes is all of them
+        (r"$\boxed{1,2}$", r"$\boxed{1}\boxed{2}$", True),
+        (r"$\boxed{-2,1}$", r"\(\boxed{1}\) and \(\boxed{-2}\).", True),
+        (r"$\boxed{1,2}$", r"\boxed{1} papers and \boxed{2} bins", True),
+        (r"$\boxed{1,2}$", r"\boxed{1} no no no no no \boxed{2}", False),
+    ],
+)
+def test_last_answer_given_and_lists(text, gold, expected):
+    res = check_math(text, gold, timeout=60)
+    assert res.error is None and res.correct is expected, res

@@ -170,3 +170,115 @@ HOSTILE = [
 def test_hostile_inputs_return(text):
     result = extract_number(text)
     assert result is None or isinstance(result, str)
+
+
+# ---------------------------------------------------------------- issue 10: the last answer signal, LaTeX numbers
+
+LATEX_CASES = [
+    # the final box outranks an earlier marker; a later marker outranks an earlier box
+    ("The answer is 18. Wait, recheck: 9*14 = 126, so \\boxed{126}", "126"),
+    ("\\boxed{18}. Hmm, actually the answer is 126.", "126"),
+    ("The answer is \\boxed{126}.", "126"),
+    # a box is one number, never its last digits
+    (r"\boxed{\frac{1}{2}}", "0.5"),
+    (r"\boxed{\dfrac{3}{4}}", "0.75"),
+    (r"\boxed{\tfrac{7}{2}}", "3.5"),
+    (r"\boxed{\frac{7}{2}}", "3.5"),
+    (r"\boxed{\frac12}", "0.5"),
+    (r"\boxed{-\frac{1}{2}}", "-0.5"),
+    (r"\boxed{\frac{-1}{2}}", "-0.5"),
+    (r"\boxed{\frac{7}{3}}", "7/3"),
+    (r"\boxed{2\frac{1}{2}}", "2.5"),
+    (r"\boxed{-2\frac{1}{2}}", "-2.5"),
+    (r"\boxed{10^6}", "1000000"),
+    (r"\boxed{2^{10}}", "1024"),
+    (r"\boxed{1.5 \times 10^{6}}", "1500000"),
+    (r"\boxed{3 \cdot 10^3}", "3000"),
+    # thousands separators and spaces
+    (r"\boxed{1\,000}", "1000"),
+    (r"$\boxed{1\,000}$ dollars", "1000"),
+    (r"\boxed{1{,}234{,}567}", "1234567"),
+    (r"\boxed{1,234.56}", "1234.56"),
+    (r"\boxed{1 000 000}", "1000000"),
+    # currency, percent, degrees, units, text, a left-hand side, Unicode minus, parentheses
+    (r"\boxed{\$18.00}", "18.00"),
+    (r"\boxed{25\%}", "25"),
+    (r"\boxed{90^\circ}", "90"),
+    (r"\boxed{18 \text{ dollars}}", "18"),
+    (r"\boxed{5\,\mathrm{cm}^2}", "5"),
+    (r"\boxed{12 apples}", "12"),
+    (r"\boxed{5cm}", "5"),
+    (r"\boxed{\text{Janet makes } \$18}", "18"),
+    (r"\boxed{x = 5}", "5"),
+    ("\\boxed{\u22127}", "-7"),
+    (r"\boxed{(5)}", "5"),
+    # a box that is not one number gives nothing (not its last number)
+    (r"\boxed{5 \text{ or } 6}", None),
+    (r"\boxed{3, 4}", None),
+    (r"\boxed{2x}", None),
+    (r"\boxed{\sqrt{2}}", None),
+    (r"\boxed{\frac{1}{0}}", None),
+    (r"\boxed{10^{10^{10}}}", None),
+    (r"So 3 + 4 = 7 and \boxed{\text{seven}}", None),
+    (r"\boxed{x=5, y=6}", None),
+    (r"\boxed{x = 1,000}", "1000"),
+    (r"\boxed{3 + 4 = 7}", "7"),
+    (r"\boxed{1.5e6}", "1500000"),
+    (r"\boxed{1{\,}000}", "1000"),
+    (r"\boxed{45^{\circ}}", "45"),
+    (r"\boxed{\approx 3.14}", "3.14"),
+    (r"\boxed{\left(-5\right)}", "-5"),
+    (r"\boxed{18 \text{ dollars and } 50 \text{ cents}}", None),
+    # markers read their math as one number too
+    ("The answer is $\\frac{7}{2}$.", "3.5"),
+    ("The answer is 10^6.", "1000000"),
+    ("Answer: 2/3 of them", "2/3"),
+    ("The answer is 10^{6} dollars, since", "1000000"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LATEX_CASES)
+def test_extract_number_reads_the_final_latex_number(text, expected):
+    assert extract_number(text) == expected
+
+
+def test_check_number_on_latex_boxes():
+    assert check_number("The answer is 18... no: \\boxed{126}", "126").correct
+    assert check_number(r"\boxed{\frac{1}{2}}", "0.5").correct
+    assert not check_number(r"\boxed{\frac{1}{2}}", "2").correct
+    assert not check_number(r"\boxed{10^6}", "6").correct
+    assert check_number(r"\boxed{10^6}", "1000000").correct
+    assert check_number(r"\boxed{1\,000}", "1000").correct
+    assert check_number(r"\boxed{\frac{7}{3}}", "7/3").extracted == "7/3"
+    assert numbers_equal("7/2", "3.5") and not numbers_equal("7/3", "2.333333")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=-(10**6), max_value=10**6), st.integers(min_value=1, max_value=10**4))
+def test_fractions_read_exactly(num, den):
+    from fractions import Fraction
+
+    from lm_eval_thinkpack.scoring.numbers import format_number, parse_latex_number
+
+    text = f"so the total is \\boxed{{\\frac{{{num}}}{{{den}}}}}"
+    assert parse_latex_number(f"\\frac{{{num}}}{{{den}}}") == Fraction(num, den)
+    assert numbers_equal(extract_number(text), format_number(Fraction(num, den)))
+
+
+_LATEX_SOUP = st.sampled_from(
+    ["\\frac", "\\dfrac", "{", "}", "^", "1", "2", "0", "9", "-", "+", ".", ",", "{,}", "\\,", "\\!", " ", "\\%", "%",
+     "\\$", "$", "\\text{", "\\mathrm{", "cm", "x", "=", "\\times", "\\cdot", "(", ")", "\\boxed{", "\u2212", "e",
+     "The answer is ", "####", "\\circ", "/", "\\sqrt", "or", "and"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LATEX_SOUP, max_size=16).map("".join))
+def test_latex_soup_never_raises(text):
+    from lm_eval_thinkpack.scoring.numbers import parse_latex_number, read_number
+
+    result = extract_number(text)
+    assert result is None or numbers_equal(result, result)
+    value = parse_latex_number(text)
+    assert value is None or read_number(text) is not None
+    assert isinstance(check_number(text, "1").correct, bool)

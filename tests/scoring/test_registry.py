@@ -127,3 +127,32 @@ def test_the_task_yaml_scorer_overrides_the_adapter_default() -> None:
     assert adapt(ADAPTERS["exact"], row, {}, scorer_for(ADAPTERS["exact"], "number"))["thinkpack_scorer"] == "number"
     with pytest.raises(ValueError, match="known scorers"):
         scorer_for(ADAPTERS["exact"], "exactt")
+
+
+def test_math_check_many_runs_a_batch_in_threads_and_keeps_order():
+    docs = [{"thinkpack_gold": g, "thinkpack_timeout": 60} for g in ("2", r"2\sqrt{3}", "x^2+2x+1", "7", "1")]
+    answers = [r"\boxed{\sqrt{4}}", r"\boxed{\sqrt{12}}", r"\boxed{(x+1)^2}", r"\boxed{8}", r"\boxed{1}"]
+    out = get_scorer("math").check_many([*zip(answers, docs, strict=True), (r"\boxed{1}", {})])
+    assert [r.correct for r in out] == [True, True, True, False, True, False]
+    assert out[-1].error == "ValueError"  # the doc without gold costs its own verdict only
+
+
+def test_a_scorer_module_in_the_package_registers_without_being_listed(monkeypatch, tmp_path):
+    """One module is the whole extension: the registry imports the package's modules before a lookup.
+    (The module is put in a temporary folder added to the package's path, not into the source tree.)"""
+    import sys
+
+    import lm_eval_thinkpack.scoring as scoring
+
+    monkeypatch.setattr(registry, "_SCORERS", dict(registry._SCORERS))
+    monkeypatch.setattr(registry, "_builtins_loaded", False)
+    monkeypatch.setattr(scoring, "__path__", [*scoring.__path__, str(tmp_path)])
+    (tmp_path / "t_probe_scorer.py").write_text(
+        "from lm_eval_thinkpack.scoring.registry import register_scorer\n"
+        "from lm_eval_thinkpack.scoring.result import ScoreResult\n\n\n"
+        "@register_scorer('t_probe')\ndef check(answer, doc):\n    return ScoreResult(True, answer)\n")
+    try:
+        assert get_scorer("t_probe").check("x", {}).correct
+        assert "t_probe" in scorer_names()
+    finally:
+        sys.modules.pop("lm_eval_thinkpack.scoring.t_probe_scorer", None)
