@@ -13,7 +13,7 @@
 * ``distill``: teacher prompts from answer-only conversations, generations from a teacher (an HF causal LM, or
   texts you bring from vLLM or an API), kept only when the trace classifies valid and the task's scorer accepts
   the answer against the dataset's; returns conversations whose final turn carries the trace in
-  ``reasoning_content`` (what masking trains as a real trace) and a report with the keep rate.
+  ``reasoning`` (what masking trains as a real trace) and a report with the keep rate.
 
 Nothing here imports lm_eval (a test checks it); torch is imported when a model is probed, and transformers
 only for the callback's base class.
@@ -34,12 +34,26 @@ from .formats import TraceFormat
 from .stats import RATE_NAMES, trace_stats
 
 __all__ = ["DistillReport", "Generation", "Probe", "ProbeResult", "TraceHealthCallback", "distill",
-           "generate", "metric_key", "probe", "probes_from_conversations"]
+           "generate", "metric_key", "probe", "probes_from_conversations", "resolve_scorer"]
 
 log = logging.getLogger(__name__)
 
 ProbeMode = Literal["full", "opened"]
-Scorer = Callable[[str, str], Any]  # (answer text, gold) -> ScoreResult or bool
+Scorer = Callable[[str, str], Any]  # (answer text, gold) -> ScoreResult or bool; or a registered scorer's name
+
+
+def resolve_scorer(scorer: Scorer | str | None) -> Scorer | None:
+    """A scorer as a function ``(answer, gold)``: a registered name (``"number"``, ``"math"``, ``"exact"``, ...,
+    see ``lm_eval_thinkpack.scoring.get_scorer``) is checked with the gold as its doc's ``thinkpack_gold``."""
+    if scorer is None or callable(scorer):
+        return scorer
+    if not isinstance(scorer, str):
+        raise TypeError(f"scorer must be a function (answer, gold) or a registered scorer name, got "
+                        f"{type(scorer).__name__}")
+    from .scoring import get_scorer
+
+    registered = get_scorer(scorer)
+    return lambda answer, gold: registered.check(answer, {"thinkpack_gold": gold})
 OPENED, UNDECIDED = "opened", "undecided"
 
 #: the logged name of each figure (``trace/`` + the stats name without ``_trace``); pass@1 keeps its name
@@ -299,6 +313,7 @@ def probe(model: Any, tokenizer: Any, probes: Sequence[Probe | str | Sequence[Ma
     is reported as ``opened_trace_rate``, and generations the budget cut before a decision as
     ``undecided_trace_rate``.
     """
+    scorer = resolve_scorer(scorer)
     if mode not in ("full", "opened"):
         raise ValueError(f"mode must be 'full' or 'opened', got {mode!r}")
     items = [_as_probe(p) for p in probes]
@@ -390,7 +405,7 @@ class TraceHealthCallback(TrainerCallback):
         if scorer is not None and any(p.gold is None for p in self.probes):
             raise ValueError("a scorer needs a gold answer on every probe (Probe(..., gold=...))")
         self.tokenizer, self.every, self.mode, self.max_new_tokens = tokenizer, every, mode, max_new_tokens
-        self.scorer, self.fmt, self.batch_size = scorer, fmt, batch_size
+        self.scorer, self.fmt, self.batch_size = resolve_scorer(scorer), fmt, batch_size
         self.stop_on_collapse, self.rule, self.stop_verdicts = stop_on_collapse, rule, tuple(stop_verdicts)
         self.template_kwargs = dict(template_kwargs or {})
         self.trainer = trainer
@@ -514,8 +529,10 @@ def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Sco
     (one per conversation, or a list per conversation, the first accepted one kept: strings as the engine
     returned them, or OpenAI-style messages with ``reasoning_content``). Returns the kept conversations, each
     ending in ``{"role": "assistant", "content": <dataset answer, or the teacher's with answer="teacher">,
-    "reasoning_content": <trace>}``, and a ``DistillReport``.
+    "reasoning": <trace>}`` (the field masking trains as the real trace), and a ``DistillReport``. ``scorer`` is
+    a function ``(answer, gold)`` or a registered scorer's name.
     """
+    scorer = resolve_scorer(scorer)
     if (teacher is None) == (generations is None):
         raise ValueError("distill needs exactly one of teacher= (a model) or generations= (texts you supply)")
     if answer not in ("dataset", "teacher"):
@@ -569,6 +586,6 @@ def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Sco
         if chosen is not None:
             reply = p.gold if answer == "dataset" else chosen.answer
             kept.append([dict(m) for m in p.messages]
-                        + [{"role": "assistant", "content": reply, "reasoning_content": chosen.reasoning}])
+                        + [{"role": "assistant", "content": reply, "reasoning": chosen.reasoning}])
     report = DistillReport(len(items), len(kept), statuses, wrong, errors, tokens)
     return kept, report

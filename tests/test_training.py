@@ -292,7 +292,7 @@ def test_distill_keeps_valid_correct_traces_from_supplied_generations(base) -> N
     ]
     kept, report = distill(CONVS, scorer=check_exact, tokenizer=tok, generations=gens)
     assert [c[-1]["content"] for c in kept] == ["3", "11", "15"]
-    assert [c[-1]["reasoning_content"] for c in kept] == ["1+2=3", "5+6=11", "7+8=15"]
+    assert [c[-1]["reasoning"] for c in kept] == ["1+2=3", "5+6=11", "7+8=15"]
     assert kept[0][:-1] == CONVS[0][:-1]
     assert report.total == 4 and report.kept == 3 and report.keep_rate == 0.75
     assert report.statuses["empty"] == 1 and report.wrong == 0
@@ -300,6 +300,14 @@ def test_distill_keeps_valid_correct_traces_from_supplied_generations(base) -> N
     row = tokenize_conversation(tok, kept[0], mask="prompt+think")
     trained = tok.decode([t for t in row["labels"] if t != -100])
     assert "1+2=3" in trained and trained.startswith("<think>")
+
+
+def test_distill_takes_a_registered_scorer_by_name(base) -> None:
+    gens = ["<think>\n1+2=3\n</think>\n\nThe answer is \\boxed{3}.", "<think>\n3+4=8\n</think>\n\n8", "", ""]
+    kept, report = distill(CONVS, scorer="number", tokenizer=base[1], generations=gens)
+    assert [c[-1]["reasoning"] for c in kept] == ["1+2=3"] and report.wrong == 1
+    with pytest.raises(ValueError, match="unknown thinkpack scorer"):
+        distill(CONVS, scorer="no_such_scorer", tokenizer=base[1], generations=gens)
 
 
 def test_distill_counts_wrong_answers_and_scorer_failures(base) -> None:
@@ -337,7 +345,7 @@ def test_self_distillation_from_the_bundled_model(base) -> None:
     assert report.keep_rate is not None and report.keep_rate >= 0.9
     assert report.tokens and report.tokens > 20 * len(convs)
     for conv in kept:
-        assert conv[-1]["reasoning_content"].startswith("Okay.")
+        assert conv[-1]["reasoning"].startswith("Okay.")
         assert conv[-1]["content"] == next(c for c in convs if c[0] == conv[0])[-1]["content"]
 
 
