@@ -127,7 +127,7 @@ class TraceStats:
     truncated_trace_rate: float
     pass_at_1: float | None
     rpass_at_1: float | None
-    budget_exhausted_rate: float
+    budget_exhausted_rate: float | None  # None: no generation's finish reason is known
     scoring_errors: int
     harness_errors: int = 0
     pass_at_k: dict[int, float] = field(default_factory=dict)
@@ -209,7 +209,7 @@ def trace_stats(
     correct: Sequence[bool | None] | None = None,
     question_ids: Sequence[Hashable] | None = None,
     *,
-    budget_exhausted: Sequence[bool] | None = None,
+    budget_exhausted: Sequence[bool | None] | None = None,
     scoring_errors: Sequence[bool] | None = None,
     ks: Sequence[int] = (1, 5, 10),
 ) -> TraceStats:
@@ -218,7 +218,8 @@ def trace_stats(
     ``correct`` holds one flag per generation; None means "not scored" (a harness fault): left out of pass@1
     and Rpass@1 and counted in ``harness_errors``. Without ``correct`` pass@1 and Rpass@1 are None.
     ``question_ids`` groups several samples of one question. Budget exhaustion is read from the traces unless
-    given.
+    given; a None entry means the engine did not say why it stopped: left out of the budget-exhausted rate, which
+    is None (undefined, never 0) when no generation says.
     """
     n = len(traces)
     statuses = [_status(t) for t in traces]
@@ -247,7 +248,7 @@ def trace_stats(
     if budget_exhausted is None:
         budget_exhausted = [isinstance(t, Trace) and t.budget_exhausted for t in traces]
     exhausted = budget_exhausted
-    estimates["budget_exhausted_rate"] = estimate(lambda i: bool(exhausted[i]))
+    estimates["budget_exhausted_rate"] = estimate(lambda i: bool(exhausted[i]), lambda i: exhausted[i] is not None)
 
     pass1 = rpass1 = None
     pak: dict[int, float] = {}
@@ -276,7 +277,7 @@ def trace_stats(
         truncated_trace_rate=rate["truncated_trace_rate"],
         pass_at_1=pass1,
         rpass_at_1=rpass1,
-        budget_exhausted_rate=estimates["budget_exhausted_rate"].value or 0.0,
+        budget_exhausted_rate=estimates["budget_exhausted_rate"].value,
         scoring_errors=sum(bool(e) for e in scoring_errors) if scoring_errors is not None else 0,
         harness_errors=harness_errors,
         pass_at_k=pak,

@@ -177,7 +177,11 @@ def early_status(text: str, spec: TraceFormat, prefilled: bool, finished: bool) 
         if several:
             return None  # a block of another spelling, opened and closed blank later, would decide it
         body = t.reasoning
-        body = body[: len(body) - _partial_suffix(body, (*spec.all_open, *spec.all_close, *spec.implicit_close))]
+        markers = tuple(ic.marker for ic in spec.implicit_close)
+        # a tool-call marker may still turn into a call that closes the trace there: only text before it counts
+        cut = min((i for i in (body.find(m) for m in markers) if i >= 0), default=len(body))
+        body = body[:cut]
+        body = body[: len(body) - _partial_suffix(body, (*spec.all_open, *spec.all_close, *markers))]
         return OPENED if body.strip() else None
     return None  # no delimiter yet: an opener may still come
 

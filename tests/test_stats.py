@@ -163,3 +163,12 @@ def test_one_sample_per_question_with_or_without_ids(samples) -> None:
     a = trace_stats(statuses, correct)
     b = trace_stats(statuses, correct, [f"q{i}" for i in range(len(samples))])
     assert a == b and a.harness_errors == correct.count(None)
+
+
+def test_budget_exhausted_rate_is_undefined_when_no_finish_reason_is_known() -> None:
+    s = trace_stats(["valid", "truncated"], budget_exhausted=[None, None])
+    assert s.budget_exhausted_rate is None and s.estimates["budget_exhausted_rate"].value is None
+    s = trace_stats(["valid", "truncated", "valid"], budget_exhausted=[None, True, False])
+    assert s.budget_exhausted_rate == 0.5  # over the generations whose finish reason is known
+    s = trace_stats(["valid", "truncated"], question_ids=["q", "q"], budget_exhausted=[None, None])
+    assert s.budget_exhausted_rate is None

@@ -70,12 +70,19 @@ def test_early_status(text: str, prefilled: bool, finished: bool, expected: str 
     assert early_status(text, get_format("qwen3"), prefilled, finished) == expected
 
 
+def test_early_status_waits_on_a_tool_call_marker_that_may_still_close_the_trace() -> None:
+    # "<tool_call>" alone is a mention until a call follows; if one does, the trace closes blank there
+    assert early_status("<think>\n<tool_call>", get_format("qwen3"), False, False) is None
+    assert classify("<think>\n<tool_call>\n{\"name\": \"f\"}", "qwen3").status.value == "empty"
+    assert early_status("<think>\nplan <tool_call>", get_format("qwen3"), False, False) == OPENED
+
+
 def _pieces(fmt: str) -> list[str]:
     """Every delimiter of the family, whole and split in two, plus text and whitespace."""
     spec = get_format(fmt)
-    delims = [*spec.all_open, *spec.all_close, *spec.implicit_close]
+    delims = [*spec.all_open, *spec.all_close, *(ic.marker for ic in spec.implicit_close)]
     halves = [h for d in delims if len(d) > 1 for h in (d[: len(d) // 2], d[len(d) // 2:])]
-    return sorted(set(delims + halves + ["\n", " ", "a", "9"]))
+    return sorted(set(delims + halves + ["\n", " ", "a", "9", "{\"name\"", "<function="]))  # tool-call starts too
 
 
 FAMILIES = ["qwen3", "think", "qwq", "magistral", "exaone", "gpt_oss", "granite", "minimax", "kimi", "glm"]

@@ -61,7 +61,9 @@ def process_results(doc: dict[str, Any], results: list[Any]) -> dict[str, Any]:
         extracted=[r.get("extracted") for r in records],
         scoring_error=[None if r.get("harness_error") else r.get("error") for r in records],
         harness_error=[r.get("error") or "harness_error" if r.get("harness_error") else None for r in records],
-        budget_exhausted=[bool(r.get("budget_exhausted")) for r in records],
+        # None: the backend did not say why generation stopped (lm-eval's own models return text only)
+        budget_exhausted=[bool(r.get("budget_exhausted")) if isinstance(r.get("finish_reason"), str) else None
+                          for r in records],
     )
     return dict.fromkeys(metric_keys(), row)
 
@@ -83,7 +85,8 @@ def rows_stats(rows: list[dict[str, Any]]) -> TraceStats:
             c = row["correct"][j]
             correct.append(None if faults[j] is not None or c is None else bool(c))
             qids.append(i)
-            budget.append(bool(row["budget_exhausted"][j]))
+            b = row["budget_exhausted"][j]
+            budget.append(None if b is None else bool(b))
             errors.append(row["scoring_error"][j] is not None)
     one_each = len(qids) == len(rows)  # one sample per doc: no grouping needed (and no tuple per sample)
     stats = trace_stats(statuses, correct, None if one_each else qids, budget_exhausted=budget,

@@ -132,7 +132,7 @@ def stats_of(samples: list[Sample]) -> TraceStats:
         [s.status for s in samples],
         correct,
         [(s.task, s.question_id) for s in samples],
-        budget_exhausted=[bool(s.budget_exhausted) for s in samples],
+        budget_exhausted=[s.budget_exhausted for s in samples],  # None: the source does not say
         scoring_errors=[s.scoring_error for s in samples],
     )
 

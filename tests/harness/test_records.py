@@ -191,10 +191,18 @@ def test_budget_exhausted_rate_from_the_finish_reason():
              [Resp("\\boxed{7}", None)], ["<think>a</think>\\boxed{7}"]]  # a plain str keeps working
     filtered, per_doc = _run(resps, docs)
     assert [parse_record(f[0])["finish_reason"] for f in filtered] == ["length", "stop", None, None]
-    assert [r["pass@1"]["budget_exhausted"] for r in per_doc] == [[True], [False], [False], [False]]
-    assert _agg(per_doc, "budget_exhausted_rate") == 0.25
-    assert _agg(per_doc, "budget_exhausted_rate_stderr") == pytest.approx(math.sqrt(0.25 * 0.75 / 4))
+    assert [r["pass@1"]["budget_exhausted"] for r in per_doc] == [[True], [False], [None], [None]]
+    assert _agg(per_doc, "budget_exhausted_rate") == 0.5  # over the two that say why they stopped
+    assert _agg(per_doc, "budget_exhausted_rate_stderr") == pytest.approx(math.sqrt(0.5 * 0.5 / 2))
     assert _agg(per_doc, "truncated_trace_rate") == 0.25
+
+
+def test_budget_exhausted_rate_is_nan_when_the_backend_never_says():
+    """lm-eval's own models return text only: the rate is unknown (NaN), never a reassuring 0."""
+    docs = [_doc(i) for i in range(2)]
+    _, per_doc = _run([["<think>long"], ["<think>a</think>\\boxed{7}"]], docs)
+    assert math.isnan(_agg(per_doc, "budget_exhausted_rate"))
+    assert math.isnan(_agg(per_doc, "budget_exhausted_rate_stderr"))
 
 
 # ------------------------------------------------------------------------------------- aggregation cache
