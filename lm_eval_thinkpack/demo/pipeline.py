@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lm_eval_thinkpack.report.compare import OVERALL
+
 from . import synthetic
 from .build_model import IN_DOMAIN_TASK
 
@@ -120,7 +122,7 @@ def probe_vs_full(models: dict[str, Any], tokenizer: Any, runs: list[Any], compa
     verdict matches the full evaluation's for every model, and the token ratio there."""
     from lm_eval_thinkpack.training import Probe, judge, probe
 
-    full = {v.model: v for v in comparison.verdicts if v.task == "overall"}
+    full = {v.model: v for v in comparison.verdicts if v.task == OVERALL}
     full_tokens = {r.label: full_eval_tokens(r, tokenizer) for r in runs}
     questions = {t: synthetic.generate(t, max(sizes), PROBE_SEED) for t in synthetic.TASKS}
     by_size: dict[str, dict[str, Any]] = {}
