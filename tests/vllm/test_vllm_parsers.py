@@ -123,9 +123,16 @@ MINIMAL = {
          '<think>a\n<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>', False,
          ("valid", "a", '<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>'),
          ('a\n<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>', None)),
+        ("kimi_k3", "kimi_k3", "a<|open|>tools<|sep|><|open|>call<|sep|>f<|close|>call<|sep|>", True,
+         ("valid", "a", "<|open|>tools<|sep|><|open|>call<|sep|>f<|close|>call<|sep|>"),
+         ("a<|open|>tools<|sep|><|open|>call<|sep|>f<|close|>call<|sep|>", None)),
         ("hy", "hy_v4", "<think>a\n<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>", False,
          ("valid", "a", "<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>"),
          ("a\n<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>", None)),
+    ],
+    "answer_closer_dropped": [
+        ("kimi_k3", "kimi_k3", "a<|close|>think<|sep|>42<|close|>message<|sep|>x", False,
+         ("valid", "a", "42"), ("a", "42x")),
     ],
     "unclosed_is_content": [
         ("olmo3", "olmo3", "<think>so 6*7", False, ("truncated", "so 6*7", ""), (None, "<think>so 6*7")),
