@@ -105,6 +105,10 @@ MINIMAL = {
     "needs_opener": [
         ("magistral", "mistral", "a[/THINK]42", False, ("valid", "a", "42"), (None, "a42")),
     ],
+    "opener_restarts_trace": [
+        ("minimax", "minimax_m3", "a <mm:think> b</mm:think>42", True,
+         ("valid", "a <mm:think> b", "42"), (" b", "a 42")),
+    ],
     "preamble_is_content": [
         ("magistral", "mistral", "Hi! [THINK]a[/THINK]42", False, ("valid", "a", "42"), ("a", "Hi! 42")),
         ("magistral", "mistral", "Hi! [THINK]a", False, ("truncated", "a", ""), ("a", "Hi! ")),
