@@ -138,6 +138,9 @@ MINIMAL = {
         ("kimi_k3", "kimi_k3", "a<|close|>think<|sep|>42<|close|>message<|sep|>x", False,
          ("valid", "a", "42"), ("a", "42x")),
     ],
+    "label_needs_newline": [
+        ("gemma4", "gemma4", "<|channel>thoughta<channel|>42", False, ("valid", "a", "42"), ("thoughta", "42")),
+    ],
     "unclosed_is_content": [
         ("olmo3", "olmo3", "<think>so 6*7", False, ("truncated", "so 6*7", ""), (None, "<think>so 6*7")),
     ],
