@@ -189,6 +189,31 @@ def test_cohere_legacy_extract_reasoning_returns_none_so_the_serving_parser_is_c
     assert D.raw(D.Pair("cohere", "cohere_command3"), text) == ("abc", "42")
 
 
+def test_minimax_append_think_returns_the_output_as_content_with_the_opener_restored() -> None:
+    """minimax_m2_append_think classifies nothing; the content it hands on is the prefilled trace written
+    out. Read by us without prefill, that content gives what we read from the raw output with prefill
+    (outputs that write the opener again are left out: there the restored one makes a second)."""
+    import random
+
+    from .generations import generate
+
+    assert "minimax_m2_append_think" in D.NOT_COMPARABLE
+    pair, fmt = D.Pair("minimax", "minimax_m2_append_think"), FORMATS["minimax"]
+    d = next(d for d in fmt.delimiters if d.label == "think")
+    rng, seen = random.Random("append_think"), set()
+    for kind in ("valid", "empty", "truncated"):
+        for _ in range(20):
+            text = generate(fmt, d, kind, True, rng).text
+            reasoning, content = D.raw(pair, text)
+            assert (reasoning, content) == (None, "<think>" + text)
+            if "<think>" in text:  # the model wrote the opener again: '<think><think>' keeps one as text
+                continue
+            t, u = classify(content, "minimax", prefilled=False), classify(text, "minimax", prefilled=True)
+            assert (t.status, t.reasoning, t.answer) == (u.status, u.reasoning, u.answer), text
+            seen.add(str(u.status))
+    assert seen == {"valid", "empty", "truncated"}
+
+
 HUNYUAN = D.Pair("hunyuan", "hunyuan_a13b", D.THINKING_ON["hunyuan_a13b"])
 
 
