@@ -320,6 +320,11 @@ def _label_needs_newline(c: Case) -> Case:
     return replace(c, text=text, fmt=replace(c.fmt, delimiters=(d,)))
 
 
+def _opener_not_read(c: Case) -> Case:
+    d = replace(c.delims, open=())  # only the closer is a delimiter; everything before it is reasoning
+    return replace(c, prefilled=True, fmt=replace(c.fmt, delimiters=(d,)))
+
+
 def _unclosed_is_content(c: Case) -> Case:
     if _first_close(c)[0] >= 0:
         return c
@@ -408,6 +413,13 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "block, stays reasoning text. We take '<|channel>thought' as the opener wherever it occurs, so the "
         "label is never part of the reasoning (it is the channel's name, not the model's thought).",
         _label_needs_newline),
+    Difference(
+        "opener_not_read",
+        "Step 3's parser looks only for '</think>': everything before the first one is reasoning, an opener "
+        "the model wrote included ('<think>' stays in the reasoning text, text before it joins it), and an "
+        "output without the closer is all reasoning. We read the opener as a delimiter and the prompt for "
+        "the prefill (missing when the prompt did not open a trace).",
+        _opener_not_read),
     Difference(
         "answer_tags_kept",
         "This parser leaves the family's answer wrapper (Cohere <|START_TEXT|>...<|END_TEXT|>) in the content; "
@@ -527,6 +539,7 @@ SPECS: dict[str, Spec] = {
     "cohere_command4": Spec(("tool_calls_not_content", "needs_opener", "preamble_is_content", "drops_openers_in_trace",
                              "later_blocks_join_reasoning", "answer_tags_kept"),
                             unified=True, ignore_whitespace=True, pending=True),
+    "step3": Spec(("opener_not_read",)),
     "gemma4": Spec(("label_needs_newline", *_CONTENT_FIRST)),
     "minimax_m3": Spec(("assumes_prefilled", "opener_restarts_trace", "preamble_is_content")),
     "kimi_k3": Spec(("other_call_dialect", "answer_closer_dropped", *_BASE)),
@@ -550,7 +563,7 @@ NOT_COMPARABLE: dict[str, str] = {
 # yet: the table shows their raw agreement; the test does not compare them until each gets a Spec.
 PENDING: dict[str, str] = {name: "differences not analysed yet" for name in (
     "k2_horizon",
-    "muse_glimmer", "inkling", "hy_v3", "step3", "poolside_v1")}
+    "muse_glimmer", "inkling", "hy_v3", "poolside_v1")}
 PENDING["cohere_command3"] = PENDING["cohere_command4"] = (
     "partly modelled (Spec.pending): cohere-melody drops text after <|END_RESPONSE|> unless a later block "
     "follows, and moves a preamble into the content; not yet expressed as a rewrite")

@@ -141,6 +141,9 @@ MINIMAL = {
     "label_needs_newline": [
         ("gemma4", "gemma4", "<|channel>thoughta<channel|>42", False, ("valid", "a", "42"), ("thoughta", "42")),
     ],
+    "opener_not_read": [
+        ("step3", "step3", "Hi <think>a</think>42", False, ("valid", "a", "42"), ("Hi <think>a", "42")),
+    ],
     "unclosed_is_content": [
         ("olmo3", "olmo3", "<think>so 6*7", False, ("truncated", "so 6*7", ""), (None, "<think>so 6*7")),
     ],
