@@ -56,6 +56,7 @@ THINKING_ON: dict[str, dict[str, Any]] = {
     "kimi_k3": {"thinking": True},
     "minimax_m3": {"thinking_mode": "enabled"},  # the template prefills <mm:think>
     "gemma4": {"enable_thinking": True},
+    "hy_v3": {"reasoning_effort": "high"},  # the default "no_think" makes it the identity parser
 }
 
 
@@ -260,6 +261,7 @@ CALL_MARKERS: dict[str, tuple[str, ...]] = {
     "deepseek_v4": ("<\uff5cDSML\uff5ctool_calls>", "<\uff5cDSML\uff5ctoolcalls>"),
     "deepseek_v41": ("<\uff5cDSML\uff5c calls>",),
     "hy_v4": (),  # a BaseThinkingReasoningParser-style parser: no tool-call close at all
+    "hy_v3": (),
     "kimi_k3": (),  # extract_reasoning ends reasoning only at the think close (tools wait for it)
 }
 
@@ -397,8 +399,8 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "other_call_dialect",
         "The family writes its tool calls in several dialects (DeepSeek V4 '<｜DSML｜tool_calls>', V4.1 "
         "'<｜DSML｜ calls>'); each vLLM parser ends reasoning only at its own dialect's block, a block of the "
-        "other one stays reasoning (truncated); hy_v4's parser knows none. We accept every dialect the family "
-        "uses (formats registry: the template ends the trace at the call).",
+        "other one stays reasoning (truncated); the hy_v3/hy_v4 and kimi_k3 parsers know none. We accept "
+        "every dialect the family uses (formats registry: the template ends the trace at the call).",
         _other_call_dialect),
     Difference(
         "answer_closer_dropped",
@@ -539,6 +541,7 @@ SPECS: dict[str, Spec] = {
     "cohere_command4": Spec(("tool_calls_not_content", "needs_opener", "preamble_is_content", "drops_openers_in_trace",
                              "later_blocks_join_reasoning", "answer_tags_kept"),
                             unified=True, ignore_whitespace=True, pending=True),
+    "hy_v3": Spec(("other_call_dialect", *_BASE)),
     "step3": Spec(("opener_not_read",)),
     "gemma4": Spec(("label_needs_newline", *_CONTENT_FIRST)),
     "minimax_m3": Spec(("assumes_prefilled", "opener_restarts_trace", "preamble_is_content")),
@@ -563,7 +566,7 @@ NOT_COMPARABLE: dict[str, str] = {
 # yet: the table shows their raw agreement; the test does not compare them until each gets a Spec.
 PENDING: dict[str, str] = {name: "differences not analysed yet" for name in (
     "k2_horizon",
-    "muse_glimmer", "inkling", "hy_v3", "poolside_v1")}
+    "muse_glimmer", "inkling", "poolside_v1")}
 PENDING["cohere_command3"] = PENDING["cohere_command4"] = (
     "partly modelled (Spec.pending): cohere-melody drops text after <|END_RESPONSE|> unless a later block "
     "follows, and moves a preamble into the content; not yet expressed as a rewrite")
