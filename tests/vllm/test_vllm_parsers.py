@@ -144,6 +144,9 @@ MINIMAL = {
     "opener_not_read": [
         ("step3", "step3", "Hi <think>a</think>42", False, ("valid", "a", "42"), ("Hi <think>a", "42")),
     ],
+    "unclosed_is_content_after_opener": [
+        ("k2_horizon", "k2_horizon", "<ifm|think>so 6*7", False, ("truncated", "so 6*7", ""), ("", "so 6*7")),
+    ],
     "unclosed_is_content": [
         ("olmo3", "olmo3", "<think>so 6*7", False, ("truncated", "so 6*7", ""), (None, "<think>so 6*7")),
     ],
