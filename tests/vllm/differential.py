@@ -275,7 +275,7 @@ def _other_call_dialect(c: Case) -> Case:
 
 # Answer wrappers a parser leaves in the content (it unwraps the family's others).
 KEPT_WRAPPERS: dict[str, tuple[str, ...]] = {
-    name: ("<|START_TEXT|>",) for name in ("cohere_command3", "cohere_command4")}
+    name: ("<|START_TEXT|>",) for name in ("cohere_command3",)}
 
 
 def _answer_tags_kept(c: Case) -> Case:
@@ -335,6 +335,32 @@ def _unclosed_is_content_after_opener(c: Case) -> Case:
     for o in c.delims.open:
         text = text.removeprefix(o)
     return replace(c, forced=("no reasoning", "", text.strip()))
+
+
+def _later_text_joins_answer(c: Case) -> Case:
+    pos, n = _first_close(c)
+    if pos < 0:
+        return c
+    head, tail = c.text[:pos + n], c.text[pos + n:]
+    for _opener, closer in c.delims.wrappers:
+        w = tail.find(closer) if closer else -1
+        if w < 0:
+            continue
+        inside, rest, blocks, text = tail[:w], tail[w + len(closer):], [], []
+        while True:  # split what follows the wrapper into later blocks and the text between them
+            hits = [(rest.find(o), o) for o in c.delims.open if o in rest]
+            i, o = min(hits) if hits else (-1, "")
+            j, x = next(((rest.find(x, i + len(o)), x) for x in c.delims.close
+                         if i >= 0 and rest.find(x, i + len(o)) >= 0), (-1, ""))
+            if j < 0:
+                break
+            text.append(rest[:i])
+            blocks.append(rest[i:j + len(x)])
+            rest = rest[j + len(x):]
+        if not blocks:  # no later block: the parser drops the text after the wrapper, as we do
+            return c
+        return replace(c, text=head + inside + "".join(text) + rest + closer + "".join(blocks))
+    return c
 
 
 def _unclosed_is_content(c: Case) -> Case:
@@ -438,6 +464,12 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "'<ifm|tool_calls>' block: without either, the rest is all content, so a trace cut off by the length "
         "limit reads as an answer. We call it truncated (scored wrong), which is what a cut-off trace is.",
         _unclosed_is_content_after_opener),
+    Difference(
+        "later_text_joins_answer",
+        "Cohere's serving parser (melody) drops text after '<|END_RESPONSE|>', but once a later thinking block "
+        "follows it, the text after that block joins the content ('42' + 'more'). We take the answer from "
+        "the wrapper only: text after it, around later blocks, is not what the model gave as its answer.",
+        _later_text_joins_answer),
     Difference(
         "answer_tags_kept",
         "This parser leaves the family's answer wrapper (Cohere <|START_TEXT|>...<|END_TEXT|>) in the content; "
@@ -551,12 +583,13 @@ SPECS: dict[str, Spec] = {
     "mistral": Spec(_CONTENT_FIRST),
     "olmo3": Spec(("unclosed_is_content", "assumes_prefilled")),
     "hunyuan_a13b": Spec((), canonical=True, kinds=("valid", "empty"), prefills=(False,)),
-    "cohere_command3": Spec(("tool_calls_not_content", "needs_opener", "preamble_is_content", "drops_openers_in_trace",
-                             "later_blocks_join_reasoning", "answer_tags_kept"),
+    "cohere_command3": Spec(("tool_calls_not_content", "needs_opener", "preamble_is_content", "later_text_joins_answer",
+                             "drops_openers_in_trace", "later_blocks_join_reasoning", "answer_tags_kept"),
                             unified=True, ignore_whitespace=True, pending=True),
-    "cohere_command4": Spec(("tool_calls_not_content", "needs_opener", "preamble_is_content", "drops_openers_in_trace",
-                             "later_blocks_join_reasoning", "answer_tags_kept"),
-                            unified=True, ignore_whitespace=True, pending=True),
+    # Command 4's template opens the trace (the parser starts in reasoning) and the parser unwraps START_TEXT
+    "cohere_command4": Spec(("tool_calls_not_content", "assumes_prefilled", "later_text_joins_answer",
+                             "drops_openers_in_trace", "later_blocks_join_reasoning"),
+                            unified=True, ignore_whitespace=True),
     "poolside_v1": Spec(_BASE),
     "k2_horizon": Spec(("unclosed_is_content_after_opener", "assumes_prefilled")),
     "hy_v3": Spec(("other_call_dialect", *_BASE)),
@@ -584,9 +617,10 @@ NOT_COMPARABLE: dict[str, str] = {
 # yet: the table shows their raw agreement; the test does not compare them until each gets a Spec.
 PENDING: dict[str, str] = {name: "differences not analysed yet" for name in (
     "muse_glimmer", "inkling")}
-PENDING["cohere_command3"] = PENDING["cohere_command4"] = (
-    "partly modelled (Spec.pending): cohere-melody drops text after <|END_RESPONSE|> unless a later block "
-    "follows, and moves a preamble into the content; not yet expressed as a rewrite")
+PENDING["cohere_command3"] = (
+    "partly modelled (Spec.pending): when a prefilled trace's closer comes before the answer wrapper and a "
+    "later block follows, melody returns the reasoning text, the wrapper's text and the text after the later "
+    "block as content; not yet expressed as a rewrite")
 
 
 def vocabulary_pieces(tag: str) -> list[str]:

@@ -147,6 +147,11 @@ MINIMAL = {
     "unclosed_is_content_after_opener": [
         ("k2_horizon", "k2_horizon", "<ifm|think>so 6*7", False, ("truncated", "so 6*7", ""), ("", "so 6*7")),
     ],
+    "later_text_joins_answer": [
+        ("cohere", "cohere_command4",
+         "<|START_THINKING|>a<|END_THINKING|><|START_RESPONSE|>42<|END_RESPONSE|><|START_THINKING|>b<|END_THINKING|>"
+         "more", False, ("valid", "a", "42"), ("ab", "42more")),
+    ],
     "unclosed_is_content": [
         ("olmo3", "olmo3", "<think>so 6*7", False, ("truncated", "so 6*7", ""), (None, "<think>so 6*7")),
     ],
