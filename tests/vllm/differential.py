@@ -44,6 +44,7 @@ class Pair:
 # Chat-template kwargs a parser reads at construction to know thinking is on (the study's setting).
 THINKING_ON: dict[str, dict[str, Any]] = {
     "deepseek_v3": {"thinking": True},
+    "poolside_v1": {"thinking": True},  # a deepseek_v3 subclass: thinking=True delegates to deepseek_r1
     "holo2": {"thinking": True},
     "granite": {"thinking": True},
     "granite_thinking_parser": {"thinking": True},
@@ -54,6 +55,9 @@ THINKING_ON: dict[str, dict[str, Any]] = {
     "nemotron_v3": {"enable_thinking": True},
     "kimi_k2": {"thinking": True},
     "kimi_k3": {"thinking": True},
+    "minimax_m3": {"thinking_mode": "enabled"},  # the template prefills <mm:think>
+    "gemma4": {"enable_thinking": True},
+    "hy_v3": {"reasoning_effort": "high"},  # the default "no_think" makes it the identity parser
 }
 
 
@@ -231,6 +235,10 @@ def _needs_opener(c: Case) -> Case:
     return replace(c, text=head + tail, prefilled=False)
 
 
+def _opener_restarts_trace(c: Case) -> Case:
+    return replace(c, prefilled=False) if _first_open(c)[0] >= 0 else c
+
+
 def _preamble_is_content(c: Case) -> Case:
     pos, n = _first_open(c)
     if pos <= 0:
@@ -254,6 +262,8 @@ CALL_MARKERS: dict[str, tuple[str, ...]] = {
     "deepseek_v4": ("<\uff5cDSML\uff5ctool_calls>", "<\uff5cDSML\uff5ctoolcalls>"),
     "deepseek_v41": ("<\uff5cDSML\uff5c calls>",),
     "hy_v4": (),  # a BaseThinkingReasoningParser-style parser: no tool-call close at all
+    "hy_v3": (),
+    "kimi_k3": (),  # extract_reasoning ends reasoning only at the think close (tools wait for it)
 }
 
 
@@ -265,7 +275,7 @@ def _other_call_dialect(c: Case) -> Case:
 
 # Answer wrappers a parser leaves in the content (it unwraps the family's others).
 KEPT_WRAPPERS: dict[str, tuple[str, ...]] = {
-    name: ("<|START_TEXT|>",) for name in ("cohere_command3", "cohere_command4")}
+    name: ("<|START_TEXT|>",) for name in ("cohere_command3",)}
 
 
 def _answer_tags_kept(c: Case) -> Case:
@@ -283,6 +293,74 @@ def _tool_calls_not_content(c: Case) -> Case:
         if at >= 0:
             text = text[:at]
     return replace(c, text=text)
+
+
+def _answer_closer_dropped(c: Case) -> Case:
+    pos, n = _first_close(c)
+    if pos < 0:
+        return c
+    tail = c.text[pos + n:]
+    for opener, closer in c.delims.wrappers:
+        if opener is None:  # a bare closer ends the answer for us; the parser deletes it and reads on
+            tail = tail.replace(closer, "")
+    return replace(c, text=c.text[:pos + n] + tail)
+
+
+def _label_needs_newline(c: Case) -> Case:
+    bare = min(c.delims.open, key=len)  # '<|channel>': the label after it is text unless 'thought\n'
+    labelled = tuple(o for o in c.delims.open if o != bare)
+    text, at = c.text, c.text.find(bare)
+    if at >= 0:
+        body = text[at + len(bare):]
+        for o in labelled:
+            label = o[len(bare):]
+            if body.startswith(label + "\n"):
+                body = body[len(label) + 1:]
+            elif body.startswith(label + c.delims.close[0]) and bare not in body:
+                body = body[len(label):]  # reasoning that is only the label is none (later blocks join it)
+        text = text[:at + len(bare)] + body
+    d = replace(c.delims, open=(bare,))
+    return replace(c, text=text, fmt=replace(c.fmt, delimiters=(d,)))
+
+
+def _opener_not_read(c: Case) -> Case:
+    d = replace(c.delims, open=())  # only the closer is a delimiter; everything before it is reasoning
+    return replace(c, prefilled=True, fmt=replace(c.fmt, delimiters=(d,)))
+
+
+def _unclosed_is_content_after_opener(c: Case) -> Case:
+    if _first_close(c)[0] >= 0 or any(ic.marker in c.text for ic in c.fmt.implicit_close):
+        return c
+    text = c.text
+    for o in c.delims.open:
+        text = text.removeprefix(o)
+    return replace(c, forced=("no reasoning", "", text.strip()))
+
+
+def _later_text_joins_answer(c: Case) -> Case:
+    pos, n = _first_close(c)
+    if pos < 0:
+        return c
+    head, tail = c.text[:pos + n], c.text[pos + n:]
+    for _opener, closer in c.delims.wrappers:
+        w = tail.find(closer) if closer else -1
+        if w < 0:
+            continue
+        inside, rest, blocks, text = tail[:w], tail[w + len(closer):], [], []
+        while True:  # split what follows the wrapper into later blocks and the text between them
+            hits = [(rest.find(o), o) for o in c.delims.open if o in rest]
+            i, o = min(hits) if hits else (-1, "")
+            j, x = next(((rest.find(x, i + len(o)), x) for x in c.delims.close
+                         if i >= 0 and rest.find(x, i + len(o)) >= 0), (-1, ""))
+            if j < 0:
+                break
+            text.append(rest[:i])
+            blocks.append(rest[i:j + len(x)])
+            rest = rest[j + len(x):]
+        if not blocks:  # no later block: the parser drops the text after the wrapper, as we do
+            return c
+        return replace(c, text=head + inside + "".join(text) + rest + closer + "".join(blocks))
+    return c
 
 
 def _unclosed_is_content(c: Case) -> Case:
@@ -336,6 +414,12 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "is read).",
         _needs_opener),
     Difference(
+        "opener_restarts_trace",
+        "MiniMax M3's parser assumes the prefilled opener only when the output has none: an opener anywhere "
+        "starts the trace there (what came before it, even a closed trace, is content). We read the prompt: "
+        "in a prefilled trace a written opener is text, the first closer ends the trace.",
+        _opener_restarts_trace),
+    Difference(
         "preamble_is_content",
         "Text before the opener is returned as content, ahead of the answer (so even an unclosed trace comes "
         "back with content, which reads as ended). We keep it apart as Trace.preamble: it is neither the "
@@ -351,9 +435,41 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "other_call_dialect",
         "The family writes its tool calls in several dialects (DeepSeek V4 '<｜DSML｜tool_calls>', V4.1 "
         "'<｜DSML｜ calls>'); each vLLM parser ends reasoning only at its own dialect's block, a block of the "
-        "other one stays reasoning (truncated); hy_v4's parser knows none. We accept every dialect the family "
-        "uses (formats registry: the template ends the trace at the call).",
+        "other one stays reasoning (truncated); the hy_v3/hy_v4 and kimi_k3 parsers know none. We accept "
+        "every dialect the family uses (formats registry: the template ends the trace at the call).",
         _other_call_dialect),
+    Difference(
+        "answer_closer_dropped",
+        "Kimi K3's parser deletes every '<|close|>message<|sep|>' from the content and keeps what follows it "
+        "(a tools channel after the message joins the answer). We end the answer at the message close: what "
+        "follows is another channel, not the answer the scorer reads.",
+        _answer_closer_dropped),
+    Difference(
+        "label_needs_newline",
+        "Gemma 4's parser opens reasoning at the bare '<|channel>' token and strips the channel label only as "
+        "'thought\\n' at the start of the reasoning; 'thought' glued to the text, or the label of a later "
+        "block, stays reasoning text. We take '<|channel>thought' as the opener wherever it occurs, so the "
+        "label is never part of the reasoning (it is the channel's name, not the model's thought).",
+        _label_needs_newline),
+    Difference(
+        "opener_not_read",
+        "Step 3's parser looks only for '</think>': everything before the first one is reasoning, an opener "
+        "the model wrote included ('<think>' stays in the reasoning text, text before it joins it), and an "
+        "output without the closer is all reasoning. We read the opener as a delimiter and the prompt for "
+        "the prefill (missing when the prompt did not open a trace).",
+        _opener_not_read),
+    Difference(
+        "unclosed_is_content_after_opener",
+        "K2 Horizon's parser removes a generated opener at the very start, then needs the closer or a "
+        "'<ifm|tool_calls>' block: without either, the rest is all content, so a trace cut off by the length "
+        "limit reads as an answer. We call it truncated (scored wrong), which is what a cut-off trace is.",
+        _unclosed_is_content_after_opener),
+    Difference(
+        "later_text_joins_answer",
+        "Cohere's serving parser (melody) drops text after '<|END_RESPONSE|>', but once a later thinking block "
+        "follows it, the text after that block joins the content ('42' + 'more'). We take the answer from "
+        "the wrapper only: text after it, around later blocks, is not what the model gave as its answer.",
+        _later_text_joins_answer),
     Difference(
         "answer_tags_kept",
         "This parser leaves the family's answer wrapper (Cohere <|START_TEXT|>...<|END_TEXT|>) in the content; "
@@ -467,12 +583,20 @@ SPECS: dict[str, Spec] = {
     "mistral": Spec(_CONTENT_FIRST),
     "olmo3": Spec(("unclosed_is_content", "assumes_prefilled")),
     "hunyuan_a13b": Spec((), canonical=True, kinds=("valid", "empty"), prefills=(False,)),
-    "cohere_command3": Spec(("tool_calls_not_content", "needs_opener", "preamble_is_content", "drops_openers_in_trace",
-                             "later_blocks_join_reasoning", "answer_tags_kept"),
+    "cohere_command3": Spec(("tool_calls_not_content", "needs_opener", "preamble_is_content", "later_text_joins_answer",
+                             "drops_openers_in_trace", "later_blocks_join_reasoning", "answer_tags_kept"),
                             unified=True, ignore_whitespace=True, pending=True),
-    "cohere_command4": Spec(("tool_calls_not_content", "needs_opener", "preamble_is_content", "drops_openers_in_trace",
-                             "later_blocks_join_reasoning", "answer_tags_kept"),
-                            unified=True, ignore_whitespace=True, pending=True),
+    # Command 4's template opens the trace (the parser starts in reasoning) and the parser unwraps START_TEXT
+    "cohere_command4": Spec(("tool_calls_not_content", "assumes_prefilled", "later_text_joins_answer",
+                             "drops_openers_in_trace", "later_blocks_join_reasoning"),
+                            unified=True, ignore_whitespace=True),
+    "poolside_v1": Spec(_BASE),
+    "k2_horizon": Spec(("unclosed_is_content_after_opener", "assumes_prefilled")),
+    "hy_v3": Spec(("other_call_dialect", *_BASE)),
+    "step3": Spec(("opener_not_read",)),
+    "gemma4": Spec(("label_needs_newline", *_CONTENT_FIRST)),
+    "minimax_m3": Spec(("assumes_prefilled", "opener_restarts_trace", "preamble_is_content")),
+    "kimi_k3": Spec(("other_call_dialect", "answer_closer_dropped", *_BASE)),
     "granite": Spec(("needs_both_delimiters", "cuts_at_first_opener"), spelling="3.2"),
 }
 
@@ -482,17 +606,28 @@ NOT_COMPARABLE: dict[str, str] = {
     "openai_gptoss": "GptOssReasoningParser.extract_reasoning raises NotImplementedError (boundary detection "
                      "only); vLLM reads gpt-oss through HarmonyParser on o200k_harmony token ids, whose encoding "
                      "files come from the Hub, not from a package.",
+    "minimax_m2_append_think": "MiniMaxM2AppendThinkReasoningParser extracts no reasoning: extract_reasoning "
+                               "returns (None, '<think>' + output), restoring the opener the template "
+                               "prefilled for clients that split the trace themselves (our prefilled=False "
+                               "reading of that content is pinned against our prefilled reading of the output).",
 }
 
 
 # Parsers of families the formats helper added late (vLLM 0.32 ships them) whose differences are not analysed
 # yet: the table shows their raw agreement; the test does not compare them until each gets a Spec.
-PENDING: dict[str, str] = {name: "differences not analysed yet" for name in (
-    "minimax_m2_append_think", "minimax_m3", "gemma4", "kimi_k3", "k2_horizon",
-    "muse_glimmer", "inkling", "hy_v3", "step3", "poolside_v1")}
-PENDING["cohere_command3"] = PENDING["cohere_command4"] = (
-    "partly modelled (Spec.pending): cohere-melody drops text after <|END_RESPONSE|> unless a later block "
-    "follows, and moves a preamble into the content; not yet expressed as a rewrite")
+PENDING: dict[str, str] = {
+    "muse_glimmer": "read, not yet modelled: no prefill assumed; the answer is only the to=user channel (bare text "
+                    "after <|eom|> is dropped); a tool call leaves the block open (truncated); a second "
+                    "'to=self<|message|>' inside an open block ends the reasoning there, and inside a closed one "
+                    "the collapse regex repeats the first part of the reasoning (looks like a vLLM bug)",
+    "inkling": "read, not yet modelled: typed-block engine (<|message_model|> is a header token kept in the "
+               "reasoning or dropped before a tool block; tool-text blocks lose their markers; text outside "
+               "<|content_text|> joins the content; no prefill assumed)",
+}
+PENDING["cohere_command3"] = (
+    "partly modelled (Spec.pending): when a prefilled trace's closer comes before the answer wrapper and a "
+    "later block follows, melody returns the reasoning text, the wrapper's text and the text after the later "
+    "block as content; not yet expressed as a rewrite")
 
 
 def vocabulary_pieces(tag: str) -> list[str]:

@@ -105,6 +105,10 @@ MINIMAL = {
     "needs_opener": [
         ("magistral", "mistral", "a[/THINK]42", False, ("valid", "a", "42"), (None, "a42")),
     ],
+    "opener_restarts_trace": [
+        ("minimax", "minimax_m3", "a <mm:think> b</mm:think>42", True,
+         ("valid", "a <mm:think> b", "42"), (" b", "a 42")),
+    ],
     "preamble_is_content": [
         ("magistral", "mistral", "Hi! [THINK]a[/THINK]42", False, ("valid", "a", "42"), ("a", "Hi! 42")),
         ("magistral", "mistral", "Hi! [THINK]a", False, ("truncated", "a", ""), ("a", "Hi! ")),
@@ -123,9 +127,30 @@ MINIMAL = {
          '<think>a\n<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>', False,
          ("valid", "a", '<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>'),
          ('a\n<\uff5cDSML\uff5c calls><\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>', None)),
+        ("kimi_k3", "kimi_k3", "a<|open|>tools<|sep|><|open|>call<|sep|>f<|close|>call<|sep|>", True,
+         ("valid", "a", "<|open|>tools<|sep|><|open|>call<|sep|>f<|close|>call<|sep|>"),
+         ("a<|open|>tools<|sep|><|open|>call<|sep|>f<|close|>call<|sep|>", None)),
         ("hy", "hy_v4", "<think>a\n<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>", False,
          ("valid", "a", "<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>"),
          ("a\n<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>", None)),
+    ],
+    "answer_closer_dropped": [
+        ("kimi_k3", "kimi_k3", "a<|close|>think<|sep|>42<|close|>message<|sep|>x", False,
+         ("valid", "a", "42"), ("a", "42x")),
+    ],
+    "label_needs_newline": [
+        ("gemma4", "gemma4", "<|channel>thoughta<channel|>42", False, ("valid", "a", "42"), ("thoughta", "42")),
+    ],
+    "opener_not_read": [
+        ("step3", "step3", "Hi <think>a</think>42", False, ("valid", "a", "42"), ("Hi <think>a", "42")),
+    ],
+    "unclosed_is_content_after_opener": [
+        ("k2_horizon", "k2_horizon", "<ifm|think>so 6*7", False, ("truncated", "so 6*7", ""), ("", "so 6*7")),
+    ],
+    "later_text_joins_answer": [
+        ("cohere", "cohere_command4",
+         "<|START_THINKING|>a<|END_THINKING|><|START_RESPONSE|>42<|END_RESPONSE|><|START_THINKING|>b<|END_THINKING|>"
+         "more", False, ("valid", "a", "42"), ("ab", "42more")),
     ],
     "unclosed_is_content": [
         ("olmo3", "olmo3", "<think>so 6*7", False, ("truncated", "so 6*7", ""), (None, "<think>so 6*7")),
@@ -173,6 +198,31 @@ def test_cohere_legacy_extract_reasoning_returns_none_so_the_serving_parser_is_c
     assert D.parser_for(D.Pair("cohere", "cohere_command3")).extract_reasoning(text, request=None) is None
     assert D.SPECS["cohere_command3"].unified
     assert D.raw(D.Pair("cohere", "cohere_command3"), text) == ("abc", "42")
+
+
+def test_minimax_append_think_returns_the_output_as_content_with_the_opener_restored() -> None:
+    """minimax_m2_append_think classifies nothing; the content it hands on is the prefilled trace written
+    out. Read by us without prefill, that content gives what we read from the raw output with prefill
+    (outputs that write the opener again are left out: there the restored one makes a second)."""
+    import random
+
+    from .generations import generate
+
+    assert "minimax_m2_append_think" in D.NOT_COMPARABLE
+    pair, fmt = D.Pair("minimax", "minimax_m2_append_think"), FORMATS["minimax"]
+    d = next(d for d in fmt.delimiters if d.label == "think")
+    rng, seen = random.Random("append_think"), set()
+    for kind in ("valid", "empty", "truncated"):
+        for _ in range(20):
+            text = generate(fmt, d, kind, True, rng).text
+            reasoning, content = D.raw(pair, text)
+            assert (reasoning, content) == (None, "<think>" + text)
+            if "<think>" in text:  # the model wrote the opener again: '<think><think>' keeps one as text
+                continue
+            t, u = classify(content, "minimax", prefilled=False), classify(text, "minimax", prefilled=True)
+            assert (t.status, t.reasoning, t.answer) == (u.status, u.reasoning, u.answer), text
+            seen.add(str(u.status))
+    assert seen == {"valid", "empty", "truncated"}
 
 
 HUNYUAN = D.Pair("hunyuan", "hunyuan_a13b", D.THINKING_ON["hunyuan_a13b"])

@@ -25,6 +25,7 @@ VLLM_MARKERS = (
     "<|END_RESPONSE|>", "<|START_ACTION|>", "<|END_ACTION|>", "<|CHATBOT_TOKEN|>",
     "<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>", "<|tool_response>", "<|turn>", "<turn|>", "<eos>",
     "<|open|>", "<|close|>", "<|sep|>", "<|im_start|>", "<|im_end|>", "<|observation|>", "<|assistant|>",
+    "<assistant>",  # poolside_v1 scopes its prompt scan at this start-of-message token
     "<|user|>", "<|system|>", "<|tool_call|>", "<|eom|>", "<|eot|>", "<|end_message|>", "<|message_model|>",
     "<|content_text|>", "<|content_thinking|>", "<|content_invoke_tool_json|>", "<|content_invoke_tool_text|>",
     "<|content_model_end_sampling|>", "<|content_tool_error|>",
