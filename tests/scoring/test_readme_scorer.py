@@ -37,7 +37,7 @@ def test_the_example_scorer_registers_and_its_asserts_hold(scorer_module):
 def test_the_example_yaml_builds_a_task_scored_by_it(scorer_module):
     from lm_eval.tasks import TaskManager
 
-    from lm_eval_thinkpack.harness import metrics
+    from lm_eval_thinkpack.harness import filters
 
     (yaml_text,) = re.findall(r"```yaml\n(.*?)```", SECTION, re.S)
     yaml_text = yaml_text.replace("include: _base_demo.yaml", f"include: {ROOT / 'tasks' / '_base_demo.yaml'}")
@@ -48,7 +48,8 @@ def test_the_example_yaml_builds_a_task_scored_by_it(scorer_module):
     doc = task.eval_docs[0]
     assert doc["thinkpack_scorer"] == "my_scorers:exact_nocase"
     gold = doc["thinkpack_gold"]
-    assert metrics._score(gold.upper(), doc).correct  # case ignored: the README's scorer, not `exact`
+    (verdict,), = filters.score_traces([[filters.classify_response(gold.upper(), doc)]], [doc])
+    assert verdict.correct  # case ignored: the README's scorer (looked up by the filter), not `exact`
     assert not get_scorer("exact").check(gold.upper(), doc).correct
 
 
