@@ -82,8 +82,8 @@ def test_math_family_numbers(math_science):
         assert metric(results, task, "pass@1") == 1.0
     assert metric(results, "thinkpack_gsm8k", "scoring_errors") == 0
     assert metric(results, "thinkpack_gsm8k", "harness_errors") == 0
-    # the canned model gives no finish reason: nothing is known to have hit the budget
-    assert metric(results, "thinkpack_gsm8k", "budget_exhausted_rate") == 0.0
+    # the canned model gives no finish reason: the budget-exhausted rate is unknown (NaN), never a reassuring 0
+    assert math.isnan(metric(results, "thinkpack_gsm8k", "budget_exhausted_rate"))
     # group: lm-eval's size-weighted mean over tasks (sizes 5, 2, 1, 1)
     g = results["groups"]["thinkpack_math"] if "groups" in results else results["results"]["thinkpack_math"]
     assert g[f"valid_trace_rate,{F}"] == pytest.approx(5 / 9)
@@ -200,8 +200,9 @@ def test_budget_exhaustion_and_bad_samples_are_counted_not_fatal(tmp_path):
                 metadata={"data_files": str(DATA / "thinkpack_gsm8k.jsonl"), **PROFILE})
     results, samples = load_outputs(tmp_path)
     t = "thinkpack_gsm8k"
-    assert metric(results, t, "budget_exhausted_rate") == pytest.approx(0.2)
-    assert metric(results, t, "budget_exhausted_rate_stderr") == pytest.approx(binom_se(0.2, 5))
+    # over the 3 generations whose finish reason is known (the fault and the plain str say nothing)
+    assert metric(results, t, "budget_exhausted_rate") == pytest.approx(1 / 3)
+    assert metric(results, t, "budget_exhausted_rate_stderr") == pytest.approx(binom_se(1 / 3, 3))
     assert metric(results, t, "harness_errors") == 1 and metric(results, t, "scoring_errors") == 0
     # pass@1 over the 4 scored samples: 3 right, the truncated one wrong; the faulty one is left out
     assert metric(results, t, "pass@1") == pytest.approx(0.75)
