@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
-import random
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import datasets
 import lm_eval
-from common import ROOT, report, save  # noqa: I001 (bench/ is the script folder)
+from common import ROOT, gsm8k_like, report, save  # noqa: I001 (bench/ is the script folder)
 from lm_eval.api.instance import Instance
 from lm_eval.api.task import ConfigurableTask
 from lm_eval.evaluator_utils import _compute_task_aggregations
@@ -38,32 +36,12 @@ from lm_eval.tasks._yaml_loader import load_yaml
 import lm_eval_thinkpack.harness  # noqa: F401  (registers the thinkpack_trace filter)
 from lm_eval_thinkpack.harness.adapters import adapt, get_adapter
 
-WORDS = "so we add the carry then 7 + 5 = 12 wait let me check again : the answer is 42 , 3.5 $".split()
-
 
 def make_docs(n: int, seed: int = 0) -> tuple[list[dict], list[str]]:
-    rng = random.Random(seed)
-    filler = " ".join(rng.choice(WORDS) for _ in range(60_000))
+    raw_docs, resps = gsm8k_like(n, seed, max_chars=64_000)  # ~250 to 16k tokens
     adapter = get_adapter("gsm8k")
-    docs, resps = [], []
-    for i in range(n):
-        gold = rng.randint(1, 10_000)
-        raw = {"question": f"Question {i}: what is {gold - 7} + 7?", "answer": f"{gold - 7} + 7 = {gold}\n#### {gold}"}
-        docs.append({**raw, **adapt(adapter, raw, {}), "thinkpack_format": "qwen3", "thinkpack_prefilled": False})
-        chars = int(math.exp(rng.uniform(math.log(1_000), math.log(64_000))))  # ~250 to 16k tokens
-        start = rng.randrange(0, len(filler) - chars)
-        trace = filler[start:start + chars]
-        guess = gold if rng.random() < 0.7 else gold + 1
-        kind = i % 10
-        if kind < 7:
-            text = f"<think>\n{trace}\n</think>\n\nSo the total is {guess}.\n#### {guess}"
-        elif kind == 7:
-            text = f"<think>\n\n</think>\n\nThe total is {guess}.\n#### {guess}"
-        elif kind == 8:
-            text = f"The total is {guess}.\n#### {guess}"
-        else:
-            text = f"<think>\n{trace}"  # truncated: no closer
-        resps.append(text)
+    docs = [{**raw, **adapt(adapter, raw, {}), "thinkpack_format": "qwen3", "thinkpack_prefilled": False}
+            for raw in raw_docs]
     return docs, resps
 
 

@@ -21,46 +21,22 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import pickle
-import random
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, check_checkout, report, save  # noqa: I001 (bench/ is the script folder)
+from common import ROOT, check_checkout, gsm8k_like, report, save  # noqa: I001 (bench/ is the script folder)
 
-WORDS = "so we add the carry then 7 + 5 = 12 wait let me check again : the answer is 42 , 3.5 $".split()
 SIDES = {"thinkpack": "tasks/thinkpack_gsm8k.yaml", "gsm8k": "lm_eval:tasks/gsm8k/gsm8k.yaml"}
 
 
 def make_data(n: int, seed: int = 0) -> tuple[list[dict], list[str]]:
     """GSM8K-style raw docs and one response each (the loader's fields are added per side)."""
-    rng = random.Random(seed)
-    filler = " ".join(rng.choice(WORDS) for _ in range(60_000))
-    docs, resps = [], []
-    for i in range(n):
-        gold = rng.randint(1, 10_000)
-        docs.append({"question": f"Question {i}: what is {gold - 7} + 7?",
-                     "answer": f"{gold - 7} + 7 = {gold}\n#### {gold}"})
-        chars = int(math.exp(rng.uniform(math.log(1_000), math.log(40_000))))
-        start = rng.randrange(0, len(filler) - chars)
-        trace = filler[start:start + chars]
-        guess = gold if rng.random() < 0.7 else gold + 1
-        kind = i % 10
-        if kind < 7:
-            text = f"<think>\n{trace}\n</think>\n\nSo the total is {guess}.\n#### {guess}"
-        elif kind == 7:
-            text = f"<think>\n\n</think>\n\nThe total is {guess}.\n#### {guess}"
-        elif kind == 8:
-            text = f"The total is {guess}.\n#### {guess}"
-        else:
-            text = f"<think>\n{trace}"  # truncated: no closer
-        resps.append(text)
-    return docs, resps
+    return gsm8k_like(n, seed, max_chars=40_000)
 
 
 def _status_kb() -> dict[str, int]:

@@ -8,7 +8,9 @@ interleaving exposes both sides to the same load. Every record carries the 1-min
 from __future__ import annotations
 
 import json
+import math
 import os
+import random
 import sys
 import time
 from collections.abc import Callable
@@ -75,3 +77,33 @@ def save(records: dict[str, dict[str, Any]]) -> None:
     old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     old.update(records)
     RESULTS.write_text(json.dumps(old, indent=2, sort_keys=True) + "\n")
+
+
+WORDS = "so we add the carry then 7 + 5 = 12 wait let me check again : the answer is 42 , 3.5 $".split()
+
+
+def gsm8k_like(n: int, seed: int = 0, max_chars: int = 40_000) -> tuple[list[dict], list[str]]:
+    """GSM8K-style raw docs and one qwen3-style response each: 70% valid traces (1k to ``max_chars`` characters,
+    log-uniform), 10% empty, 10% missing, 10% truncated; about 70% of the answers right."""
+    rng = random.Random(seed)
+    filler = " ".join(rng.choice(WORDS) for _ in range(60_000))
+    docs, resps = [], []
+    for i in range(n):
+        gold = rng.randint(1, 10_000)
+        docs.append({"question": f"Question {i}: what is {gold - 7} + 7?",
+                     "answer": f"{gold - 7} + 7 = {gold}\n#### {gold}"})
+        chars = int(math.exp(rng.uniform(math.log(1_000), math.log(max_chars))))
+        start = rng.randrange(0, len(filler) - chars)
+        trace = filler[start:start + chars]
+        guess = gold if rng.random() < 0.7 else gold + 1
+        kind = i % 10
+        if kind < 7:
+            text = f"<think>\n{trace}\n</think>\n\nSo the total is {guess}.\n#### {guess}"
+        elif kind == 7:
+            text = f"<think>\n\n</think>\n\nThe total is {guess}.\n#### {guess}"
+        elif kind == 8:
+            text = f"The total is {guess}.\n#### {guess}"
+        else:
+            text = f"<think>\n{trace}"  # truncated: no closer
+        resps.append(text)
+    return docs, resps
