@@ -304,3 +304,18 @@ def make_tokenizer(template_name: str | None, model_id: str | None = None):
     return PreTrainedTokenizerFast(
         tokenizer_object=Tokenizer.from_str(_family_tokenizer_json(template_name)), **kwargs
     )
+
+
+def mixed_conversations(name: str) -> list[list[dict]]:
+    """Answer-only, real-trace (several reasoning keys), inline-trace, blank-trace and multi-turn targets."""
+    base = case(name).messages()
+    history = [{"role": "user", "content": "Hi"},
+               {"role": "assistant", "content": "Hello.", "reasoning_content": "greet back"}]
+    return [
+        base + [{"role": "assistant", "content": ANSWER}],
+        base + [{"role": "assistant", "content": ANSWER, "reasoning": REASONING}],
+        base + [{"role": "assistant", "content": ANSWER, "reasoning_content": REASONING, "thinking": REASONING}],
+        base + [{"role": "assistant", "content": f"<think>{REASONING}</think>{ANSWER}"}],
+        base + [{"role": "assistant", "content": ANSWER, "reasoning": "  \n"}],
+        history + [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": ANSWER, "tool_calls": None}],
+    ]

@@ -14,7 +14,7 @@ from lm_eval_thinkpack.masking import (
     tokenize_conversation,
     tokenize_dataset,
 )
-from tests.chat_fixtures import ANSWER, QUESTION, REASONING, TEMPLATE_CASES, case, make_tokenizer
+from tests.chat_fixtures import ANSWER, QUESTION, REASONING, TEMPLATE_CASES, case, make_tokenizer, mixed_conversations
 
 # The empty block each template's answer-only example carries (the template's own, or the family's inserted
 # where the trace goes), and what the model is trained to write around the answer: (before, after).
@@ -520,21 +520,6 @@ def test_binary_search_labels_match_the_scan_and_the_tokenizer():
 # ------------------------------------------------------------------------------------------ fast paths (bench)
 
 
-def _mixed_conversations(name: str) -> list[list[dict]]:
-    """Answer-only, real-trace (several reasoning keys), inline-trace, blank-trace and multi-turn targets."""
-    base = case(name).messages()
-    history = [{"role": "user", "content": "Hi"},
-               {"role": "assistant", "content": "Hello.", "reasoning_content": "greet back"}]
-    return [
-        base + [{"role": "assistant", "content": ANSWER}],
-        base + [{"role": "assistant", "content": ANSWER, "reasoning": REASONING}],
-        base + [{"role": "assistant", "content": ANSWER, "reasoning_content": REASONING, "thinking": REASONING}],
-        base + [{"role": "assistant", "content": f"<think>{REASONING}</think>{ANSWER}"}],
-        base + [{"role": "assistant", "content": ANSWER, "reasoning": "  \n"}],
-        history + [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": ANSWER, "tool_calls": None}],
-    ]
-
-
 @pytest.mark.parametrize("name", ["qwen3", "gpt_oss", "cohere", "deepseek_v31", "granite32"])
 def test_tokenize_dataset_fast_path_matches_the_per_conversation_path(name):
     """The serial dataset path (lazy offsets, token ranges, Arrow columns from flat arrays) gives exactly the rows
@@ -542,7 +527,7 @@ def test_tokenize_dataset_fast_path_matches_the_per_conversation_path(name):
     import datasets
 
     tok = make_tokenizer(name)
-    convs = _mixed_conversations(name) * 2
+    convs = mixed_conversations(name) * 2
     for mode in ("none", "think", "prompt", "prompt+think"):
         for max_length in (None, 9, 10_000):
             ds = tokenize_dataset(tok, convs, mask=mode, max_length=max_length, drop_fully_masked=False,

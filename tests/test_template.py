@@ -7,24 +7,9 @@ import pytest
 from lm_eval_thinkpack import template
 from lm_eval_thinkpack.masking import tokenize_conversation
 from lm_eval_thinkpack.template import ChatTemplateError, renderer, selected_template, template_text
-from tests.chat_fixtures import ANSWER, QUESTION, REASONING, TEMPLATE_CASES, case, make_tokenizer
+from tests.chat_fixtures import ANSWER, QUESTION, TEMPLATE_CASES, case, make_tokenizer, mixed_conversations
 
 NAMES = [c.name for c in TEMPLATE_CASES]
-
-
-def _conversations(name: str) -> list[list[dict]]:
-    """Answer-only, real-trace (several reasoning keys), inline-trace, blank-trace and multi-turn targets."""
-    base = case(name).messages()
-    history = [{"role": "user", "content": "Hi"},
-               {"role": "assistant", "content": "Hello.", "reasoning_content": "greet back"}]
-    return [
-        base + [{"role": "assistant", "content": ANSWER}],
-        base + [{"role": "assistant", "content": ANSWER, "reasoning": REASONING}],
-        base + [{"role": "assistant", "content": ANSWER, "reasoning_content": REASONING, "thinking": REASONING}],
-        base + [{"role": "assistant", "content": f"<think>{REASONING}</think>{ANSWER}"}],
-        base + [{"role": "assistant", "content": ANSWER, "reasoning": "  \n"}],
-        history + [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": ANSWER, "tool_calls": None}],
-    ]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -33,7 +18,7 @@ def test_fast_path_renders_what_apply_chat_template_renders(name):
     for kwargs in ({}, case(name).disable_kwargs or {}):
         r = renderer(tok, kwargs)
         assert r._state.template is not None  # plain dicts + stock transformers: the fast path is on
-        for conv in _conversations(name):
+        for conv in mixed_conversations(name):
             for agp, msgs in ((False, conv), (True, conv[:-1])):
                 assert r.render(msgs, agp) == tok.apply_chat_template(msgs, tokenize=False,
                                                                       add_generation_prompt=agp, **kwargs)
