@@ -17,8 +17,19 @@ RECORD_VERSION = 2
 _SPANS = ("preamble", "reasoning", "answer")
 
 
+_NO_RESPONSE, _NOT_TEXT = "no_response", "response_not_text:"
+
+
+def response_text(resp: Any) -> tuple[str, str | None]:
+    """(text, harness fault tag or None): a backend that returns no text is a harness fault, not a model's answer.
+    The tag is what a record's ``error`` holds, so ``record_fields`` knows the logged response is not the text."""
+    if isinstance(resp, str):
+        return resp, None
+    return "", _NO_RESPONSE if resp is None else f"{_NOT_TEXT}{type(resp).__name__}"
+
+
 def _is_response_fault(tag: Any) -> bool:
-    return isinstance(tag, str) and (tag == "no_response" or tag.startswith("response_not_text:"))
+    return isinstance(tag, str) and (tag == _NO_RESPONSE or tag.startswith(_NOT_TEXT))
 
 
 

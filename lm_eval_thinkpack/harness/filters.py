@@ -40,7 +40,7 @@ from lm_eval.api.registry import register_filter
 
 from lm_eval_thinkpack.classify import Trace, classify
 from lm_eval_thinkpack.generation import finish_reason_of, warn_stripped_traces
-from lm_eval_thinkpack.records import RECORD_VERSION, RecordError, parse_record, record_fields
+from lm_eval_thinkpack.records import RECORD_VERSION, RecordError, parse_record, record_fields, response_text
 
 __all__ = ["RECORD_VERSION", "RecordError", "TraceFilter", "Verdict", "classify_response", "encode_record",
            "parse_record", "record_fields", "score_traces"]
@@ -65,16 +65,9 @@ class Verdict:
 _TRUNCATED = Verdict(False)  # a truncated trace has no answer: wrong, never sent to a scorer
 
 
-def _response_text(resp: Any) -> tuple[str, str | None]:
-    """(text, harness fault or None): a backend that returns no text is a harness fault, not a model's answer."""
-    if isinstance(resp, str):
-        return resp, None
-    return "", "no_response" if resp is None else f"response_not_text:{type(resp).__name__}"
-
-
 def classify_response(resp: Any, doc: Mapping[str, Any]) -> tuple[Trace, str | None]:
     """One response -> (its ``Trace``, harness fault or None); the finish reason comes with the response."""
-    text, fault = _response_text(resp)
+    text, fault = response_text(resp)
     # a user format travels as its spec (a name alone would not resolve in a fresh process)
     fmt = doc.get("thinkpack_format_spec") or doc.get("thinkpack_format") or "think"
     trace = classify(text, fmt, prefilled=bool(doc.get("thinkpack_prefilled", False)),
