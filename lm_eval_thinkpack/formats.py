@@ -371,8 +371,11 @@ _FORMATS: tuple[TraceFormat, ...] = (
         (_d("to=self<|message|>", "<|eom|>", answer_open="to=user<|message|>", answer_close="<|eot|>",
             close_needs_open=True),),
         aliases=("muse_glimmer", "muse_spark"),
-        implicit_close=(ImplicitClose("<atem:function_calls>", r"\s*<atem:invoke"),),
-        notes="The framing markers are not single tokens in every checkpoint.",
+        # A channel body ends at <|eom|> or at the next channel header: a model that leaves the to=self channel
+        # without <|eom|> writes the tool's (or the user's) header, 'to=functions.f<|message|><atem:...>'. A bare
+        # <atem:function_calls> inside the to=self body is an echo in the reasoning, not a call (vLLM's reading).
+        implicit_close=(ImplicitClose("to=", r"(?!self<\|message\|>)[^\s<]+<\|message\|>"),),
+        notes="The framing markers are not single tokens in every checkpoint; a channel header ends an open body.",
         vllm_parsers=("muse_glimmer",), sglang_detectors=("muse",), template_markers=("to=self",),
     ),
     TraceFormat(

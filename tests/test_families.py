@@ -167,6 +167,14 @@ CASES: list[tuple[str, str, bool, str, str, str]] = [
     ("muse", " to=self<|message|><|eom|><|start|>assistant to=user<|message|>42<|eot|>", False, E, "", "42"),
     ("muse", " to=self<|message|>Muse", False, T, "Muse", ""),
     ("muse", " to=user<|message|>42<|eot|>", False, M, "", "42"),
+    # a channel header ends an open to=self body (the model skipped <|eom|>); a bare <atem:...> echo does not
+    ("muse", " to=self<|message|>Need a tool. to=functions.calc<|message|><atem:function_calls><atem:invoke", False,
+     V, "Need a tool.", "to=functions.calc<|message|><atem:function_calls><atem:invoke"),
+    ("muse", " to=self<|message|>Plan. to=user<|message|>42<|eot|>", False, V, "Plan.", "42"),
+    ("muse", " to=self<|message|>I write <atem:function_calls><atem:invoke name=\"f\"> to call, so", False, T,
+     "I write <atem:function_calls><atem:invoke name=\"f\"> to call, so", ""),
+    ("muse", " to=self<|message|>A second to=self<|message|> header is text", False, T,
+     "A second to=self<|message|> header is text", ""),
     # Inkling: typed blocks
     ("inkling", "<|message_model|><|content_thinking|>Ink reasons.<|end_message|><|message_model|><|content_text|>42"
                 "<|end_message|>", False, V, "Ink reasons.", "42"),

@@ -16,6 +16,7 @@ wrote), and vLLM's None reads as "".
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
@@ -369,6 +370,138 @@ def _unclosed_is_content(c: Case) -> Case:
     return replace(c, forced=("no reasoning", "", c.text.strip()))
 
 
+# --- Muse Glimmer: channels ('to=RECIPIENT<|message|>' headers); vLLM reads them with regexes over the text
+
+
+def _headers(c: Case) -> re.Pattern[str]:
+    """A channel header of the family: its opener or an implicit-close marker with what must follow it."""
+    alts = [re.escape(o) for o in c.delims.open]
+    alts += [re.escape(ic.marker) + f"(?:{ic.follows})" for ic in c.fmt.implicit_close]
+    return re.compile("|".join(alts))
+
+
+def _self_blocks(c: Case) -> list[tuple[int, int, int, int]]:
+    """Every closed block (opener start, body start, body end, closer end), non-greedy, left to right."""
+    out, at = [], 0
+    while True:
+        hits = [(c.text.find(o, at), o) for o in c.delims.open if c.text.find(o, at) >= 0]
+        if not hits:
+            return out
+        i, o = min(hits)
+        ends = [(c.text.find(x, i + len(o)), x) for x in c.delims.close if c.text.find(x, i + len(o)) >= 0]
+        if not ends:
+            return out
+        j, x = min(ends)
+        out.append((i, i + len(o), j, j + len(x)))
+        at = j + len(x)
+
+
+def _header_starts_trace(c: Case) -> Case:
+    return replace(c, prefilled=False)
+
+
+def _self_blocks_join_reasoning(c: Case) -> Case:
+    blocks = _self_blocks(c)
+    if len(blocks) < 2:
+        return c
+    (_, _, e0, x0), later = blocks[0], blocks[1:]
+    bodies = [c.text[b:e] for _, b, e, _ in later]
+    rest, at = [], x0
+    for i, _b, _e, x in later:
+        rest.append(c.text[at:i])
+        at = x
+    rest.append(c.text[at:])
+    return replace(c, text=c.text[:e0] + "".join("\n" + b for b in bodies) + c.text[e0:x0] + "".join(rest))
+
+
+def _open_body_repeated(c: Case) -> Case:
+    heads = _headers(c)
+    stops = re.compile("|".join([heads.pattern, *(re.escape(x) for x in c.delims.close)]))
+    for o in c.delims.open:  # the first opener whose body runs to a header (or the end) before any closer
+        for m in re.finditer(re.escape(o), c.text):
+            q = stops.search(c.text, m.end())
+            if q is not None and q.group(0) in c.delims.close:
+                continue
+            partial = c.text[m.end():q.start() if q else len(c.text)]
+            if not partial:
+                return c
+            blocks = _self_blocks(c)
+            if blocks:  # appended after every closed block's body (it ends up last once they are joined)
+                e = blocks[-1][2]
+                return replace(c, text=c.text[:e] + "\n" + partial + c.text[e:])
+            if q is not None and q.group(0) in c.delims.open:  # an open trace ends at a nested self header,
+                nxt = heads.search(c.text, q.end())  # and that header's body is dropped up to the next channel
+                while nxt is not None and nxt.group(0) in c.delims.open:
+                    nxt = heads.search(c.text, nxt.end())
+                return replace(c, text=c.text[:q.start()] + (c.text[nxt.start():] if nxt else ""))
+            return c
+    return c
+
+
+def _stray_closer_hides_blocks(c: Case) -> Case:
+    at, _ = _first_open(c)
+    pos, _ = _first_close(c)
+    if at < 0 or pos < 0 or pos > at:
+        return c
+    rest = _remainder(c)
+    if any(m in rest for m in CALL_OPENERS[c.parser]):
+        return replace(c, forced=("no reasoning", "", rest.strip()))
+    return replace(c, forced=("no reasoning", "", _channel_body(c)))
+
+
+def _channel_body(c: Case) -> str:
+    """The first answer channel's body: from its header to its closer, a reasoning closer, or the end."""
+    hits = sorted((c.text.find(w), w) for w, _ in c.delims.wrappers if w and w in c.text)
+    if not hits:
+        return ""
+    at = hits[0][0] + len(hits[0][1])
+    ends = [c.text.find(x, at) for x in (*c.delims.close, *(x for _, x in c.delims.wrappers if x))]
+    return c.text[at:min([e for e in ends if e >= 0], default=len(c.text))].strip()
+
+
+def _remainder(c: Case) -> str:
+    """The text with every reasoning block taken out (a closed one to its closer, an open one to the next
+    channel header or the end): what the serving parser hands to the tool parser."""
+    text, heads = c.text, _headers(c)
+    for i, _b, _e, x in reversed(_self_blocks(c)):
+        text = text[:i] + text[x:]
+    out, at = [], 0
+    while True:
+        hits = [(text.find(o, at), o) for o in c.delims.open if text.find(o, at) >= 0]
+        if not hits:
+            return "".join(out) + text[at:]
+        i, o = min(hits)
+        out.append(text[at:i])
+        h = heads.search(text, i + len(o))
+        at = h.start() if h else len(text)
+
+
+CALL_OPENERS: dict[str, tuple[str, ...]] = {"muse_glimmer": ("<atem:invoke", "<atem:function_calls>")}
+
+
+def _tool_channel_is_content(c: Case) -> Case:
+    rest = _remainder(c)
+    if not any(m in rest for m in CALL_OPENERS[c.parser]):
+        return c
+    status, reasoning, _answer = comparable(classify(c.text, c.fmt, prefilled=c.prefilled))
+    return replace(c, forced=(status, reasoning, rest.strip()))
+
+
+def _answer_needs_channel(c: Case) -> Case:
+    wrappers = [w for w, _ in c.delims.wrappers if w]
+    at, m = _first_open(c)
+    if at < 0:  # no trace: the answer is the user channel when there is one, else the whole text
+        hits = [c.text.find(w) for w in wrappers if w in c.text]
+        return replace(c, text=c.text[min(hits):]) if hits else c
+    pos, n = _first_close(replace(c, text=c.text[at + m:]))
+    if pos < 0:
+        return c  # an open trace, or one ended by a channel header (the answer is that channel)
+    end = at + m + pos + n
+    region = c.text[end:]
+    hits = [region.find(w) for w in wrappers if w in region]
+    return replace(c, text=c.text[:end] + (region[min(hits):] if hits else ""))
+
+
 DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
     Difference(
         "one_spelling",
@@ -470,6 +603,47 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "follows it, the text after that block joins the content ('42' + 'more'). We take the answer from "
         "the wrapper only: text after it, around later blocks, is not what the model gave as its answer.",
         _later_text_joins_answer),
+    Difference(
+        "header_starts_trace",
+        "MuseGlimmer's parser assumes no prefill: without a 'to=self<|message|>' header in the output there is "
+        "no reasoning (the whole text, '<|eom|>' included, is content). We read the rendered prompt: a prompt "
+        "that opened the to=self channel makes the output's first '<|eom|>' the end of the trace.",
+        _header_starts_trace),
+    Difference(
+        "stray_closer_hides_blocks",
+        "A vLLM bug in MuseGlimmer's parser: the regex that joins reasoning blocks replaces everything from an "
+        "'<|eom|>' to the next 'to=self<|message|>' with a newline, so a closer that comes before the first "
+        "header (an output that starts inside a prefilled trace) swallows that header and no block is found: no "
+        "reasoning, and no content unless a to=user or tool channel follows. We read the trace the prompt opened.",
+        _stray_closer_hides_blocks),
+    Difference(
+        "self_blocks_join_reasoning",
+        "MuseGlimmer's parser joins every closed to=self block of the output into the reasoning (newline between "
+        "them), wherever it is; the text between them is dropped unless it is the to=user channel. We end the "
+        "trace at the first '<|eom|>' (the study's definition; later blocks are part of the answer region and "
+        "Trace.blocks counts them).",
+        _self_blocks_join_reasoning),
+    Difference(
+        "open_body_repeated",
+        "A vLLM bug in MuseGlimmer's non-streaming extract_reasoning: its truncation fallback searches the first "
+        "'to=self<|message|>' whose body reaches another channel header before '<|eom|>', so a header mentioned "
+        "inside a closed block appends that block's first part to the reasoning a second time, and in an open "
+        "block it ends the reasoning there (its streaming path splits the bodies instead). We keep a mentioned "
+        "header as text of the reasoning, once.",
+        _open_body_repeated),
+    Difference(
+        "tool_channel_is_content",
+        "When a tool channel follows (<atem:invoke>), MuseGlimmer's parser returns everything that is not a "
+        "reasoning block as content, channel headers and framing included (the serving path hands it to the "
+        "tool parser). We take the answer from the to=user channel (or the text after the trace), which is what "
+        "the scorer reads.",
+        _tool_channel_is_content),
+    Difference(
+        "answer_needs_channel",
+        "MuseGlimmer's parser takes the answer only from the first 'to=user<|message|>' channel: text after "
+        "'<|eom|>' that is not in a to=user channel is dropped (content None). We read bare text after the trace "
+        "as the answer, as for every other family (a model that skips the channel header still answered).",
+        _answer_needs_channel),
     Difference(
         "answer_tags_kept",
         "This parser leaves the family's answer wrapper (Cohere <|START_TEXT|>...<|END_TEXT|>) in the content; "
@@ -598,6 +772,8 @@ SPECS: dict[str, Spec] = {
     "minimax_m3": Spec(("assumes_prefilled", "opener_restarts_trace", "preamble_is_content")),
     "kimi_k3": Spec(("other_call_dialect", "answer_closer_dropped", *_BASE)),
     "granite": Spec(("needs_both_delimiters", "cuts_at_first_opener"), spelling="3.2"),
+    "muse_glimmer": Spec(("header_starts_trace", "stray_closer_hides_blocks", "open_body_repeated",
+                          "self_blocks_join_reasoning", "tool_channel_is_content", "answer_needs_channel")),
 }
 
 
@@ -616,10 +792,6 @@ NOT_COMPARABLE: dict[str, str] = {
 # Parsers of families the formats helper added late (vLLM 0.32 ships them) whose differences are not analysed
 # yet: the table shows their raw agreement; the test does not compare them until each gets a Spec.
 PENDING: dict[str, str] = {
-    "muse_glimmer": "read, not yet modelled: no prefill assumed; the answer is only the to=user channel (bare text "
-                    "after <|eom|> is dropped); a tool call leaves the block open (truncated); a second "
-                    "'to=self<|message|>' inside an open block ends the reasoning there, and inside a closed one "
-                    "the collapse regex repeats the first part of the reasoning (looks like a vLLM bug)",
     "inkling": "read, not yet modelled: typed-block engine (<|message_model|> is a header token kept in the "
                "reasoning or dropped before a tool block; tool-text blocks lose their markers; text outside "
                "<|content_text|> joins the content; no prefill assumed)",

@@ -55,7 +55,8 @@ _CALLS = (
     'call:calc{expr:6*7}<tool_call|>',
     '<|open|>call<|sep|>calc<|sep|>{"expr": "6*7"}<|close|>call<|sep|>',
     '<ifm|tool_call>{"name": "calc", "arguments": {"expr": "6*7"}}</ifm|tool_call>',
-    '<atem:invoke name="calc"><atem:parameter name="expr">6*7</atem:parameter></atem:invoke>',
+    'functions.calc<|message|><atem:function_calls><atem:invoke name="calc"><atem:parameter name="expr">6*7'
+    '</atem:parameter></atem:invoke></atem:function_calls>',
     '<\uff5cDSML\uff5cinvoke name="calc"><\uff5cDSML\uff5cparameter name="expr">6*7</\uff5cDSML\uff5cparameter>'
     '</\uff5cDSML\uff5cinvoke>',
     '<\uff5cDSML\uff5c invoke name="calc"></\uff5cDSML\uff5c invoke>',

@@ -159,6 +159,32 @@ MINIMAL = {
         ("granite", "granite", "Here is my thought process: so 6*7", False, ("truncated", "so 6*7", ""),
          (None, "Here is my thought process: so 6*7")),
     ],
+    "header_starts_trace": [
+        ("muse", "muse_glimmer", "a<|eom|>42", True, ("valid", "a", "42"), (None, "a<|eom|>42")),
+    ],
+    "stray_closer_hides_blocks": [
+        ("muse", "muse_glimmer", "a<|eom|>42 to=self<|message|>b<|eom|>", True,
+         ("valid", "a", "42 to=self<|message|>b<|eom|>"), (None, None)),
+    ],
+    "self_blocks_join_reasoning": [
+        ("muse", "muse_glimmer", "to=self<|message|>a<|eom|>to=user<|message|>42<|eot|>to=self<|message|>b<|eom|>",
+         False, ("valid", "a", "42"), ("a\nb", "42")),
+    ],
+    "open_body_repeated": [
+        ("muse", "muse_glimmer", "to=self<|message|>a to=self<|message|>b<|eom|>to=user<|message|>42<|eot|>", False,
+         ("valid", "a to=self<|message|>b", "42"), ("a to=self<|message|>b\na ", "42")),
+        ("muse", "muse_glimmer", "to=self<|message|>a to=self<|message|>b", False,
+         ("truncated", "a to=self<|message|>b", ""), ("a ", None)),
+    ],
+    "tool_channel_is_content": [
+        ("muse", "muse_glimmer",
+         'to=self<|message|>a<|eom|>to=user<|message|>42<|eot|>to=f<|message|><atem:invoke name="f"></atem:invoke>',
+         False, ("valid", "a", "42"),
+         ("a", 'to=user<|message|>42<|eot|>to=f<|message|><atem:invoke name="f"></atem:invoke>')),
+    ],
+    "answer_needs_channel": [
+        ("muse", "muse_glimmer", "to=self<|message|>a<|eom|>42", False, ("valid", "a", "42"), ("a", None)),
+    ],
     "one_spelling": [
         ("minimax", "minimax_m2", "<mm:think>a</mm:think>42", False, ("valid", "a", "42"),
          ("<mm:think>a</mm:think>42", None)),
