@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 
 def _formats(args: argparse.Namespace) -> int:
-    from .formats import all_formats
+    from .formats import VLLM_PARSERS_SINCE, all_formats
 
     for spec in all_formats():
         tags = " | ".join(f"{'/'.join(d.open) or '(none)'} ... {'/'.join(d.close)}" for d in spec.delimiters)
@@ -22,7 +22,8 @@ def _formats(args: argparse.Namespace) -> int:
             print(f"{'':15s} {spec.description}")
             if spec.aliases:
                 print(f"{'':15s} aliases: {', '.join(spec.aliases)}")
-            print(f"{'':15s} vLLM: {', '.join(spec.vllm_parsers) or '-'}; "
+            vllm = [p + (f" ({VLLM_PARSERS_SINCE[p]}+)" if p in VLLM_PARSERS_SINCE else "") for p in spec.vllm_parsers]
+            print(f"{'':15s} vLLM: {', '.join(vllm) or '-'}; "
                   f"SGLang: {', '.join(spec.sglang_detectors) or '-'}")
     return 0
 

@@ -78,6 +78,12 @@ class ImplicitClose:
         re.compile(self.follows)
 
 
+# vLLM reasoning-parser names that appeared after 0.32 (the version the differential tier installs), with the
+# release that added them; every other name in ``TraceFormat.vllm_parsers`` is in vLLM 0.32. 0.33's ``beam`` reads
+# the checkpoint's response template (Beam's is harmony-shaped); ``muse``/``musespark1x`` are the Muse Spark profile.
+VLLM_PARSERS_SINCE: dict[str, str] = {"beam": "0.33", "muse": "0.33", "musespark1x": "0.33", "step5": "0.33"}
+
+
 @dataclass(frozen=True, slots=True)
 class TraceFormat:
     """A reasoning family's trace conventions plus the chat-template facts needed to read a prompt.
@@ -95,11 +101,11 @@ class TraceFormat:
     ``prefilled`` is the family's usual template habit (None when it depends on kwargs or the version); the
     prompt itself decides, see ``classify.prompt_is_prefilled``.
 
-    ``vllm_parsers`` / ``sglang_detectors`` name the serving engines' parsers for this family (vLLM 0.32
-    ``--reasoning-parser`` names, SGLang 0.5.23 ``ReasoningParser.DetectorMap`` keys), so a report or a
-    differential test can line the two up. ``template_markers`` are literal strings whose presence in a
-    chat template's source tells this family apart from look-alikes that share its delimiters (detection
-    uses them to break ties).
+    ``vllm_parsers`` / ``sglang_detectors`` name the serving engines' parsers for this family (vLLM
+    ``--reasoning-parser`` names up to 0.33, those newer than 0.32 listed in ``VLLM_PARSERS_SINCE``; SGLang
+    0.5.23 ``ReasoningParser.DetectorMap`` keys), so a report or a differential test can line the two up.
+    ``template_markers`` are literal strings whose presence in a chat template's source tells this family
+    apart from look-alikes that share its delimiters (detection uses them to break ties).
     """
 
     name: str
@@ -230,7 +236,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
         ),
         aliases=("harmony", "gpt-oss"), special_delimiters=True,
         notes="Decoded with special tokens skipped the text reads 'analysis...assistantfinal...'.",
-        vllm_parsers=("openai_gptoss",), sglang_detectors=("gpt-oss", "beam"), template_markers=("<|channel|>",),
+        vllm_parsers=("openai_gptoss", "beam"), sglang_detectors=("gpt-oss", "beam"), template_markers=("<|channel|>",),
     ),
     TraceFormat(
         "magistral", "Magistral: [THINK]...[/THINK] control tokens (2507+), plain <think> (2506).",
@@ -376,7 +382,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
         # <atem:function_calls> inside the to=self body is an echo in the reasoning, not a call (vLLM's reading).
         implicit_close=(ImplicitClose("to=", r"(?!self<\|message\|>)[^\s<]+<\|message\|>"),),
         notes="The framing markers are not single tokens in every checkpoint; a channel header ends an open body.",
-        vllm_parsers=("muse_glimmer",), sglang_detectors=("muse",), template_markers=("to=self",),
+        vllm_parsers=("muse_glimmer", "muse", "musespark1x"), sglang_detectors=("muse",), template_markers=("to=self",),
     ),
     TraceFormat(
         "inkling", "Inkling (Thinking Machines): typed blocks, '<|content_thinking|>' ... '<|end_message|>'.",
@@ -438,11 +444,11 @@ _FORMATS: tuple[TraceFormat, ...] = (
         template_markers=("DSML",),
     ),
     TraceFormat(
-        "step3", "Step3 / Step-3.5: the template prefills <think>; the output holds only the closer.", (THINK,),
-        aliases=("step3p5", "step3.5"), prefilled=True,
+        "step3", "Step3 / Step-3.5 / Step 5: the template prefills <think>; the output holds only the closer.",
+        (THINK,), aliases=("step3p5", "step3.5", "step5"), prefilled=True,
         notes="vLLM's step3p5 also ends reasoning at a Qwen3 <tool_call>; not modelled, so that a generic prefilled "
               "<think> template stays the generic format in detection (use trace_format='qwen3' with prefill).",
-        vllm_parsers=("step3", "step3p5"), sglang_detectors=("step3", "step3p5"),
+        vllm_parsers=("step3", "step3p5", "step5"), sglang_detectors=("step3", "step3p5"),
     ),
     TraceFormat(
         "mimo", "Xiaomi MiMo: <think> with Qwen3-style tool calls; thinking on by default.", (THINK,), prefilled=None,
@@ -545,7 +551,7 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     ModelRule(r"apriel.*thinker", "apriel", prefilled=True),
     ModelRule(r"reka-flash-3", "reka", prefilled=False),
     ModelRule(r"solar-open", "solar_open", prefilled=None),
-    ModelRule(r"step-?3", "step3", prefilled=True),
+    ModelRule(r"step-?[35]", "step3", prefilled=True),
     ModelRule(r"mimo", "mimo", prefilled=None),
     ModelRule(r"ling-?3", "ling3", prefilled=None),
     ModelRule(r"poolside|laguna", "poolside_v1", prefilled=None, thinking_default=False),

