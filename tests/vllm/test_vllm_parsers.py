@@ -165,10 +165,11 @@ MINIMAL = {
         ("cohere", "cohere_command4",
          "<|START_THINKING|>a<|END_THINKING|><|START_RESPONSE|>42<|END_RESPONSE|><|START_THINKING|>b<|END_THINKING|>"
          "more", False, ("valid", "a", "42"), ("ab", "42more")),
-        # text between the wrapper's close and the later block is dropped
-        ("cohere", "cohere_command3",
-         "<|START_THINKING|>a<|END_THINKING|><|START_RESPONSE|>42<|END_RESPONSE|>yy<|START_THINKING|>b<|END_THINKING|>"
-         "more", False, ("valid", "a", "42"), ("ab", "42more")),
+        # text between the wrapper's close and the later block is dropped (both presets)
+        *(("cohere", parser,
+           "<|START_THINKING|>a<|END_THINKING|><|START_RESPONSE|>42<|END_RESPONSE|>yy<|START_THINKING|>b"
+           "<|END_THINKING|>more", False, ("valid", "a", "42"), ("ab", "42more"))
+          for parser in ("cohere_command3", "cohere_command4")),
     ],
     "unclosed_is_content": [
         ("olmo3", "olmo3", "<think>so 6*7", False, ("truncated", "so 6*7", ""), (None, "<think>so 6*7")),
