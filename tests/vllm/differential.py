@@ -367,12 +367,25 @@ def _later_text_joins_answer(c: Case) -> Case:
                          if i >= 0 and rest.find(x, i + len(o)) >= 0), (-1, ""))
             if j < 0:
                 break
-            text.append(rest[:i])
+            text.append(rest[:i] if blocks else "")  # up to the first later block: dropped, as we do
             blocks.append(rest[i:j + len(x)])
             rest = rest[j + len(x):]
         if not blocks:  # no later block: the parser drops the text after the wrapper, as we do
             return c
         return replace(c, text=head + inside + "".join(text) + rest + closer + "".join(blocks))
+    return c
+
+
+def _text_before_wrapper_joins_answer(c: Case) -> Case:
+    pos, n = _first_close(c)
+    if pos < 0 and (c.prefilled or _first_open(c)[0] >= 0):
+        return c  # a trace that never ended has no answer
+    start = pos + n if pos >= 0 else 0
+    head, tail = c.text[:start], c.text[start:]
+    for opener, _closer in c.delims.wrappers:  # the wrapper we unwrap (classify._unwrap: first that occurs)
+        at = tail.find(opener) if opener else -1
+        if at >= 0:  # its opener moves to the start of the answer: the text before it is inside
+            return replace(c, text=head + opener + tail[:at] + tail[at + len(opener):])
     return c
 
 
@@ -657,6 +670,13 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "as the answer, as for every other family (a model that skips the channel header still answered).",
         _answer_needs_channel),
     Difference(
+        "text_before_wrapper_joins_answer",
+        "Cohere's serving parser (melody) deletes the '<|START_RESPONSE|>' token and keeps reading content: "
+        "text between the trace's end and the wrapper joins the answer (for Command 3, which starts in content, "
+        "that is also a preamble or a prefilled trace's reasoning). We take the answer from inside the "
+        "wrapper only: what comes before it is not what the model gave as its answer.",
+        _text_before_wrapper_joins_answer),
+    Difference(
         "answer_tags_kept",
         "This parser leaves the family's answer wrapper (Cohere <|START_TEXT|>...<|END_TEXT|>) in the content; "
         "we unwrap it so the scorer sees the answer only.",
@@ -769,9 +789,11 @@ SPECS: dict[str, Spec] = {
     "mistral": Spec(_CONTENT_FIRST),
     "olmo3": Spec(("unclosed_is_content", "assumes_prefilled")),
     "hunyuan_a13b": Spec((), canonical=True, kinds=("valid", "empty"), prefills=(False,)),
-    "cohere_command3": Spec(("tool_calls_not_content", "needs_opener", "preamble_is_content", "later_text_joins_answer",
-                             "drops_openers_in_trace", "later_blocks_join_reasoning", "answer_tags_kept"),
-                            unified=True, ignore_whitespace=True, pending=True),
+    # Command 3's parser starts in content (no prefill assumed) and leaves START_TEXT in the content
+    "cohere_command3": Spec(("tool_calls_not_content", "answer_tags_kept", "later_text_joins_answer", "needs_opener",
+                             "preamble_is_content", "text_before_wrapper_joins_answer", "drops_openers_in_trace",
+                             "later_blocks_join_reasoning"),
+                            unified=True, ignore_whitespace=True),
     # Command 4's template opens the trace (the parser starts in reasoning) and the parser unwraps START_TEXT
     "cohere_command4": Spec(("tool_calls_not_content", "assumes_prefilled", "later_text_joins_answer",
                              "drops_openers_in_trace", "later_blocks_join_reasoning"),
@@ -808,10 +830,6 @@ PENDING: dict[str, str] = {
                "reasoning or dropped before a tool block; tool-text blocks lose their markers; text outside "
                "<|content_text|> joins the content; no prefill assumed)",
 }
-PENDING["cohere_command3"] = (
-    "partly modelled (Spec.pending): when a prefilled trace's closer comes before the answer wrapper and a "
-    "later block follows, melody returns the reasoning text, the wrapper's text and the text after the later "
-    "block as content; not yet expressed as a rewrite")
 
 
 def vocabulary_pieces(tag: str) -> list[str]:

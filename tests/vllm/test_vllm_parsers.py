@@ -127,6 +127,20 @@ MINIMAL = {
     "answer_tags_kept": [
         ("cohere", "cohere_command3", "<|START_THINKING|>abc<|END_THINKING|><|START_TEXT|>42<|END_TEXT|>", False,
          ("valid", "abc", "42"), ("abc", "<|START_TEXT|>42<|END_TEXT|>")),
+        # the kept wrapper is plain text: the text after a later block follows it, not inside it
+        ("cohere", "cohere_command3",
+         "<|START_THINKING|>a<|END_THINKING|><|START_TEXT|>42<|END_TEXT|><|START_THINKING|>b<|END_THINKING|>more",
+         False, ("valid", "a", "42"), ("ab", "<|START_TEXT|>42<|END_TEXT|>more")),
+    ],
+    "text_before_wrapper_joins_answer": [
+        ("cohere", "cohere_command3", "<|START_THINKING|>a<|END_THINKING|>so<|START_RESPONSE|>42<|END_RESPONSE|>",
+         False, ("valid", "a", "42"), ("a", "so42")),
+        # a prefilled trace: Command 3's parser starts in content, so the reasoning is text before the wrapper
+        ("cohere", "cohere_command3", "abc<|END_THINKING|><|START_RESPONSE|>42<|END_RESPONSE|>", True,
+         ("valid", "abc", "42"), (None, "abc42")),
+        ("cohere", "cohere_command3",
+         "abc<|END_THINKING|><|START_RESPONSE|>42<|END_RESPONSE|><|START_THINKING|>b<|END_THINKING|>more", True,
+         ("valid", "abc", "42"), ("b", "abc42more")),
     ],
     "tool_calls_not_content": [
         ("cohere", "cohere_command3",
@@ -162,6 +176,11 @@ MINIMAL = {
         ("cohere", "cohere_command4",
          "<|START_THINKING|>a<|END_THINKING|><|START_RESPONSE|>42<|END_RESPONSE|><|START_THINKING|>b<|END_THINKING|>"
          "more", False, ("valid", "a", "42"), ("ab", "42more")),
+        # text between the wrapper's close and the later block is dropped (both presets)
+        *(("cohere", parser,
+           "<|START_THINKING|>a<|END_THINKING|><|START_RESPONSE|>42<|END_RESPONSE|>yy<|START_THINKING|>b"
+           "<|END_THINKING|>more", False, ("valid", "a", "42"), ("ab", "42more"))
+          for parser in ("cohere_command3", "cohere_command4")),
     ],
     "unclosed_is_content": [
         ("olmo3", "olmo3", "<think>so 6*7", False, ("truncated", "so 6*7", ""), (None, "<think>so 6*7")),
