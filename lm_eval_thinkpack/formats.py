@@ -381,7 +381,9 @@ _FORMATS: tuple[TraceFormat, ...] = (
         # without <|eom|> writes the tool's (or the user's) header, 'to=functions.f<|message|><atem:...>'. A bare
         # <atem:function_calls> inside the to=self body is an echo in the reasoning, not a call (vLLM's reading).
         implicit_close=(ImplicitClose("to=", r"(?!self<\|message\|>)[^\s<]+<\|message\|>"),),
-        notes="The framing markers are not single tokens in every checkpoint; a channel header ends an open body.",
+        notes="The framing markers are not single tokens in every checkpoint; a channel header ends an open body. "
+              "vLLM 0.33's Spark profile (muse, musespark1x) also reads a recipient-less '<|message|>' as "
+              "reasoning and to=commentary as content: not modelled here (Glimmer's reading, as SGLang's).",
         vllm_parsers=("muse_glimmer", "muse", "musespark1x"), sglang_detectors=("muse",), template_markers=("to=self",),
     ),
     TraceFormat(
