@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lm_eval_thinkpack import FORMATS, Trace, TraceStatus, UnknownFormatError, classify, classify_many
@@ -130,6 +130,7 @@ def _in_order(text: str, trace: Trace) -> bool:
 
 @settings(max_examples=400, deadline=None)
 @given(text=st.one_of(st.text(), TAGGY), fmt=st.sampled_from(sorted(FORMATS)), prefilled=st.booleans())
+@example(text="<answer>", fmt="hunyuan", prefilled=False)  # a lone answer tag: missing, answer "" (unwrapped)
 def test_exactly_one_class_and_pieces_of_the_input_in_order(text: str, fmt: str, prefilled: bool) -> None:
     t = classify(text, fmt, prefilled=prefilled)
     assert isinstance(t.status, TraceStatus)
@@ -138,7 +139,12 @@ def test_exactly_one_class_and_pieces_of_the_input_in_order(text: str, fmt: str,
     if t.status is TraceStatus.TRUNCATED:
         assert t.answer == ""
     if t.status is TraceStatus.MISSING:
-        assert t.answer == text.strip() and t.reasoning == "" and not prefilled
+        assert t.reasoning == "" and not prefilled
+        tags = {tag for d in FORMATS[fmt].delimiters for w in d.wrappers for tag in w if tag}
+        if not any(tag in text for tag in tags):  # with no answer tag the whole text is the answer ...
+            assert t.answer == text.strip()
+        else:  # ... else the answer is what the tags wrap (a missing trace's answer is unwrapped too)
+            assert t.answer in text
     if t.status is TraceStatus.VALID:
         assert t.reasoning.strip()
     if t.status is TraceStatus.EMPTY:
