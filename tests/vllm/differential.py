@@ -16,6 +16,7 @@ wrote), and vLLM's None reads as "".
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
@@ -120,11 +121,15 @@ def _blank(s: str | None) -> bool:
     return not (s or "").strip()
 
 
+# Strings a parser also ends reasoning at, besides its reasoning_end_str (Inkling: end of sampling ends a block).
+ALSO_ENDS: dict[str, tuple[str, ...]] = {"inkling": ("<|content_model_end_sampling|>",)}
+
+
 def theirs(pair: Pair, text: str) -> Outcome:
     """vLLM's outcome as (status, reasoning, answer), by the mapping in this module's docstring."""
     reasoning, content = raw(pair, text)
     end = getattr(parser_for(pair), "reasoning_end_str", None)
-    ends = (end,) if end else FORMATS[pair.family].all_close
+    ends = (end, *ALSO_ENDS.get(pair.parser, ())) if end else FORMATS[pair.family].all_close
     r, c = (reasoning or "").strip(), (content or "").strip()
     if content is None and reasoning is not None and not any(e in text for e in ends):
         return "truncated", r, ""
@@ -264,6 +269,7 @@ CALL_MARKERS: dict[str, tuple[str, ...]] = {
     "hy_v4": (),  # a BaseThinkingReasoningParser-style parser: no tool-call close at all
     "hy_v3": (),
     "kimi_k3": (),  # extract_reasoning ends reasoning only at the think close (tools wait for it)
+    "inkling": ("<|content_invoke_tool_json|>",),  # a JSON call only (after header_is_metadata took the header off)
 }
 
 
@@ -363,6 +369,80 @@ def _later_text_joins_answer(c: Case) -> Case:
     return c
 
 
+# Message-header tokens of typed-block grammars: before a block's kind marker (Inkling '<|message_model|>').
+HEADERS: dict[str, str] = {"inkling": "<|message_model|>"}
+
+
+def _header_is_metadata(c: Case) -> Case:
+    """Drop what the parser drops as header: the header token outside a thinking block with the text between it
+    and the block's kind marker (at the start the parser is already in a header); text before a closer, or at
+    the end, stays. Inside a thinking block the header token is text. Openers and call markers lose the header."""
+    h, d = HEADERS[c.parser], c.delims
+    bare = (lambda s: s[len(h):] if s.startswith(h) and s != h else s)  # noqa: E731
+    openers = tuple(dict.fromkeys(bare(o) for o in d.open))
+    calls = tuple(replace(ic, marker=bare(ic.marker)) for ic in c.fmt.implicit_close)
+    kinds = (*openers, *(w for w, _ in d.wrappers if w), *(ic.marker for ic in calls))
+    tokens = sorted({h, *kinds, *d.close}, key=len, reverse=True)
+    out, state, pos = [], "header", 0
+    for m in re.finditer("|".join(map(re.escape, tokens)), c.text):
+        seg, tok, pos = c.text[pos:m.start()], m.group(), m.end()
+        if state == "reasoning":
+            out.append(seg + tok)
+            if tok in d.close or any(tok == ic.marker for ic in calls):
+                state = "content"
+        elif state == "header" and tok in d.close:
+            out.append(seg + tok)
+            state = "content"
+        else:
+            if state == "content":
+                out.append(seg)
+            if tok == h:
+                state = "header"
+                continue
+            out.append(tok)
+            state = "reasoning" if tok in openers else "content"
+    out.append(c.text[pos:])
+    d = replace(d, open=openers)
+    return replace(c, text="".join(out), fmt=replace(c.fmt, delimiters=(d,), implicit_close=calls))
+
+
+def _text_outside_blocks_is_content(c: Case) -> Case:
+    """After the reasoning ends (or everywhere, with no opener), delete closers and the markers of blocks the
+    parser renders as text (the answer block, the family's tool blocks it does not parse as calls); a call
+    block it parses stays as written, up to and with its closer. The answer is then all of that text."""
+    d, calls = c.delims, tuple(ic.marker for ic in c.fmt.implicit_close)
+    h = HEADERS.get(c.parser, "")
+    family = FORMATS[c.fmt.name]
+    visible = {m[len(h):] if h and m.startswith(h) else m
+               for m in (*(w for fd in family.delimiters for w, _ in fd.wrappers if w),
+                         *(ic.marker for ic in family.implicit_close))} - set(calls)
+    at, n = _first_open(c)
+    start = 0
+    if at >= 0:
+        body = c.text[at + n:]
+        ends = [(body.find(x), len(x)) for x in d.close if x in body] + [(body.find(m), 0) for m in calls if m in body]
+        if not ends:
+            return c
+        i, k = min(ends)
+        start = at + n + i + k
+    head, tail, out = c.text[:start], c.text[start:], []
+    pattern = "|".join(map(re.escape, sorted({*calls, *visible, *d.close}, key=len, reverse=True)))
+    in_call, pos = False, 0
+    for m in re.finditer(pattern, tail):
+        out.append(tail[pos:m.start()])
+        tok, pos = m.group(), m.end()
+        if tok in calls:
+            in_call = True
+        elif in_call and tok in d.close:
+            in_call = False
+        elif not in_call:
+            continue
+        out.append(tok)
+    out.append(tail[pos:])
+    d = replace(d, answer_open=None, answer_close=None, answer_alt=())
+    return replace(c, text=head + "".join(out), fmt=replace(c.fmt, delimiters=(d,)))
+
+
 def _unclosed_is_content(c: Case) -> Case:
     if _first_close(c)[0] >= 0:
         return c
@@ -435,7 +515,8 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "other_call_dialect",
         "The family writes its tool calls in several dialects (DeepSeek V4 '<｜DSML｜tool_calls>', V4.1 "
         "'<｜DSML｜ calls>'); each vLLM parser ends reasoning only at its own dialect's block, a block of the "
-        "other one stays reasoning (truncated); the hy_v3/hy_v4 and kimi_k3 parsers know none. We accept "
+        "other one stays reasoning (truncated); the hy_v3/hy_v4 and kimi_k3 parsers know none; Inkling's "
+        "parser ends reasoning at a JSON tool block, not at a raw '<|content_invoke_tool_text|>' one. We accept "
         "every dialect the family uses (formats registry: the template ends the trace at the call).",
         _other_call_dialect),
     Difference(
@@ -480,6 +561,24 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "The serving parser moves a tool call (Cohere <|START_ACTION|>...) out of the content into tool_calls; "
         "we keep it as the answer text (an agentic scorer reads it there).",
         _tool_calls_not_content),
+    Difference(
+        "header_is_metadata",
+        "Inkling's parser reads '<|message_model|>' as a message header, not as part of the opener: outside a "
+        "thinking block it drops the token and any text between it and the block's kind marker (a function "
+        "name; the parser starts in a header, so text written before the first kind marker is dropped too, "
+        "unless a closer or the end of the output comes first, then it is content); inside a thinking block "
+        "the token is text (a tool call that ends an open block leaves it at the end of the reasoning). We "
+        "read '<|message_model|><|content_thinking|>' as the opener wherever it is written and keep text "
+        "before it as Trace.preamble: a header token is the model's framing, not its thought.",
+        _header_is_metadata),
+    Difference(
+        "text_outside_blocks_is_content",
+        "Inkling's parser returns every text outside thinking blocks as content: the '<|content_text|>' and "
+        "'<|end_message|>' tokens are deleted, so bare text after a closer, text between blocks and after the "
+        "answer block, and the body of a raw '<|content_invoke_tool_text|>' block (marker deleted) all join "
+        "the answer; a JSON tool block stays in it as written. We take the answer from the text block only: "
+        "what the model framed as its answer is what the scorer reads.",
+        _text_outside_blocks_is_content),
     Difference(
         "needs_both_delimiters",
         "Granite 3.2's parser is one regex over 'Here is my thought process: ... Here is my response: ...': "
@@ -598,6 +697,10 @@ SPECS: dict[str, Spec] = {
     "minimax_m3": Spec(("assumes_prefilled", "opener_restarts_trace", "preamble_is_content")),
     "kimi_k3": Spec(("other_call_dialect", "answer_closer_dropped", *_BASE)),
     "granite": Spec(("needs_both_delimiters", "cuts_at_first_opener"), spelling="3.2"),
+    # typed blocks: no prefill assumed (extract_reasoning starts in a message header), every thinking block is
+    # reasoning, everything else is content
+    "inkling": Spec(("header_is_metadata", "needs_opener", "preamble_is_content", "other_call_dialect",
+                     "drops_openers_in_trace", "later_blocks_join_reasoning", "text_outside_blocks_is_content")),
 }
 
 
@@ -620,9 +723,6 @@ PENDING: dict[str, str] = {
                     "after <|eom|> is dropped); a tool call leaves the block open (truncated); a second "
                     "'to=self<|message|>' inside an open block ends the reasoning there, and inside a closed one "
                     "the collapse regex repeats the first part of the reasoning (looks like a vLLM bug)",
-    "inkling": "read, not yet modelled: typed-block engine (<|message_model|> is a header token kept in the "
-               "reasoning or dropped before a tool block; tool-text blocks lose their markers; text outside "
-               "<|content_text|> joins the content; no prefill assumed)",
 }
 PENDING["cohere_command3"] = (
     "partly modelled (Spec.pending): when a prefilled trace's closer comes before the answer wrapper and a "

@@ -101,9 +101,12 @@ MINIMAL = {
     "later_blocks_join_reasoning": [
         ("glm", "glm45", "<think>a</think>42 <think>b</think>c", False,
          ("valid", "a", "42 <think>b</think>c"), ("ab", "42 c")),
+        ("inkling", "inkling", "<|content_thinking|>a<|end_message|>42<|content_thinking|>b<|end_message|>", False,
+         ("valid", "a", "42<|content_thinking|>b<|end_message|>"), ("ab", "42")),
     ],
     "needs_opener": [
         ("magistral", "mistral", "a[/THINK]42", False, ("valid", "a", "42"), (None, "a42")),
+        ("inkling", "inkling", "a<|end_message|>42", True, ("valid", "a", "42"), (None, "a42")),
     ],
     "opener_restarts_trace": [
         ("minimax", "minimax_m3", "a <mm:think> b</mm:think>42", True,
@@ -133,6 +136,9 @@ MINIMAL = {
         ("hy", "hy_v4", "<think>a\n<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>", False,
          ("valid", "a", "<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>"),
          ("a\n<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>", None)),
+        ("inkling", "inkling", "<|content_thinking|>a<|message_model|><|content_invoke_tool_text|>calc", False,
+         ("valid", "a", "<|message_model|><|content_invoke_tool_text|>calc"),
+         ("a<|message_model|><|content_invoke_tool_text|>calc", None)),
     ],
     "answer_closer_dropped": [
         ("kimi_k3", "kimi_k3", "a<|close|>think<|sep|>42<|close|>message<|sep|>x", False,
@@ -158,6 +164,19 @@ MINIMAL = {
     "needs_both_delimiters": [
         ("granite", "granite", "Here is my thought process: so 6*7", False, ("truncated", "so 6*7", ""),
          (None, "Here is my thought process: so 6*7")),
+    ],
+    "header_is_metadata": [
+        ("inkling", "inkling", "<|message_model|><|content_thinking|>a<|message_model|><|content_invoke_tool_json|>{}",
+         False, ("valid", "a", "<|message_model|><|content_invoke_tool_json|>{}"),
+         ("a<|message_model|>", "<|content_invoke_tool_json|>{}")),
+        ("inkling", "inkling", "Hi <|message_model|><|content_thinking|>a<|end_message|>42", True,
+         ("valid", "Hi <|message_model|><|content_thinking|>a", "42"), ("a", "42")),
+    ],
+    "text_outside_blocks_is_content": [
+        ("inkling", "inkling", "<|content_thinking|>a<|end_message|><|content_text|>42<|end_message|>more", False,
+         ("valid", "a", "42"), ("a", "42more")),
+        ("inkling", "inkling", "<|content_thinking|>a<|end_message|>42<|message_model|><|content_invoke_tool_text|>f",
+         False, ("valid", "a", "42<|message_model|><|content_invoke_tool_text|>f"), ("a", "42f")),
     ],
     "one_spelling": [
         ("minimax", "minimax_m2", "<mm:think>a</mm:think>42", False, ("valid", "a", "42"),
