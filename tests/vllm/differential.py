@@ -220,10 +220,13 @@ def _later_blocks_join_reasoning(c: Case) -> Case:
         return c
     reasoning, tail, later = c.text[:pos], c.text[pos + n:], []
     for o in c.delims.open:
-        for x in c.delims.close:
-            while (i := tail.find(o)) >= 0 and (j := tail.find(x, i + len(o))) >= 0:
-                later.append(tail[i + len(o):j])
-                tail = tail[:i] + tail[j + len(x):]
+        while (i := tail.find(o)) >= 0:  # each later block ends at its first closer, whichever spelling
+            ends = [(j, x) for x in c.delims.close if (j := tail.find(x, i + len(o))) >= 0]
+            if not ends:
+                break
+            j, x = min(ends)
+            later.append(tail[i + len(o):j])
+            tail = tail[:i] + tail[j + len(x):]
     return replace(c, text=reasoning + "".join(later) + c.text[pos:pos + n] + tail)
 
 
@@ -269,7 +272,7 @@ CALL_MARKERS: dict[str, tuple[str, ...]] = {
     "hy_v4": (),  # a BaseThinkingReasoningParser-style parser: no tool-call close at all
     "hy_v3": (),
     "kimi_k3": (),  # extract_reasoning ends reasoning only at the think close (tools wait for it)
-    "inkling": ("<|content_invoke_tool_json|>",),  # a JSON call only (after header_is_metadata took the header off)
+    "inkling": ("<|message_model|><|content_invoke_tool_json|>",),  # a JSON call, not a raw tool-text block
 }
 
 
@@ -375,13 +378,13 @@ HEADERS: dict[str, str] = {"inkling": "<|message_model|>"}
 
 def _header_is_metadata(c: Case) -> Case:
     """Drop what the parser drops as header: the header token outside a thinking block with the text between it
-    and the block's kind marker (at the start the parser is already in a header); text before a closer, or at
-    the end, stays. Inside a thinking block the header token is text. Openers and call markers lose the header."""
-    h, d = HEADERS[c.parser], c.delims
+    and the block's kind marker (the output starts in a header: no prefilled trace); text before a closer, or
+    at the end, stays. Inside a thinking block the header token is text. Openers and call markers lose it."""
+    h, d, family = HEADERS[c.parser], c.delims, FORMATS[c.fmt.name]
     bare = (lambda s: s[len(h):] if s.startswith(h) and s != h else s)  # noqa: E731
     openers = tuple(dict.fromkeys(bare(o) for o in d.open))
-    calls = tuple(replace(ic, marker=bare(ic.marker)) for ic in c.fmt.implicit_close)
-    kinds = (*openers, *(w for w, _ in d.wrappers if w), *(ic.marker for ic in calls))
+    calls = tuple(replace(ic, marker=bare(ic.marker)) for ic in c.fmt.implicit_close)  # the calls it parses
+    kinds = (*openers, *(w for w, _ in d.wrappers if w), *(bare(ic.marker) for ic in family.implicit_close))
     tokens = sorted({h, *kinds, *d.close}, key=len, reverse=True)
     out, state, pos = [], "header", 0
     for m in re.finditer("|".join(map(re.escape, tokens)), c.text):
@@ -403,44 +406,41 @@ def _header_is_metadata(c: Case) -> Case:
             state = "reasoning" if tok in openers else "content"
     out.append(c.text[pos:])
     d = replace(d, open=openers)
-    return replace(c, text="".join(out), fmt=replace(c.fmt, delimiters=(d,), implicit_close=calls))
+    return replace(c, text="".join(out), prefilled=False, fmt=replace(c.fmt, delimiters=(d,), implicit_close=calls))
 
 
 def _text_outside_blocks_is_content(c: Case) -> Case:
-    """After the reasoning ends (or everywhere, with no opener), delete closers and the markers of blocks the
-    parser renders as text (the answer block, the family's tool blocks it does not parse as calls); a call
-    block it parses stays as written, up to and with its closer. The answer is then all of that text."""
+    """Every text outside thinking and call blocks is content: there the closers and the markers of blocks the
+    parser renders as text (the answer block, the family's tool blocks it does not parse as calls) are deleted;
+    thinking and call blocks stay as written. A call that ends a thinking block gets the closer the block
+    lacks (the trace ends there), and so does a later thinking block cut off at the end (its text is reasoning
+    all the same); the answer is all the content, unwrapped."""
     d, calls = c.delims, tuple(ic.marker for ic in c.fmt.implicit_close)
-    h = HEADERS.get(c.parser, "")
-    family = FORMATS[c.fmt.name]
+    h, family = HEADERS.get(c.parser, ""), FORMATS[c.fmt.name]
     visible = {m[len(h):] if h and m.startswith(h) else m
                for m in (*(w for fd in family.delimiters for w, _ in fd.wrappers if w),
                          *(ic.marker for ic in family.implicit_close))} - set(calls)
-    at, n = _first_open(c)
-    start = 0
-    if at >= 0:
-        body = c.text[at + n:]
-        ends = [(body.find(x), len(x)) for x in d.close if x in body] + [(body.find(m), 0) for m in calls if m in body]
-        if not ends:
-            return c
-        i, k = min(ends)
-        start = at + n + i + k
-    head, tail, out = c.text[:start], c.text[start:], []
-    pattern = "|".join(map(re.escape, sorted({*calls, *visible, *d.close}, key=len, reverse=True)))
-    in_call, pos = False, 0
-    for m in re.finditer(pattern, tail):
-        out.append(tail[pos:m.start()])
+    tokens = sorted({*d.open, *calls, *visible, *d.close}, key=len, reverse=True)
+    out, state, pos, blocks = [], "content", 0, 0
+    for m in re.finditer("|".join(map(re.escape, tokens)), c.text):
+        out.append(c.text[pos:m.start()])
         tok, pos = m.group(), m.end()
-        if tok in calls:
-            in_call = True
-        elif in_call and tok in d.close:
-            in_call = False
-        elif not in_call:
-            continue
-        out.append(tok)
-    out.append(tail[pos:])
+        if state == "content":
+            if tok in d.open or tok in calls:
+                out.append(tok)
+                state, blocks = ("reasoning", blocks + 1) if tok in d.open else ("call", blocks)
+        elif state == "reasoning" and tok in calls:
+            out.append(d.close[0] + tok)
+            state = "call"
+        else:
+            out.append(tok)
+            if tok in d.close:
+                state = "content"
+    out.append(c.text[pos:])
+    if state == "reasoning" and blocks > 1:
+        out.append(d.close[0])
     d = replace(d, answer_open=None, answer_close=None, answer_alt=())
-    return replace(c, text=head + "".join(out), fmt=replace(c.fmt, delimiters=(d,)))
+    return replace(c, text="".join(out), fmt=replace(c.fmt, delimiters=(d,)))
 
 
 def _unclosed_is_content(c: Case) -> Case:
@@ -699,8 +699,8 @@ SPECS: dict[str, Spec] = {
     "granite": Spec(("needs_both_delimiters", "cuts_at_first_opener"), spelling="3.2"),
     # typed blocks: no prefill assumed (extract_reasoning starts in a message header), every thinking block is
     # reasoning, everything else is content
-    "inkling": Spec(("header_is_metadata", "needs_opener", "preamble_is_content", "other_call_dialect",
-                     "drops_openers_in_trace", "later_blocks_join_reasoning", "text_outside_blocks_is_content")),
+    "inkling": Spec(("other_call_dialect", "header_is_metadata", "text_outside_blocks_is_content",
+                     "preamble_is_content", "later_blocks_join_reasoning", "drops_openers_in_trace")),
 }
 
 

@@ -106,7 +106,6 @@ MINIMAL = {
     ],
     "needs_opener": [
         ("magistral", "mistral", "a[/THINK]42", False, ("valid", "a", "42"), (None, "a42")),
-        ("inkling", "inkling", "a<|end_message|>42", True, ("valid", "a", "42"), (None, "a42")),
     ],
     "opener_restarts_trace": [
         ("minimax", "minimax_m3", "a <mm:think> b</mm:think>42", True,
@@ -171,6 +170,9 @@ MINIMAL = {
          ("a<|message_model|>", "<|content_invoke_tool_json|>{}")),
         ("inkling", "inkling", "Hi <|message_model|><|content_thinking|>a<|end_message|>42", True,
          ("valid", "Hi <|message_model|><|content_thinking|>a", "42"), ("a", "42")),
+        ("inkling", "inkling", "a<|end_message|>42", True, ("valid", "a", "42"), (None, "a42")),
+        ("inkling", "inkling", "a<|message_model|><|content_text|>42", True, ("truncated",
+         "a<|message_model|><|content_text|>42", ""), (None, "42")),
     ],
     "text_outside_blocks_is_content": [
         ("inkling", "inkling", "<|content_thinking|>a<|end_message|><|content_text|>42<|end_message|>more", False,
