@@ -565,19 +565,21 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "header_is_metadata",
         "Inkling's parser reads '<|message_model|>' as a message header, not as part of the opener: outside a "
         "thinking block it drops the token and any text between it and the block's kind marker (a function "
-        "name; the parser starts in a header, so text written before the first kind marker is dropped too, "
-        "unless a closer or the end of the output comes first, then it is content); inside a thinking block "
-        "the token is text (a tool call that ends an open block leaves it at the end of the reasoning). We "
-        "read '<|message_model|><|content_thinking|>' as the opener wherever it is written and keep text "
-        "before it as Trace.preamble: a header token is the model's framing, not its thought.",
+        "name); inside a thinking block the token is text (a tool call that ends an open block leaves it at "
+        "the end of the reasoning). extract_reasoning starts in a header, never in a thinking block (serving "
+        "seeds that from the prompt tail, which it is not given): text before the first kind marker is "
+        "dropped, or is content when a closer or the end of the output comes first, so a prefilled trace "
+        "reads as no reasoning. We read '<|message_model|><|content_thinking|>' as the opener wherever it is "
+        "written, keep text before it as Trace.preamble (a header is the model's framing, not its thought), "
+        "and read the rendered prompt for the prefill.",
         _header_is_metadata),
     Difference(
         "text_outside_blocks_is_content",
         "Inkling's parser returns every text outside thinking blocks as content: the '<|content_text|>' and "
         "'<|end_message|>' tokens are deleted, so bare text after a closer, text between blocks and after the "
         "answer block, and the body of a raw '<|content_invoke_tool_text|>' block (marker deleted) all join "
-        "the answer; a JSON tool block stays in it as written. We take the answer from the text block only: "
-        "what the model framed as its answer is what the scorer reads.",
+        "the answer; a JSON tool block stays in it as written, closer included. We take the answer from the "
+        "text block only: what the model framed as its answer is what the scorer reads.",
         _text_outside_blocks_is_content),
     Difference(
         "needs_both_delimiters",
