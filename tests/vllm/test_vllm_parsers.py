@@ -103,6 +103,10 @@ MINIMAL = {
          ("valid", "a", "42 <think>b</think>c"), ("ab", "42 c")),
         ("inkling", "inkling", "<|content_thinking|>a<|end_message|>42<|content_thinking|>b<|end_message|>", False,
          ("valid", "a", "42<|content_thinking|>b<|end_message|>"), ("ab", "42")),
+        # a later block ends at its first closer, whichever spelling (end of sampling here)
+        ("inkling", "inkling", "<|content_thinking|>a<|end_message|><|content_thinking|>b<|content_model_end_sampling|>"
+         "42<|content_thinking|>c<|end_message|>", False, ("valid", "a", "<|content_thinking|>b"
+         "<|content_model_end_sampling|>42<|content_thinking|>c<|end_message|>"), ("abc", "42")),
     ],
     "needs_opener": [
         ("magistral", "mistral", "a[/THINK]42", False, ("valid", "a", "42"), (None, "a42")),
@@ -179,6 +183,9 @@ MINIMAL = {
          ("valid", "a", "42"), ("a", "42more")),
         ("inkling", "inkling", "<|content_thinking|>a<|end_message|>42<|message_model|><|content_invoke_tool_text|>f",
          False, ("valid", "a", "42<|message_model|><|content_invoke_tool_text|>f"), ("a", "42f")),
+        ("inkling", "inkling", "<|content_thinking|>a<|end_message|><|message_model|><|content_invoke_tool_json|>{}"
+         "<|end_message|><|message_model|><|content_text|>42<|end_message|>", False, ("valid", "a", "42"),
+         ("a", "<|content_invoke_tool_json|>{}<|end_message|>42")),
     ],
     "one_spelling": [
         ("minimax", "minimax_m2", "<mm:think>a</mm:think>42", False, ("valid", "a", "42"),
