@@ -152,17 +152,19 @@ class Trace:
 
 
 def _unwrap(text: str, a0: int, a1: int, wraps: tuple[tuple[str | None, str | None], ...]) -> tuple[int, int]:
-    """The answer span inside the first wrapper whose opener occurs; its closer, or else a closer-only wrapper's,
-    ends it. Without any opener, the first closer-only wrapper that occurs ends it."""
+    """The answer span inside the first wrapper whose opener occurs; the first of its closers written (a block
+    may end at either of two tokens: Inkling's '<|end_message|>' or end of sampling), or else a closer-only
+    wrapper's, ends it. Without any opener, the first closer-only wrapper that occurs ends it."""
     closes: list[str] = []
-    for open_, close in wraps:
+    for open_, _close in wraps:
         if open_ is None:
             continue
         pos = text.find(open_, a0, a1)
         if pos >= 0:
             a0 = pos + len(open_)
-            if close is not None:
-                closes.append(close)
+            ends = [e for o, c in wraps if o == open_ and c is not None and (e := text.find(c, a0, a1)) >= 0]
+            if ends:
+                return a0, min(ends)
             break
     closes.extend(c for o, c in wraps if o is None and c is not None)
     for close in closes:

@@ -388,8 +388,10 @@ _FORMATS: tuple[TraceFormat, ...] = (
     ),
     TraceFormat(
         "inkling", "Inkling (Thinking Machines): typed blocks, '<|content_thinking|>' ... '<|end_message|>'.",
-        (_d(("<|message_model|><|content_thinking|>", "<|content_thinking|>"), "<|end_message|>",
-            answer_open="<|content_text|>", answer_close="<|end_message|>", close_needs_open=True),),
+        (_d(("<|message_model|><|content_thinking|>", "<|content_thinking|>"),
+            ("<|end_message|>", "<|content_model_end_sampling|>"), answer_open="<|content_text|>",
+            answer_close="<|end_message|>", answer_alt=(("<|content_text|>", "<|content_model_end_sampling|>"),),
+            close_needs_open=True),),
         special_delimiters=True,
         implicit_close=(ImplicitClose("<|message_model|><|content_invoke_tool_json|>", r"\s*\{"),
                         ImplicitClose("<|message_model|><|content_invoke_tool_text|>")),

@@ -182,6 +182,11 @@ CASES: list[tuple[str, str, bool, str, str, str]] = [
                 "<|end_message|>", False, E, "", "42"),
     ("inkling", "<|message_model|><|content_thinking|>Ink", False, T, "Ink", ""),
     ("inkling", "<|message_model|><|content_text|>42<|end_message|>", False, M, "", "42"),
+    # end of sampling closes a block too (vLLM's inkling parser): a closed trace, and the token is no answer text
+    ("inkling", "<|message_model|><|content_thinking|>Ink reasons.<|content_model_end_sampling|>", False, V,
+     "Ink reasons.", ""),
+    ("inkling", "<|message_model|><|content_thinking|>Ink.<|end_message|><|message_model|><|content_text|>42"
+                "<|content_model_end_sampling|>", False, V, "Ink.", "42"),
     # PLaMo 3
     ("plamo3", "<|plamo:begin_think:plamo|>PLaMo reasons.<|plamo:end_think:plamo|>42", False, V, "PLaMo reasons.",
      "42"),

@@ -133,11 +133,15 @@ def _blank(s: str | None) -> bool:
     return not (s or "").strip()
 
 
+# Strings a parser also ends reasoning at, besides its reasoning_end_str (Inkling: end of sampling ends a block).
+ALSO_ENDS: dict[str, tuple[str, ...]] = {"inkling": ("<|content_model_end_sampling|>",)}
+
+
 def theirs(pair: Pair, text: str) -> Outcome:
     """vLLM's outcome as (status, reasoning, answer), by the mapping in this module's docstring."""
     reasoning, content = raw(pair, text)
     end = getattr(parser_for(pair), "reasoning_end_str", None)
-    ends = (end,) if end else FORMATS[pair.family].all_close
+    ends = (end, *ALSO_ENDS.get(pair.parser, ())) if end else FORMATS[pair.family].all_close
     r, c = (reasoning or "").strip(), (content or "").strip()
     if content is None and reasoning is not None and not any(e in text for e in ends):
         return "truncated", r, ""
@@ -228,10 +232,13 @@ def _later_blocks_join_reasoning(c: Case) -> Case:
         return c
     reasoning, tail, later = c.text[:pos], c.text[pos + n:], []
     for o in c.delims.open:
-        for x in c.delims.close:
-            while (i := tail.find(o)) >= 0 and (j := tail.find(x, i + len(o))) >= 0:
-                later.append(tail[i + len(o):j])
-                tail = tail[:i] + tail[j + len(x):]
+        while (i := tail.find(o)) >= 0:  # each later block ends at its first closer, whichever spelling
+            ends = [(j, x) for x in c.delims.close if (j := tail.find(x, i + len(o))) >= 0]
+            if not ends:
+                break
+            j, x = min(ends)
+            later.append(tail[i + len(o):j])
+            tail = tail[:i] + tail[j + len(x):]
     return replace(c, text=reasoning + "".join(later) + c.text[pos:pos + n] + tail)
 
 
@@ -277,6 +284,7 @@ CALL_MARKERS: dict[str, tuple[str, ...]] = {
     "hy_v4": (),  # a BaseThinkingReasoningParser-style parser: no tool-call close at all
     "hy_v3": (),
     "kimi_k3": (),  # extract_reasoning ends reasoning only at the think close (tools wait for it)
+    "inkling": ("<|message_model|><|content_invoke_tool_json|>",),  # a JSON call, not a raw tool-text block
 }
 
 
@@ -387,6 +395,77 @@ def _text_before_wrapper_joins_answer(c: Case) -> Case:
         if at >= 0:  # its opener moves to the start of the answer: the text before it is inside
             return replace(c, text=head + opener + tail[:at] + tail[at + len(opener):])
     return c
+
+
+# Message-header tokens of typed-block grammars: before a block's kind marker (Inkling '<|message_model|>').
+HEADERS: dict[str, str] = {"inkling": "<|message_model|>"}
+
+
+def _header_is_metadata(c: Case) -> Case:
+    """Drop what the parser drops as header: the header token outside a thinking block with the text between it
+    and the block's kind marker (the output starts in a header: no prefilled trace); text before a closer, or
+    at the end, stays. Inside a thinking block the header token is text. Openers and call markers lose it."""
+    h, d, family = HEADERS[c.parser], c.delims, FORMATS[c.fmt.name]
+    bare = (lambda s: s[len(h):] if s.startswith(h) and s != h else s)  # noqa: E731
+    openers = tuple(dict.fromkeys(bare(o) for o in d.open))
+    calls = tuple(replace(ic, marker=bare(ic.marker)) for ic in c.fmt.implicit_close)  # the calls it parses
+    kinds = (*openers, *(w for w, _ in d.wrappers if w), *(bare(ic.marker) for ic in family.implicit_close))
+    tokens = sorted({h, *kinds, *d.close}, key=len, reverse=True)
+    out, state, pos = [], "header", 0
+    for m in re.finditer("|".join(map(re.escape, tokens)), c.text):
+        seg, tok, pos = c.text[pos:m.start()], m.group(), m.end()
+        if state == "reasoning":
+            out.append(seg + tok)
+            if tok in d.close or any(tok == ic.marker for ic in calls):
+                state = "content"
+        elif state == "header" and tok in d.close:
+            out.append(seg + tok)
+            state = "content"
+        else:
+            if state == "content":
+                out.append(seg)
+            if tok == h:
+                state = "header"
+                continue
+            out.append(tok)
+            state = "reasoning" if tok in openers else "content"
+    out.append(c.text[pos:])
+    d = replace(d, open=openers)
+    return replace(c, text="".join(out), prefilled=False, fmt=replace(c.fmt, delimiters=(d,), implicit_close=calls))
+
+
+def _text_outside_blocks_is_content(c: Case) -> Case:
+    """Every text outside thinking and call blocks is content: there the closers and the markers of blocks the
+    parser renders as text (the answer block, the family's tool blocks it does not parse as calls) are deleted;
+    thinking and call blocks stay as written. A call that ends a thinking block gets the closer the block
+    lacks (the trace ends there), and so does a later thinking block cut off at the end (its text is reasoning
+    all the same); the answer is all the content, unwrapped."""
+    d, calls = c.delims, tuple(ic.marker for ic in c.fmt.implicit_close)
+    h, family = HEADERS.get(c.parser, ""), FORMATS[c.fmt.name]
+    visible = {m[len(h):] if h and m.startswith(h) else m
+               for m in (*(w for fd in family.delimiters for w, _ in fd.wrappers if w),
+                         *(ic.marker for ic in family.implicit_close))} - set(calls)
+    tokens = sorted({*d.open, *calls, *visible, *d.close}, key=len, reverse=True)
+    out, state, pos, blocks = [], "content", 0, 0
+    for m in re.finditer("|".join(map(re.escape, tokens)), c.text):
+        out.append(c.text[pos:m.start()])
+        tok, pos = m.group(), m.end()
+        if state == "content":
+            if tok in d.open or tok in calls:
+                out.append(tok)
+                state, blocks = ("reasoning", blocks + 1) if tok in d.open else ("call", blocks)
+        elif state == "reasoning" and tok in calls:
+            out.append(d.close[0] + tok)
+            state = "call"
+        else:
+            out.append(tok)
+            if tok in d.close:
+                state = "content"
+    out.append(c.text[pos:])
+    if state == "reasoning" and blocks > 1:
+        out.append(d.close[0])
+    d = replace(d, answer_open=None, answer_close=None, answer_alt=())
+    return replace(c, text="".join(out), fmt=replace(c.fmt, delimiters=(d,)))
 
 
 def _unclosed_is_content(c: Case) -> Case:
@@ -593,7 +672,8 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "other_call_dialect",
         "The family writes its tool calls in several dialects (DeepSeek V4 '<｜DSML｜tool_calls>', V4.1 "
         "'<｜DSML｜ calls>'); each vLLM parser ends reasoning only at its own dialect's block, a block of the "
-        "other one stays reasoning (truncated); the hy_v3/hy_v4 and kimi_k3 parsers know none. We accept "
+        "other one stays reasoning (truncated); the hy_v3/hy_v4 and kimi_k3 parsers know none; Inkling's "
+        "parser ends reasoning at a JSON tool block, not at a raw '<|content_invoke_tool_text|>' one. We accept "
         "every dialect the family uses (formats registry: the template ends the trace at the call).",
         _other_call_dialect),
     Difference(
@@ -686,6 +766,26 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "The serving parser moves a tool call (Cohere <|START_ACTION|>...) out of the content into tool_calls; "
         "we keep it as the answer text (an agentic scorer reads it there).",
         _tool_calls_not_content),
+    Difference(
+        "header_is_metadata",
+        "Inkling's parser reads '<|message_model|>' as a message header, not as part of the opener: outside a "
+        "thinking block it drops the token and any text between it and the block's kind marker (a function "
+        "name); inside a thinking block the token is text (a tool call that ends an open block leaves it at "
+        "the end of the reasoning). extract_reasoning starts in a header, never in a thinking block (serving "
+        "seeds that from the prompt tail, which it is not given): text before the first kind marker is "
+        "dropped, or is content when a closer or the end of the output comes first, so a prefilled trace "
+        "reads as no reasoning. We read '<|message_model|><|content_thinking|>' as the opener wherever it is "
+        "written, keep text before it as Trace.preamble (a header is the model's framing, not its thought), "
+        "and read the rendered prompt for the prefill.",
+        _header_is_metadata),
+    Difference(
+        "text_outside_blocks_is_content",
+        "Inkling's parser returns every text outside thinking blocks as content: the '<|content_text|>' and "
+        "'<|end_message|>' tokens are deleted, so bare text after a closer, text between blocks and after the "
+        "answer block, and the body of a raw '<|content_invoke_tool_text|>' block (marker deleted) all join "
+        "the answer; a JSON tool block stays in it as written, closer included. We take the answer from the "
+        "text block only: what the model framed as its answer is what the scorer reads.",
+        _text_outside_blocks_is_content),
     Difference(
         "needs_both_delimiters",
         "Granite 3.2's parser is one regex over 'Here is my thought process: ... Here is my response: ...': "
@@ -808,6 +908,10 @@ SPECS: dict[str, Spec] = {
     "granite": Spec(("needs_both_delimiters", "cuts_at_first_opener"), spelling="3.2"),
     "muse_glimmer": Spec(("header_starts_trace", "stray_closer_hides_blocks", "open_body_repeated",
                           "self_blocks_join_reasoning", "tool_channel_is_content", "answer_needs_channel")),
+    # typed blocks: no prefill assumed (extract_reasoning starts in a message header), every thinking block is
+    # reasoning, everything else is content
+    "inkling": Spec(("other_call_dialect", "header_is_metadata", "text_outside_blocks_is_content",
+                     "preamble_is_content", "later_blocks_join_reasoning", "drops_openers_in_trace")),
 }
 
 
@@ -826,9 +930,6 @@ NOT_COMPARABLE: dict[str, str] = {
 # Parsers of families the formats helper added late (vLLM 0.32 ships them) whose differences are not analysed
 # yet: the table shows their raw agreement; the test does not compare them until each gets a Spec.
 PENDING: dict[str, str] = {
-    "inkling": "read, not yet modelled: typed-block engine (<|message_model|> is a header token kept in the "
-               "reasoning or dropped before a tool block; tool-text blocks lose their markers; text outside "
-               "<|content_text|> joins the content; no prefill assumed)",
 }
 
 

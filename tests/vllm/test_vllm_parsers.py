@@ -112,6 +112,12 @@ MINIMAL = {
     "later_blocks_join_reasoning": [
         ("glm", "glm45", "<think>a</think>42 <think>b</think>c", False,
          ("valid", "a", "42 <think>b</think>c"), ("ab", "42 c")),
+        ("inkling", "inkling", "<|content_thinking|>a<|end_message|>42<|content_thinking|>b<|end_message|>", False,
+         ("valid", "a", "42<|content_thinking|>b<|end_message|>"), ("ab", "42")),
+        # a later block ends at its first closer, whichever spelling (end of sampling here)
+        ("inkling", "inkling", "<|content_thinking|>a<|end_message|><|content_thinking|>b<|content_model_end_sampling|>"
+         "42<|content_thinking|>c<|end_message|>", False, ("valid", "a", "<|content_thinking|>b"
+         "<|content_model_end_sampling|>42<|content_thinking|>c<|end_message|>"), ("abc", "42")),
     ],
     "needs_opener": [
         ("magistral", "mistral", "a[/THINK]42", False, ("valid", "a", "42"), (None, "a42")),
@@ -158,6 +164,9 @@ MINIMAL = {
         ("hy", "hy_v4", "<think>a\n<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>", False,
          ("valid", "a", "<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>"),
          ("a\n<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>", None)),
+        ("inkling", "inkling", "<|content_thinking|>a<|message_model|><|content_invoke_tool_text|>calc", False,
+         ("valid", "a", "<|message_model|><|content_invoke_tool_text|>calc"),
+         ("a<|message_model|><|content_invoke_tool_text|>calc", None)),
     ],
     "answer_closer_dropped": [
         ("kimi_k3", "kimi_k3", "a<|close|>think<|sep|>42<|close|>message<|sep|>x", False,
@@ -214,6 +223,25 @@ MINIMAL = {
     ],
     "answer_needs_channel": [
         ("muse", "muse_glimmer", "to=self<|message|>a<|eom|>42", False, ("valid", "a", "42"), ("a", None)),
+    ],
+    "header_is_metadata": [
+        ("inkling", "inkling", "<|message_model|><|content_thinking|>a<|message_model|><|content_invoke_tool_json|>{}",
+         False, ("valid", "a", "<|message_model|><|content_invoke_tool_json|>{}"),
+         ("a<|message_model|>", "<|content_invoke_tool_json|>{}")),
+        ("inkling", "inkling", "Hi <|message_model|><|content_thinking|>a<|end_message|>42", True,
+         ("valid", "Hi <|message_model|><|content_thinking|>a", "42"), ("a", "42")),
+        ("inkling", "inkling", "a<|end_message|>42", True, ("valid", "a", "42"), (None, "a42")),
+        ("inkling", "inkling", "a<|message_model|><|content_text|>42", True, ("truncated",
+         "a<|message_model|><|content_text|>42", ""), (None, "42")),
+    ],
+    "text_outside_blocks_is_content": [
+        ("inkling", "inkling", "<|content_thinking|>a<|end_message|><|content_text|>42<|end_message|>more", False,
+         ("valid", "a", "42"), ("a", "42more")),
+        ("inkling", "inkling", "<|content_thinking|>a<|end_message|>42<|message_model|><|content_invoke_tool_text|>f",
+         False, ("valid", "a", "42<|message_model|><|content_invoke_tool_text|>f"), ("a", "42f")),
+        ("inkling", "inkling", "<|content_thinking|>a<|end_message|><|message_model|><|content_invoke_tool_json|>{}"
+         "<|end_message|><|message_model|><|content_text|>42<|end_message|>", False, ("valid", "a", "42"),
+         ("a", "<|content_invoke_tool_json|>{}<|end_message|>42")),
     ],
     "one_spelling": [
         ("minimax", "minimax_m2", "<mm:think>a</mm:think>42", False, ("valid", "a", "42"),
