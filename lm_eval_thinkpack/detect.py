@@ -580,6 +580,13 @@ def _prompt_state(
             continue
         on_sys = r.render(primary, True, sw.on)
         if on_sys is not None and prompt_is_prefilled(on_sys, fmt) and not prefilled and on_sys != prompt:
+            off_sys = r.render(primary, True, sw.off)
+            if off_sys is not None and off_sys != prompt and _closed_block_at_end(r.gen_suffix(primary, sw.off), fmt):
+                # a third state (MiniCPM 5 with the switch unset): neither the opener nor the closed block, so
+                # the model decides whether to think
+                notes.append(f"with {sw.name} unset the prompt neither opens the trace ({sw.name} on) nor closes "
+                             f"it ({sw.name} off): the model decides whether to think")
+                continue
             disabled = True
             notes.append(f"with {sw.name} on the prompt opens the trace, with these kwargs it does not: "
                          "thinking is disabled")
