@@ -7,15 +7,21 @@ How ``detect_format`` decides (every fact read from ``formats.FORMATS``; nothing
 
 1. Render probe conversations with the caller's chat-template kwargs: system + user (the primary probe),
    user only, a history (system, user, assistant with ``reasoning_content``/``thinking``, user) and a
-   finished answer (system, user, assistant), each with and without the generation prompt. For each
-   thinking switch a registry format names (``enable_thinking``, ``thinking``, ...) that the template reads,
-   render again with the switch on and off.
+   finished answer (system, user, assistant), each with and without the generation prompt, and a tool call
+   with its result (the tool-call markup is often assembled from pieces in the source). For each thinking
+   switch a registry format names (``enable_thinking``, ``thinking``, ``reasoning_effort``...) that the
+   template reads, render again with the switch on and off, with the values the asking format gives it
+   (``switch_values``: HY's 'high' / 'no_think'), else booleans.
 2. Candidates are the formats whose (unanchored) delimiters occur in the template source or in a render:
-   a hybrid template holds its tags in the source even when the probe prompt has none.
+   a hybrid template holds its tags in the source even when the probe prompt has none. A format with a
+   ``vocab_suffix`` whose suffixed tags show there ('<think:opensource>') takes part as its suffixed
+   derivative (``formats.with_token_suffix``). When no delimiter shows at all, the formats whose own
+   template markers or hints do are the candidates (Granite 4.x, MiniMax-M1: the model writes the opener).
 3. Each candidate scores the registry facts the template confirms or contradicts: delimiters (both tags,
    the format's primary spelling, single vocab tokens), its ``template_markers`` (the family's own strings:
-   tool grammar, turn tokens, answer wrappers; present is strong evidence, declared but absent strong evidence
-   against), its tool-call markers (an ``implicit_close`` the template never shows counts a little against),
+   tool grammar, turn tokens, answer wrappers; present is strong evidence, half as strong when other formats
+   declare the same marker, declared but absent rules the format out; ``template_hints`` count when present
+   only), its tool-call markers (an ``implicit_close`` the template never shows counts a little against),
    the thinking switch (the template reads it and it changes the prompt), the ``disabled_insert`` (what the
    switched-off prompt ends with), the prefill habit and the default of the switch. User formats
    (``register_format``) take part like built-in ones. A model id (``name_or_path``) that ``rule_for_model``
