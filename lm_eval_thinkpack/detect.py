@@ -20,8 +20,9 @@ How ``detect_format`` decides (every fact read from ``formats.FORMATS``; nothing
 3. Each candidate scores the registry facts the template confirms or contradicts: delimiters (both tags,
    the format's primary spelling, single vocab tokens), its ``template_markers`` (the family's own strings:
    tool grammar, turn tokens, answer wrappers; present is strong evidence, half as strong when other formats
-   declare the same marker, declared but absent rules the format out; ``template_hints`` count when present
-   only), its tool-call markers (an ``implicit_close`` the template never shows counts a little against),
+   declare the same marker, declared but absent strongly against; ``template_hints`` count when
+   present only), its tool-call markers (an ``implicit_close`` the template never shows counts a little
+   against; a closer that ends every kind of block, ``close_needs_open``, is no evidence without its opener),
    the thinking switch (the template reads it and it changes the prompt), the ``disabled_insert`` (what the
    switched-off prompt ends with), the prefill habit and the default of the switch. User formats
    (``register_format``) take part like built-in ones. A model id (``name_or_path``) that ``rule_for_model``
@@ -72,9 +73,9 @@ _W_INSERT_EXACT, _W_INSERT_LOOSE, _W_INSERT_WRONG = 3, 1, -2
 _W_SWITCH, _W_NO_SWITCH = 2, -2
 # ``template_markers``: a family's own literal strings (tool grammar, turn tokens, answer wrappers) in the template
 # source or a render. Present: strong evidence; a marker other families declare too (a shared tool grammar) names
-# the group only, half as strong; the family declares markers and none is there: it is not this family (GLM-4.7
-# and a prefilled <think> template with the same switch differ only there). An own marker outweighs the default
-# of the switch (+-1) together with a shared marker's edge. ``template_hints`` count when present only.
+# the group only, half as strong; the family declares markers and none is there: strongly against it (GLM-4.7
+# and a prefilled <think> template with the same switch differ only there; a model id rule still wins). An own
+# marker outweighs the default of the switch (+-1) plus a shared marker's edge. ``template_hints``: present only.
 _W_MARKER, _W_SHARED_MARKER, _W_NO_MARKER = 6, 3, -10
 _W_NO_TOOL_GRAMMAR = -1  # the family ends a trace at a tool-call marker the template never shows
 
@@ -434,8 +435,8 @@ def _score(
         if d.anchored:
             continue
         has_open, has_close = _evidence_match(d, evidence)
-        if not (has_open or has_close):
-            continue
+        if not has_open and (d.close_needs_open or not has_close):
+            continue  # a closer that ends every kind of block (Solar's '<|end|>' is Phi's turn end) is no trace
         s = int(has_open) + int(has_close) + (1 if idx == 0 else 0)
         if any(_is_single_token(tok, t) for t in (*d.open[:1], d.close[0])):
             s += 1

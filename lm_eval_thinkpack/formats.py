@@ -106,7 +106,7 @@ class TraceFormat:
     0.5.23 ``ReasoningParser.DetectorMap`` keys), so a report or a differential test can line the two up.
     ``template_markers`` are literal strings whose presence in a chat template's source tells this family
     apart from look-alikes that share its delimiters (detection uses them to break ties; a template without any
-    of them is taken not to be this family). ``template_hints`` name the family when present but say nothing
+    of them counts strongly against this family). ``template_hints`` name the family when present but say nothing
     when absent (a default system prompt, a tool grammar only some versions use).
     """
 

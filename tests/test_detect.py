@@ -487,3 +487,10 @@ def test_a_second_spelling_of_a_familys_trace() -> None:
     assert (p.format, p.ambiguous, p.prefilled, p.thinking_disabled) == ("reka", False, True, False), p.notes
     p = detect_format(tok)
     assert (p.format, p.prefilled, p.thinking_disabled) == ("reka", False, True)
+
+
+def test_a_closer_that_ends_every_block_is_no_trace_evidence() -> None:
+    # Solar Open's think message ends with <|end|>, which ends every message (close_needs_open): a template whose
+    # turns end with <|end|> and that never opens a think message is no Solar Open template
+    p = detect_format(_tok("end_turns_no_tags"))
+    assert (p.format, p.source) == ("think", "default"), p.notes
