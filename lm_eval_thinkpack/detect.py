@@ -7,15 +7,22 @@ How ``detect_format`` decides (every fact read from ``formats.FORMATS``; nothing
 
 1. Render probe conversations with the caller's chat-template kwargs: system + user (the primary probe),
    user only, a history (system, user, assistant with ``reasoning_content``/``thinking``, user) and a
-   finished answer (system, user, assistant), each with and without the generation prompt. For each
-   thinking switch a registry format names (``enable_thinking``, ``thinking``, ...) that the template reads,
-   render again with the switch on and off.
+   finished answer (system, user, assistant), each with and without the generation prompt, and a tool call
+   with its result (the tool-call markup is often assembled from pieces in the source). For each thinking
+   switch a registry format names (``enable_thinking``, ``thinking``, ``reasoning_effort``...) that the
+   template reads, render again with the switch on and off, with the values the asking format gives it
+   (``switch_values``: HY's 'high' / 'no_think'), else booleans.
 2. Candidates are the formats whose (unanchored) delimiters occur in the template source or in a render:
-   a hybrid template holds its tags in the source even when the probe prompt has none.
+   a hybrid template holds its tags in the source even when the probe prompt has none. A format with a
+   ``vocab_suffix`` whose suffixed tags show there ('<think:opensource>') takes part as its suffixed
+   derivative (``formats.with_token_suffix``). When no delimiter shows at all, the formats whose own
+   template markers or hints do are the candidates (Granite 4.x, MiniMax-M1: the model writes the opener).
 3. Each candidate scores the registry facts the template confirms or contradicts: delimiters (both tags,
    the format's primary spelling, single vocab tokens), its ``template_markers`` (the family's own strings:
-   tool grammar, turn tokens, answer wrappers; present is strong evidence, declared but absent strong evidence
-   against), its tool-call markers (an ``implicit_close`` the template never shows counts a little against),
+   tool grammar, turn tokens, answer wrappers; present is strong evidence, half as strong when other formats
+   declare the same marker, declared but absent strongly against; ``template_hints`` count when
+   present only), its tool-call markers (an ``implicit_close`` the template never shows counts a little
+   against; a closer that ends every kind of block, ``close_needs_open``, is no evidence without its opener),
    the thinking switch (the template reads it and it changes the prompt), the ``disabled_insert`` (what the
    switched-off prompt ends with), the prefill habit and the default of the switch. User formats
    (``register_format``) take part like built-in ones. A model id (``name_or_path``) that ``rule_for_model``
@@ -41,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .classify import prompt_is_prefilled
-from .formats import FORMATS, Delimiters, ModelRule, TraceFormat, get_format, rule_for_model
+from .formats import FORMATS, Delimiters, ModelRule, TraceFormat, get_format, rule_for_model, with_token_suffix
 from .template import renderer, template_text
 
 __all__ = ["TraceProfile", "detect_format", "profile_for_format", "profile_for_model_id"]
@@ -53,15 +60,23 @@ _PROBE_USER = "What is 2 + 3?"
 _PROBE_USER_2 = "And what is 3 + 4?"
 _PROBE_REASONING = "Adding 2 and 3 gives 5."
 _PROBE_ANSWER = "5"
+# A tool call and its result: the family's tool-call markup is often built from pieces in the source
+# ('<' + dsml_token + 'tool_calls>'), so only a render shows it.
+_PROBE_TOOLS = [{"type": "function", "function": {
+    "name": "get_weather", "description": "Weather of a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+_PROBE_CALL = {"type": "function", "id": "call_0", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}
 
 # Weights of the evidence (see the module docstring). A model id match must beat any template evidence.
 _W_MODEL_ID = 100
 _W_INSERT_EXACT, _W_INSERT_LOOSE, _W_INSERT_WRONG = 3, 1, -2
 _W_SWITCH, _W_NO_SWITCH = 2, -2
 # ``template_markers``: a family's own literal strings (tool grammar, turn tokens, answer wrappers) in the template
-# source. Present: strong evidence; the family declares markers and none is there: strong evidence against
-# (GLM-4.7 and a prefilled <think> template with the same switch differ only there).
-_W_MARKER, _W_NO_MARKER = 5, -5
+# source or a render. Present: strong evidence; a marker other families declare too (a shared tool grammar) names
+# the group only, half as strong; the family declares markers and none is there: strongly against it (GLM-4.7
+# and a prefilled <think> template with the same switch differ only there; a model id rule still wins). An own
+# marker outweighs the default of the switch (+-1) plus a shared marker's edge. ``template_hints``: present only.
+_W_MARKER, _W_SHARED_MARKER, _W_NO_MARKER = 6, 3, -10
 _W_NO_TOOL_GRAMMAR = -1  # the family ends a trace at a tool-call marker the template never shows
 
 
@@ -167,6 +182,12 @@ class _Probes:
             {"role": "assistant", "content": _PROBE_ANSWER, "reasoning_content": _PROBE_REASONING,
              "thinking": _PROBE_REASONING},
         ],
+        "tool": [
+            {"role": "system", "content": _PROBE_SYSTEM},
+            {"role": "user", "content": _PROBE_USER},
+            {"role": "assistant", "content": "", "tool_calls": [_PROBE_CALL]},
+            {"role": "tool", "content": "sunny", "tool_call_id": "call_0", "name": "get_weather"},
+        ],
     }
 
     def __init__(self, obj: Any, kwargs: Mapping[str, Any], system: str | None) -> None:
@@ -254,16 +275,53 @@ def _all_switches() -> list[str]:
     return list(dict.fromkeys(f.thinking_switch for f in FORMATS.values() if f.thinking_switch))
 
 
-def _probe_switch(r: _Probes, name: str) -> _Switch:
-    on = {name: True}
+def _switch_pairs(name: str, values: tuple[object, object] | None = None) -> list[tuple[object, object]]:
+    """(on, off) values to try for switch ``name``: the given ones first, then booleans, then the values the
+    registry's formats give it (HY's ``reasoning_effort`` takes 'high' / 'no_think', not True / False)."""
+    pairs = [values] if values is not None else []
+    pairs += [(True, False), (True, 0)]
+    pairs += [f.switch_values for f in FORMATS.values() if f.thinking_switch == name]
+    return list(dict.fromkeys(pairs))
+
+
+def _probe_switch(r: _Probes, name: str, values: tuple[object, object] | None = None) -> _Switch:
+    """The first (on, off) pair of values that changes a generation prompt (None as a value: the default)."""
     probes = ("sys", "user")
-    on_renders = [r.render(p, True, on) for p in probes]
-    for off_value in (False, 0):
-        off = {name: off_value}
+    pairs = _switch_pairs(name, values)
+    for on_value, off_value in pairs:
+        on = {name: _DROP if on_value is None else on_value}
+        off = {name: _DROP if off_value is None else off_value}
+        on_renders = [r.render(p, True, on) for p in probes]
         off_renders = [r.render(p, True, off) for p in probes]
         if any(a is not None and b is not None and a != b for a, b in zip(on_renders, off_renders, strict=True)):
             return _Switch(name, on, off, True)
-    return _Switch(name, on, {name: False}, False)
+    return _Switch(name, {name: True}, {name: False}, False)
+
+
+class _Switches:
+    """The template's thinking switches, each probed with the values of the format that asks (memoised)."""
+
+    def __init__(self, r: _Probes, variables: set[str]) -> None:
+        self.r = r
+        self.names = [s for s in _all_switches() if s in variables]
+        self._memo: dict[tuple[str, Any], _Switch] = {}
+
+    def get(self, name: str, values: tuple[object, object] | None = None) -> _Switch | None:
+        if name not in self.names:
+            return None
+        key = (name, values)
+        if key not in self._memo:
+            self._memo[key] = _probe_switch(self.r, name, values)
+        return self._memo[key]
+
+    def for_format(self, fmt: TraceFormat) -> dict[str, _Switch]:
+        """Every switch the template reads, the format's own probed with its ``switch_values``."""
+        out: dict[str, _Switch] = {}
+        for n in self.names:
+            sw = self.get(n, fmt.switch_values if n == fmt.thinking_switch else None)
+            if sw is not None:
+                out[n] = sw
+        return out
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -341,32 +399,71 @@ def _insert_score(fmt: TraceFormat, sw: _Switch, r: _Probes) -> tuple[int, str]:
     return 0, ""
 
 
+def _suffixed(fmt: TraceFormat, evidence: str, tok: Any | None) -> TraceFormat:
+    """``fmt`` with the tag suffix its ``vocab_suffix`` reads from the template's renders or the tokenizer's
+    added tokens (HY 3 writes '<think:opensource>'); ``fmt`` itself when it has none or none is there."""
+    if fmt.vocab_suffix is None:
+        return fmt
+    m = re.search(fmt.vocab_suffix, evidence)
+    if m is None and tok is not None:
+        try:
+            added = tok.get_added_vocab() if callable(getattr(tok, "get_added_vocab", None)) else {}
+        except Exception:  # noqa: BLE001 - a stand-in tokenizer without an added vocabulary
+            added = {}
+        m = next((mm for t in added if isinstance(t, str) and (mm := re.fullmatch(fmt.vocab_suffix, t))), None)
+    return with_token_suffix(fmt, m.group(1)) if m is not None and m.group(1) else fmt
+
+
+def _shared_markers() -> set[str]:
+    """Template markers two or more formats declare (a shared tool grammar such as GLM's ``<arg_key>``)."""
+    seen: dict[str, int] = {}
+    for f in FORMATS.values():
+        for m in set(f.template_markers):
+            seen[m] = seen.get(m, 0) + 1
+    return {m for m, n in seen.items() if n > 1}
+
+
 def _score(
-    fmt: TraceFormat, evidence: str, tok: Any | None, switches: dict[str, _Switch], r: _Probes,
-    base_sys: str | None, rule: ModelRule | None,
+    fmt: TraceFormat, evidence: str, tok: Any | None, all_switches: _Switches, r: _Probes,
+    base_sys: str | None, rule: ModelRule | None, *, markers_only: bool = False,
 ) -> _Candidate | None:
+    """The evidence for ``fmt`` (None: not a candidate). ``markers_only``: no format's delimiters occur in the
+    template, so a format whose own template markers do is a candidate on those alone."""
+    switches = all_switches.for_format(fmt)
     best: tuple[int, int, Delimiters] | None = None
     for idx, d in enumerate(fmt.delimiters):
         if d.anchored:
             continue
         has_open, has_close = _evidence_match(d, evidence)
-        if not (has_open or has_close):
-            continue
+        if not has_open and (d.close_needs_open or not has_close):
+            continue  # a closer that ends every kind of block (Solar's '<|end|>' is Phi's turn end) is no trace
         s = int(has_open) + int(has_close) + (1 if idx == 0 else 0)
         if any(_is_single_token(tok, t) for t in (*d.open[:1], d.close[0])):
             s += 1
         if best is None or s > best[0]:
             best = (s, idx, d)
+    found = [m for m in fmt.template_markers if m in evidence]
+    hints = [h for h in fmt.template_hints if h in evidence]
     if best is None:
-        return None
-    score, _, delims = best
-    why = [f"delimiters {delims.open[:1]}/{delims.close[:1]} found (+{score})"]
+        plain = [d for d in fmt.delimiters if not d.anchored]
+        if not (markers_only and (found or hints) and plain):
+            return None
+        score, delims = 0, plain[0]
+        why = ["no trace delimiter in the template (+0)"]
+    else:
+        score, _, delims = best
+        why = [f"delimiters {delims.open[:1]}/{delims.close[:1]} found (+{score})"]
     if fmt.template_markers:
-        found = [m for m in fmt.template_markers if m in evidence]
-        pts = _W_MARKER if found else _W_NO_MARKER
+        # a marker of this family alone names it; one that look-alikes declare too (a shared tool grammar)
+        # only names the group
+        own = [m for m in found if m not in _shared_markers()]
+        pts = (_W_MARKER if own else _W_SHARED_MARKER) if found else _W_NO_MARKER
         score += pts
         why.append(f"template markers {found} ({pts:+d})" if found
                    else f"none of its template markers {list(fmt.template_markers)} ({pts:+d})")
+    if hints:
+        score += _W_MARKER
+        why.append(f"template hints {hints} (+{_W_MARKER})")
 
     if fmt.implicit_close and not any(ic.marker in evidence for ic in fmt.implicit_close):
         score += _W_NO_TOOL_GRAMMAR  # a fact about tool calls that a template without them cannot confirm
@@ -490,6 +587,13 @@ def _prompt_state(
             continue
         on_sys = r.render(primary, True, sw.on)
         if on_sys is not None and prompt_is_prefilled(on_sys, fmt) and not prefilled and on_sys != prompt:
+            off_sys = r.render(primary, True, sw.off)
+            if off_sys is not None and off_sys != prompt and _closed_block_at_end(r.gen_suffix(primary, sw.off), fmt):
+                # a third state (MiniCPM 5 with the switch unset): neither the opener nor the closed block, so
+                # the model decides whether to think
+                notes.append(f"with {sw.name} unset the prompt neither opens the trace ({sw.name} on) nor closes "
+                             f"it ({sw.name} off): the model decides whether to think")
+                continue
             disabled = True
             notes.append(f"with {sw.name} on the prompt opens the trace, with these kwargs it does not: "
                          "thinking is disabled")
@@ -556,8 +660,9 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
     for probe in ("sys", "user", "hist", "answer"):
         r.render(probe, True)
         r.render(probe, False)
+    r.render("tool", False, {"tools": _PROBE_TOOLS})
     variables = _template_variables(source)
-    switches = {s: _probe_switch(r, s) for s in _all_switches() if s in variables}
+    switch_probe = _Switches(r, variables)
     notes: list[str] = []
     for key in chat_template_kwargs:
         if key not in variables:
@@ -567,7 +672,16 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
     rule = rule_for_model(name) if name else None
     evidence = "\n".join([_JINJA_COMMENT.sub("", source), *r.rendered_texts()])
     base_sys = r.render(primary, True)
-    cands = [c for f in FORMATS.values() if (c := _score(f, evidence, tok, switches, r, base_sys, rule))]
+    formats = [_suffixed(f, evidence, tok) for f in list(FORMATS.values())]
+    cands = [c for f in formats if (c := _score(f, evidence, tok, switch_probe, r, base_sys, rule))]
+    if not cands:  # no delimiter anywhere: a family's own template markers may still name it
+        by_markers = [c for f in formats
+                      if (c := _score(f, evidence, tok, switch_probe, r, base_sys, rule, markers_only=True))]
+        if by_markers and (rule is None or rule.format in [c.fmt.name for c in by_markers]):
+            cands = by_markers
+            named = ", ".join(dict.fromkeys(c.fmt.name for c in by_markers))
+            notes.append(f"the chat template shows no trace delimiter; its template markers name {named}: the "
+                         "model must write the trace opener itself")
 
     tied: tuple[str, ...] = ()
     if cands:
@@ -589,9 +703,10 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
                      f"the generic {DEFAULT_FORMAT!r} format (<think>...</think>). If the model reasons in another "
                      "format pass trace_format=<name>; if it does not reason, every trace will be 'missing'")
 
+    switches = switch_probe.for_format(fmt)
     if state_r is not r:
         state_primary = next((p for p in ("sys", "user") if state_r.render(p, True) is not None), primary)
-        state_switches = {s: _probe_switch(state_r, s) for s in switches}
+        state_switches = _Switches(state_r, variables).for_format(fmt)
         prefilled, disabled, state_notes = _prompt_state(fmt, state_r, state_switches, state_primary)
     else:
         prefilled, disabled, state_notes = _prompt_state(fmt, r, switches, primary)
@@ -626,7 +741,7 @@ def profile_for_format(
         primary = next((p for p in ("sys", "user") if r.render(p, True) is not None), None)
         if primary is not None:
             variables = _template_variables(template_text(tokenizer))
-            switches = {s: _probe_switch(r, s) for s in _all_switches() if s in variables}
+            switches = _Switches(r, variables).for_format(fmt)
             prefilled, disabled, notes = _prompt_state(fmt, r, switches, primary)
             tok = _text_tokenizer(tokenizer)
             special, special_notes = _special(tok, fmt, fmt.delimiters[0])

@@ -105,7 +105,9 @@ class TraceFormat:
     ``--reasoning-parser`` names up to 0.33, those newer than 0.32 listed in ``VLLM_PARSERS_SINCE``; SGLang
     0.5.23 ``ReasoningParser.DetectorMap`` keys), so a report or a differential test can line the two up.
     ``template_markers`` are literal strings whose presence in a chat template's source tells this family
-    apart from look-alikes that share its delimiters (detection uses them to break ties).
+    apart from look-alikes that share its delimiters (detection uses them to break ties; a template without any
+    of them counts strongly against this family). ``template_hints`` name the family when present but say nothing
+    when absent (a default system prompt, a tool grammar only some versions use).
     """
 
     name: str
@@ -125,6 +127,7 @@ class TraceFormat:
     sglang_detectors: tuple[str, ...] = ()
     template_markers: tuple[str, ...] = ()
     vocab_suffix: str | None = None
+    template_hints: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name or not self.delimiters:
@@ -409,7 +412,8 @@ _FORMATS: tuple[TraceFormat, ...] = (
         "hy", "Tencent HY 3 / HY 4: <think>...</think>, tags suffixed per checkpoint ('<think:SUFFIX>').",
         (THINK,), aliases=("hy_v3", "hy_v4", "hy3", "hy4"), thinking_switch="reasoning_effort",
         switch_values=("high", "no_think"), thinking_default=False, special_delimiters=True,
-        implicit_close=(HUNYUAN_CALL,), vocab_suffix=r"<(?:think|tool_calls|tool_call|arg_key|arg_value)(:[^\s>]+)>",
+        disabled_insert="<think></think>", implicit_close=(HUNYUAN_CALL,),
+        vocab_suffix=r"<(?:think|tool_calls|tool_call|arg_key|arg_value)(:[^\s>]+)>",
         notes="The suffix is read from the vocabulary; with_token_suffix('hy', ':SUFFIX') gives the suffixed spelling.",
         vllm_parsers=("hy_v3", "hy_v4"), sglang_detectors=("hunyuan",),
     ),
@@ -425,8 +429,9 @@ _FORMATS: tuple[TraceFormat, ...] = (
         notes="The reasoning is untagged prose; only the final-response marker ends it.",
     ),
     TraceFormat(
-        "reka", "Reka Flash 3: <reasoning>...</reasoning>; turns separated by <sep>.",
-        (_d("<reasoning>", "</reasoning>", answer_close="<sep>"),), aliases=("reka_flash",),
+        "reka", "Reka Flash 3: <reasoning>...</reasoning>; Reka Edge: <think>...</think>; turns separated by <sep>.",
+        (_d("<reasoning>", "</reasoning>", answer_close="<sep>"), _d("<think>", "</think>", label="edge")),
+        aliases=("reka_flash", "reka_edge"), prefilled=None,
         template_markers=("<sep>",),
     ),
     TraceFormat(
@@ -445,7 +450,9 @@ _FORMATS: tuple[TraceFormat, ...] = (
                         ImplicitClose("<\uff5cDSML\uff5ctoolcalls>", r"\s*<\uff5cDSML\uff5cinvoke"),
                         ImplicitClose("<\uff5cDSML\uff5c calls>", r"\s*<\uff5cDSML\uff5c invoke")),
         vllm_parsers=("deepseek_v4", "deepseek_v41"), sglang_detectors=("deepseek-v4", "deepseek-v41"),
-        template_markers=("DSML",),
+        # its tool-call block (V3.2 also writes DSML, as '<|DSML|function_calls>'); the source builds it from pieces,
+        # the tool-call probe renders it
+        template_markers=("<\uff5cDSML\uff5ctool_calls>", "<\uff5cDSML\uff5ctoolcalls>", "<\uff5cDSML\uff5c calls>"),
     ),
     TraceFormat(
         "step3", "Step3 / Step-3.5 / Step 5: the template prefills <think>; the output holds only the closer.",
@@ -457,26 +464,28 @@ _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "mimo", "Xiaomi MiMo: <think> with Qwen3-style tool calls; thinking on by default.", (THINK,), prefilled=None,
         thinking_switch="enable_thinking", implicit_close=(QWEN3_CALL,),
+        template_hints=("You are MiMo",),  # the default system prompt: its ChatML turns are Qwen's
         vllm_parsers=("mimo",), sglang_detectors=("mimo",),
     ),
     TraceFormat(
-        "ling3", "Ling 3: GLM-4.7-style <think> and tool calls, thinking on by default.", (THINK,), prefilled=None,
-        thinking_switch="enable_thinking", implicit_close=(GLM_CALL,),
+        "ling3", "Ling 3: GLM-4.7-style <think> and tool calls, thinking on by default.", (THINK,), prefilled=True,
+        thinking_switch="enable_thinking", disabled_insert="<think></think>", implicit_close=(GLM_CALL,),
         vllm_parsers=("ling3",), sglang_detectors=("ling3",), template_markers=("<|role_end|>",),
     ),
     TraceFormat(
         "poolside_v1", "Poolside (Laguna): DeepSeek-V3-style <think>, off by default, turns start with <assistant>.",
-        (THINK,), aliases=("poolside", "laguna"), prefilled=None, thinking_switch="thinking", thinking_default=False,
-        vllm_parsers=("poolside_v1",), sglang_detectors=("poolside_v1",), template_markers=("<assistant>",),
+        (THINK,), aliases=("poolside", "laguna"), prefilled=True, thinking_switch="enable_thinking",
+        thinking_default=False, disabled_insert="</think>", vllm_parsers=("poolside_v1",),
+        sglang_detectors=("poolside_v1",), template_markers=("<assistant>",),
     ),
     TraceFormat(
         "holo2", "Holo2: DeepSeek-V3-style <think>, thinking on by default.", (THINK,), prefilled=None,
         thinking_switch="thinking", vllm_parsers=("holo2",),
     ),
     TraceFormat(
-        "minicpmv", "MiniCPM-V: <think> with Qwen3-style tool calls.", (THINK,), aliases=("minicpm_v",),
+        "minicpmv", "MiniCPM-V / MiniCPM 5: <think> with Qwen3-style tool calls.", (THINK,), aliases=("minicpm_v",),
         prefilled=None, thinking_switch="enable_thinking", implicit_close=(QWEN3_CALL,),
-        vllm_parsers=("minicpmv",),
+        vllm_parsers=("minicpmv",), template_hints=("<tool_sep>", "<tool_def_sep>"),  # MiniCPM 5's tool grammar
     ),
     TraceFormat(
         "glm47", "GLM-4.7: the template prefills <think>; thinking off ends the prompt with </think>.", (THINK,),
@@ -597,7 +606,28 @@ def get_format(fmt: str | TraceFormat | Mapping[str, Any]) -> TraceFormat:
         return register_format(fmt)
     if not isinstance(fmt, str):
         raise TypeError(f"trace format must be a name, a TraceFormat or a spec dict, got {type(fmt).__name__}")
-    return _lookup(fmt)
+    try:
+        return _lookup(fmt)
+    except UnknownFormatError:
+        derived = _suffixed_name(fmt)
+        if derived is None:
+            raise
+        return derived
+
+
+def _suffixed_name(name: str) -> TraceFormat | None:
+    """'hy:opensource' -> the 'hy' family with that tag suffix (what ``detect_format`` names when the template
+    writes suffixed tags), so the name resolves in a process that has not derived it yet."""
+    base_name, sep, rest = name.strip().partition(":")
+    if not sep or not rest or _key(base_name) not in _ALIASES:
+        return None
+    base = FORMATS[_ALIASES[_key(base_name)]]
+    if base.vocab_suffix is None:
+        return None
+    try:
+        return with_token_suffix(base, sep + rest)
+    except ValueError:
+        return None
 
 
 def all_formats() -> tuple[TraceFormat, ...]:
@@ -773,7 +803,8 @@ def with_token_suffix(fmt: str | TraceFormat, suffix: str) -> TraceFormat:
     implicit = tuple(ImplicitClose(lit(ic.marker), pat(ic.follows)) for ic in base.implicit_close)
     derived = replace(base, name=f"{base.name}{suffix}", aliases=(), delimiters=delims, implicit_close=implicit,
                       disabled_insert=lit(base.disabled_insert) if base.disabled_insert else None,
-                      vllm_parsers=(), sglang_detectors=(), template_markers=())
+                      vllm_parsers=(), sglang_detectors=(), template_markers=(), vocab_suffix=None,
+                      template_hints=())
     return register_format(derived)
 
 

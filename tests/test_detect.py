@@ -9,7 +9,7 @@ import pytest
 from lm_eval_thinkpack.classify import classify, prompt_is_prefilled
 from lm_eval_thinkpack.detect import TraceProfile, detect_format, profile_for_format, profile_for_model_id
 from lm_eval_thinkpack.formats import FORMATS, get_format
-from tests.chat_fixtures import ALL_CASES, ANSWER, REASONING, TemplateCase, case, make_tokenizer
+from tests.chat_fixtures import ALL_CASES, ANSWER, REASONING, TemplateCase, case, make_tokenizer, template_source
 
 CASE_IDS = [c.name for c in ALL_CASES]
 WITH_ID = [c for c in ALL_CASES if c.model_id]
@@ -385,3 +385,112 @@ def test_lm_eval_loader_warns_once_about_an_ambiguous_template(tmp_path, caplog)
     warned = [r.getMessage() for r in caplog.records if "fits" in r.getMessage()]
     assert len(warned) == 1
     assert "think, " in warned[0] and "--metadata '{\"trace_format\": \"mimo\"}'" in warned[0]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# classes of error found on real llama.cpp templates (project-written templates with the distinguishing feature)
+
+
+def _tok(name: str, model_id: str | None = None) -> Any:
+    """A plain tokenizer (no family tokens) carrying the project template ``tests/templates/<name>.jinja``."""
+    tok = make_tokenizer("chatml", model_id=model_id)
+    tok.chat_template = template_source(name)
+    return tok
+
+
+@pytest.mark.parametrize(("name", "fmt"), [
+    ("role_turns_no_tags", "granite4"),  # Granite 4.x: no <think> in the template, <|start_of_role|> turns
+    ("sentence_turns_no_tags", "minimax"),  # MiniMax-M1: no <think>, <beginning_of_sentence> turns
+    ("identity_prompt_no_tags", "mimo"),  # MiMo-VL: a Qwen ChatML whose default system prompt names MiMo
+])
+def test_template_markers_name_a_family_whose_template_shows_no_delimiter(name: str, fmt: str) -> None:
+    p = detect_format(_tok(name))
+    assert (p.format, p.source, p.ambiguous, p.prefilled, p.thinking_disabled) == (
+        fmt, "chat_template", False, False, False), p.notes
+    assert any("template markers name" in n for n in p.notes)
+
+
+def test_a_template_without_delimiters_or_markers_stays_the_default() -> None:
+    p = detect_format(make_tokenizer("chatml"))
+    assert (p.format, p.source) == ("think", "default")
+    # the model id still beats a family the markers name
+    p = detect_format(_tok("role_turns_no_tags", model_id="MiniMaxAI/MiniMax-M1-80k"))
+    assert (p.format, p.source) == ("minimax", "model_id")
+
+
+def test_a_shared_tool_grammar_does_not_outweigh_a_familys_own_turn_marker() -> None:
+    # <arg_key> is GLM's tool grammar, which Ling 3 and Poolside reuse: it names the group, not GLM-4.7
+    ling = _tok("glm_calls_role_end")
+    p = detect_format(ling)
+    assert (p.format, p.ambiguous, p.prefilled, p.thinking_disabled) == ("ling3", False, True, False), p.notes
+    p = detect_format(ling, enable_thinking=False)
+    assert (p.format, p.prefilled, p.thinking_disabled) == ("ling3", False, True)
+    pool = _tok("glm_calls_bare_turns")
+    p = detect_format(pool)
+    assert (p.format, p.ambiguous, p.prefilled, p.thinking_disabled) == ("poolside_v1", False, True, False), p.notes
+    p = detect_format(pool, enable_thinking=False)
+    assert (p.format, p.prefilled, p.thinking_disabled) == ("poolside_v1", False, True)
+    # the real GLM-4.7 template (its [gMASK] turn prefix) is still GLM-4.7
+    assert detect_format(make_tokenizer("glm47")).format == "glm47"
+
+
+def test_a_tool_call_block_built_from_pieces_is_read_from_a_render() -> None:
+    tok = _tok("dsml_pieces")
+    # the V3.2 spelling of the block: DSML alone does not make it V4
+    p = detect_format(tok, thinking=True)
+    assert (p.format, p.ambiguous, p.prefilled, p.thinking_disabled) == ("deepseek_v3", False, True, False), p.notes
+    p = detect_format(tok, thinking=False)
+    assert (p.format, p.prefilled, p.thinking_disabled) == ("deepseek_v3", False, True)
+    # V4's block name
+    p = detect_format(tok, thinking=True, block_name="tool_calls")
+    assert (p.format, p.ambiguous, p.prefilled) == ("deepseek_v4", False, True), p.notes
+
+
+def test_a_string_valued_switch_and_suffixed_tags(scratch_registry) -> None:
+    tok = _tok("suffixed_effort")
+    p = detect_format(tok)  # unset means 'no_think': an empty suffixed block
+    assert (p.format, p.ambiguous, p.prefilled, p.thinking_disabled) == ("hy:fixture1", False, False, True), p.notes
+    fmt = get_format(p.format)
+    assert fmt.open == "<think:fixture1>" and fmt.close == "</think:fixture1>"
+    p = detect_format(tok, reasoning_effort="high")
+    assert (p.format, p.prefilled, p.thinking_disabled) == ("hy:fixture1", True, False), p.notes
+    trace = classify("HY reasons.</think:fixture1>42", p.format, prefilled=p.prefilled)
+    assert (trace.status, trace.reasoning, trace.answer) == ("valid", "HY reasons.", "42")
+
+
+def test_a_suffixed_format_name_resolves_where_it_was_not_derived(scratch_registry) -> None:
+    from lm_eval_thinkpack.formats import UnknownFormatError
+
+    fmt = get_format("hy:abc123")  # what a doc or --metadata carries from another process
+    assert fmt.name == "hy:abc123" and fmt.open == "<think:abc123>" and fmt.vocab_suffix is None
+    with pytest.raises(UnknownFormatError):
+        get_format("qwen3:abc123")  # a family without a vocabulary suffix
+
+
+def test_a_tool_grammar_hint_and_a_three_state_switch() -> None:
+    tok = _tok("tool_sep_three_state")
+    p = detect_format(tok)  # unset: neither opened nor closed, the model decides
+    assert (p.format, p.ambiguous, p.prefilled, p.thinking_disabled) == ("minicpmv", False, False, False), p.notes
+    assert any("the model decides" in n for n in p.notes)
+    assert detect_format(tok, enable_thinking=True).prefilled is True
+    p = detect_format(tok, enable_thinking=False)
+    assert (p.prefilled, p.thinking_disabled) == (False, True)
+    # without the hint the same template is Qwen3's
+    qwen_like = _tok("tool_sep_three_state")
+    qwen_like.chat_template = qwen_like.chat_template.replace("<tool_sep>", "")
+    assert detect_format(qwen_like).format == "qwen3"
+
+
+def test_a_second_spelling_of_a_familys_trace() -> None:
+    tok = _tok("sep_turns_think")  # Reka Edge: <sep> turns, <think> rather than Flash 3's <reasoning>
+    p = detect_format(tok, enable_thinking=True)
+    assert (p.format, p.ambiguous, p.prefilled, p.thinking_disabled) == ("reka", False, True, False), p.notes
+    p = detect_format(tok)
+    assert (p.format, p.prefilled, p.thinking_disabled) == ("reka", False, True)
+
+
+def test_a_closer_that_ends_every_block_is_no_trace_evidence() -> None:
+    # Solar Open's think message ends with <|end|>, which ends every message (close_needs_open): a template whose
+    # turns end with <|end|> and that never opens a think message is no Solar Open template
+    p = detect_format(_tok("end_turns_no_tags"))
+    assert (p.format, p.source) == ("think", "default"), p.notes
