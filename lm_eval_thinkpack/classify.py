@@ -153,23 +153,19 @@ class Trace:
 
 def _unwrap(text: str, a0: int, a1: int, wraps: tuple[tuple[str | None, str | None], ...]) -> tuple[int, int]:
     """The answer span inside the first wrapper whose opener occurs; its closer, or else a closer-only wrapper's,
-    ends it. Without any opener, the first closer-only wrapper that occurs ends it."""
-    closes: list[str] = []
+    ends it. Without any opener, the earliest closer-only wrapper ends it (harmony: the answer message ends at
+    whichever of <|end|>, <|call|>, <|return|> comes first, not at a later message's)."""
     for open_, close in wraps:
         if open_ is None:
             continue
         pos = text.find(open_, a0, a1)
         if pos >= 0:
             a0 = pos + len(open_)
-            if close is not None:
-                closes.append(close)
+            if close is not None and (end := text.find(close, a0, a1)) >= 0:
+                return a0, end
             break
-    closes.extend(c for o, c in wraps if o is None and c is not None)
-    for close in closes:
-        pos = text.find(close, a0, a1)
-        if pos >= 0:
-            return a0, pos
-    return a0, a1
+    ends = [p for o, c in wraps if o is None and c is not None and (p := text.find(c, a0, a1)) >= 0]
+    return (a0, min(ends)) if ends else (a0, a1)
 
 
 def _stripped(text: str, start: int, end: int) -> tuple[int, int]:

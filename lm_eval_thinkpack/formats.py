@@ -232,7 +232,12 @@ _FORMATS: tuple[TraceFormat, ...] = (
                close_pattern=(r"(?:<\|end\|>)?(?:<\|start\|>assistant)?(?:(?:\s*to=[^\s<]+)?<\|channel\|>"
                               r"(?!analysis\b)|\s*to=functions\.[^\s<]+<\|channel\|>|<\|channel\|>analysis\s+"
                               r"to=functions\.)[^<]*(?:<\|constrain\|>[^<]*)?<\|message\|>"),
-               answer_close="<|return|>", answer_alt=((None, "<|call|>"), (None, "<|end|>")), label="harmony"),
+               # the answer is the first message after the trace, or the final message when one comes later
+               # (after a commentary preamble); it ends at the message's own end token
+               answer_close="<|return|>", answer_alt=((None, "<|call|>"), (None, "<|end|>"),
+                                                     ("<|channel|>final<|message|>", None),
+                                                     ("<|channel|>final <|constrain|>json<|message|>", None)),
+               label="harmony"),
             _d("analysis", ("assistantfinal", "assistantcommentary"), anchored=True,
                label="harmony decoded with skip_special_tokens"),
         ),

@@ -346,6 +346,27 @@ def _tool_calls_not_content(c: Case) -> Case:
     return replace(c, text=text)
 
 
+# Every message of a channel format after the trace: recipient (before or after the channel), channel, body.
+MESSAGES: dict[str, re.Pattern[str]] = {
+    "openai_gptoss": re.compile(
+        r"(?:<\|start\|>assistant)?(?P<r1>[^<]*)<\|channel\|>(?P<channel>\w+)(?P<r2>[^<]*)(?:<\|constrain\|>[^<]*)?"
+        r"<\|message\|>(?P<body>.*?)(?=<\|end\|>|<\|call\|>|<\|return\|>|<\|start\|>|\Z)", re.S),
+}
+
+
+def _content_messages_joined(c: Case) -> Case:
+    t = classify(c.text, c.fmt, prefilled=c.prefilled)
+    if t.status is TraceStatus.TRUNCATED:
+        return c
+    start = t._spans[3] if t.status is not TraceStatus.MISSING else 0  # from the end of the trace on
+    bodies = [m.group("body") for m in MESSAGES[c.parser].finditer(c.text, start)
+              if m.group("channel") in ("final", "commentary") and "to=" not in m.group("r1") + m.group("r2")]
+    if len(bodies) < 2:  # one content message is the answer both ways
+        return c
+    status, reasoning, _answer = comparable(t)
+    return replace(c, forced=(status, reasoning, "\n".join(b for b in bodies if b).strip()))
+
+
 # An output cut inside a message header (harmony): after the last message's end, a header with no '<|message|>'.
 PARTIAL_HEADERS: dict[str, re.Pattern[str]] = {
     "openai_gptoss": re.compile(r"<\|end\|>(<\|start\|>(?:(?!<\|message\|>|<\|end\|>).)*)\Z", re.S),
@@ -360,10 +381,15 @@ def _cut_header_is_content(c: Case) -> Case:
     return replace(c, forced=("valid" if reasoning else "no reasoning", reasoning, m.group(1).strip()))
 
 
-# The header of a later message on the reasoning channel (harmony): its body continues the trace.
+# The header of a later message on the reasoning channel (harmony): its body continues the trace. That is a
+# message to no one or to a built-in tool (browser, python: not functions.*), recipient before or after the
+# channel; the end token of the message before it goes too.
 CONTINUATIONS: dict[str, re.Pattern[str]] = {
-    "openai_gptoss": re.compile(r"(?:<\|end\|>)?(?:<\|start\|>assistant)?<\|channel\|>analysis<\|message\|>"),
+    "openai_gptoss": re.compile(
+        r"(?:<\|end\|>|<\|call\|>)?(?:<\|start\|>assistant)?(?:\s*to=(?!functions\.)[^\s<]+)?<\|channel\|>analysis"
+        r"(?:\s+to=(?!functions\.)[^\s<]+)?[^<]*(?:<\|constrain\|>[^<]*)?<\|message\|>"),
 }
+MESSAGE_ENDS = ("<|end|>", "<|call|>", "<|return|>")
 
 
 def _reasoning_messages_joined(c: Case) -> Case:
@@ -372,6 +398,10 @@ def _reasoning_messages_joined(c: Case) -> Case:
     bodies = CONTINUATIONS[c.parser].split(c.text[r0:r1])
     if len(bodies) < 2:
         return c
+    for i, b in enumerate(bodies):  # a message's own end token is framing (the last one ends the trace)
+        for e in MESSAGE_ENDS:
+            b = b.removesuffix(e)
+        bodies[i] = b
     joined = "\n".join(b for b in bodies if b)  # vLLM joins the messages' texts, skipping empty ones
     return replace(c, text=c.text[:r0] + joined + c.text[r1:])
 
@@ -769,6 +799,12 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "ended with '<|start|>assistant<|channel|>fin' as its answer. We call it truncated: no answer began.",
         _cut_header_is_content),
     Difference(
+        "content_messages_joined",
+        "vLLM's HarmonyParser returns every content message joined with a newline: a commentary preamble (no "
+        "recipient: what the model tells the user before acting) and the final message read 'Checking.\\n42'. "
+        "We take the final message as the answer: that is what the model answered, and what the scorer reads.",
+        _content_messages_joined),
+    Difference(
         "needs_both_delimiters",
         "Granite 3.2's parser is one regex over 'Here is my thought process: ... Here is my response: ...': "
         "without both phrases the whole output is content, so a cut-off trace reads as no reasoning. We call "
@@ -893,7 +929,8 @@ SPECS: dict[str, Spec] = {
     "kimi_k3": Spec(("other_call_dialect", "answer_closer_dropped", *_BASE)),
     "granite": Spec(("needs_both_delimiters", "cuts_at_first_opener"), spelling="3.2"),
     # gpt-oss: vLLM's HarmonyParser on token ids; its own renderer ends the prompt at '<|start|>assistant'
-    "openai_gptoss": Spec(("reasoning_messages_joined", "cut_header_is_content", "tool_calls_not_content"),
+    "openai_gptoss": Spec(("reasoning_messages_joined", "cut_header_is_content", "content_messages_joined",
+                           "tool_calls_not_content"),
                           spelling="harmony", harmony=True, prefills=(False,)),
     "muse_glimmer": Spec(("header_starts_trace", "stray_closer_hides_blocks", "open_body_repeated",
                           "self_blocks_join_reasoning", "tool_channel_is_content", "answer_needs_channel")),

@@ -120,17 +120,25 @@ def _call(rng: Any) -> str:
 def _answer_message(rng: Any) -> tuple[str, tuple[str, ...]]:
     from .generations import _line
 
+    pre, shapes = "", ()
+    if rng.random() < 0.2:  # a preamble on the commentary channel, no recipient (mostly before a tool call)
+        pre, shapes = f"{_HEAD}<|channel|>commentary<|message|>{_line(rng)}<|end|>", ("preamble",)
     r = rng.random()
-    if r < 0.25:
-        pre = ""
-        if rng.random() < 0.4:  # a tool-call preamble on the commentary channel, no recipient
-            pre = f"{_HEAD}<|channel|>commentary<|message|>{_line(rng)}<|end|>"
-        return pre + _call(rng), ("tool call",) + (("preamble",) if pre else ())
-    if r < 0.4:
-        return (f"{_HEAD}<|channel|>final <|constrain|>json<|message|>{{\"answer\": 42}}"
-                + rng.choice(("<|return|>", "")), ("constrain json",))
+    if r < 0.3 or (pre and r < 0.8):
+        return pre + _call(rng), ("tool call", *shapes)
+    if r < 0.45:
+        return (pre + f"{_HEAD}<|channel|>final <|constrain|>json<|message|>{{\"answer\": 42}}"
+                + rng.choice(("<|return|>", "")), ("constrain json", *shapes))
     answer = rng.choice(("The answer is 42.", "42", "**42**", "x = 6*7 = 42\n\nDone.", "(b)", ""))
-    return f"{_HEAD}<|channel|>final<|message|>{answer}" + rng.choice(("<|return|>", "")), ()
+    return pre + f"{_HEAD}<|channel|>final<|message|>{answer}" + rng.choice(("<|return|>", "")), shapes
+
+
+def _builtin_call(rng: Any) -> str:
+    """A built-in tool call on the analysis channel (browser, python): part of the reasoning."""
+    return rng.choice((
+        f'{_HEAD}<|channel|>analysis to=browser.search code<|message|>{{"query": "6*7"}}',
+        f"{_HEAD} to=python<|channel|>analysis code<|message|>print(6*7)",
+    ))
 
 
 def generate(kind: str, rng: Any) -> Any:
@@ -146,7 +154,10 @@ def generate(kind: str, rng: Any) -> Any:
         msgs = [rng.choice(_BLANKS)]
     analysis = "<|channel|>analysis<|message|>" + f"<|end|>{_HEAD}<|channel|>analysis<|message|>".join(msgs)
     if kind == "truncated":
-        if rng.random() < 0.2:  # cut inside the next message's header
+        if rng.random() < 0.15:  # stopped at a built-in tool call (the tool's output would come next turn)
+            text = analysis + "<|end|>" + _builtin_call(rng) + rng.choice(("<|call|>", ""))
+            shapes.append("built-in tool call")
+        elif rng.random() < 0.2:  # cut inside the next message's header
             text = analysis + "<|end|>" + rng.choice((_HEAD, f"{_HEAD}<|channel|>", f"{_HEAD}<|channel|>fin"))
             shapes.append("cut in header")
         else:

@@ -159,6 +159,18 @@ MINIMAL = {
          "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>analysis<|message|>b<|end|>"
          "<|start|>assistant<|channel|>final<|message|>42<|return|>", False,
          ("valid", "a<|end|><|start|>assistant<|channel|>analysis<|message|>b", "42"), ("a\nb", "42")),
+        # a built-in tool call on the analysis channel is reasoning to both (the output stops at its <|call|>)
+        ("gpt_oss", "openai_gptoss",
+         "<|channel|>analysis<|message|>a<|end|><|start|>assistant to=python<|channel|>analysis code<|message|>"
+         "print(6*7)<|call|>", False,
+         ("truncated", "a<|end|><|start|>assistant to=python<|channel|>analysis code<|message|>print(6*7)<|call|>", ""),
+         ("a\nprint(6*7)", None)),
+    ],
+    "content_messages_joined": [
+        ("gpt_oss", "openai_gptoss",
+         "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>commentary<|message|>Checking.<|end|>"
+         "<|start|>assistant<|channel|>final<|message|>42<|return|>", False,
+         ("valid", "a", "42"), ("a", "Checking.\n42")),
     ],
     "cut_header_is_content": [
         ("gpt_oss", "openai_gptoss", "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>fin", False,
