@@ -301,6 +301,25 @@ def test_gpt_oss_serving_parser_is_harmony_and_reads_token_ids_not_text() -> Non
     assert (reasoning, content, calls) == ("a", "42", None)
 
 
+def test_gpt_oss_is_compared_without_prefill_because_vllm_renders_the_prompt_to_the_assistant_header() -> None:
+    """vLLM renders a gpt-oss chat prompt itself (harmony_utils.render_for_completion) and it ends at
+    '<|start|>assistant', never inside the analysis channel, so the Spec compares prefilled=False only.
+    An output that starts inside an analysis body is not something this path produces: HarmonyParser reads
+    its first words as a message header (here a 'tool call' named by the body), where we read the trace."""
+    from vllm.entrypoints.openai.parser.harmony_utils import get_user_message, render_for_completion
+
+    from . import harmony as H
+
+    prompt = H.encoding().decode(render_for_completion([get_user_message("6*7?")]))
+    assert prompt.endswith("<|start|>user<|message|>6*7?<|end|><|start|>assistant"), prompt[-80:]
+    assert D.SPECS["openai_gptoss"].prefills == (False,) and FORMATS["gpt_oss"].prefilled is False
+    text = "a<|end|><|start|>assistant<|channel|>final<|message|>42<|return|>"
+    t = classify(text, "gpt_oss", prefilled=True)
+    assert (str(t.status), t.reasoning, t.answer) == ("valid", "a", "42")
+    h = H.parse(text)
+    assert (h.reasoning, h.content) == (None, None) and h.tool_calls == (("a<|end|><|start|>assistant", "42"),)
+
+
 def test_harmony_vocabulary_rebuild_matches_tiktokens_file_layout() -> None:
     """harmony_vocab.rebuild turns js-tiktoken's ranks module into tiktoken's '{token} {rank}' lines, sorted by
     rank; a module of another layout is refused with the reason."""
