@@ -865,7 +865,7 @@ class Spec:
     'me <|START_THINKING|> is' reads 'meis'), which is formatting, not a class or a word of the answer.
     ``harmony`` drives vLLM's ``HarmonyParser`` on o200k_harmony token ids (gpt-oss, see ``harmony.py``): only
     the ``spelling`` with special tokens is compared (the decoded 'analysis...assistantfinal' text has no
-    token-level reading in vLLM), on harmony-shaped generations (``generations.harmony``).
+    token-level reading in vLLM), on harmony-shaped generations (``harmony.generate``).
     """
 
     differences: tuple[str, ...]
