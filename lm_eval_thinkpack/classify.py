@@ -152,10 +152,10 @@ class Trace:
 
 
 def _unwrap(text: str, a0: int, a1: int, wraps: tuple[tuple[str | None, str | None], ...]) -> tuple[int, int]:
-    """The answer span inside the first wrapper whose opener occurs; the first of its closers written (a block
-    may end at either of two tokens: Inkling's '<|end_message|>' or end of sampling), or else a closer-only
-    wrapper's, ends it. Without any opener, the first closer-only wrapper that occurs ends it."""
-    closes: list[str] = []
+    """The answer span inside the first wrapper whose opener occurs, ended by the first of that opener's closers
+    written (a block may end at either of two tokens: Inkling's '<|end_message|>' or end of sampling), or else by
+    the earliest closer-only wrapper (harmony: the answer message ends at whichever of <|end|>, <|call|>,
+    <|return|> comes first, not at a later message's). Without any opener, the earliest closer-only wrapper."""
     for open_, _close in wraps:
         if open_ is None:
             continue
@@ -166,12 +166,8 @@ def _unwrap(text: str, a0: int, a1: int, wraps: tuple[tuple[str | None, str | No
             if ends:
                 return a0, min(ends)
             break
-    closes.extend(c for o, c in wraps if o is None and c is not None)
-    for close in closes:
-        pos = text.find(close, a0, a1)
-        if pos >= 0:
-            return a0, pos
-    return a0, a1
+    ends = [p for o, c in wraps if o is None and c is not None and (p := text.find(c, a0, a1)) >= 0]
+    return (a0, min(ends)) if ends else (a0, a1)
 
 
 def _stripped(text: str, start: int, end: int) -> tuple[int, int]:

@@ -230,10 +230,17 @@ _FORMATS: tuple[TraceFormat, ...] = (
                ("<|end|><|start|>assistant<|channel|>final<|message|>", "<|start|>assistant<|channel|>final<|message|>",
                 "<|channel|>final<|message|>"),
                # the next message's header, whatever its channel other than analysis, recipient or constraint:
-               # [<|end|>][<|start|>assistant][ to=R]<|channel|>CHANNEL[ to=R][ <|constrain|>T]<|message|>
-               close_pattern=(r"(?:<\|end\|>)?(?:<\|start\|>assistant)?(?:\s*to=[^\s<]+)?<\|channel\|>"
-                              r"(?!analysis\b)[^<]*(?:<\|constrain\|>[^<]*)?<\|message\|>"),
-               answer_close="<|return|>", answer_alt=((None, "<|call|>"), (None, "<|end|>")), label="harmony"),
+               # [<|end|>][<|start|>assistant][ to=R]<|channel|>CHANNEL[ to=R][ <|constrain|>T]<|message|>;
+               # a call to a function ends the trace on the analysis channel too (built-in tools stay in it)
+               close_pattern=(r"(?:<\|end\|>)?(?:<\|start\|>assistant)?(?:(?:\s*to=[^\s<]+)?<\|channel\|>"
+                              r"(?!analysis\b)|\s*to=functions\.[^\s<]+<\|channel\|>|<\|channel\|>analysis\s+"
+                              r"to=functions\.)[^<]*(?:<\|constrain\|>[^<]*)?<\|message\|>"),
+               # the answer is the first message after the trace, or the final message when one comes later
+               # (after a commentary preamble); it ends at the message's own end token
+               answer_close="<|return|>", answer_alt=((None, "<|call|>"), (None, "<|end|>"),
+                                                     ("<|channel|>final<|message|>", None),
+                                                     ("<|channel|>final <|constrain|>json<|message|>", None)),
+               label="harmony"),
             _d("analysis", ("assistantfinal", "assistantcommentary"), anchored=True,
                label="harmony decoded with skip_special_tokens"),
         ),

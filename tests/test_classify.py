@@ -200,6 +200,43 @@ def test_gpt_oss_any_non_analysis_header_ends_the_trace(tail: str, answer: str) 
     assert (t.status, t.reasoning, t.answer) == ("valid", "Need JSON.", answer)
 
 
+@pytest.mark.parametrize("tail", [
+    "<|start|>assistant<|channel|>analysis to=functions.get_weather <|constrain|>json<|message|>"
+    "{\"city\": \"P\"}<|call|>",
+    "<|start|>assistant to=functions.get_weather<|channel|>analysis json<|message|>{\"city\": \"P\"}<|call|>",
+    "<|start|>assistant to=functions.get_weather<|channel|>analysis <|constrain|>json<|message|>{\"city\": \"P\"}",
+])
+def test_gpt_oss_function_call_on_the_analysis_channel_ends_the_trace(tail: str) -> None:
+    """gpt-oss also calls functions on the analysis channel (harmony allows it; vLLM's HarmonyParser reads any
+    functions.* recipient as a tool call): the call ends the trace, it is not more reasoning."""
+    t = classify(HARMONY_ANALYSIS + tail, "gpt_oss")
+    assert (t.status, t.reasoning, t.answer) == ("valid", "Need JSON.", "{\"city\": \"P\"}")
+
+
+def test_gpt_oss_answer_is_the_first_message_after_the_trace_not_the_framing_after_it() -> None:
+    """A tool-call preamble (commentary, no recipient) ends at its <|end|>: the call's header and arguments
+    after it are not part of the answer text."""
+    t = classify(HARMONY_ANALYSIS + "<|start|>assistant<|channel|>commentary<|message|>Checking.<|end|>"
+                 "<|start|>assistant<|channel|>commentary to=functions.f <|constrain|>json<|message|>{}<|call|>",
+                 "gpt_oss")
+    assert (t.status, t.reasoning, t.answer) == ("valid", "Need JSON.", "Checking.")
+
+
+@pytest.mark.parametrize("final", ["<|channel|>final<|message|>42", "<|channel|>final <|constrain|>json<|message|>42"])
+@pytest.mark.parametrize("end", ["<|return|>", ""])
+def test_gpt_oss_final_message_is_the_answer_after_a_preamble(final: str, end: str) -> None:
+    t = classify(HARMONY_ANALYSIS + "<|start|>assistant<|channel|>commentary<|message|>Checking.<|end|>"
+                 "<|start|>assistant" + final + end, "gpt_oss")
+    assert (t.status, t.reasoning, t.answer) == ("valid", "Need JSON.", "42")
+
+
+def test_gpt_oss_builtin_tool_call_on_the_analysis_channel_stays_in_the_trace() -> None:
+    """A built-in tool (browser, python) is called on the analysis channel as part of the reasoning."""
+    t = classify(HARMONY_ANALYSIS + "<|start|>assistant<|channel|>analysis to=browser.search code<|message|>"
+                 "{\"q\": 1}<|call|>", "gpt_oss")
+    assert t.status == "truncated" and "to=browser.search" in t.reasoning
+
+
 def test_gpt_oss_several_analysis_messages_stay_one_trace() -> None:
     text = (HARMONY_ANALYSIS + "<|start|>assistant<|channel|>analysis<|message|>More.<|end|>"
             "<|start|>assistant<|channel|>final<|message|>7<|return|>")

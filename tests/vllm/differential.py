@@ -115,6 +115,11 @@ def raw(pair: Pair, text: str) -> tuple[str | None, str | None]:
     """vLLM's own ``(reasoning, content)`` for ``text``."""
     key = tuple(sorted(pair.chat_template_kwargs.items()))
     spec = SPECS.get(pair.parser)
+    if spec is not None and spec.harmony:  # the serving path on token ids (harmony.py)
+        from .harmony import parse
+
+        h = parse(text)
+        return h.reasoning, h.content
     if spec is not None and spec.unified:
         # the serving path: one Parser per request (its filter keeps state between calls)
         from vllm.parser.parser_manager import ParserManager
@@ -139,6 +144,15 @@ ALSO_ENDS: dict[str, tuple[str, ...]] = {"inkling": ("<|content_model_end_sampli
 
 def theirs(pair: Pair, text: str) -> Outcome:
     """vLLM's outcome as (status, reasoning, answer), by the mapping in this module's docstring."""
+    spec = SPECS.get(pair.parser)
+    if spec is not None and spec.harmony:  # the trace ended when a message left the analysis channel
+        from .harmony import parse
+
+        h = parse(text)
+        r, c = (h.reasoning or "").strip(), (h.content or "").strip()
+        if not h.ended:
+            return "truncated", r, ""
+        return ("valid" if r else "no reasoning"), r, c
     reasoning, content = raw(pair, text)
     end = getattr(parser_for(pair), "reasoning_end_str", None)
     ends = (end, *ALSO_ENDS.get(pair.parser, ())) if end else FORMATS[pair.family].all_close
@@ -307,13 +321,97 @@ def _answer_tags_kept(c: Case) -> Case:
     return replace(c, fmt=replace(c.fmt, delimiters=(d,)))
 
 
+# Tool-call messages of a channel format (harmony): a header whose recipient is a function, in either order
+# ('<|start|>assistant to=functions.f<|channel|>commentary json' or '...<|channel|>commentary to=functions.f'),
+# its body, and the '<|call|>' (or '<|end|>') that ends it.
+CALL_MESSAGES: dict[str, re.Pattern[str]] = {
+    "openai_gptoss": re.compile(
+        r"(?:<\|start\|>assistant)?(?P<r1>[^<]*)<\|channel\|>(?P<r2>[^<]*)(?:<\|constrain\|>[^<]*)?<\|message\|>"
+        r"(?P<body>.*?)(?:<\|call\|>|<\|end\|>|(?=<\|start\|>)|$)", re.S),
+}
+
+
+def _without_call_messages(c: Case, pattern: re.Pattern[str]) -> str:
+    def drop(m: re.Match[str]) -> str:
+        return "" if "to=functions." in m.group("r1") + m.group("r2") else m.group(0)
+
+    return pattern.sub(drop, c.text)
+
+
 def _tool_calls_not_content(c: Case) -> Case:
     text = c.text
     for ic in c.fmt.implicit_close:
         at = text.find(ic.marker)
         if at >= 0:
             text = text[:at]
+    pattern = CALL_MESSAGES.get(c.parser)
+    if pattern is not None and (rest := _without_call_messages(c, pattern)) != c.text:
+        # the call still ends the trace (class and reasoning stand); the answer is what other messages say
+        status, reasoning, _answer = comparable(classify(c.text, c.fmt, prefilled=c.prefilled))
+        after = classify(rest, c.fmt, prefilled=c.prefilled)
+        answer = after.answer if after.status is not TraceStatus.TRUNCATED else ""
+        return replace(c, forced=(status, reasoning, answer))
     return replace(c, text=text)
+
+
+# Every message of a channel format after the trace: recipient (before or after the channel), channel, body.
+MESSAGES: dict[str, re.Pattern[str]] = {
+    "openai_gptoss": re.compile(
+        r"(?:<\|start\|>assistant)?(?P<r1>[^<]*)<\|channel\|>(?P<channel>\w+)(?P<r2>[^<]*)(?:<\|constrain\|>[^<]*)?"
+        r"<\|message\|>(?P<body>.*?)(?=<\|end\|>|<\|call\|>|<\|return\|>|<\|start\|>|\Z)", re.S),
+}
+
+
+def _content_messages_joined(c: Case) -> Case:
+    t = classify(c.text, c.fmt, prefilled=c.prefilled)
+    if t.status is TraceStatus.TRUNCATED:
+        return c
+    start = t._spans[3] if t.status is not TraceStatus.MISSING else 0  # from the end of the trace on
+    bodies = [m.group("body") for m in MESSAGES[c.parser].finditer(c.text, start)
+              if m.group("channel") in ("final", "commentary") and "to=" not in m.group("r1") + m.group("r2")]
+    if len(bodies) < 2:  # one content message is the answer both ways
+        return c
+    status, reasoning, _answer = comparable(t)
+    return replace(c, forced=(status, reasoning, "\n".join(b for b in bodies if b).strip()))
+
+
+# An output cut inside a message header (harmony): after the last message's end, a header with no '<|message|>'.
+PARTIAL_HEADERS: dict[str, re.Pattern[str]] = {
+    "openai_gptoss": re.compile(r"<\|end\|>(<\|start\|>(?:(?!<\|message\|>|<\|end\|>).)*)\Z", re.S),
+}
+
+
+def _cut_header_is_content(c: Case) -> Case:
+    m = PARTIAL_HEADERS[c.parser].search(c.text)
+    if m is None:
+        return c
+    _status, reasoning, _answer = comparable(classify(c.text[:m.start()], c.fmt, prefilled=c.prefilled))
+    return replace(c, forced=("valid" if reasoning else "no reasoning", reasoning, m.group(1).strip()))
+
+
+# The header of a later message on the reasoning channel (harmony): its body continues the trace. That is a
+# message to no one or to a built-in tool (browser, python: not functions.*), recipient before or after the
+# channel; the end token of the message before it goes too.
+CONTINUATIONS: dict[str, re.Pattern[str]] = {
+    "openai_gptoss": re.compile(
+        r"(?:<\|end\|>|<\|call\|>)?(?:<\|start\|>assistant)?(?:\s*to=(?!functions\.)[^\s<]+)?<\|channel\|>analysis"
+        r"(?:\s+to=(?!functions\.)[^\s<]+)?[^<]*(?:<\|constrain\|>[^<]*)?<\|message\|>"),
+}
+MESSAGE_ENDS = ("<|end|>", "<|call|>", "<|return|>")
+
+
+def _reasoning_messages_joined(c: Case) -> Case:
+    t = classify(c.text, c.fmt, prefilled=c.prefilled)
+    r0, r1 = t._spans[2], t._spans[3]  # the reasoning's span in the text, before stripping
+    bodies = CONTINUATIONS[c.parser].split(c.text[r0:r1])
+    if len(bodies) < 2:
+        return c
+    for i, b in enumerate(bodies):  # a message's own end token is framing (the last one ends the trace)
+        for e in MESSAGE_ENDS:
+            b = b.removesuffix(e)
+        bodies[i] = b
+    joined = "\n".join(b for b in bodies if b)  # vLLM joins the messages' texts, skipping empty ones
+    return replace(c, text=c.text[:r0] + joined + c.text[r1:])
 
 
 def _answer_closer_dropped(c: Case) -> Case:
@@ -763,8 +861,8 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         _answer_tags_kept),
     Difference(
         "tool_calls_not_content",
-        "The serving parser moves a tool call (Cohere <|START_ACTION|>...) out of the content into tool_calls; "
-        "we keep it as the answer text (an agentic scorer reads it there).",
+        "The serving parser moves a tool call (Cohere <|START_ACTION|>..., a harmony message to=functions.NAME) "
+        "out of the content into tool_calls; we keep it as the answer text (an agentic scorer reads it there).",
         _tool_calls_not_content),
     Difference(
         "header_is_metadata",
@@ -786,6 +884,26 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "the answer; a JSON tool block stays in it as written, closer included. We take the answer from the "
         "text block only: what the model framed as its answer is what the scorer reads.",
         _text_outside_blocks_is_content),
+    Difference(
+        "reasoning_messages_joined",
+        "gpt-oss may write several analysis messages before its answer; vLLM's HarmonyParser returns their texts "
+        "joined with a newline, the '<|end|><|start|>assistant<|channel|>analysis<|message|>' headers between "
+        "them gone. Our reasoning is one span of the output (Trace keeps offsets into the text, which masking "
+        "and trace lengths read), so those headers stay inside it; class and answer are the same.",
+        _reasoning_messages_joined),
+    Difference(
+        "cut_header_is_content",
+        "A vLLM bug: an output cut by the length limit inside the next message's header "
+        "('...<|end|><|start|>assistant<|channel|>fin') leaves openai_harmony in a non-terminal state, and "
+        "HarmonyParser.flush 'recovers' the header's raw decode as final content: the cut-off trace reads as "
+        "ended with '<|start|>assistant<|channel|>fin' as its answer. We call it truncated: no answer began.",
+        _cut_header_is_content),
+    Difference(
+        "content_messages_joined",
+        "vLLM's HarmonyParser returns every content message joined with a newline: a commentary preamble (no "
+        "recipient: what the model tells the user before acting) and the final message read 'Checking.\\n42'. "
+        "We take the final message as the answer: that is what the model answered, and what the scorer reads.",
+        _content_messages_joined),
     Difference(
         "needs_both_delimiters",
         "Granite 3.2's parser is one regex over 'Here is my thought process: ... Here is my response: ...': "
@@ -845,6 +963,9 @@ class Spec:
     legacy ``extract_reasoning`` is not implemented. ``ignore_whitespace`` compares reasoning and answer with
     all whitespace removed, for a parser that trims whitespace at its special tokens (Cohere's melody filter:
     'me <|START_THINKING|> is' reads 'meis'), which is formatting, not a class or a word of the answer.
+    ``harmony`` drives vLLM's ``HarmonyParser`` on o200k_harmony token ids (gpt-oss, see ``harmony.py``): only
+    the ``spelling`` with special tokens is compared (the decoded 'analysis...assistantfinal' text has no
+    token-level reading in vLLM), on harmony-shaped generations (``harmony.generate``).
     """
 
     differences: tuple[str, ...]
@@ -854,6 +975,7 @@ class Spec:
     prefills: tuple[bool, ...] = (False, True)
     unified: bool = False
     ignore_whitespace: bool = False
+    harmony: bool = False
     pending: bool = False  # partly modelled: the table shows it, the differential test does not assert it yet
 
 
@@ -906,6 +1028,10 @@ SPECS: dict[str, Spec] = {
     "minimax_m3": Spec(("assumes_prefilled", "opener_restarts_trace", "preamble_is_content")),
     "kimi_k3": Spec(("other_call_dialect", "answer_closer_dropped", *_BASE)),
     "granite": Spec(("needs_both_delimiters", "cuts_at_first_opener"), spelling="3.2"),
+    # gpt-oss: vLLM's HarmonyParser on token ids; its own renderer ends the prompt at '<|start|>assistant'
+    "openai_gptoss": Spec(("reasoning_messages_joined", "cut_header_is_content", "content_messages_joined",
+                           "tool_calls_not_content"),
+                          spelling="harmony", harmony=True, prefills=(False,)),
     "muse_glimmer": Spec(("header_starts_trace", "stray_closer_hides_blocks", "open_body_repeated",
                           "self_blocks_join_reasoning", "tool_channel_is_content", "answer_needs_channel")),
     # typed blocks: no prefill assumed (extract_reasoning starts in a message header), every thinking block is
@@ -917,9 +1043,6 @@ SPECS: dict[str, Spec] = {
 
 # Parsers the tier cannot drive, each with the reason (a named test pins the behaviour).
 NOT_COMPARABLE: dict[str, str] = {
-    "openai_gptoss": "GptOssReasoningParser.extract_reasoning raises NotImplementedError (boundary detection "
-                     "only); vLLM reads gpt-oss through HarmonyParser on o200k_harmony token ids, whose encoding "
-                     "files come from the Hub, not from a package.",
     "minimax_m2_append_think": "MiniMaxM2AppendThinkReasoningParser extracts no reasoning: extract_reasoning "
                                "returns (None, '<think>' + output), restoring the opener the template "
                                "prefilled for clients that split the trace themselves (our prefilled=False "
@@ -960,19 +1083,23 @@ class PairResult:
 def run_pair(pair: Pair, per_class: int = 40) -> PairResult:
     """Random generations of every class, prefilled and not, in every spelling of the family."""
     from .generations import generate, kinds_for
+    from .harmony import generate as harmony_generate
 
     spec = SPECS.get(pair.parser, Spec(()))  # a pending parser: raw agreement only, nothing is "pinned"
     fmt = FORMATS[pair.family]
     result = PairResult(pair)
     norm = _no_whitespace if spec.ignore_whitespace else (lambda o: o)
     for d in fmt.delimiters:
+        if spec.harmony and d.label != spec.spelling:
+            continue  # text without harmony's special tokens: vLLM reads token ids, this spelling has none
         for prefilled in spec.prefills:
             for kind in spec.kinds or kinds_for(prefilled):
                 if prefilled and kind == "missing":
                     continue
                 rng = random.Random(f"{pair.id}|{d.label}|{prefilled}|{kind}")
                 for _ in range(per_class):
-                    g = generate(fmt, d, kind, prefilled, rng, canonical=spec.canonical)
+                    g = (harmony_generate(kind, rng) if spec.harmony
+                         else generate(fmt, d, kind, prefilled, rng, canonical=spec.canonical))
                     mine, vllm = norm(ours(pair, g.text, prefilled)), norm(theirs(pair, g.text))
                     result.cases += 1
                     result.kinds.add((kind, prefilled))

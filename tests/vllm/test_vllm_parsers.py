@@ -152,6 +152,35 @@ MINIMAL = {
         ("cohere", "cohere_command3",
          '<|START_THINKING|>abc<|END_THINKING|><|START_ACTION|>[{"tool_name": "f"}]<|END_ACTION|>', False,
          ("valid", "abc", '<|START_ACTION|>[{"tool_name": "f"}]<|END_ACTION|>'), ("abc", None)),
+        # harmony: the call message goes to tool_calls, in either header order, on commentary or analysis
+        ("gpt_oss", "openai_gptoss",
+         '<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>commentary to=functions.f '
+         '<|constrain|>json<|message|>{"x": 1}<|call|>', False, ("valid", "a", '{"x": 1}'), ("a", None)),
+        ("gpt_oss", "openai_gptoss",
+         '<|channel|>analysis<|message|>a<|end|><|start|>assistant to=functions.f<|channel|>analysis json'
+         '<|message|>{"x": 1}<|call|>', False, ("valid", "a", '{"x": 1}'), ("a", None)),
+    ],
+    "reasoning_messages_joined": [
+        ("gpt_oss", "openai_gptoss",
+         "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>analysis<|message|>b<|end|>"
+         "<|start|>assistant<|channel|>final<|message|>42<|return|>", False,
+         ("valid", "a<|end|><|start|>assistant<|channel|>analysis<|message|>b", "42"), ("a\nb", "42")),
+        # a built-in tool call on the analysis channel is reasoning to both (the output stops at its <|call|>)
+        ("gpt_oss", "openai_gptoss",
+         "<|channel|>analysis<|message|>a<|end|><|start|>assistant to=python<|channel|>analysis code<|message|>"
+         "print(6*7)<|call|>", False,
+         ("truncated", "a<|end|><|start|>assistant to=python<|channel|>analysis code<|message|>print(6*7)<|call|>", ""),
+         ("a\nprint(6*7)", None)),
+    ],
+    "content_messages_joined": [
+        ("gpt_oss", "openai_gptoss",
+         "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>commentary<|message|>Checking.<|end|>"
+         "<|start|>assistant<|channel|>final<|message|>42<|return|>", False,
+         ("valid", "a", "42"), ("a", "Checking.\n42")),
+    ],
+    "cut_header_is_content": [
+        ("gpt_oss", "openai_gptoss", "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>fin", False,
+         ("truncated", "a<|end|><|start|>assistant<|channel|>fin", ""), ("a", "<|start|>assistant<|channel|>fin")),
     ],
     "other_call_dialect": [
         ("deepseek_v4", "deepseek_v4",
@@ -270,11 +299,64 @@ def test_every_difference_has_a_minimal_test() -> None:
 # --- parsers the tier cannot compare generation by generation: their behaviour, pinned ---
 
 
-def test_gpt_oss_legacy_parser_only_detects_boundaries() -> None:
-    assert "openai_gptoss" in D.NOT_COMPARABLE
+def test_gpt_oss_legacy_parser_only_detects_boundaries_so_the_harmony_path_is_compared() -> None:
+    """openai_gptoss's extract_reasoning raises (boundary detection only): the server reads gpt-oss with
+    HarmonyParser on token ids, and that path is what the differential drives (Spec.harmony)."""
+    text = "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>final<|message|>42<|return|>"
     with pytest.raises(NotImplementedError, match="HarmonyParser"):
-        D.parser_for(D.Pair("gpt_oss", "openai_gptoss")).extract_reasoning(
-            "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>final<|message|>42", request=None)
+        D.parser_for(D.Pair("gpt_oss", "openai_gptoss")).extract_reasoning(text, request=None)
+    assert "openai_gptoss" not in D.NOT_COMPARABLE and D.SPECS["openai_gptoss"].harmony
+    assert D.raw(D.Pair("gpt_oss", "openai_gptoss"), text) == ("a", "42")
+
+
+def test_gpt_oss_serving_parser_is_harmony_and_reads_token_ids_not_text() -> None:
+    """The class the chat server builds for a gpt_oss model is HarmonyParser, and it parses the token ids:
+    the same ids with a different text give the same result, and harmony's tags are single special tokens."""
+    from vllm.parser.harmony import HarmonyParser
+    from vllm.parser.parser_manager import ParserManager
+
+    from . import harmony as H
+
+    cls = ParserManager.get_parser(tool_parser_name="openai", reasoning_parser_name="openai_gptoss",
+                                   enable_auto_tools=True, is_harmony=True, tokenizer=H.HarmonyTokenizer())
+    assert cls is HarmonyParser
+    text = "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>final<|message|>42<|return|>"
+    ids = H.token_ids(text)
+    for tag in ("<|channel|>", "<|message|>", "<|end|>", "<|start|>", "<|return|>", "<|call|>", "<|constrain|>"):
+        assert len(H.token_ids(tag)) == 1 and H.encoding().is_special_token(H.token_ids(tag)[0]), tag
+    reasoning, content, calls = cls(H.HarmonyTokenizer()).parse("unrelated text", H._request(),
+                                                                model_output_token_ids=ids)
+    assert (reasoning, content, calls) == ("a", "42", None)
+
+
+def test_gpt_oss_is_compared_without_prefill_because_vllm_renders_the_prompt_to_the_assistant_header() -> None:
+    """vLLM renders a gpt-oss chat prompt itself (harmony_utils.render_for_completion) and it ends at
+    '<|start|>assistant', never inside the analysis channel, so the Spec compares prefilled=False only.
+    An output that starts inside an analysis body is not something this path produces: HarmonyParser reads
+    its first words as a message header (here a 'tool call' named by the body), where we read the trace."""
+    from vllm.entrypoints.openai.parser.harmony_utils import get_user_message, render_for_completion
+
+    from . import harmony as H
+
+    prompt = H.encoding().decode(render_for_completion([get_user_message("6*7?")]))
+    assert prompt.endswith("<|start|>user<|message|>6*7?<|end|><|start|>assistant"), prompt[-80:]
+    assert D.SPECS["openai_gptoss"].prefills == (False,) and FORMATS["gpt_oss"].prefilled is False
+    text = "a<|end|><|start|>assistant<|channel|>final<|message|>42<|return|>"
+    t = classify(text, "gpt_oss", prefilled=True)
+    assert (str(t.status), t.reasoning, t.answer) == ("valid", "a", "42")
+    h = H.parse(text)
+    assert (h.reasoning, h.content) == (None, None) and h.tool_calls == (("a<|end|><|start|>assistant", "42"),)
+
+
+def test_harmony_vocabulary_rebuild_matches_tiktokens_file_layout() -> None:
+    """harmony_vocab.rebuild turns js-tiktoken's ranks module into tiktoken's '{token} {rank}' lines, sorted by
+    rank; a module of another layout is refused with the reason."""
+    from . import harmony_vocab as V
+
+    module = 'export default {"pat_str": "x", "bpe_ranks": "! 2 Yg== YQ==\\n! 0 IQ== Ig=="};'
+    assert V.rebuild(module) == b"IQ== 0\nIg== 1\nYg== 2\nYQ== 3\n"
+    with pytest.raises(V.VocabError, match="export default"):
+        V.rebuild("module.exports = {}")
 
 
 def test_cohere_legacy_extract_reasoning_returns_none_so_the_serving_parser_is_compared() -> None:
