@@ -280,6 +280,10 @@ def _preamble_is_content(c: Case) -> Case:
     preamble, rest = c.text[:pos], c.text[pos:]
     end, m = _first_close(replace(c, text=rest))
     if end < 0:
+        t = classify(rest, c.fmt)
+        if t.closed_by == "implicit":  # a tool call ended the trace: the preamble goes ahead of the call
+            at = t.offsets()["answer"][0]
+            return replace(c, text=rest[:at] + c.delims.close[0] + preamble + rest[at:])
         return replace(c, text=rest + c.delims.close[0] + preamble)
     return replace(c, text=rest[:end + m] + preamble + rest[end + m:])
 
@@ -435,8 +439,10 @@ def _label_needs_newline(c: Case) -> Case:
             label = o[len(bare):]
             if body.startswith(label + "\n"):
                 body = body[len(label) + 1:]
-            elif body.startswith(label + c.delims.close[0]) and bare not in body:
-                body = body[len(label):]  # reasoning that is only the label is none (later blocks join it)
+            elif (body.startswith(label) and bare not in body
+                  and not body[len(label):].partition(c.delims.close[0])[0].strip()
+                  and c.delims.close[0] in body):
+                body = body[len(label):]  # reasoning that is only the label (and blanks) is none
         text = text[:at + len(bare)] + body
     d = replace(c.delims, open=(bare,))
     return replace(c, text=text, fmt=replace(c.fmt, delimiters=(d,)))

@@ -129,6 +129,11 @@ MINIMAL = {
     "preamble_is_content": [
         ("magistral", "mistral", "Hi! [THINK]a[/THINK]42", False, ("valid", "a", "42"), ("a", "Hi! 42")),
         ("magistral", "mistral", "Hi! [THINK]a", False, ("truncated", "a", ""), ("a", "Hi! ")),
+        # a tool call that ends the trace comes after the preamble in the content
+        ("gemma4", "gemma4", "Sure. <|channel>thought\na\n<|tool_call>call:f{}<tool_call|>", False,
+         ("valid", "a", "<|tool_call>call:f{}<tool_call|>"), ("a", "Sure. <|tool_call>call:f{}<tool_call|>")),
+        # a block that holds only the channel label and blanks is no reasoning to vLLM too
+        ("gemma4", "gemma4", "Sure. <|channel>thought \n<channel|>42", False, ("empty", "", "42"), (None, "Sure. 42")),
     ],
     "answer_tags_kept": [
         ("cohere", "cohere_command3", "<|START_THINKING|>abc<|END_THINKING|><|START_TEXT|>42<|END_TEXT|>", False,
