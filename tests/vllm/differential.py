@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from typing import Any
@@ -212,9 +212,16 @@ def _cut_at_first_opener(c: Case) -> Case:
     return c
 
 
+def _earliest(text: str, needles: Iterable[str | None], start: int = 0) -> tuple[int, str]:
+    """Where the first of ``needles`` occurs in ``text`` from ``start`` (the shortest at a tie), and which one;
+    (-1, "") when none does."""
+    hits = [(at, x) for x in needles if x and (at := text.find(x, start)) >= 0]
+    return min(hits, key=lambda h: (h[0], len(h[1]))) if hits else (-1, "")
+
+
 def _first_close(c: Case) -> tuple[int, int]:
-    hits = [(c.text.find(x), len(x)) for x in c.delims.close if x in c.text]
-    return min(hits) if hits else (-1, 0)
+    at, x = _earliest(c.text, c.delims.close)
+    return at, len(x)
 
 
 def _drop_openers_in_trace(c: Case) -> Case:
@@ -247,18 +254,17 @@ def _later_blocks_join_reasoning(c: Case) -> Case:
     reasoning, tail, later = c.text[:pos], c.text[pos + n:], []
     for o in c.delims.open:
         while (i := tail.find(o)) >= 0:  # each later block ends at its first closer, whichever spelling
-            ends = [(j, x) for x in c.delims.close if (j := tail.find(x, i + len(o))) >= 0]
-            if not ends:
+            j, x = _earliest(tail, c.delims.close, i + len(o))
+            if j < 0:
                 break
-            j, x = min(ends)
             later.append(tail[i + len(o):j])
             tail = tail[:i] + tail[j + len(x):]
     return replace(c, text=reasoning + "".join(later) + c.text[pos:pos + n] + tail)
 
 
 def _first_open(c: Case) -> tuple[int, int]:
-    hits = [(c.text.find(o), len(o)) for o in c.delims.open if o in c.text]
-    return min(hits) if hits else (-1, 0)
+    at, o = _earliest(c.text, c.delims.open)
+    return at, len(o)
 
 
 def _needs_opener(c: Case) -> Case:
@@ -592,14 +598,12 @@ def _self_blocks(c: Case) -> list[tuple[int, int, int, int]]:
     """Every closed block (opener start, body start, body end, closer end), non-greedy, left to right."""
     out, at = [], 0
     while True:
-        hits = [(c.text.find(o, at), o) for o in c.delims.open if c.text.find(o, at) >= 0]
-        if not hits:
+        i, o = _earliest(c.text, c.delims.open, at)
+        if i < 0:
             return out
-        i, o = min(hits)
-        ends = [(c.text.find(x, i + len(o)), x) for x in c.delims.close if c.text.find(x, i + len(o)) >= 0]
-        if not ends:
+        j, x = _earliest(c.text, c.delims.close, i + len(o))
+        if j < 0:
             return out
-        j, x = min(ends)
         out.append((i, i + len(o), j, j + len(x)))
         at = j + len(x)
 
@@ -651,20 +655,18 @@ def _stray_closer_hides_blocks(c: Case) -> Case:
     pos, _ = _first_close(c)
     if at < 0 or pos < 0 or pos > at:
         return c
-    rest = _remainder(c)
-    if any(m in rest for m in CALL_OPENERS[c.parser]):
-        return replace(c, forced=("no reasoning", "", rest.strip()))
-    return replace(c, forced=("no reasoning", "", _channel_body(c)))
+    rest = _tool_channel_remainder(c)
+    return replace(c, forced=("no reasoning", "", rest.strip() if rest is not None else _channel_body(c)))
 
 
 def _channel_body(c: Case) -> str:
     """The first answer channel's body: from its header to its closer, a reasoning closer, or the end."""
-    hits = sorted((c.text.find(w), w) for w, _ in c.delims.wrappers if w and w in c.text)
-    if not hits:
+    at, w = _earliest(c.text, (w for w, _ in c.delims.wrappers))
+    if at < 0:
         return ""
-    at = hits[0][0] + len(hits[0][1])
-    ends = [c.text.find(x, at) for x in (*c.delims.close, *(x for _, x in c.delims.wrappers if x))]
-    return c.text[at:min([e for e in ends if e >= 0], default=len(c.text))].strip()
+    at += len(w)
+    end, _ = _earliest(c.text, (*c.delims.close, *(x for _, x in c.delims.wrappers)), at)
+    return c.text[at:end if end >= 0 else len(c.text)].strip()
 
 
 def _remainder(c: Case) -> str:
@@ -675,10 +677,9 @@ def _remainder(c: Case) -> str:
         text = text[:i] + text[x:]
     out, at = [], 0
     while True:
-        hits = [(text.find(o, at), o) for o in c.delims.open if text.find(o, at) >= 0]
-        if not hits:
+        i, o = _earliest(text, c.delims.open, at)
+        if i < 0:
             return "".join(out) + text[at:]
-        i, o = min(hits)
         out.append(text[at:i])
         h = heads.search(text, i + len(o))
         at = h.start() if h else len(text)
@@ -687,9 +688,15 @@ def _remainder(c: Case) -> str:
 CALL_OPENERS: dict[str, tuple[str, ...]] = {"muse_glimmer": ("<atem:invoke", "<atem:function_calls>")}
 
 
-def _tool_channel_is_content(c: Case) -> Case:
+def _tool_channel_remainder(c: Case) -> str | None:
+    """The remainder when a tool channel is in it (the parser then returns it whole as content), else None."""
     rest = _remainder(c)
-    if not any(m in rest for m in CALL_OPENERS[c.parser]):
+    return rest if any(m in rest for m in CALL_OPENERS[c.parser]) else None
+
+
+def _tool_channel_is_content(c: Case) -> Case:
+    rest = _tool_channel_remainder(c)
+    if rest is None:
         return c
     status, reasoning, _answer = comparable(classify(c.text, c.fmt, prefilled=c.prefilled))
     return replace(c, forced=(status, reasoning, rest.strip()))
@@ -699,15 +706,14 @@ def _answer_needs_channel(c: Case) -> Case:
     wrappers = [w for w, _ in c.delims.wrappers if w]
     at, m = _first_open(c)
     if at < 0:  # no trace: the answer is the user channel when there is one, else the whole text
-        hits = [c.text.find(w) for w in wrappers if w in c.text]
-        return replace(c, text=c.text[min(hits):]) if hits else c
-    pos, n = _first_close(replace(c, text=c.text[at + m:]))
+        w, _ = _earliest(c.text, wrappers)
+        return replace(c, text=c.text[w:]) if w >= 0 else c
+    pos, x = _earliest(c.text, c.delims.close, at + m)
     if pos < 0:
         return c  # an open trace, or one ended by a channel header (the answer is that channel)
-    end = at + m + pos + n
-    region = c.text[end:]
-    hits = [region.find(w) for w in wrappers if w in region]
-    return replace(c, text=c.text[:end] + (region[min(hits):] if hits else ""))
+    end = pos + len(x)
+    w, _ = _earliest(c.text, wrappers, end)
+    return replace(c, text=c.text[:end] + (c.text[w:] if w >= 0 else ""))
 
 
 DIFFERENCES: dict[str, Difference] = {d.name: d for d in (

@@ -42,7 +42,7 @@ class HarmonyTokenizer:
     only decodes with it (to recover raw output that ends inside a header)."""
 
     def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
-        return list(encoding().encode(text, allowed_special="all"))
+        return token_ids(text)
 
     def decode(self, ids: Any, skip_special_tokens: bool = False) -> str:
         return encoding().decode(list(ids))
