@@ -456,7 +456,8 @@ def _score(
     if fmt.template_markers:
         # a marker of this family alone names it; one that look-alikes declare too (a shared tool grammar)
         # only names the group
-        own = [m for m in found if m not in _shared_markers()]
+        shared = _shared_markers()
+        own = [m for m in found if m not in shared]
         pts = (_W_MARKER if own else _W_SHARED_MARKER) if found else _W_NO_MARKER
         score += pts
         why.append(f"template markers {found} ({pts:+d})" if found
