@@ -14,6 +14,9 @@ def test_formats_lists_every_family(capsys: pytest.CaptureFixture[str]) -> None:
     for name, spec in FORMATS.items():
         assert name in out and spec.close in out
     assert "aliases: harmony" in out
+    # parser names newer than the vLLM the tier installs say since when (formats.VLLM_PARSERS_SINCE)
+    assert "vLLM: step3, step3p5, step5 (0.33+);" in out
+    assert "muse_glimmer, muse (0.33+), musespark1x (0.33+);" in out
 
 
 def test_subcommands_are_registered() -> None:
