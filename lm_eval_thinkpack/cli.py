@@ -1,6 +1,6 @@
-"""The ``thinkpack`` command: a thin shell over the package (formats, demo, report, compare).
+"""The ``lm-eval-thinkpack`` command: a thin shell over the package (formats, demo, report, compare).
 
-Each subcommand imports its module only when it runs, so ``thinkpack formats`` stays instant (it imports
+Each subcommand imports its module only when it runs, so ``lm-eval-thinkpack formats`` stays instant (it imports
 neither torch nor transformers: the demo's module does, so its registration is skipped for ``formats``;
 a test checks ``sys.modules``) and a missing optional piece never breaks the others.
 """
@@ -30,7 +30,7 @@ def _formats(args: argparse.Namespace) -> int:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The full parser; for ``command == "formats"`` only that subcommand (no other module is imported)."""
-    parser = argparse.ArgumentParser(prog="thinkpack", description="Reasoning-trace collapse, measured.")
+    parser = argparse.ArgumentParser(prog="lm-eval-thinkpack", description="Reasoning-trace collapse, measured.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("formats", help="list the trace formats of every supported model family")

@@ -1,4 +1,4 @@
-"""``thinkpack eval ARGS...``: lm-eval's own command line, run in this process with thinkpack's backends registered.
+"""``lm-eval-thinkpack eval ARGS...``: lm-eval's own command line, run in-process with our backends registered.
 
 lm-eval 0.4.13 looks ``--model`` up in its registry before any task code is imported, so plain ``lm_eval``
 cannot see a backend that a package registers (releases with lm-eval PR #4013 read the ``lm_eval.models``

@@ -87,7 +87,7 @@ def reassemble(reasoning: str | None, content: str | None, fmt: str | TraceForma
 
 # ------------------------------------------------------------------------------ the lost-trace symptom
 
-FIX = "thinkpack eval --model thinkpack-chat-completions"
+FIX = "lm-eval-thinkpack eval --model thinkpack-chat-completions"
 
 
 def stripped_trace_warning(responses: Iterable[Any], fmt: str | TraceFormat, *, thinking_disabled: bool = False,

@@ -4,7 +4,7 @@ A record (format version 2) is a compact JSON object string holding the class, t
 offsets into the raw response and the verdict, but no text: lm-eval already logs the raw response in
 ``resps``, so ``record_fields(filtered_resp, resp)`` slices reasoning, answer and preamble out of it. Version 1
 records of older logs carried the text themselves and are read as well. The harness filter writes records;
-``thinkpack report`` reads them; neither needs lm-eval for this.
+``lm-eval-thinkpack report`` reads them; neither needs lm-eval for this.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``thinkpack`` command dispatches to its subcommands."""
+"""The ``lm-eval-thinkpack`` command dispatches to its subcommands."""
 
 from __future__ import annotations
 

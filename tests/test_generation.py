@@ -84,7 +84,8 @@ def test_classify_of_reassemble_gives_back_reasoning_and_content_for_every_famil
 
 def test_symptom_when_a_reasoning_parser_took_every_trace() -> None:
     msg = stripped_trace_warning(["7", "", "  12"], "qwen3")
-    assert msg is not None and "thinkpack eval --model thinkpack-chat-completions" in msg and "3 responses" in msg
+    assert msg is not None and "3 responses" in msg
+    assert "lm-eval-thinkpack eval --model thinkpack-chat-completions" in msg
     assert "(1 blank)" in msg
 
 

@@ -22,6 +22,6 @@ def test_readme_has_exactly_the_two_setup_commands_ci_runs() -> None:
     commands = re.findall(r"```bash\n(.*?)\n```", setup, re.S)
     assert len(commands) == 2
     main_job, tests = commands
-    assert "pip install torch==2.13.0" in main_job and "thinkpack demo" in main_job
+    assert "pip install torch==2.13.0" in main_job and "lm-eval-thinkpack demo" in main_job
     ci = (README.parent / ".ci" / "run").read_text()
     assert tests in ci, ".ci/run must run the README's test command verbatim"

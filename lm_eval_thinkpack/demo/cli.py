@@ -1,4 +1,4 @@
-"""``thinkpack demo``: argument parsing for the study in miniature (``demo/pipeline.py``)."""
+"""``lm-eval-thinkpack demo``: argument parsing for the study in miniature (``demo/pipeline.py``)."""
 
 from __future__ import annotations
 

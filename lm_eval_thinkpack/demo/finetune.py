@@ -1,7 +1,7 @@
 """The study in miniature: fine-tune the demo model on ANSWER-ONLY data of one in-domain task, five ways,
 and measure what happens to the reasoning traces on the held-out (traced) tasks.
 
-``thinkpack demo`` (``demo/pipeline.py``) runs these fine-tunes, watches each one with
+``lm-eval-thinkpack demo`` (``demo/pipeline.py``) runs these fine-tunes, watches each one with
 ``training.TraceHealthCallback`` and evaluates every model through lm-eval.
 
 Variants:

@@ -1,4 +1,4 @@
-"""``thinkpack demo``: the study in miniature, offline on a CPU.
+"""``lm-eval-thinkpack demo``: the study in miniature, offline on a CPU.
 
 From the bundled tiny reasoning model (``demo/model``, trained with traces on five synthetic tasks), fine-tune
 on answer-only data of one in-domain task five ways (naive and masked SFT, full and LoRA, and SFT on traces the
@@ -10,7 +10,7 @@ Last, the short "opened" probe is run on every model and its verdict set beside 
 tokens each generated.
 
 Every evaluation number comes from lm-eval's logged samples through ``stats.trace_stats`` (via
-``report.summary``), the same path ``thinkpack report`` takes on any run.
+``report.summary``), the same path ``lm-eval-thinkpack report`` takes on any run.
 """
 
 from __future__ import annotations
@@ -229,9 +229,10 @@ def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODE
     runs = [summarize(load_run(out / "lm_eval" / name, label=name)) for name in models]
     comparison = compare(runs)
     print_compare(comparison)
-    plot = plot_runs(runs, out / "demo.png", title="thinkpack demo: trace classes after answer-only fine-tuning")
+    plot = plot_runs(runs, out / "demo.png",
+                     title="lm-eval-thinkpack demo: trace classes after answer-only fine-tuning")
     curves_png = plot_curves(curves, out / "curves.png",
-                             title="thinkpack demo: trace health during each fine-tune (probe set)")
+                             title="lm-eval-thinkpack demo: trace health during each fine-tune (probe set)")
     t0 = time.time()
     probe_rows = probe_vs_full(loaded, tokenizer, runs, comparison) if "base" in loaded else {}
     timings["opened_probes"] = round(time.time() - t0, 1)

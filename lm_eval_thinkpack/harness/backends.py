@@ -8,7 +8,7 @@
 * ``thinkpack-hf``: lm-eval's ``hf`` model, whose outputs also carry a finish reason: ``"length"`` when a
   generation used all ``max_gen_toks`` tokens without an end-of-sequence token, ``"stop"`` otherwise.
 
-Both are registered with lm-eval's model registry when this module is imported (``thinkpack eval`` does, and
+Both are registered with lm-eval's model registry when this module is imported (``lm-eval-thinkpack eval`` does, and
 lm-eval releases that read the ``lm_eval.models`` entry points find them through ``setup.cfg``).
 """
 

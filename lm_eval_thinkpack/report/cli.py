@@ -1,4 +1,4 @@
-"""``thinkpack report`` and ``thinkpack compare``; ``register(subparsers)`` adds both to the main CLI.
+"""``lm-eval-thinkpack report`` and ``lm-eval-thinkpack compare``; ``register(subparsers)`` adds both to the main CLI.
 
 Exit codes: 0 fine, 2 an input problem (one line on stderr: file, problem, fix), 3 collapse found with
 ``compare --fail-on-collapse``.
@@ -22,7 +22,7 @@ EXIT_COLLAPSE = 3
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", metavar="NAME", default=None,
-                   help="trace format of raw JSONL generations (default: think; see `thinkpack formats`)")
+                   help="trace format of raw JSONL generations (default: think; see `lm-eval-thinkpack formats`)")
     p.add_argument("--prefilled", action="store_true",
                    help="raw generations came from a prompt that already opened the trace (default: decided "
                         "from each record's 'prompt' when present)")
@@ -159,7 +159,7 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 @_guard
 def run_report(args: argparse.Namespace) -> int:
-    """``thinkpack report PATH [PATH ...]``."""
+    """``lm-eval-thinkpack report PATH [PATH ...]``."""
     from .tables import print_legend, print_report, report_markdown
 
     _check_paths(args)
@@ -182,12 +182,12 @@ def run_report(args: argparse.Namespace) -> int:
 
 @_guard
 def run_compare(args: argparse.Namespace) -> int:
-    """``thinkpack compare BASE TUNED [MORE ...]``."""
+    """``lm-eval-thinkpack compare BASE TUNED [MORE ...]``."""
     from .compare import CollapseRule, compare, compare_markdown, print_compare
 
     if len(args.paths) < 2:
         raise ReportError(f"compare needs at least two paths (BASE TUNED ...), got {len(args.paths)}; use "
-                          "`thinkpack report` for one model")
+                          "`lm-eval-thinkpack report` for one model")
     for name in ("vr_drop", "vr_rel_drop", "pass_tolerance"):
         v = getattr(args, name)
         if not 0 <= v <= 1:
@@ -209,7 +209,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="thinkpack", description="Reasoning-trace reports.")
+    parser = argparse.ArgumentParser(prog="lm-eval-thinkpack", description="Reasoning-trace reports.")
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
     return parser

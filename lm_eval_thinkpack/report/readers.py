@@ -268,7 +268,7 @@ def read_lm_eval(path: Path, progress: bool | None = None) -> RunData:
         run.notes.append(f"{len(older)} older results file(s) ignored; reading the newest, {results_file.name}")
         if elsewhere:
             run.notes.append(f"results of other model folders ignored ({', '.join(elsewhere)}); pass one model "
-                             "folder per model, e.g. `thinkpack compare OUT/base_model OUT/tuned_model`")
+                             "folder per model, e.g. `lm-eval-thinkpack compare OUT/base_model OUT/tuned_model`")
 
     subtasks: dict[str, list[str]] = {g: list(ts) for g, ts in (data.get("group_subtasks") or {}).items()}
     group_names = set(subtasks) | set(data.get("groups") or {})

@@ -1,4 +1,4 @@
-"""``thinkpack demo --quick`` end to end: watched fine-tunes, lm-eval runs, the table, results.json, the plots,
+"""``lm-eval-thinkpack demo --quick`` end to end: watched fine-tunes, lm-eval runs, the table, results.json, the plots,
 the distillation arm and the short probe against the full evaluation."""
 
 from __future__ import annotations

