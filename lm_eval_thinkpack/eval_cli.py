@@ -12,29 +12,62 @@ import sys
 from typing import Any
 
 BACKENDS = ("thinkpack-chat-completions", "thinkpack-hf")
+NO_LAYER, PRIMARY = "--no_trace_layer", "--primary_metric"  # ours: taken out before lm-eval parses the rest
+
+
+def layer_options(args: list[str]) -> tuple[list[str], bool, str | None]:
+    """(lm-eval's arguments, layer on?, primary metric) from the eval command's arguments."""
+    rest: list[str] = []
+    on, primary = True, None
+    it = iter(args)
+    for a in it:
+        if a == NO_LAYER:
+            on = False
+        elif a == PRIMARY:
+            primary = next(it, None)
+            if not primary or primary.startswith("--"):
+                raise SystemExit(f"lm-eval-thinkpack eval: {PRIMARY} needs a metric name, e.g. {PRIMARY} exact_match "
+                                 "or exact_match,flexible-extract")
+        elif a.startswith(PRIMARY + "="):
+            primary = a.split("=", 1)[1]
+        else:
+            rest.append(a)
+    return rest, on, primary
 
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "eval", add_help=False, prefix_chars="\0",  # every token, --help too, is lm-eval's
         help=f"lm-eval's CLI (every lm_eval flag) with thinkpack's backends: {', '.join(BACKENDS)}",
-        description="Run lm-eval's command line in-process with thinkpack's model backends registered.")
+        description="Run lm-eval's command line in-process with thinkpack's model backends registered. Every "
+                    "generate_until task gets the trace layer (answer-only metrics, VR/ER/MR/TR, Rpass@1); "
+                    f"{NO_LAYER} turns it off, {PRIMARY} METRIC[,FILTER] picks Rpass@1's metric.")
     p.add_argument("lm_eval_args", nargs=argparse.REMAINDER, help="arguments for lm_eval, unchanged")
     p.set_defaults(func=_run)
 
 
 def run_lm_eval(args: list[str]) -> int:
-    """Run ``lm_eval ARGS`` here, after registering the backends; lm-eval's own exit status is kept."""
+    """Run ``lm_eval ARGS`` here, after registering the backends, with the trace layer on every generative task
+    unless ``--no_trace_layer``; lm-eval's own exit status is kept."""
+    import lm_eval.evaluator as evaluator
     from lm_eval.__main__ import cli_evaluate
 
     import lm_eval_thinkpack.harness.backends  # noqa: F401  (registers the backends)
+    from lm_eval_thinkpack.harness.anytask import TraceLayerError, evaluate_with_layer
+    from lm_eval_thinkpack.harness.loader import ThinkpackConfigError
 
-    saved = sys.argv
+    args, layer, primary = layer_options(list(args))
+    saved, saved_eval = sys.argv, evaluator.evaluate
     sys.argv = ["lm-eval", *args]  # lm-eval's CLI reads sys.argv (and inserts "run" when no command is given)
+    if layer:
+        evaluator.evaluate = evaluate_with_layer(saved_eval, primary)
     try:
         cli_evaluate()
+    except (TraceLayerError, ThinkpackConfigError) as err:
+        print(f"lm-eval-thinkpack eval: {err}", file=sys.stderr)
+        return 2
     finally:
-        sys.argv = saved
+        sys.argv, evaluator.evaluate = saved, saved_eval
     return 0
 
 
