@@ -72,6 +72,29 @@ for _d in [sys.base_prefix, sys.prefix, _exe_root] + sys.path:
         NEED = [n for n in NEED if not n.startswith(_d + "/")] + [_d]
 
 
+# host directories that hold projects, checkouts and data (benchmark files among them): empty for the program
+HOST_DIRS = ("/work", "/home", "/srv", "/mnt", "/media", "/data")
+TMP_KB = int(sys.argv[5]) if len(sys.argv) > 5 else 128 * 1024  # the run's /tmp (a tmpfs): size cap
+TMP_INODES = 65536  # and files + directories
+
+
+def _site_dirs():
+    # every site-packages / dist-packages folder of the interpreter's prefixes
+    ver = "python%d.%d" % sys.version_info[:2]
+    found = []
+    for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, _exe_root, "/usr", "/usr/local"}:
+        for lib in ("lib", "lib64"):
+            for d in (os.path.join(p, lib, ver, "site-packages"), os.path.join(p, lib, ver, "dist-packages"),
+                      os.path.join(p, lib, "python3", "dist-packages")):
+                d = os.path.realpath(d)
+                if os.path.isdir(d) and d not in found:
+                    found.append(d)
+    return found
+
+
+SITE_DIRS = _site_dirs()
+
+
 class _Quitter(object):
     def __init__(self, name):
         self.name = name
@@ -142,24 +165,37 @@ def _child(req, fds, pidns, test):
         rebound = set()  # interpreter folders bound back over the run's /tmp (reachable as they are)
         # MS_REC | MS_PRIVATE on "/" first so that nothing propagates to the host
         if "mnt" in flags and libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0:
-            # MS_BIND the workdir over the world-writable dirs; /tmp last, as the
-            # workdir's own path usually lives under /tmp
+            # a fresh tmpfs (size and inode caps) over /tmp, bound over the other world-writable dirs: what the
+            # program writes there dies with the namespace; empty tmpfs over the host's data dirs
             covered = ("/var/tmp", "/dev/shm", "/run/lock", "/tmp")
-            # interpreter directories under a covered dir (a venv in /tmp, as in a CI checkout) stay
+            hosts = [h for h in HOST_DIRS if os.path.isdir(h) and not os.path.islink(h)]
+            # interpreter directories under a covered dir (a venv in /tmp or /work, as in a CI checkout) stay
             # visible: hold them now, bind them back read-only at the same path afterwards
             kept = []
             for d in NEED:
-                if any(d == c or d.startswith(c + "/") for c in covered):
+                if any(d == c or d.startswith(c + "/") for c in covered + tuple(hosts)):
                     try:
                         kept.append((d, os.open(d, os.O_PATH | os.O_DIRECTORY)))
                     except OSError:
                         pass
-            ok = True
-            for d in covered:
-                if os.path.isdir(d) and libc.mount(work.encode(), d.encode(), None, 0x1000, None) != 0:
+            owner = ",uid=%d,gid=%d" % (uid, uid) if uid >= 0 else ""
+            opts = ("mode=700,size=%dk,nr_inodes=%d%s" % (TMP_KB, TMP_INODES, owner)).encode()
+            ok = libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 2 | 4, opts) == 0  # nosuid nodev
+            for d in covered[:-1]:
+                if ok and os.path.isdir(d) and libc.mount(b"/tmp", d.encode(), None, 0x1000, None) != 0:
                     ok = False
             if ok:
-                flags.append("tmp")
+                try:
+                    dest = os.path.join("/tmp", os.path.basename(prog))
+                    with open(dest, "wb") as f:
+                        f.write(src)
+                    if uid >= 0:
+                        os.chown(dest, uid, uid)
+                    flags.append("tmp")
+                except OSError as e:
+                    _fail("could not write the program into the run's /tmp: %r" % (e,))
+            if all(libc.mount(b"tmpfs", h.encode(), b"tmpfs", 2 | 4, b"mode=755,size=64k") == 0 for h in hosts):
+                flags.append("host")
             for d, fd in kept:
                 try:
                     os.makedirs(d, 0o755, exist_ok=True)
@@ -197,6 +233,10 @@ def _child(req, fds, pidns, test):
                     flags.append("expose")
             except OSError:
                 pass
+            # the interpreter's site-packages (the harness' packages, benchmark data in them) become empty
+            if all(libc.mount(b"tmpfs", d.encode(), b"tmpfs", 1 | 2 | 4, b"mode=755,size=4k") == 0
+                   for d in SITE_DIRS if os.path.isdir(d)):
+                flags.append("nosite")
         try:
             stdlib_ok = not any(_blocked(d) for d in NEED if d not in rebound)
         except OSError:

@@ -95,6 +95,8 @@ FILE_SIZE_LIMIT = 16 * 1024 * 1024
 MAX_PROCESSES = 32
 #: RLIMIT_NOFILE for a run
 MAX_OPEN_FILES = 256
+#: size of a run's private /tmp (a tmpfs, also its /var/tmp, /dev/shm and /run/lock; root only)
+TMP_SIZE_MB = 128
 #: smallest accepted ``memory_mb`` (the interpreter itself needs ~20 MiB of address space)
 MIN_MEMORY_MB = 32
 #: environment variable carrying a per-run random token (the workdir name contains it too)
@@ -448,7 +450,7 @@ class _Zygote:
         try:
             self.proc = subprocess.Popen(
                 [python, "-I", "-S", "-B", "-c", _ZYGOTE, str(theirs.fileno()), _PRELOAD, str(_PROOF_LINE),
-                 _RUNNER_PATH],
+                 _RUNNER_PATH, str(TMP_SIZE_MB * 1024)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -867,9 +869,12 @@ def isolation() -> frozenset[str]:
 
     Members: ``"uid"`` (own unprivileged uid, so RLIMIT_NPROC and file
     permissions apply), ``"pid"`` (pid namespace: no process outlives a run),
-    ``"net"`` (no network), ``"mnt"``/``"tmp"``/``"proc"`` (private /tmp and
-    /proc), ``"ipc"`` (private SysV IPC), ``"nonewprivs"`` (setuid binaries
-    cannot raise privileges).  Resource limits, the minimal environment and the
+    ``"net"`` (no network), ``"mnt"``/``"tmp"``/``"proc"`` (private /tmp, a
+    tmpfs of :data:`TMP_SIZE_MB`, and /proc), ``"host"`` (empty /work, /home,
+    /srv, /mnt, /media, /data), ``"nosite"`` (the interpreter's site-packages
+    empty), ``"ipc"`` (private SysV IPC), ``"nonewprivs"`` (setuid binaries
+    cannot raise privileges), ``"seccomp"`` (the filter of
+    ``_sandbox_zygote._fd_theft_filter``).  Resource limits, the minimal environment and the
     throwaway working directory are always in force.
     """
     global _ISOLATION
