@@ -699,13 +699,22 @@ def _module(name):
         return None
 
 
-def trusted(fd, job, mark):
+def trusted(fd, job, mark, state=None):
     """Run in ``T``: bind the solution's names, run the prompt's helpers and the tests; True if they passed.
 
     ``job`` is ``{"prompt": str, "tests": str, "entry_point": str}``; ``mark(flag)`` reports ``"M"`` (memory)
-    or ``"T"`` (CPU time) for the harness' classification.
+    or ``"T"`` (CPU time) for the harness' classification; ``state["broken"]`` is set (to why) when the link to
+    the solution's process failed (it died, or broke the protocol).
     """
     link = _Link(fd)
+    try:
+        return _trusted(link, job, mark)
+    finally:
+        if state is not None:
+            state["broken"] = link.broken
+
+
+def _trusted(link, job, mark):
     try:
         first = link.receive()
     except CalleeGone as e:

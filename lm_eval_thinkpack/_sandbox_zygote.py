@@ -298,7 +298,7 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns):
                 os.close(raw)
             cflags = []
             _drop(cflags, uid, stdlib_ok, me)
-            os.write(chan, ("S " + " ".join(cflags) + "\n").encode())
+            RUNNER.send_msg(chan, ("S " + " ".join(cflags)).encode())
         except BaseException as e:
             _fail(repr(e))
         try:
@@ -310,43 +310,53 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns):
     chan = t_end.detach()
     try:
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no /proc/<T>/mem for anyone without CAP_SYS_PTRACE
-        line = b""
-        while not line.endswith(b"\n") and len(line) < 256:
-            b = os.read(chan, 1)
-            if not b:
-                break
-            line += b
-        if not line.startswith(b"S "):
-            _fail("the solution's process failed its setup: %r" % (line,))
-        cflags = line.decode("ascii", "replace").split()[1:]
-        os.write(FD, ("R " + " ".join(flags + cflags + ["split"]) + "\n").encode())
-        with os.fdopen(JOB_FD, "rb") as f:
+        with os.fdopen(JOB_FD, "rb") as f:  # read while C sets itself up
             job = f.read()
         import json
         job = json.loads(job.decode("utf-8", "surrogatepass"))
+        line = RUNNER.recv_msg(chan)  # C's setup report, sent before any of the solution runs
+        if not line.startswith(b"S "):
+            raise OSError("unexpected setup report %r" % (line[:100],))
+        cflags = line.decode("ascii", "replace").split()[1:]
+        os.write(FD, ("R " + " ".join(flags + cflags + ["split"]) + "\n").encode())
     except Exception as e:
-        _fail(repr(e))
+        _fail("the solution's process failed its setup: %r" % (e,))
     ok = False
+    link = {}
     try:
-        ok = RUNNER.trusted(chan, job, lambda flag: os.write(FD, (flag + "\n").encode()))
+        ok = RUNNER.trusted(chan, job, lambda flag: os.write(FD, (flag + "\n").encode()), link)
     except BaseException as e:
         try:
             sys.stderr.write("sandbox: the test runner failed: %r\n" % (e,))
         except BaseException:
             pass
-    _callee_status(cpid, FD)
     if ok:
         try:
             os.write(PROOF_FD, os.read(PROOF_FD, 256))  # echo the harness' per-run secret
         except OSError:
             pass
+        if not pidns:
+            _kill(cpid)  # with a pid namespace the kernel ends C when T (its pid 1) exits
+    else:
+        _callee_status(cpid, FD, link.get("broken") is not None)
     os._exit(0 if ok else 1)
 
 
-def _callee_status(cpid, FD):
-    # the solution's process ended by a limit: say which, for the harness' classification
+def _kill(pid):
     try:
-        os.kill(cpid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _callee_status(cpid, FD, died):
+    # a failed run: if the solution's process died (not killed by us), say whether a limit ended it, for the
+    # harness' classification
+    if not died:
+        _kill(cpid)
+        return
+    _kill(cpid)
+    try:
         _, st, ru = os.wait4(cpid, 0)
     except OSError:
         return
