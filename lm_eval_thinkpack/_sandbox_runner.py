@@ -745,15 +745,26 @@ def _trusted(link, job, mark):
     entry_point = job.get("entry_point") or ""
     prompt = job.get("prompt") or ""
     if prompt:
+        # the benchmark's own helpers (HumanEval/32's poly) replace the solution's, in the tests' namespace (so
+        # they see the solution's entry point, as in the benchmark's own program); the prompt's stub of the entry
+        # point does not
         linecache.cache["<prompt>"] = (len(prompt), None, prompt.splitlines(True), "<prompt>")
-        helpers = {"__name__": "__main__", "__builtins__": builtins}
+        missing = object()
+        entry = ns.get(entry_point, missing)
         try:
-            exec(compile(prompt, "<prompt>", "exec", dont_inherit=True), helpers)
+            code = compile(prompt, "<prompt>", "exec", dont_inherit=True)
         except BaseException:
-            helpers = {}
-        for name, value in helpers.items():
-            if name != entry_point and not (name.startswith("__") and name.endswith("__")):
-                ns[name] = value  # the benchmark's own helpers (HumanEval/32's poly), not the solution's
+            code = None  # not Python (MBPP's prose): no helpers
+        if code is not None:
+            try:
+                exec(code, ns)
+            except BaseException:
+                pass
+            if entry is missing:
+                ns.pop(entry_point, None)
+            else:
+                ns[entry_point] = entry
+        ns["__name__"] = "__main__"
     tests = job["tests"]
     linecache.cache["<tests>"] = (len(tests), None, tests.splitlines(True), "<tests>")  # tracebacks show lines
     try:

@@ -20,6 +20,7 @@ import select
 import signal
 import socket
 import sys
+import time
 import types
 
 for _name in sys.argv[2].split(","):
@@ -74,6 +75,7 @@ for _d in [sys.base_prefix, sys.prefix, _exe_root] + sys.path:
 
 # host directories that hold projects, checkouts and data (benchmark files among them): empty for the program
 HOST_DIRS = ("/work", "/home", "/srv", "/mnt", "/media", "/data")
+RUNNER_UID = 1099999999  # the uid the trusted test runners run as: sandbox._UID_BASE - 1, below every run's uid
 TMP_KB = int(sys.argv[5]) if len(sys.argv) > 5 else 128 * 1024  # the run's /tmp (a tmpfs): size cap
 TMP_INODES = 65536  # and files + directories
 
@@ -318,6 +320,19 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns):
         if not line.startswith(b"S "):
             raise OSError("unexpected setup report %r" % (line[:100],))
         cflags = line.decode("ascii", "replace").split()[1:]
+        if "uid" in cflags:
+            # the tests are benchmark code: they run unprivileged too, as a uid no solution ever has (so no
+            # solution can signal or trace the runner), with no new privileges and the same seccomp filter
+            os.setgroups([])
+            os.setresgid(RUNNER_UID, RUNNER_UID, RUNNER_UID)
+            os.setresuid(RUNNER_UID, RUNNER_UID, RUNNER_UID)
+            if os.getuid() != RUNNER_UID or os.geteuid() != RUNNER_UID or 0 in os.getgroups():
+                raise OSError("could not drop the runner's privileges")
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PDEATHSIG again: a uid change clears it
+            if libc.prctl(38, 1, 0, 0, 0) != 0 or not _deny_fd_theft():
+                raise OSError("could not restrict the runner")
+            libc.prctl(4, 0, 0, 0, 0)  # non-dumpable again (a uid change resets it)
+            cflags.append("runner")
         os.write(FD, ("R " + " ".join(flags + cflags + ["split"]) + "\n").encode())
     except Exception as e:
         _fail("the solution's process failed its setup: %r" % (e,))
@@ -352,13 +367,19 @@ def _kill(pid):
 def _callee_status(cpid, FD, died):
     # a failed run: if the solution's process died (not killed by us), say whether a limit ended it, for the
     # harness' classification
+    _kill(cpid)  # refused once the runner has its own uid: then C ends with T, pid 1 of its namespace
     if not died:
-        _kill(cpid)
         return
-    _kill(cpid)
-    try:
-        _, st, ru = os.wait4(cpid, 0)
-    except OSError:
+    st = ru = None
+    for _ in range(100):  # C closed the link: it is dead or dying; a live one (a protocol error) is not awaited
+        try:
+            pid, st, ru = os.wait4(cpid, os.WNOHANG)
+        except OSError:
+            return
+        if pid:
+            break
+        time.sleep(0.005)
+    if ru is None:
         return
     if os.WIFSIGNALED(st):
         sig = os.WTERMSIG(st)
