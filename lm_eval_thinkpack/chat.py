@@ -51,6 +51,7 @@ __all__ = [
     "render_prompt",
     "resolve_format",
     "split_reasoning",
+    "template_style",
 ]
 
 #: message fields that may hold an assistant turn's reasoning, in the order they are read
@@ -140,6 +141,45 @@ def block_style(spec: TraceFormat, template: str | None = None) -> BlockStyle:
     if spec.special_delimiters:
         return BlockStyle(open_, close, "", "", "", chosen)
     return BlockStyle(open_, close, delimiters=chosen)
+
+
+_PROBE_Q, _PROBE_A, _PROBE_R = "\ue010q\ue011", "\ue010a\ue011", "\ue010r\ue011"
+
+
+def template_style(tokenizer: Any, spec: TraceFormat, template_kwargs: Mapping[str, Any] | None = None,
+                   ) -> BlockStyle:
+    """``block_style`` for the delimiter spelling the template *writes*: for a family with several spellings
+    (MiniMax ``<think>`` / ``<mm:think>``, Magistral, EXAONE, ...) the spelling whose opener or closer appears in
+    the template's renders of a generation prompt and of answers with and without reasoning, not the first one
+    its source text mentions (a template may name another spelling only to cut it out of old content). Falls
+    back to the source text when no render shows a delimiter. Kept with the tokenizer's template state."""
+    source = selected_template(tokenizer, template_kwargs)
+    usable = [d for d in spec.delimiters if d.open and not d.anchored]
+    if len(usable) < 2:
+        return block_style(spec, source)
+    r = renderer(tokenizer, template_kwargs)
+    key = ("template_style", spec)
+    if key in r.memo:
+        return r.memo[key]
+    user = [{"role": "user", "content": _PROBE_Q}]
+    probes = [(user, True), (user + [{"role": "assistant", "content": _PROBE_A}], False),
+              (user + [{"role": "assistant", "content": _PROBE_A, "reasoning_content": _PROBE_R}], False)]
+    written = []
+    for msgs, gen in probes:
+        try:
+            written.append(r.render(msgs, gen))
+        except Exception:  # noqa: BLE001 - a probe the template refuses shows nothing
+            continue
+    text = "\n".join(written)
+    hits = [d for d in usable if any(m in text for m in (*d.open, *d.close))]
+    evidence = source  # nothing written: the source text decides, as before
+    if hits:  # the spelling of the first delimiter written (its opener as written, else its first opener)
+        first = min(hits, key=lambda d: min(p for m in (*d.open, *d.close) if (p := text.find(m)) >= 0))
+        evidence = next((o for o in first.open if o in text), first.open[0])
+    style = block_style(spec, evidence)
+    if len(r.memo) < 4096:
+        r.memo[key] = style
+    return style
 
 
 # --------------------------------------------------------------------------------------------------- messages
@@ -375,7 +415,7 @@ def render_prompt(
 
     spec = resolve_format(tokenizer, fmt)
     source = selected_template(tokenizer, template_kwargs)
-    style = block_style(spec, source)
+    style = template_style(tokenizer, spec, template_kwargs)
     if thinking is None and (prefill or think_prefix is not None):
         thinking = True
     kwargs = dict(template_kwargs)

@@ -1,6 +1,7 @@
 """Loss masking for SFT: conversations -> token ids + labels, with the empty think block masked.
 
-The target is the last message (an assistant turn). The conversation is rendered with the model's own chat template,
+The target is the last message (an assistant turn), or with ``turns="all"`` every assistant turn. The
+conversation is rendered with the model's own chat template,
 exactly as it would be trained naively; character spans are found in that text and mapped to tokens through the
 fast tokenizer's offsets, so any template and any tokenizer work without per-model token ids.
 
@@ -22,9 +23,27 @@ Definitions (each one has a test in ``tests/test_masking.py``):
   answer: delimiters, the whitespace body and the whitespace after the closer. Whitespace before the opener is
   included only when it is not part of the prompt. A block the template put in the prompt (``enable_thinking=False``,
   a prefilled opener) is inside both spans. A real trace is never masked by "think", in any mode.
-* **Modes**: ``"none"`` trains every token (the prompt included: plain causal-LM SFT), ``"think"`` masks the block,
-  ``"prompt"`` masks the prompt (response-only training, like TRL ``assistant_only_loss``), ``"prompt+think"``
-  both.
+* **Trace span** (only for a target *with* a real trace): from the opener before the rendered reasoning (in the
+  prompt when the prompt opened the block) to the start of the answer, like the think block; whitespace before it
+  that is not prompt included. Where the rendering does not hold the reasoning text, everything between the prompt
+  and the content.
+* **Response span**: from the end of the block or trace (else the prompt's end) to the end of the text: the answer,
+  an answer wrapper (Cohere ``<|START_TEXT|>``) and the end-of-turn tokens.
+* **Modes**: ``"none"`` trains every token (the prompt included: plain causal-LM SFT); otherwise any ``+``-joined
+  set of ``prompt`` (response-only training, like TRL ``assistant_only_loss``), ``think`` (the empty block),
+  ``trace`` (a given trace stays in the input and is not trained: train the answer given the reasoning, NeMo's
+  ``mask_reasoning_content``) and ``response`` (train the reasoning only), in any order. ``"prompt+think"`` is
+  the default. thinkpack's ``MaskType.THINK`` is our ``think+trace``; its ``PROMPT`` ends at the final block's
+  opener, ours after a prefilled opener (the model never writes that opener, so it is never trained).
+* **Turns**: ``turns="last"`` trains the final assistant turn; every earlier turn is prompt. ``turns="all"``
+  trains every assistant turn: earlier turns keep their own reasoning (rendered natively, or inline in the
+  family's block when the template drops it) and are otherwise rendered as the template renders history. An
+  earlier turn's region runs from where its generation prompt (the conversation up to it, rendered with
+  ``add_generation_prompt=True``) stops matching the rendering, to the end of its end-of-turn text (what follows
+  its content when it is the last turn); ``prompt`` is everything outside the turns' regions, ``think`` /
+  ``trace`` / ``response`` are found per turn as above. No block is inserted into earlier turns (the model sees
+  history as the template writes it); an earlier turn without text content (a bare tool call) stays prompt.
+* **ignore_index**: the label of an untrained token (-100 by default, what torch's cross entropy ignores).
 * **Boundary tokens**: a token is masked when its character range overlaps a masked span at all (a zero-width
   token counts as one character at its start), so no character of a masked span is ever trained; a token merging
   the block's last newline with the answer's first word is masked.
@@ -51,15 +70,15 @@ import numpy as np
 from .chat import (
     BlockStyle,
     answer_opens,
-    block_style,
     check_messages,
     render_messages,
     resolve_format,
     split_reasoning,
+    template_style,
 )
 from .classify import prompt_is_prefilled
 from .formats import TraceFormat
-from .template import Renderer, renderer, selected_template
+from .template import Renderer, renderer
 
 __all__ = [
     "IGNORE_INDEX",
@@ -261,6 +280,53 @@ def _widen(text: str, span: tuple[int, int] | None, floor: int) -> tuple[int, in
     return start, span[1]
 
 
+def _bare_closer(text: str, at: int, c: int, spec: TraceFormat, style: BlockStyle) -> int | None:
+    """Where a closer starts when ``text[at:c]`` (after the generation prompt's end) is only whitespace, one
+    closer of the template's spelling and whitespace: the template closes a block its prompt opened or wrote
+    (MiniMax-M3 renders an answer-only turn ``</mm:think>\n\n`` + answer after a prompt ending ``<mm:think>\n``)."""
+    head = text[at:c]
+    pos = at + len(head) - len(head.lstrip())
+    closers = (style.close, *style.delimiters.close) if style.delimiters else (style.close,)
+    for cs in sorted(set(closers), key=len, reverse=True):
+        if text.startswith(cs, pos) and not text[pos + len(cs):c].strip():
+            return pos
+    return None
+
+
+def _prompt_block(prompt: str, full: str, at: int, bare: int, c: int, spec: TraceFormat, style: BlockStyle,
+                  insert: bool) -> MaskSpans:
+    """The answer-only target whose rendering closes, with a bare closer, the block its generation prompt opened
+    (prefilled) or wrote (an empty block): the block is the prompt's opener through the template's closer, not a
+    second block. ``insert=False`` keeps the template's text and masks the bare closer as the block."""
+    if insert and prompt_is_prefilled(prompt, spec):
+        op = _last_opener(prompt, spec, style)
+        if op >= at and not prompt[at:op].strip():
+            text = prompt + full[bare:]
+            content = len(prompt) + c - bare
+            end = content
+            return MaskSpans(text, len(prompt), content, (op, end), False, True)
+    closed = _closed_empty_tail(prompt, spec, style)
+    if insert and closed is not None and closed >= at:
+        text = prompt + full[c:]
+        return MaskSpans(text, len(prompt), len(prompt), (closed, len(prompt)), False, True)
+    return MaskSpans(full, at, c, (bare, c), False)
+
+
+def _last_opener(text: str, spec: TraceFormat, style: BlockStyle) -> int:
+    return max(text.rfind(o) for o in dict.fromkeys((style.open, *spec.all_open)) if o)
+
+
+def _closed_empty_tail(text: str, spec: TraceFormat, style: BlockStyle) -> int | None:
+    """Start of an empty block (opener, whitespace, closer, whitespace) that ends ``text``, else None."""
+    stripped = text.rstrip()
+    if not stripped.endswith(style.close):
+        return None
+    op = text.rfind(style.open, 0, len(stripped) - len(style.close)) if style.open else -1
+    if op < 0 or text[op + len(style.open):len(stripped) - len(style.close)].strip():
+        return None
+    return op
+
+
 def _spans(
     tokenizer: Any, r: Renderer, messages: Sequence[Mapping[str, Any]], spec: TraceFormat, style: BlockStyle,
     insert: bool, history: frozenset[int] = frozenset(), bounds: tuple[int, ...] = (),
@@ -297,6 +363,11 @@ def _spans(
         return MaskSpans(full, at, c, None, True, trace=_widen(full, trace, at) or ((at, c) if c > at else None))
 
     found = _find_block(full, c, spec, style)
+    if found is None and prompt is not None and (prompt_is_prefilled(prompt, spec)
+                                                 or _closed_empty_tail(prompt, spec, style) is not None):
+        bare = _bare_closer(full, at, c, spec, style)
+        if bare is not None:
+            return _prompt_block(prompt, full, at, bare, c, spec, style, insert)
     if found is not None:
         start, end = found
         while start > gen_end and full[start - 1].isspace():
@@ -385,7 +456,7 @@ def conversation_spans(
     """Render one training conversation and locate its prompt, think-block, trace and response character spans."""
     _check_turns(turns)
     spec = resolve_format(tokenizer, fmt)
-    style = block_style(spec, selected_template(tokenizer, template_kwargs))
+    style = template_style(tokenizer, spec, template_kwargs)
     find = _all_spans if turns == "all" else _spans
     return find(tokenizer, renderer(tokenizer, template_kwargs), messages, spec, style, insert_empty_block)
 
@@ -680,7 +751,7 @@ def tokenize_dataset(
     _check_turns(turns)
     _check_ignore_index(ignore_index)
     spec = resolve_format(tokenizer, fmt)
-    style = block_style(spec, selected_template(tokenizer, template_kwargs))
+    style = template_style(tokenizer, spec, template_kwargs)
     items = list(conversations)
     args = (mask, spec, style, dict(template_kwargs), max_length, insert_empty_block, turns, ignore_index)
     if num_proc is not None and num_proc > 1 and len(items) > 1:

@@ -760,3 +760,38 @@ def test_masking_property_targets_combine_as_a_union(name, a, b, which, turns):
         assert la["labels"] == la["input_ids"]
     if a == set(TARGETS):
         assert set(la["labels"]) <= {IGNORE_INDEX}
+
+
+# --------------------------------------------------------- a family with several spellings: the one the template writes
+
+@pytest.mark.parametrize("kwargs", [{}, {"thinking_mode": "disabled"}, {"thinking_mode": "adaptive"}])
+def test_minimax_m3_answer_only_turn_gets_one_closer_of_the_templates_spelling(kwargs):
+    """MiniMax-M3 writes <mm:think> (its source also names <think>, to cut M2 content) and renders an answer-only
+    turn as a bare '</mm:think>' after a prompt that opened the block. Before: '<mm:think>\\n\\n</think>\\n\\n'
+    was inserted in front of the template's '</mm:think>', which was then trained."""
+    tok = make_tokenizer("minimax_m3")
+    msgs = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": ANSWER}]
+    s = conversation_spans(tok, msgs, fmt="minimax", **kwargs)
+    reply = s.text[s.text.rindex("]~b]ai\n") + len("]~b]ai\n"):]
+    assert "</think>" not in s.text and "<think>" not in s.text
+    assert reply.count("</mm:think>") == 1 and reply.startswith("<mm:think>\n") and reply.endswith(ANSWER + "[e~[\n")
+    out = tokenize_conversation(tok, msgs, fmt="minimax", mask="prompt+think", **kwargs)
+    assert tok.decode(_split(out)[1]) == ANSWER + "[e~[\n"
+    assert tok.decode(_split(tokenize_conversation(tok, msgs, fmt="minimax", mask="think", **kwargs))[0]) == \
+        s.text[s.block[0]:s.block[1]]
+
+
+def test_minimax_m3_prompts_and_traces_use_mm_think():
+    from lm_eval_thinkpack.chat import render_prompt, template_style
+
+    tok = make_tokenizer("minimax_m3")
+    from lm_eval_thinkpack.formats import get_format
+
+    assert template_style(tok, get_format("minimax")).open == "<mm:think>"
+    msgs = [{"role": "user", "content": QUESTION}]
+    assert render_prompt(tok, msgs, fmt="minimax", thinking=False).endswith("]~b]ai\n<mm:think>\n\n</mm:think>\n\n")
+    traced = msgs + [{"role": "assistant", "content": ANSWER, "reasoning": REASONING}]
+    out = tokenize_conversation(tok, traced, fmt="minimax", mask="prompt+trace")
+    assert tok.decode(_split(out)[1]) == ANSWER + "[e~[\n"
+    out = tokenize_conversation(tok, traced, fmt="minimax", mask="prompt+response")
+    assert tok.decode(_split(out)[1]) == REASONING + "\n</mm:think>\n\n"
