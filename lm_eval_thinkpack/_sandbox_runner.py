@@ -699,13 +699,22 @@ def _module(name):
         return None
 
 
-def trusted(fd, job, mark):
+def trusted(fd, job, mark, state=None):
     """Run in ``T``: bind the solution's names, run the prompt's helpers and the tests; True if they passed.
 
     ``job`` is ``{"prompt": str, "tests": str, "entry_point": str}``; ``mark(flag)`` reports ``"M"`` (memory)
-    or ``"T"`` (CPU time) for the harness' classification.
+    or ``"T"`` (CPU time) for the harness' classification; ``state["broken"]`` is set (to why) when the link to
+    the solution's process failed (it died, or broke the protocol).
     """
     link = _Link(fd)
+    try:
+        return _trusted(link, job, mark)
+    finally:
+        if state is not None:
+            state["broken"] = link.broken
+
+
+def _trusted(link, job, mark):
     try:
         first = link.receive()
     except CalleeGone as e:
@@ -736,15 +745,26 @@ def trusted(fd, job, mark):
     entry_point = job.get("entry_point") or ""
     prompt = job.get("prompt") or ""
     if prompt:
+        # the benchmark's own helpers (HumanEval/32's poly) replace the solution's, in the tests' namespace (so
+        # they see the solution's entry point, as in the benchmark's own program); the prompt's stub of the entry
+        # point does not
         linecache.cache["<prompt>"] = (len(prompt), None, prompt.splitlines(True), "<prompt>")
-        helpers = {"__name__": "__main__", "__builtins__": builtins}
+        missing = object()
+        entry = ns.get(entry_point, missing)
         try:
-            exec(compile(prompt, "<prompt>", "exec", dont_inherit=True), helpers)
+            code = compile(prompt, "<prompt>", "exec", dont_inherit=True)
         except BaseException:
-            helpers = {}
-        for name, value in helpers.items():
-            if name != entry_point and not (name.startswith("__") and name.endswith("__")):
-                ns[name] = value  # the benchmark's own helpers (HumanEval/32's poly), not the solution's
+            code = None  # not Python (MBPP's prose): no helpers
+        if code is not None:
+            try:
+                exec(code, ns)
+            except BaseException:
+                pass
+            if entry is missing:
+                ns.pop(entry_point, None)
+            else:
+                ns[entry_point] = entry
+        ns["__name__"] = "__main__"
     tests = job["tests"]
     linecache.cache["<tests>"] = (len(tests), None, tests.splitlines(True), "<tests>")  # tracebacks show lines
     try:

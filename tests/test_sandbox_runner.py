@@ -11,6 +11,7 @@ import decimal
 import fractions
 import json
 import math
+import os
 import struct
 import sys
 from pathlib import Path
@@ -325,6 +326,13 @@ def test_prompt_helpers_are_the_benchmarks():
     assert check_code(wrong_pair, p["test"], p["entry_point"], prompt=p["prompt"]).correct is False
     honest = p["prompt"] + p["canonical_solution"]
     assert check_code(honest, p["test"], p["entry_point"], prompt=p["prompt"]).correct is True
+    # a helper of the prompt sees the solution's entry point (not the prompt's stub), as in the benchmark's program
+    prompt = 'import math\n\ndef twice(x):\n    return 2 * f(x)\n\ndef f(x):\n    """x squared"""\n'
+    r = _run("def f(x):\n    return x * x\n\ndef twice(x):\n    return 0\n",
+             "assert twice(3) == 18 and f(2) == 4 and math.pi > 3\n", "f", prompt)
+    assert r.status == "passed", r.stderr
+    r = _run("def g(x):\n    return x\n", "f(1)\n", "f", prompt)  # no f of its own: not the prompt's stub
+    assert r.status == "failed" and "NameError" in r.stderr
 
 
 def _jsonl(name: str) -> list[dict]:
@@ -348,3 +356,18 @@ def test_humaneval_plus_and_mbpp_plus_fixtures():
     results = check_code_many(items + wrong, timeout=10)
     n = len(items)
     assert [r.correct for r in results] == [True] * n + [False] * n, results
+
+
+def test_the_tests_run_unprivileged_as_a_uid_no_solution_has():
+    from lm_eval_thinkpack import sandbox
+
+    zygote = (Path(sandbox.__file__).parent / "_sandbox_zygote.py").read_text()
+    assert f"RUNNER_UID = {sandbox._UID_BASE - 1}" in zygote
+    r = _run("import os\ndef uid():\n    return os.getuid()\n",
+             "import os\nprint(os.getuid(), uid())\n")
+    assert r.status == "passed", r
+    runner_uid, solution_uid = map(int, r.stdout.split())
+    if "runner" in sandbox.isolation() or "uid" in sandbox.isolation():
+        assert runner_uid == sandbox._UID_BASE - 1 and solution_uid >= sandbox._UID_BASE, r.stdout
+    else:  # without root both keep the harness' uid
+        assert runner_uid == solution_uid == os.getuid()
