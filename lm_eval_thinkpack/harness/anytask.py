@@ -98,6 +98,11 @@ class _LayerState:
         self.n_docs = 0
         self.calls = 0
         self.primary_values: list[float | None] = []
+        self.raw: list[list[tuple[Any, Any, dict[str, Any]] | None]] = []  # [pipeline][doc]: (results, doc, metrics)
+        self.golds: list[tuple[Any, Any] | None] = []  # [doc]: (doc, doc_to_target(doc))
+        self.copy_of: list[int] = []  # answer pipeline -> index of the task pipeline it copies
+        self.current: tuple[int, Any] | None = None  # (doc position, doc) of the process_results call under way
+        self.rows: list[DocRow] = []  # the trace rows of the last scoring pass (pooled for groups)
         self.paired = True
 
     def classified(self, resps: Sequence[Any]) -> list[list[tuple[Trace, str | None]]]:
@@ -112,6 +117,9 @@ class _LayerState:
             self.n_docs = len(resps)
             self.calls = 0
             self.primary_values = [None] * self.n_docs
+            self.raw = [[None] * self.n_docs for _ in range(self.n_orig)]
+            self.golds = [None] * self.n_docs
+            self.rows = []
             self.paired = True
         return self.traces
 
@@ -320,6 +328,7 @@ def install(task: Any, profile: Mapping[str, Any] | None = None, primary: str | 
         answers.append(FilterEnsemble(name=ANSWER_PREFIX + ensemble.name,
                                       filters=[partial(AnswerFilter, _layer=state), *ensemble.filters]))
     state.answer_keys = [e.name[len(ANSWER_PREFIX):] for e in answers]
+    state.copy_of = [next(i for i, e in enumerate(orig) if e.name == key) for key in state.answer_keys]
     state.primary_index = (state.n_orig + state.answer_keys.index(key)) if key in state.answer_keys else \
         next((i for i, e in enumerate(orig) if e.name == key), None)
     task._filters = [*orig, *answers, FilterEnsemble(name=TRACE_KEY, filters=[partial(_TraceStep, _layer=state)])]
@@ -327,6 +336,7 @@ def install(task: Any, profile: Mapping[str, Any] | None = None, primary: str | 
     task._higher_is_better.update(_HIGHER)
     original = task.process_results
     task.process_results = partial(_process_results, state, original)
+    task.doc_to_target = partial(_memo_target, state, task.doc_to_target)
     task._thinkpack_layer = state
     shown = f"{metric},{ANSWER_PREFIX if key in state.answer_keys else ''}{key}"
     if isinstance(task.config.metadata, dict):
@@ -343,32 +353,63 @@ def _process_results(state: _LayerState, original: Callable[[Any, Any], dict[str
     call = state.calls
     state.calls += 1
     first = results[0] if results else None
-    is_trace = isinstance(first, list) and bool(first) and isinstance(first[0], TraceMark)
-    if not is_trace:
-        metrics = original(doc, results)
-        if n and call < (state.n_orig + len(state.answer_keys)) * n:
-            k, d = divmod(call, n)
-            if k >= state.n_orig and state.truncated[d]:
+    if isinstance(first, list) and first and isinstance(first[0], TraceMark):
+        return _trace_row(state, first, call)
+    n_pipes = state.n_orig + len(state.answer_keys)
+    if not n or call >= n_pipes * n:
+        _lost(state)
+        return original(doc, results)
+    k, d = divmod(call, n)
+    state.current = (d, doc)
+    try:
+        if k < state.n_orig:  # the task's own pipeline: lm-eval's metrics, kept for its answer copy
+            metrics = original(doc, results)
+            state.raw[k][d] = (results, doc, metrics)
+        else:  # answer/P: the same metrics on the answers; P's own when the answer pipeline gave the same values
+            raw = state.raw[state.copy_of[k - state.n_orig]][d]
+            if raw is not None and (raw[1] is doc or raw[1] == doc) and (state.truncated[d] or raw[0] == results):
+                metrics = dict(raw[2])
+            else:
+                metrics = original(doc, results)
+            if state.truncated[d]:
                 metrics = {name: _never_credited(v) for name, v in metrics.items()}
-            if k == state.primary_index:
-                state.primary_values[d] = _as_score(metrics.get(state.primary_metric))
-        elif n:
-            _lost(state)
-        return metrics
-    marks: list[TraceMark] = first
+    finally:
+        state.current = None
+    if k == state.primary_index:
+        state.primary_values[d] = _as_score(metrics.get(state.primary_metric))
+    return metrics
+
+
+def _trace_row(state: _LayerState, marks: list[TraceMark], call: int) -> dict[str, Any]:
+    n = state.n_docs
     d = marks[0].doc_index
     if call != (state.n_orig + len(state.answer_keys)) * n + d:
         _lost(state)
     value = state.primary_values[d] if state.paired and 0 <= d < n else None
-    for m in marks[:1]:
-        m.correct = None if value is None else value > 0
+    marks[0].correct = None if value is None else value > 0
     row = _rows(marks, value)
+    state.rows.append(row)
     out: dict[str, Any] = {}
     for m in LAYER_METRICS:
         out[m.name] = row
         if m.has_stderr:
             out[f"{m.name}_stderr"] = row  # right after m: its real standard error replaces lm-eval's N/A
     return out
+
+
+def _memo_target(state: _LayerState, original: Callable[..., Any], doc: Any, *args: Any, **kwargs: Any) -> Any:
+    """``doc_to_target`` once per doc while its pipelines are scored (lm-eval renders the jinja template, compiled
+    anew, on every call: once per pipeline); the cached gold is used only for the same doc (identity or equality)."""
+    cur = state.current
+    if args or kwargs or cur is None or not (doc is cur[1] or doc == cur[1]):
+        return original(doc, *args, **kwargs)  # another template (few-shot), or outside scoring
+    d = cur[0]
+    hit = state.golds[d]
+    if hit is not None and (hit[0] is doc or hit[0] == doc):
+        return hit[1]
+    gold = original(doc)
+    state.golds[d] = (doc, gold)
+    return gold
 
 
 def _lost(state: _LayerState) -> None:
@@ -420,6 +461,37 @@ def install_all(tasks: Mapping[str, Any], primary: str | None = None) -> dict[st
     return done
 
 
+def pool_groups(results: dict[str, Any], tasks: Mapping[str, Any]) -> None:
+    """Each group's trace figures pooled over the samples of its layered tasks (VR over all their responses, Rpass@1
+    over all their valid ones), added to its row of ``results`` (and ``groups``) under ``<metric>,trace``. lm-eval's
+    own group aggregation, where a group YAML asks for one, is a size-weighted mean of task values instead."""
+    subtasks = results.get("group_subtasks") or {}
+
+    def leaves(name: str, seen: set[str]) -> list[str]:
+        if name in seen:
+            return []
+        seen.add(name)
+        if name not in subtasks:
+            return [name]
+        return [leaf for child in subtasks[name] for leaf in leaves(child, seen)]
+
+    for group in subtasks:
+        states = [getattr(tasks.get(t), "_thinkpack_layer", None) for t in leaves(group, set())]
+        rows = [r for st in states if st is not None for r in st.rows]
+        if not rows or group in tasks:
+            continue
+        pooled = {f"{name},{TRACE_KEY}": _number(fn(list(rows))) for name, fn in LAYER_AGGREGATIONS.items()}
+        for where in ("results", "groups"):
+            if group in (results.get(where) or {}):
+                results[where][group].update(pooled)
+        results.setdefault("higher_is_better", {}).setdefault(group, {}).update(
+            {k: v for k, v in _HIGHER.items() if not k.endswith("_stderr")})
+
+
+def _number(value: Any) -> Any:
+    return float(value) if isinstance(value, float) else value
+
+
 def _has_metric(task: Any, primary: str) -> bool:
     return primary.partition(",")[0].strip() in getattr(task, "_metric_fn_list", {})
 
@@ -431,7 +503,10 @@ def evaluate_with_layer(evaluate: Callable[..., Any], primary: str | None = None
     def run(lm: Any, task_dict: Any, *args: Any, **kwargs: Any) -> Any:
         tasks = task_dict.get("tasks", {}) if isinstance(task_dict, Mapping) else {}
         install_all(tasks, primary)
-        return evaluate(lm, task_dict, *args, **kwargs)
+        results = evaluate(lm, task_dict, *args, **kwargs)
+        if isinstance(results, dict):
+            pool_groups(results, tasks)
+        return results
 
     run.__wrapped__ = evaluate  # type: ignore[attr-defined]
     return run
