@@ -50,6 +50,7 @@ from typing import Any
 from .classify import prompt_is_prefilled
 from .formats import FORMATS, Delimiters, ModelRule, TraceFormat, get_format, rule_for_model, with_token_suffix
 from .template import renderer, template_text
+from .template import template_variables as _template_variables
 
 __all__ = ["TraceProfile", "detect_format", "profile_for_format", "profile_for_model_id"]
 
@@ -250,25 +251,6 @@ class _Switch:
 
 
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
-_STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
-_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _template_variables(source: str) -> set[str]:
-    """Names the template reads from its context (chat-template kwargs among them)."""
-    try:
-        import jinja2
-        import jinja2.meta
-
-        cleaned = re.sub(r"\{%-?\s*(end)?generation\s*-?%\}", "", source)
-        env = jinja2.Environment(extensions=["jinja2.ext.loopcontrols"])
-        return set(jinja2.meta.find_undeclared_variables(env.parse(cleaned)))
-    except Exception:  # noqa: BLE001 - unparsable here (custom tags): fall back to the identifiers in tags
-        names: set[str] = set()
-        for block in _JINJA_BLOCK.findall(source):
-            names.update(_IDENT.findall(_STRING_LITERAL.sub("", block)))
-        return names
 
 
 def _all_switches() -> list[str]:
