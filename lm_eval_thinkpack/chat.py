@@ -52,9 +52,11 @@ __all__ = [
     "REASONING_KEYS",
     "BlockStyle",
     "ChatTemplateError",
+    "DelimiterRoundTripWarning",
     "answer_opens",
     "block_style",
     "check_messages",
+    "check_round_trip",
     "render_messages",
     "render_prompt",
     "render_prompts",
@@ -101,6 +103,47 @@ class BlockStyle:
 
 
 # --------------------------------------------------------------------------------------------------- resolution
+
+
+class DelimiterRoundTripWarning(UserWarning):
+    """The tokenizer changes a trace delimiter of the family when it encodes then decodes it (e.g. transformers
+    5.3-5.12, huggingface/transformers#45488, or a normalizer that rewrites the tag): masking's character spans,
+    decoded generations and their classes can then be wrong."""
+
+
+def check_round_trip(tokenizer: Any, spec: TraceFormat) -> list[str]:
+    """The family's delimiters that ``decode(encode(d))`` changes; warns ``DelimiterRoundTripWarning`` once per
+    tokenizer configuration and family. ``[]`` when all round-trip (or the object cannot encode)."""
+    tok = tokenizer if callable(getattr(tokenizer, "encode", None)) else getattr(tokenizer, "tokenizer", None)
+    if tok is None or not callable(getattr(tok, "encode", None)) or not callable(getattr(tok, "decode", None)):
+        return []
+    try:
+        memo = renderer(tokenizer).memo
+    except Exception:  # noqa: BLE001 - no template state to remember it in: check every time
+        memo = {}
+    key = ("round_trip", spec)
+    if key in memo:
+        return memo[key]
+    bad = []
+    for d in dict.fromkeys((*spec.all_open, *spec.all_close)):
+        try:
+            back = tok.decode(tok.encode(d, add_special_tokens=False), skip_special_tokens=False,
+                              clean_up_tokenization_spaces=False)
+        except Exception:  # noqa: BLE001 - a delimiter the tokenizer cannot take at all counts as changed
+            back = None
+        if back != d:
+            bad.append(d)
+    if bad:
+        import warnings
+
+        name = getattr(tok, "name_or_path", "") or type(tok).__name__
+        warnings.warn(f"the tokenizer {name!r} does not round-trip the {spec.name!r} delimiter(s) "
+                      f"{', '.join(map(repr, bad))} (encode then decode changes them): masking spans and decoded "
+                      "generations may be wrong. Check the transformers version (5.3-5.12 break round trips, "
+                      "huggingface/transformers#45488) and the tokenizer's normalizer.",
+                      DelimiterRoundTripWarning, stacklevel=3)
+    memo[key] = bad
+    return bad
 
 
 def resolve_format(tokenizer: Any, fmt: str | TraceFormat | None = None) -> TraceFormat:

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from transformers import TrainerCallback
 
-from .chat import BlockStyle, render_prompt, resolve_format, template_style
+from .chat import BlockStyle, check_round_trip, render_prompt, resolve_format, template_style
 from .classify import Trace, TraceStatus, classify, prompt_is_prefilled
 from .formats import TraceFormat
 from .stats import RATE_NAMES, trace_stats
@@ -334,6 +334,7 @@ def probe(model: Any, tokenizer: Any, probes: Sequence[Probe | str | Sequence[Ma
     if not items:
         raise ValueError("probe needs at least one probe prompt")
     spec = resolve_format(tokenizer, fmt)
+    check_round_trip(tokenizer, spec)
     prompts = [render_prompt(tokenizer, list(p.messages), fmt=spec, **template_kwargs) for p in items]
     prefilled = [prompt_is_prefilled(p, spec) for p in prompts]
     decide = None
@@ -648,6 +649,7 @@ def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Sco
     kwargs = _check_template_kwargs("distill", tokenizer, template_kwargs)
     items = probes_from_conversations(conversations)
     spec = resolve_format(tokenizer, fmt)
+    check_round_trip(tokenizer, spec)
     prompts = [render_prompt(tokenizer, _teacher_messages(p, method, rationale_prompt), thinking=True, fmt=spec,
                              **kwargs) for p in items]
     tokens = None
