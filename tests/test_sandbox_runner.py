@@ -404,3 +404,12 @@ def test_the_tests_keep_their_builtins_and_the_solution_keeps_its_names():
     r = _run("import math, os.path as osp, collections as c\ndef f():\n    return 1\n",
              "assert math.sqrt(4) == 2 and osp.join('a', 'b') == 'a/b' and c.Counter('aa')['a'] == 2\n", "f")
     assert r.status == "passed", r.stderr
+
+
+def test_a_program_over_the_file_size_limit_is_its_own_failure():
+    from lm_eval_thinkpack import sandbox
+
+    big = "x = 1\n" + "#" * sandbox.FILE_SIZE_LIMIT + "\n"
+    r = _run("def f():\n    return 1\n" + big, "assert f() == 1\n", "f")
+    assert r.status == "failed" and "file size limit" in r.stderr, r
+    assert sandbox.run(big).status == "failed"
