@@ -580,9 +580,9 @@ def _reads_switch(tokenizer: Any, spec: TraceFormat, source: str, template_kwarg
     r = renderer(tokenizer, template_kwargs)
     key = ("reads_switch", switch, spec.switch_values)
     if key not in r.memo:
-        from .detect import _probe_switch, _Probes
+        from .detect import switch_changes_prompt
 
-        r.memo[key] = _probe_switch(_Probes(tokenizer, template_kwargs, None), switch, spec.switch_values).effective
+        r.memo[key] = switch_changes_prompt(tokenizer, switch, spec.switch_values, **template_kwargs)
     return r.memo[key]
 
 

@@ -280,6 +280,13 @@ def _probe_switch(r: _Probes, name: str, values: tuple[object, object] | None = 
     return _Switch(name, {name: True}, {name: False}, False)
 
 
+def switch_changes_prompt(tokenizer: Any, switch: str, values: tuple[object, object] | None = None,
+                          **chat_template_kwargs: Any) -> bool:
+    """Turning ``switch`` on and off changes a rendered generation prompt (``values`` first, then the pairs the
+    registry knows): what ``detect_format`` reads as a switch that works."""
+    return _probe_switch(_Probes(tokenizer, chat_template_kwargs, None), switch, values).effective
+
+
 class _Switches:
     """The template's thinking switches, each probed with the values of the format that asks (memoised)."""
 

@@ -27,7 +27,8 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["ChatTemplateError", "Renderer", "renderer", "selected_template", "template_text", "template_variables"]
+__all__ = ["ChatTemplateError", "Renderer", "accepted_kwargs", "renderer", "selected_template", "template_text",
+           "template_variables"]
 
 
 class ChatTemplateError(ValueError):
@@ -94,6 +95,12 @@ _APPLY_PARAMS = frozenset({
     "tools", "documents", "continue_final_message", "tokenize", "sanitize_control_tokens", "padding",
     "truncation", "max_length", "return_tensors", "return_dict", "return_assistant_tokens_mask", "tokenizer_kwargs",
 })
+
+
+def accepted_kwargs(tokenizer: Any, template_kwargs: Mapping[str, Any] | None = None) -> set[str]:
+    """Keyword arguments that take effect when rendering: the selected template's variables and
+    ``apply_chat_template``'s own options."""
+    return template_variables(selected_template(tokenizer, template_kwargs)) | _APPLY_PARAMS | {"chat_template"}
 
 
 class _State:

@@ -573,9 +573,9 @@ def _check_template_kwargs(fn: str, tokenizer: Any, kwargs: Mapping[str, Any]) -
     ``apply_chat_template`` option) is refused, so a misspelt or unsupported argument never vanishes."""
     if not kwargs:
         return {}
-    from .template import _APPLY_PARAMS, selected_template, template_variables
+    from .template import accepted_kwargs
 
-    known = template_variables(selected_template(tokenizer, kwargs)) | _APPLY_PARAMS | {"chat_template"}
+    known = accepted_kwargs(tokenizer, kwargs)
     bad = sorted(k for k in kwargs if k not in known)
     if bad:
         raise TypeError(f"{fn}() got unexpected keyword argument(s) {', '.join(map(repr, bad))}: not a parameter of "
