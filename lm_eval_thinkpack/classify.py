@@ -24,10 +24,11 @@ Decisions for the cases the study leaves open (each has a test in ``tests/test_c
   (``ImplicitClose.follows``: ``<function=`` or a JSON object after Qwen3's ``<tool_call>``, a function name
   then ``<arg_key>`` for GLM, a JSON array after Hunyuan-A13B's ``<tool_calls>`` and ``<tool_call>``
   after HY's, ``[`` after Cohere's ``<|START_ACTION|>``...): the shape the engine's *tool* parser for that
-  family reads (``tests/vllm/test_tool_parsers.py`` feeds each one to it). vLLM 0.32's qwen3 engine ends reasoning on the ``<tool_call>`` *token*; a model
-  that types the tag in prose produces other tokens, so vLLM does not end there. Decoded text cannot show
-  token ids, so the required continuation stands in for them: "I could emit <tool_call> here" stays
-  reasoning. The same rule holds for every family with an implicit close. Real closers always win.
+  family reads (``tests/vllm/test_tool_parsers.py`` feeds each one to it). vLLM 0.32's qwen3 engine ends
+  reasoning on the ``<tool_call>`` *token*; a model that types the tag in prose produces other tokens, so vLLM
+  does not end there. Decoded text cannot show token ids, so the required continuation stands in for them:
+  "I could emit <tool_call> here" stays reasoning. The same rule holds for every family with an implicit
+  close. Real closers always win.
 * Two spellings (Magistral ``[THINK]``/``<think>``, EXAONE, Granite, MiniMax, K2 Horizon): the spelling that
   starts first (its opener, or its closer when no opener precedes it) owns the trace, and only its own closer
   ends it; the other spelling's tags are text. A closer that ends every kind of block (``close_needs_open``:

@@ -499,7 +499,8 @@ def test_every_engine_parser_maps_to_a_family() -> None:
     ("deepseek-ai/DeepSeek-V4", "deepseek_v4"),
     ("internlm/Intern-S1", "qwen3"), ("ServiceNow-AI/Apriel-1.6-15b-Thinker", "apriel"),
     ("meituan-longcat/LongCat-Flash-Thinking", "longcat"), ("openbmb/MiniCPM-V-4_5", "minicpmv"),
-    ("Hcompany/Holo2-8B", "holo2"), ("upstage/Solar-Open-100B", "solar_open"), ("upstage/Solar-Open2-250B", "solar_open2"), ("RekaAI/reka-flash-3", "reka"),
+    ("Hcompany/Holo2-8B", "holo2"), ("upstage/Solar-Open-100B", "solar_open"), ("RekaAI/reka-flash-3", "reka"),
+    ("upstage/Solar-Open2-250B", "solar_open2"),
     ("pfnet/plamo-3-nict-31b", "plamo3"), ("inclusionAI/Ling-3-flash", "ling3"), ("poolside/Laguna-XS", "poolside_v1"),
     ("facebook/Muse-Spark", "muse"), ("thinkingmachines/Inkling-1", "inkling"),
 ])
