@@ -293,6 +293,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
         (_d("<thought>", "</thought>", label="deep"), _d("<think>", "</think>", label="4.0")),
         aliases=("exaone_deep", "exaone4"), prefilled=True, thinking_switch="enable_thinking",
         thinking_default=False, disabled_insert="<think>\n\n</think>\n\n",
+        template_markers=("[|assistant|]", "[|endofturn|]"),  # EXAONE's own turn tokens (never ChatML)
     ),
     TraceFormat(
         "nemotron", "Llama-Nemotron / Nemotron Nano 2 / Nemotron 3: <think>, switched by /think, /no_think.",
