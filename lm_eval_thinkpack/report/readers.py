@@ -63,6 +63,10 @@ class Sample:
     reasoning: str = ""
     answer: str = ""
     text: str = ""
+    # lengths counted when the run was made (the trace filter's record); None: not counted there
+    reasoning_tokens: int | None = None
+    answer_tokens: int | None = None
+    token_unit: str | None = None  # "tokens" (the model's tokenizer) or "words"
 
 
 @dataclass
@@ -363,7 +367,8 @@ def _read_lm_eval_samples(path: Path, task: str, progress: bool | None) -> tuple
                 budget_exhausted=bool(rec.get("budget_exhausted")) if known else None,
                 scoring_error=err is not None, harness_error=harness is not None,
                 reasoning=str(rec.get("reasoning") or ""), answer=str(rec.get("answer") or ""),
-                text=str(rec.get("text") or ""),
+                text=str(rec.get("text") or ""), reasoning_tokens=rec.get("reasoning_tokens"),
+                answer_tokens=rec.get("answer_tokens"), token_unit=rec.get("token_unit"),
             ))
     return samples, disabled, budget_known
 
