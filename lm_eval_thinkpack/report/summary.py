@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lm_eval_thinkpack.stats import ALL_TASKS, METRIC_BY_NAME, TRACE_RATES, Metric, TraceStats, trace_stats
-from lm_eval_thinkpack.tokens import TOKENS, WORDS, count_texts, lengths_by_class
+from lm_eval_thinkpack.tokens import TOKENS, WORDS, lengths_by_class
 
 from .readers import RunData, Sample, TaskData
 
@@ -64,6 +64,12 @@ class Summary:
     trace_chars: float | None = None
     budget_exhausted_rate: float | None = None
     scoring_errors: int | None = None
+    harness_errors: int | None = None
+    # foreign tasks (scored by their own logged metric): samples it credited, and those credited on text from
+    # inside the trace or from a truncated trace (what a run scored without the trace layer got wrong)
+    credited: int | None = None
+    credited_in_trace: int | None = None
+    metric: str | None = None
     pass_at_k: dict[str, float] = field(default_factory=dict)
     source: str = "samples"  # "samples" or "results" (the lm-eval results JSON)
     tasks: list[str] = field(default_factory=list)
@@ -79,6 +85,9 @@ class Summary:
                 "n_questions": self.n_questions, "metrics": {m: v.as_dict() for m, v in self.values.items()},
                 "mean_trace_words": self.trace_words, "mean_trace_chars": self.trace_chars,
                 "budget_exhausted_rate": self.budget_exhausted_rate, "scoring_errors": self.scoring_errors,
+                "harness_errors": self.harness_errors,
+                **({"correct_from": self.metric, "credited": self.credited,
+                    "credited_in_trace": self.credited_in_trace} if self.metric else {}),
                 "pass_at_k": self.pass_at_k, "token_unit": self.token_unit, "lengths": self.lengths,
                 **({"tasks": self.tasks} if self.tasks else {})}
 
@@ -141,7 +150,7 @@ def sample_lengths(samples: list[Sample]) -> tuple[list[int], list[int], str]:
     if samples and all(s.token_unit == TOKENS and s.reasoning_tokens is not None and s.answer_tokens is not None
                        for s in samples):
         return [int(s.reasoning_tokens) for s in samples], [int(s.answer_tokens) for s in samples], TOKENS
-    return count_texts([s.reasoning for s in samples]), count_texts([s.answer for s in samples]), WORDS
+    return [s.trace_words for s in samples], [s.answer_words for s in samples], WORDS
 
 
 def stats_of(samples: list[Sample], lengths: tuple[list[int], list[int], str] | None = None) -> TraceStats:
@@ -156,16 +165,21 @@ def stats_of(samples: list[Sample], lengths: tuple[list[int], list[int], str] | 
         [(s.task, s.question_id) for s in samples],
         budget_exhausted=[s.budget_exhausted for s in samples],  # None: the source does not say
         scoring_errors=[s.scoring_error for s in samples],
-        no_answer=[s.status == "valid" and not s.answer.strip() for s in samples],
+        no_answer=[s.status == "valid" and s.no_answer for s in samples],
         reasoning_tokens=reasoning, answer_tokens=answer, tokens_as_words=unit == WORDS,
     )
 
 
-def summarize_samples(name: str, kind: str, samples: list[Sample], budget_known: bool) -> Summary:
+def summarize_samples(name: str, kind: str, samples: list[Sample], budget_known: bool,
+                      metric: str | None = None) -> Summary:
     lengths = sample_lengths(samples)
     st = stats_of(samples, lengths)
     out = Summary(name=name, kind=kind, n=st.n, n_questions=st.n_questions, scoring_errors=st.scoring_errors,
-                  pass_at_k={str(k): v for k, v in st.pass_at_k.items()})
+                  harness_errors=st.harness_errors, pass_at_k={str(k): v for k, v in st.pass_at_k.items()})
+    if metric is not None:
+        out.metric = metric
+        out.credited = sum(bool(s.correct) for s in samples)
+        out.credited_in_trace = sum(s.in_trace_credit for s in samples)
     if samples:
         out.token_unit = lengths[2]
         out.lengths = lengths_by_class([s.status for s in samples], lengths[0], lengths[1])
@@ -177,10 +191,10 @@ def summarize_samples(name: str, kind: str, samples: list[Sample], budget_known:
         out.values[metric] = Value(est.value, est.stderr, est.ci_low, est.ci_high, est.count, est.total)
     if budget_known:
         out.budget_exhausted_rate = st.budget_exhausted_rate
-    valid = [s.reasoning for s in samples if s.status == "valid"]
+    valid = [s for s in samples if s.status == "valid"]
     if valid:
-        out.trace_words = sum(len(r.split()) for r in valid) / len(valid)
-        out.trace_chars = sum(len(r) for r in valid) / len(valid)
+        out.trace_words = sum(s.trace_words for s in valid) / len(valid)
+        out.trace_chars = sum(s.trace_chars for s in valid) / len(valid)
     return out
 
 
@@ -192,8 +206,9 @@ def summarize_results(td: TaskData) -> Summary:
     if out.get("reasoning_tokens") is not None:
         words = _clean((td.results.get("tokens_as_words") or {}).get("value"))
         out.token_unit = None if words is None else (WORDS if words else TOKENS)
-    se = (td.results.get("scoring_errors") or {}).get("value")
-    out.scoring_errors = int(se) if isinstance(se, (int, float)) and not math.isnan(se) else None
+    for attr in ("scoring_errors", "harness_errors"):
+        v = (td.results.get(attr) or {}).get("value")
+        setattr(out, attr, int(v) if isinstance(v, (int, float)) and not math.isnan(v) else None)
     return out
 
 
@@ -213,16 +228,33 @@ def task_mean(name: str, members: list[Summary]) -> Summary:
         for metric in (m.name for m in LENGTH_METRICS):
             vals = [v for v in (m.get(metric) for m in members) if v is not None]
             out.values[metric] = Value(sum(vals) / len(vals) if vals else None, count=len(vals), total=len(members))
-    errs = [m.scoring_errors for m in members]
-    out.scoring_errors = sum(errs) if all(e is not None for e in errs) else None
+    for attr in ("scoring_errors", "harness_errors", "credited", "credited_in_trace"):
+        errs = [getattr(m, attr) for m in members]
+        setattr(out, attr, sum(errs) if errs and all(e is not None for e in errs) else None)
+    if out.credited is not None:
+        out.metric = "own metric"
     return out
+
+
+def pooled_over(summary: RunSummary, tasks: list[str], name: str) -> Summary | None:
+    """One pooled summary over ``tasks`` of a run (the task mean when a task has no samples); None without tasks."""
+    tasks = [t for t in tasks if t in summary.tasks]
+    if not tasks:
+        return None
+    run = summary.run
+    if all(run.tasks[t].samples is not None for t in tasks):
+        out = summarize_samples(name, "pooled", [s for t in tasks for s in run.tasks[t].samples or []],
+                                run.budget_known)
+        out.tasks = list(tasks)
+        return out
+    return task_mean(name, [summary.tasks[t] for t in tasks])
 
 
 def summarize(run: RunData) -> RunSummary:
     tasks: dict[str, Summary] = {}
     for name, td in run.tasks.items():
         if td.samples is not None:
-            tasks[name] = summarize_samples(name, "task", td.samples, run.budget_known)
+            tasks[name] = summarize_samples(name, "task", td.samples, run.budget_known, td.metric)
         else:
             tasks[name] = summarize_results(td)
     groups: dict[str, GroupSummary] = {}
@@ -232,8 +264,9 @@ def summarize(run: RunData) -> RunSummary:
     for g, members in names.items():
         pooled = None
         if all(run.tasks[t].samples is not None for t in members):
+            metrics = {run.tasks[t].metric for t in members}
             pooled = summarize_samples(g, "pooled", [s for t in members for s in run.tasks[t].samples or []],
-                                       run.budget_known)
+                                       run.budget_known, None if None in metrics else "own metric")
             pooled.tasks = list(members)
         lm = None
         if g in run.lm_eval_groups:
