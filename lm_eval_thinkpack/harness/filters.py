@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,7 +144,13 @@ def count_trace_lengths(traces: Sequence[Sequence[tuple[Trace, str | None]]],
         ref = doc.get("thinkpack_tokenizer") or ""
         by_ref.setdefault(ref, []).extend((i, j) for j in range(len(row)))
     for ref, where in by_ref.items():
-        lengths = count_lengths([traces[i][j][0] for i, j in where], counter_from_ref(ref))
+        items = [traces[i][j][0] for i, j in where]
+        try:
+            lengths = count_lengths(items, counter_from_ref(ref))
+        except Exception as err:  # noqa: BLE001 - lengths fall back to words; a run never stops for them
+            log.warning("thinkpack: counting tokens failed (%s: %s); reasoning and answer lengths are whitespace "
+                        "words instead", type(err).__name__, err)
+            lengths = count_lengths(items)
         for (i, j), n in zip(where, lengths, strict=True):
             out[i][j] = n
     return out  # type: ignore[return-value]  (every slot is filled above)
@@ -173,8 +180,11 @@ class TraceFilter(Filter):
         docs = list(docs)
         warn_stripped_traces(resps, docs)  # a reasoning parser took the traces: name the fix, once
         traces = [[classify_response(r, doc) for r in doc_resps] for doc_resps, doc in zip(resps, docs, strict=True)]
-        verdicts = score_traces(traces, docs)
-        lengths = count_trace_lengths(traces, docs)
+        # counting runs beside scoring: the tokenizer releases the GIL, and scoring mostly waits on its workers
+        with ThreadPoolExecutor(1, thread_name_prefix="thinkpack-tokens") as pool:
+            counting = pool.submit(count_trace_lengths, traces, docs)
+            verdicts = score_traces(traces, docs)
+            lengths = counting.result()
         out = []
         for i, doc_resps in enumerate(resps):
             row, vrow, lrow = traces[i], verdicts[i], lengths[i]
