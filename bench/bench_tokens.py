@@ -15,6 +15,8 @@ character; no real tokenizer is available offline here).
   loaded back with ``AutoTokenizer``, as a run does) vs the same filter with ``count_tokens=false`` (whitespace
   words, the cheap fallback). The ratio is the share of the filter's speed that counting in tokens keeps: below 1
   by construction; it says what counting costs, honestly.
+* ``filter_words``: the filter counting whitespace words (no tokenizer known) vs the same filter counting nothing
+  (the filter before lengths existed): the cost of the default lengths where no tokenizer is known.
 """
 
 from __future__ import annotations
@@ -67,7 +69,22 @@ def main(quick: bool = False) -> dict:
         t_tok, t_words = interleaved(lambda: flt.apply(per_doc, with_tok), lambda: flt.apply(per_doc, docs), repeats)
         filt = report("filter_tokens", n / t_tok, n / t_words, "docs/s", n=n,
                       note="baseline: the same filter counting whitespace words (count_tokens=false)")
-    save({"token_counting": rec, "filter_tokens": filt})
+
+        import lm_eval_thinkpack.harness.filters as filters
+
+        counting = filters.count_trace_lengths
+
+        def uncounted():
+            filters.count_trace_lengths = lambda traces, docs: [[None] * len(row) for row in traces]
+            try:
+                flt.apply(per_doc, docs)
+            finally:
+                filters.count_trace_lengths = counting
+
+        t_words, t_none = interleaved(lambda: flt.apply(per_doc, docs), uncounted, repeats)
+        words = report("filter_words", n / t_words, n / t_none, "docs/s", n=n,
+                       note="baseline: the same filter without any length (the filter before this change)")
+    save({"token_counting": rec, "filter_tokens": filt, "filter_words": words})
     return rec
 
 

@@ -79,7 +79,24 @@ def _batch_encoder(tokenizer: Any):
         backend = tokenizer  # a raw ``tokenizers.Tokenizer``
     if backend is not None and hasattr(backend, "encode_batch"):
         enc = getattr(backend, "encode_batch_fast", None) or backend.encode_batch
-        return lambda texts: [len(e.ids) for e in enc(texts, add_special_tokens=False)]
+
+        def encode(texts: list[str]) -> list[int]:
+            # a padded batch call (generate's) can leave padding or truncation on the backend: every count would
+            # be the longest text's, or capped; switch them off for the count and put them back
+            pad, trunc = getattr(backend, "padding", None), getattr(backend, "truncation", None)
+            if pad is None and trunc is None:
+                return [len(e.ids) for e in enc(texts, add_special_tokens=False)]
+            backend.no_padding()
+            backend.no_truncation()
+            try:
+                return [len(e.ids) for e in enc(texts, add_special_tokens=False)]
+            finally:
+                if pad is not None:
+                    backend.enable_padding(**pad)
+                if trunc is not None:
+                    backend.enable_truncation(**trunc)
+
+        return encode
     if callable(tokenizer):  # a slow (Python) tokenizer
         return lambda texts: [len(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
     raise TypeError(f"cannot count tokens with a {type(tokenizer).__name__}: pass a transformers tokenizer, a "

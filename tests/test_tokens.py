@@ -64,6 +64,18 @@ def test_without_a_tokenizer_lengths_are_words_and_say_so():
     assert count_lengths([("a b", None)]) == [Lengths(2, 0, WORDS)]  # (reasoning, answer) pairs work too
 
 
+def test_padding_or_truncation_left_on_the_backend_does_not_change_counts():
+    # a padded batch call (generate's) can leave both switched on: counts must not be the longest text's or capped
+    tok = make_tokenizer("qwen3")
+    tok.pad_token = tok.eos_token or "<|endoftext|>"
+    expected = [len(tok.encode(t, add_special_tokens=False)) if t.strip() else 0 for t in TEXTS]
+    backend = tok.backend_tokenizer
+    backend.enable_padding(pad_id=0, pad_token=tok.pad_token, length=4096)
+    backend.enable_truncation(max_length=8)
+    assert count_texts(TEXTS, tok) == expected
+    assert backend.padding["length"] == 4096 and backend.truncation["max_length"] == 8  # put back as they were
+
+
 def test_refuses_what_is_not_a_tokenizer():
     with pytest.raises(TypeError, match="cannot count tokens with a int"):
         count_texts(["x"], 3)

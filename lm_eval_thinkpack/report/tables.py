@@ -31,7 +31,7 @@ LENGTH_HEADERS = ["task / group", "class", "n", "reasoning mean", "median", "p90
 def console() -> Console:
     """stdout console; wide enough for the tables when output is not a terminal."""
     out = sys.stdout
-    return Console(file=out, width=None if out.isatty() else 200, soft_wrap=False, highlight=False, markup=False)
+    return Console(file=out, width=None if out.isatty() else 240, soft_wrap=False, highlight=False, markup=False)
 
 
 def num(x: float | None, digits: int = 3) -> str:
