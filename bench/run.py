@@ -32,6 +32,7 @@ BENCHES = {
     "sandbox": "bench_sandbox",
     "masking": "bench_masking",
     "code_extract": "bench_extract",
+    "token_counting": "bench_tokens",
 }
 
 
