@@ -687,11 +687,15 @@ _SKIP_MODULES = frozenset(("antigravity", "this"))
 
 
 def _module(name):
+    # a module the solution imported, as the tests' own import of it: already loaded, or of the standard library
+    # (the runner can import the harness' packages too; the solution does not get to pick among them)
     if type(name) is not str or name.split(".")[0] in _SKIP_MODULES:
         return None
     mod = sys.modules.get(name)
     if mod is not None:
         return mod
+    if name.split(".")[0] not in getattr(sys, "stdlib_module_names", ()):
+        return None
     try:
         __import__(name)
         return sys.modules.get(name)
@@ -699,13 +703,22 @@ def _module(name):
         return None
 
 
-def trusted(fd, job, mark):
+def trusted(fd, job, mark, state=None):
     """Run in ``T``: bind the solution's names, run the prompt's helpers and the tests; True if they passed.
 
     ``job`` is ``{"prompt": str, "tests": str, "entry_point": str}``; ``mark(flag)`` reports ``"M"`` (memory)
-    or ``"T"`` (CPU time) for the harness' classification.
+    or ``"T"`` (CPU time) for the harness' classification; ``state["broken"]`` is set (to why) when the link to
+    the solution's process failed (it died, or broke the protocol).
     """
     link = _Link(fd)
+    try:
+        return _trusted(link, job, mark)
+    finally:
+        if state is not None:
+            state["broken"] = link.broken
+
+
+def _trusted(link, job, mark):
     try:
         first = link.receive()
     except CalleeGone as e:
@@ -723,9 +736,14 @@ def trusted(fd, job, mark):
     if names is None:
         sys.stderr.write("sandbox: unexpected first answer from the solution's process\n")
         return False
+    entry_point = job.get("entry_point") or ""
     ns = {"__name__": "__main__", "__builtins__": builtins}
     for name, entry in names.items():
         if type(name) is not str or not name.isidentifier() or type(entry) is not list or len(entry) != 2:
+            continue
+        if name.startswith("__") or (hasattr(builtins, name) and name != entry_point):
+            # the tests' builtins (abs, len, AssertionError) and the namespace's own dunders (__builtins__) stay
+            # the runner's: a solution's top-level `def abs` or a forged name list cannot replace them
             continue
         if entry[0] == "module":
             mod = _module(entry[1])
@@ -733,18 +751,29 @@ def trusted(fd, job, mark):
                 ns[name] = mod
         elif entry[0] == "value":
             ns[name] = entry[1]
-    entry_point = job.get("entry_point") or ""
     prompt = job.get("prompt") or ""
     if prompt:
+        # the benchmark's own helpers (HumanEval/32's poly) replace the solution's, in the tests' namespace (so
+        # they see the solution's entry point, as in the benchmark's own program); the prompt's stub of the entry
+        # point does not
         linecache.cache["<prompt>"] = (len(prompt), None, prompt.splitlines(True), "<prompt>")
-        helpers = {"__name__": "__main__", "__builtins__": builtins}
+        missing = object()
+        entry = ns.get(entry_point, missing)
         try:
-            exec(compile(prompt, "<prompt>", "exec", dont_inherit=True), helpers)
+            code = compile(prompt, "<prompt>", "exec", dont_inherit=True)
         except BaseException:
-            helpers = {}
-        for name, value in helpers.items():
-            if name != entry_point and not (name.startswith("__") and name.endswith("__")):
-                ns[name] = value  # the benchmark's own helpers (HumanEval/32's poly), not the solution's
+            code = None  # not Python (MBPP's prose): no helpers
+        if code is not None:
+            try:
+                exec(code, ns)
+            except BaseException:
+                pass
+            if entry is missing:
+                ns.pop(entry_point, None)
+            else:
+                ns[entry_point] = entry
+        ns["__name__"] = "__main__"
+    ns["__builtins__"] = builtins
     tests = job["tests"]
     linecache.cache["<tests>"] = (len(tests), None, tests.splitlines(True), "<tests>")  # tracebacks show lines
     try:

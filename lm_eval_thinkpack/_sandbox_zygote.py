@@ -20,6 +20,7 @@ import select
 import signal
 import socket
 import sys
+import time
 import types
 
 for _name in sys.argv[2].split(","):
@@ -70,6 +71,31 @@ for _d in [sys.base_prefix, sys.prefix, _exe_root] + sys.path:
     _d = os.path.realpath(_d or ".")
     if os.path.isdir(_d) and not any(_d == n or _d.startswith(n + "/") for n in NEED):
         NEED = [n for n in NEED if not n.startswith(_d + "/")] + [_d]
+
+
+# host directories that hold projects, checkouts and data (benchmark files among them): empty for the program
+HOST_DIRS = ("/work", "/home", "/srv", "/mnt", "/media", "/data")
+RUNNER_UID = 1099999999  # the uid the trusted test runners run as: sandbox._UID_BASE - 1, below every run's uid
+TMP_KB = int(sys.argv[5]) if len(sys.argv) > 5 else 128 * 1024  # the run's /tmp (a tmpfs): size cap
+TMP_INODES = 65536  # and files + directories
+
+
+def _site_dirs():
+    # every site-packages / dist-packages folder of the interpreter's prefixes
+    ver = "python%d.%d" % sys.version_info[:2]
+    found = []
+    for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, _exe_root, "/usr", "/usr/local"}:
+        for lib in ("lib", "lib64"):
+            for d in (os.path.join(p, lib, ver, "site-packages"), os.path.join(p, lib, ver, "dist-packages"),
+                      os.path.join(p, lib, "python3", "dist-packages")):
+                d = os.path.realpath(d)
+                if os.path.isdir(d) and d not in found:
+                    found.append(d)
+    return found
+
+
+SITE_DIRS = _site_dirs()
+TRUSTED_PATH = []  # in a test run's runner: its view of SITE_DIRS (set up by _child)
 
 
 class _Quitter(object):
@@ -142,24 +168,62 @@ def _child(req, fds, pidns, test):
         rebound = set()  # interpreter folders bound back over the run's /tmp (reachable as they are)
         # MS_REC | MS_PRIVATE on "/" first so that nothing propagates to the host
         if "mnt" in flags and libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0:
-            # MS_BIND the workdir over the world-writable dirs; /tmp last, as the
-            # workdir's own path usually lives under /tmp
+            # a fresh tmpfs (size and inode caps) over /tmp, bound over the other world-writable dirs: what the
+            # program writes there dies with the namespace; empty tmpfs over the host's data dirs
             covered = ("/var/tmp", "/dev/shm", "/run/lock", "/tmp")
-            # interpreter directories under a covered dir (a venv in /tmp, as in a CI checkout) stay
+            hosts = [h for h in HOST_DIRS if os.path.isdir(h) and not os.path.islink(h)]
+            # interpreter directories under a covered dir (a venv in /tmp or /work, as in a CI checkout) stay
             # visible: hold them now, bind them back read-only at the same path afterwards
             kept = []
             for d in NEED:
-                if any(d == c or d.startswith(c + "/") for c in covered):
+                if any(d == c or d.startswith(c + "/") for c in covered + tuple(hosts)):
                     try:
                         kept.append((d, os.open(d, os.O_PATH | os.O_DIRECTORY)))
                     except OSError:
                         pass
-            ok = True
-            for d in covered:
-                if os.path.isdir(d) and libc.mount(work.encode(), d.encode(), None, 0x1000, None) != 0:
+            site_held = []  # the interpreter's site-packages, for the trusted runner only (see below)
+            for d in SITE_DIRS if test and uid >= 0 else ():
+                try:
+                    site_held.append(os.open(d, os.O_PATH | os.O_DIRECTORY))
+                except OSError:
+                    pass
+            owner = ",uid=%d,gid=%d" % (uid, uid) if uid >= 0 else ""
+            opts = ("mode=700,size=%dk,nr_inodes=%d%s" % (TMP_KB, TMP_INODES, owner)).encode()
+            ok = libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 2 | 4, opts) == 0  # nosuid nodev
+            for d in covered[:-1]:
+                if ok and os.path.isdir(d) and libc.mount(b"/tmp", d.encode(), None, 0x1000, None) != 0:
                     ok = False
             if ok:
-                flags.append("tmp")
+                try:
+                    dest = os.path.join("/tmp", os.path.basename(prog))
+                    with open(dest, "wb") as f:
+                        f.write(src)
+                    if uid >= 0:
+                        os.chown(dest, uid, uid)
+                    flags.append("tmp")
+                except OSError as e:
+                    _fail("could not write the program into the run's /tmp: %r" % (e,))
+            if all(libc.mount(b"tmpfs", h.encode(), b"tmpfs", 2 | 4, b"mode=755,size=64k") == 0 for h in hosts):
+                flags.append("host")
+            # the benchmark's tests may use the harness' packages (EvalPlus' assertion imports numpy): bound
+            # read-only into a folder of the runner's uid (mode 700) in a covered host dir the solution cannot
+            # write to, so the solution cannot read or replace them
+            if site_held and "host" in flags:
+                base = os.path.join(hosts[0], ".thinkpack-runner")
+                try:
+                    os.mkdir(base, 0o700)
+                    os.chown(base, RUNNER_UID, RUNNER_UID)
+                    for i, fd in enumerate(site_held):
+                        d = os.path.join(base, "site%d" % i)
+                        os.mkdir(d, 0o755)
+                        if libc.mount(("/proc/self/fd/%d" % fd).encode(), d.encode(), None, 0x1000 | 0x4000,
+                                      None) == 0:
+                            libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
+                            TRUSTED_PATH.append(d)
+                except OSError:
+                    pass
+            for fd in site_held:
+                os.close(fd)
             for d, fd in kept:
                 try:
                     os.makedirs(d, 0o755, exist_ok=True)
@@ -197,6 +261,10 @@ def _child(req, fds, pidns, test):
                     flags.append("expose")
             except OSError:
                 pass
+            # the interpreter's site-packages (the harness' packages, benchmark data in them) become empty
+            if all(libc.mount(b"tmpfs", d.encode(), b"tmpfs", 1 | 2 | 4, b"mode=755,size=4k") == 0
+                   for d in SITE_DIRS if os.path.isdir(d)):
+                flags.append("nosite")
         try:
             stdlib_ok = not any(_blocked(d) for d in NEED if d not in rebound)
         except OSError:
@@ -258,7 +326,7 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns):
                 os.close(raw)
             cflags = []
             _drop(cflags, uid, stdlib_ok, me)
-            os.write(chan, ("S " + " ".join(cflags) + "\n").encode())
+            RUNNER.send_msg(chan, ("S " + " ".join(cflags)).encode())
         except BaseException as e:
             _fail(repr(e))
         try:
@@ -270,45 +338,83 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns):
     chan = t_end.detach()
     try:
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no /proc/<T>/mem for anyone without CAP_SYS_PTRACE
-        line = b""
-        while not line.endswith(b"\n") and len(line) < 256:
-            b = os.read(chan, 1)
-            if not b:
-                break
-            line += b
-        if not line.startswith(b"S "):
-            _fail("the solution's process failed its setup: %r" % (line,))
-        cflags = line.decode("ascii", "replace").split()[1:]
-        os.write(FD, ("R " + " ".join(flags + cflags + ["split"]) + "\n").encode())
-        with os.fdopen(JOB_FD, "rb") as f:
+        with os.fdopen(JOB_FD, "rb") as f:  # read while C sets itself up
             job = f.read()
         import json
         job = json.loads(job.decode("utf-8", "surrogatepass"))
+        line = RUNNER.recv_msg(chan)  # C's setup report, sent before any of the solution runs
+        if not line.startswith(b"S "):
+            raise OSError("unexpected setup report %r" % (line[:100],))
+        cflags = line.decode("ascii", "replace").split()[1:]
+        if "uid" in cflags:
+            # the tests are benchmark code: they run unprivileged too, as a uid no solution ever has (so no
+            # solution can signal or trace the runner), with no new privileges and the same seccomp filter
+            os.setgroups([])
+            os.setresgid(RUNNER_UID, RUNNER_UID, RUNNER_UID)
+            os.setresuid(RUNNER_UID, RUNNER_UID, RUNNER_UID)
+            if os.getuid() != RUNNER_UID or os.geteuid() != RUNNER_UID or 0 in os.getgroups():
+                raise OSError("could not drop the runner's privileges")
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PDEATHSIG again: a uid change clears it
+            if libc.prctl(38, 1, 0, 0, 0) != 0 or not _deny_fd_theft():
+                raise OSError("could not restrict the runner")
+            libc.prctl(4, 0, 0, 0, 0)  # non-dumpable again (a uid change resets it)
+            cflags.append("runner")
+            sys.path.extend(TRUSTED_PATH)
+        elif not ROOT:
+            sys.path.extend(SITE_DIRS)  # without root the solution can read them anyway
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = "1"  # a package's thread pool would count against the runner uid's process limit
+        os.write(FD, ("R " + " ".join(flags + cflags + ["split"]) + "\n").encode())
     except Exception as e:
-        _fail(repr(e))
+        _fail("the solution's process failed its setup: %r" % (e,))
     ok = False
+    link = {}
     try:
-        ok = RUNNER.trusted(chan, job, lambda flag: os.write(FD, (flag + "\n").encode()))
+        ok = RUNNER.trusted(chan, job, lambda flag: os.write(FD, (flag + "\n").encode()), link)
     except BaseException as e:
         try:
             sys.stderr.write("sandbox: the test runner failed: %r\n" % (e,))
         except BaseException:
             pass
-    _callee_status(cpid, FD)
     if ok:
+        try:
+            os.close(chan)  # C sees the end of the link and exits while the proof is sent
+        except OSError:
+            pass
         try:
             os.write(PROOF_FD, os.read(PROOF_FD, 256))  # echo the harness' per-run secret
         except OSError:
             pass
+        if not pidns:
+            _kill(cpid)  # with a pid namespace the kernel ends C when T (its pid 1) exits
+    else:
+        _callee_status(cpid, FD, link.get("broken") is not None)
     os._exit(0 if ok else 1)
 
 
-def _callee_status(cpid, FD):
-    # the solution's process ended by a limit: say which, for the harness' classification
+def _kill(pid):
     try:
-        os.kill(cpid, signal.SIGKILL)
-        _, st, ru = os.wait4(cpid, 0)
+        os.kill(pid, signal.SIGKILL)
     except OSError:
+        pass
+
+
+def _callee_status(cpid, FD, died):
+    # a failed run: if the solution's process died (not killed by us), say whether a limit ended it, for the
+    # harness' classification
+    _kill(cpid)  # refused once the runner has its own uid: then C ends with T, pid 1 of its namespace
+    if not died:
+        return
+    st = ru = None
+    for _ in range(100):  # C closed the link: it is dead or dying; a live one (a protocol error) is not awaited
+        try:
+            pid, st, ru = os.wait4(cpid, os.WNOHANG)
+        except OSError:
+            return
+        if pid:
+            break
+        time.sleep(0.005)
+    if ru is None:
         return
     if os.WIFSIGNALED(st):
         sig = os.WTERMSIG(st)

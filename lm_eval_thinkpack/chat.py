@@ -51,6 +51,7 @@ __all__ = [
     "render_prompt",
     "resolve_format",
     "split_reasoning",
+    "template_style",
 ]
 
 #: message fields that may hold an assistant turn's reasoning, in the order they are read
@@ -60,6 +61,8 @@ REASONING_KEYS: tuple[str, ...] = ("reasoning_content", "reasoning", "thinking")
 _NATIVE = "\ue000R{}\ue001"  # offered to the template as reasoning_content
 _INLINE = "\ue000C{}\ue001"  # put in front of the content when the template drops reasoning_content
 _MARK = "\ue000M\ue001"  # marks where the target turn's content starts
+_BOUND = "\ue000{}{}\ue001"  # S<i> / E<i>: where message i's content starts / ends (render_messages(bounds=...))
+_BOUND_RE = re.compile("\ue000([SE])([0-9]+)\ue001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,45 @@ def block_style(spec: TraceFormat, template: str | None = None) -> BlockStyle:
     if spec.special_delimiters:
         return BlockStyle(open_, close, "", "", "", chosen)
     return BlockStyle(open_, close, delimiters=chosen)
+
+
+_PROBE_Q, _PROBE_A, _PROBE_R = "\ue010q\ue011", "\ue010a\ue011", "\ue010r\ue011"
+
+
+def template_style(tokenizer: Any, spec: TraceFormat, template_kwargs: Mapping[str, Any] | None = None,
+                   ) -> BlockStyle:
+    """``block_style`` for the delimiter spelling the template *writes*: for a family with several spellings
+    (MiniMax ``<think>`` / ``<mm:think>``, Magistral, EXAONE, ...) the spelling whose opener or closer appears in
+    the template's renders of a generation prompt and of answers with and without reasoning, not the first one
+    its source text mentions (a template may name another spelling only to cut it out of old content). Falls
+    back to the source text when no render shows a delimiter. Kept with the tokenizer's template state."""
+    source = selected_template(tokenizer, template_kwargs)
+    usable = [d for d in spec.delimiters if d.open and not d.anchored]
+    if len(usable) < 2:
+        return block_style(spec, source)
+    r = renderer(tokenizer, template_kwargs)
+    key = ("template_style", spec)
+    if key in r.memo:
+        return r.memo[key]
+    user = [{"role": "user", "content": _PROBE_Q}]
+    probes = [(user, True), (user + [{"role": "assistant", "content": _PROBE_A}], False),
+              (user + [{"role": "assistant", "content": _PROBE_A, "reasoning_content": _PROBE_R}], False)]
+    written = []
+    for msgs, gen in probes:
+        try:
+            written.append(r.render(msgs, gen))
+        except Exception:  # noqa: BLE001 - a probe the template refuses shows nothing
+            continue
+    text = "\n".join(written)
+    hits = [d for d in usable if any(m in text for m in (*d.open, *d.close))]
+    evidence = source  # nothing written: the source text decides, as before
+    if hits:  # the spelling of the first delimiter written (its opener as written, else its first opener)
+        first = min(hits, key=lambda d: min(p for m in (*d.open, *d.close) if (p := text.find(m)) >= 0))
+        evidence = next((o for o in first.open if o in text), first.open[0])
+    style = block_style(spec, evidence)
+    if len(r.memo) < 4096:
+        r.memo[key] = style
+    return style
 
 
 # --------------------------------------------------------------------------------------------------- messages
@@ -219,20 +261,26 @@ def render_messages(
     drop: Container[int] = (),
     mark: int | None = None,
     add_generation_prompt: bool = False,
+    bounds: Container[int] = (),
+    positions: dict[int, tuple[int, int]] | None = None,
 ) -> tuple[str, int | None]:
     """Render with the chat template (``r``: ``template.renderer(tokenizer, kwargs)``), controlling each assistant
     turn's reasoning.
 
     Assistant turn ``i`` in ``keep`` is rendered with its (non-empty) reasoning, natively when the template reads
     ``reasoning_content``, else inline; in ``drop`` without reasoning; otherwise exactly as given. ``mark`` names a
-    turn whose content start is returned as a character offset (else ``None``). The engine of ``render_prompt``
-    and ``masking``.
+    turn whose content start is returned as a character offset (else ``None``). For each message ``i`` in
+    ``bounds`` with a non-empty string content, ``positions[i]`` is set to its content's ``(start, end)`` in the
+    returned text. The engine of ``render_prompt`` and ``masking``.
     """
     msgs: list[dict[str, Any]] = []
     traces: dict[int, str] = {}
     for i, m in enumerate(messages):
         if m.get("role") != "assistant" or (i not in keep and i not in drop and i != mark):
-            msgs.append(m if type(m) is dict else dict(m))  # never modified below: no copy needed
+            m = m if type(m) is dict else dict(m)  # never modified below: no copy needed
+            if i in bounds and isinstance(m.get("content"), str) and m["content"]:
+                m = {**m, "content": _BOUND.format("S", i) + m["content"] + _BOUND.format("E", i)}
+            msgs.append(m)
             continue
         reasoning, content = split_reasoning(m, spec)
         if i in keep or i in drop:
@@ -243,6 +291,8 @@ def render_messages(
         if i in keep and reasoning is not None and reasoning.strip():
             traces[i] = reasoning.strip()
             new["reasoning_content"] = _NATIVE.format(i)
+        if i in bounds and isinstance(new.get("content"), str) and new["content"]:
+            new["content"] = _BOUND.format("S", i) + new["content"] + _BOUND.format("E", i)
         if i == mark:
             if not isinstance(new.get("content"), str):
                 raise TypeError("the marked assistant message needs a string content")
@@ -284,12 +334,29 @@ def render_messages(
             text = text[:at] + style.wrap(reasoning) + text[at:pos] + text[pos + len(token):]
         else:
             text = text.replace(_NATIVE.format(i), reasoning)
+    if bounds:
+        found: dict[tuple[str, int], int] = {}
+        pieces, last = [], 0
+        for hit in _BOUND_RE.finditer(text):
+            pieces.append(text[last:hit.start()])
+            last = hit.end()
+            found[(hit.group(1), int(hit.group(2)))] = sum(map(len, pieces))
+        text = "".join(pieces) + text[last:]
+        for i in bounds:
+            if ("S", i) in found and ("E", i) in found:
+                if positions is not None:
+                    positions[i] = (found[("S", i)], found[("E", i)])
+            elif ("S", i) in found or ("E", i) in found:
+                raise ChatTemplateError(f"the chat template renders only part of message {i}'s content")
     mark_pos: int | None = None
     if mark is not None:
         mark_pos = text.find(_MARK)
         if mark_pos < 0:
             raise ChatTemplateError("the chat template does not render the final assistant message's content")
         text = text[:mark_pos] + text[mark_pos + len(_MARK):]
+        if positions is not None:  # bounds found after the mark moved back by its length
+            positions.update({i: tuple(p - len(_MARK) * (p > mark_pos) for p in ab)  # type: ignore[misc]
+                              for i, ab in positions.items()})
     if "\ue000" in text:
         raise ChatTemplateError("the chat template rendered an assistant message's reasoning or content twice")
     return text, mark_pos
@@ -348,7 +415,7 @@ def render_prompt(
 
     spec = resolve_format(tokenizer, fmt)
     source = selected_template(tokenizer, template_kwargs)
-    style = block_style(spec, source)
+    style = template_style(tokenizer, spec, template_kwargs)
     if thinking is None and (prefill or think_prefix is not None):
         thinking = True
     kwargs = dict(template_kwargs)

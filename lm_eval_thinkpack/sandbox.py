@@ -35,12 +35,18 @@ machines):
   installed under a directory others cannot enter (pyenv under ``/root``) is
   exposed read-only on an otherwise empty tmpfs.
 
-Proof of completion: a run passes only if its guard thread (see ``_sandbox_zygote._guard``) echoes the
-per-run secret the harness put in the run's proof socket.  The guard holds that socket in a file table no
-thread of the program shares, and sends only while the main thread stands on the harness' proof point, which
-follows a normal return of ``exec()``; seccomp fails ``pidfd_getfd``/``ptrace``/``process_vm_*`` and an audit
-hook refuses ``sys.settrace``.  Code that writes the process' memory (ctypes) is not stopped by this; see
-README "Sandbox for code tasks".
+Test runs (:func:`run_tests`, what code scoring uses): the run's process forks the solution's process, which
+drops privileges and serves calls, and stays the trusted runner of the benchmark's tests; it alone holds the
+proof socket and echoes the secret when the tests ran to their end.  Only plain data crosses between the two
+(see ``_sandbox_runner``): nothing the solution does to its own interpreter changes what the tests see.
+
+Proof of completion of a plain program (:func:`run`): a run passes only if its guard thread (see
+``_sandbox_zygote._guard``) echoes the per-run secret the harness put in the run's proof socket.  The guard
+holds that socket in a file table no thread of the program shares, and sends only while the main thread stands
+on the harness' proof point, which follows a normal return of ``exec()``; seccomp fails
+``pidfd_getfd``/``ptrace``/``process_vm_*`` and an audit hook refuses ``sys.settrace``.  Code that writes the
+process' memory (ctypes) is not stopped by this (test runs do not depend on it); see README "Sandbox for code
+tasks".
 
 Harness faults (a killed server, a failed fork, a broken pipe, a failed setup) rerun the program on a fresh
 server; after :data:`HARNESS_ATTEMPTS` the result is ``status="error"``.
@@ -95,6 +101,8 @@ FILE_SIZE_LIMIT = 16 * 1024 * 1024
 MAX_PROCESSES = 32
 #: RLIMIT_NOFILE for a run
 MAX_OPEN_FILES = 256
+#: size of a run's private /tmp (a tmpfs, also its /var/tmp, /dev/shm and /run/lock; root only)
+TMP_SIZE_MB = 128
 #: smallest accepted ``memory_mb`` (the interpreter itself needs ~20 MiB of address space)
 MIN_MEMORY_MB = 32
 #: environment variable carrying a per-run random token (the workdir name contains it too)
@@ -448,7 +456,7 @@ class _Zygote:
         try:
             self.proc = subprocess.Popen(
                 [python, "-I", "-S", "-B", "-c", _ZYGOTE, str(theirs.fileno()), _PRELOAD, str(_PROOF_LINE),
-                 _RUNNER_PATH],
+                 _RUNNER_PATH, str(TMP_SIZE_MB * 1024)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -531,6 +539,10 @@ def _run_one(program: str, timeout: float, memory_mb: int, python: str,
     """Run ``program`` (or ``job``); an attempt lost to a harness fault is retried, up to
     :data:`HARNESS_ATTEMPTS` in all."""
     start = time.monotonic()
+    size = len((program if job is None else job.solution).encode("utf-8", "surrogatepass"))
+    if size > FILE_SIZE_LIMIT:  # it could not be written where the program runs: its own failure, not the harness'
+        why = f"sandbox: the program is {size} bytes, more than the file size limit ({FILE_SIZE_LIMIT})\n"
+        return SandboxResult("failed", None, "", why, time.monotonic() - start), ""
     faults = []
     for _ in range(HARNESS_ATTEMPTS):
         try:
@@ -867,9 +879,12 @@ def isolation() -> frozenset[str]:
 
     Members: ``"uid"`` (own unprivileged uid, so RLIMIT_NPROC and file
     permissions apply), ``"pid"`` (pid namespace: no process outlives a run),
-    ``"net"`` (no network), ``"mnt"``/``"tmp"``/``"proc"`` (private /tmp and
-    /proc), ``"ipc"`` (private SysV IPC), ``"nonewprivs"`` (setuid binaries
-    cannot raise privileges).  Resource limits, the minimal environment and the
+    ``"net"`` (no network), ``"mnt"``/``"tmp"``/``"proc"`` (private /tmp, a
+    tmpfs of :data:`TMP_SIZE_MB`, and /proc), ``"host"`` (empty /work, /home,
+    /srv, /mnt, /media, /data), ``"nosite"`` (the interpreter's site-packages
+    empty), ``"ipc"`` (private SysV IPC), ``"nonewprivs"`` (setuid binaries
+    cannot raise privileges), ``"seccomp"`` (the filter of
+    ``_sandbox_zygote._fd_theft_filter``).  Resource limits, the minimal environment and the
     throwaway working directory are always in force.
     """
     global _ISOLATION

