@@ -8,7 +8,7 @@ folder (200 docs, about 3.6 MB of samples) and a large one (20,000 docs, about 3
 fresh interpreter, as the CLI runs (``report.cli.main(["report", FOLDER, "--format", "qwen3"])``: the task is
 not a thinkpack task, so the responses are classified from the log and scored by gsm8k's own exact_match), and
 the interpreter's peak RSS
-(``ru_maxrss``) is read at the end. The same large folder read with ``load_run(keep_text=True)`` (the Python
+(``VmHWM``) is read at the end. The same large folder read with ``load_run(keep_text=True)`` (the Python
 API's default, which keeps every text) is the baseline: memory that grows with the input.
 
 Printed: peak RSS of the small and the large input, their ratio (bounded memory: close to 1 although the input
@@ -32,7 +32,7 @@ from common import ROOT, gsm8k_like, report, save  # noqa: I001 (bench/ is the s
 
 TS = "2026-12-06T00-00-00.000000"
 CHILD = """
-import resource, sys
+import sys
 sys.path.insert(0, {root!r})
 mode, folder = sys.argv[1], sys.argv[2]
 import contextlib, io
@@ -45,7 +45,8 @@ else:
     from lm_eval_thinkpack.report.readers import load_run
     from lm_eval_thinkpack.report.summary import summarize
     summarize(load_run(folder, fmt="qwen3", keep_text=True, progress=False))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+# VmHWM: the peak of this process image (ru_maxrss would carry the parent's peak across fork and exec)
+print(next(int(x.split()[1]) * 1024 for x in open("/proc/self/status") if x.startswith("VmHWM:")))
 """
 
 
