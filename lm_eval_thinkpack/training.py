@@ -3,8 +3,11 @@
 * ``TraceHealthCallback``: a ``transformers.TrainerCallback`` (``Trainer``, TRL's ``SFTTrainer``, PEFT models)
   that generates on a fixed probe set at step 0, every ``every`` steps and at the end, classifies every
   generation (``classify``), and logs ``trace/valid_rate`` ... ``trace/rpass@1`` through ``trainer.log``, so
-  every ``report_to`` backend and ``trainer.state.log_history`` carry them. With ``stop_on_collapse=True``
-  the compare rule (``report.compare.CollapseRule``) judges each probe against step 0 and stops training.
+  every ``report_to`` backend and ``trainer.state.log_history`` carry them; in full mode also
+  ``trace/no_answer_rate`` (valid traces followed by no answer) and ``trace/reasoning_tokens`` /
+  ``trace/answer_tokens`` (mean lengths per generation in the model's tokens, ``tokens.count_lengths``).
+  With ``stop_on_collapse=True`` the compare rule (``report.compare.CollapseRule``) judges each probe against
+  step 0 and stops training.
 * ``probe``: the same measurement as a function. ``mode="full"`` generates up to the budget and gives the four
   classes, pass@1 and Rpass@1. ``mode="opened"`` stops each generation as soon as its class is known among
   empty / missing / opened (valid or truncated: the trace opened on a non-blank body, so it can no longer be
@@ -32,6 +35,7 @@ from .chat import block_style, render_prompt, resolve_format
 from .classify import Trace, TraceStatus, classify, prompt_is_prefilled
 from .formats import TraceFormat
 from .stats import RATE_NAMES, trace_stats
+from .tokens import Lengths, count_lengths, no_answer
 
 __all__ = ["DistillReport", "Generation", "Probe", "ProbeResult", "TraceHealthCallback", "distill",
            "generate", "metric_key", "probe", "probes_from_conversations", "resolve_scorer"]
@@ -64,6 +68,9 @@ _LOG_NAMES: dict[str, str] = {
     "pass@1": "trace/pass@1",
     "rpass@1": "trace/rpass@1",
     "generated_tokens": "trace/generated_tokens",
+    "no_answer_rate": "trace/no_answer_rate",
+    "reasoning_tokens": "trace/reasoning_tokens",
+    "answer_tokens": "trace/answer_tokens",
 }
 
 
@@ -292,13 +299,19 @@ def _correct(scorer: Scorer | None, trace: Trace, gold: str | None) -> bool | No
     return bool(getattr(verdict, "correct", verdict))
 
 
-def _figures(statuses: list[str], correct: list[bool | None], mode: str, tokens: int) -> dict[str, float | None]:
+def _figures(statuses: list[str], correct: list[bool | None], mode: str, tokens: int,
+             traces: list[Trace] | None = None, lengths: list[Lengths] | None = None) -> dict[str, float | None]:
     n = len(statuses)
     if mode == "full":
         scored = all(c is not None for c in correct) and n > 0
-        s = trace_stats(statuses, correct if scored else None)
+        s = trace_stats(statuses, correct if scored else None,
+                        no_answer=None if traces is None else [no_answer(t) for t in traces],
+                        reasoning_tokens=None if lengths is None else [x.reasoning for x in lengths],
+                        answer_tokens=None if lengths is None else [x.answer for x in lengths])
         out: dict[str, float | None] = {name: getattr(s, name) for name in RATE_NAMES.values()}
         out["pass@1"], out["rpass@1"] = s.pass_at_1, s.rpass_at_1
+        out["no_answer_rate"] = s.no_answer_rate
+        out["reasoning_tokens"], out["answer_tokens"] = s.reasoning_tokens, s.answer_tokens
     else:
         out = {name: statuses.count(cls) / n if n else None for cls, name in (
             ("empty", "empty_trace_rate"), ("missing", "missing_trace_rate"), (OPENED, "opened_trace_rate"),
@@ -334,20 +347,28 @@ def probe(model: Any, tokenizer: Any, probes: Sequence[Probe | str | Sequence[Ma
                     decide=decide)
     statuses: list[str] = []
     correct: list[bool | None] = []
+    traces: list[Trace] = []
     for p, g, pre in zip(items, gens, prefilled, strict=True):
         if mode == "full":
             t = classify(g.text, spec, prefilled=pre, finish_reason=None if g.finished else "length")
+            traces.append(t)
             statuses.append(t.status.value)
             correct.append(_correct(scorer, t, p.gold))
         else:
             st = early_status(g.text, spec, pre, finished=g.finished)
             statuses.append(OPENED if st in ("valid", "truncated") else (st or UNDECIDED))
             correct.append(None)
-    result = ProbeResult(mode, statuses, correct, gens, _figures(statuses, correct, mode, sum(g.tokens for g in gens)))
+    # reasoning and answer lengths in the model's own tokens (full mode: an "opened" generation was cut short)
+    lengths = count_lengths(traces, tokenizer) if mode == "full" else None
+    full = mode == "full"
+    result = ProbeResult(mode, statuses, correct, gens, _figures(statuses, correct, mode, sum(g.tokens for g in gens),
+                                                                 traces if full else None, lengths))
     for group in dict.fromkeys(p.group for p in items if p.group is not None):
         idx = [i for i, p in enumerate(items) if p.group == group]
         result.groups[group] = _figures([statuses[i] for i in idx], [correct[i] for i in idx], mode,
-                                        sum(gens[i].tokens for i in idx))
+                                        sum(gens[i].tokens for i in idx),
+                                        [traces[i] for i in idx] if full else None,
+                                        [lengths[i] for i in idx] if lengths is not None else None)
     return result
 
 

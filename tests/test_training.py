@@ -33,6 +33,8 @@ LOGGED = ("trace/valid_rate", "trace/empty_rate", "trace/missing_rate", "trace/t
 
 
 def test_metric_keys() -> None:
+    assert [metric_key(m) for m in ("no_answer_rate", "reasoning_tokens", "answer_tokens")] == [
+        "trace/no_answer_rate", "trace/reasoning_tokens", "trace/answer_tokens"]
     assert [metric_key(m) for m in ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate",
                                     "truncated_trace_rate", "pass@1", "rpass@1")] == list(LOGGED)
     assert metric_key("opened_trace_rate") == "trace/opened_rate"
@@ -149,6 +151,13 @@ def test_full_probe_figures_are_trace_stats_of_the_generations(base) -> None:
     assert set(res.groups) == {"in_domain", "held_out"}
     logs = res.logs()
     assert all(k in logs for k in LOGGED) and "trace/held_out/valid_rate" in logs
+    # lengths in the model's own tokens, as count_lengths gives them; no valid trace of the base stops unanswered
+    traces = [classify(g.text, spec) for g in res.generations]
+    reasoning = [len(tok.encode(t.reasoning, add_special_tokens=False)) for t in traces]
+    assert res.metrics["reasoning_tokens"] == pytest.approx(sum(reasoning) / len(traces))
+    assert res.metrics["reasoning_tokens"] > 5
+    assert logs["trace/reasoning_tokens"] == res.metrics["reasoning_tokens"] and logs["trace/answer_tokens"] > 0
+    assert logs["trace/no_answer_rate"] == 0.0 and "trace/held_out/reasoning_tokens" in logs
     with pytest.raises(ValueError, match="mode"):
         probe(model, tok, probes, mode="short")
 

@@ -77,15 +77,21 @@ class Sample:
     trace_chars: int = 0
     excerpt: str = ""
     in_trace_credit: bool = False
+    answer_words: int = 0
+    no_answer: bool = False  # the answer text is blank (a valid trace then counts in no_answer_rate)
+    # lengths counted when the run was made (the trace filter's record); None: not counted there
+    reasoning_tokens: int | None = None
+    answer_tokens: int | None = None
+    token_unit: str | None = None  # "tokens" (the model's tokenizer) or "words"
 
 
 def _sample(keep_text: bool, reasoning: str, answer: str, text: str, **kw: Any) -> Sample:
     """A ``Sample`` with its length figures and excerpt; the texts themselves only when ``keep_text``."""
+    figures = {"trace_words": len(reasoning.split()), "trace_chars": len(reasoning), "excerpt": text[:EXCERPT_CHARS],
+               "answer_words": len(answer.split()), "no_answer": not answer.strip()}
     if not keep_text:
-        return Sample(trace_words=len(reasoning.split()), trace_chars=len(reasoning), excerpt=text[:EXCERPT_CHARS],
-                      **kw)
-    return Sample(reasoning=reasoning, answer=answer, text=text, trace_words=len(reasoning.split()),
-                  trace_chars=len(reasoning), excerpt=text[:EXCERPT_CHARS], **kw)
+        return Sample(**figures, **kw)
+    return Sample(reasoning=reasoning, answer=answer, text=text, **figures, **kw)
 
 
 @dataclass
@@ -477,6 +483,8 @@ def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions,
                 correct=bool((row.get("correct") or [False] * n)[j]),
                 budget_exhausted=bool(rec.get("budget_exhausted")) if known else None,
                 scoring_error=err is not None, harness_error=harness is not None,
+                reasoning_tokens=rec.get("reasoning_tokens"), answer_tokens=rec.get("answer_tokens"),
+                token_unit=rec.get("token_unit"),
             ))
     return samples, disabled, budget_known
 
