@@ -378,6 +378,10 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns):
             pass
     if ok:
         try:
+            os.close(chan)  # C sees the end of the link and exits while the proof is sent
+        except OSError:
+            pass
+        try:
             os.write(PROOF_FD, os.read(PROOF_FD, 256))  # echo the harness' per-run secret
         except OSError:
             pass

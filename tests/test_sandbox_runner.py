@@ -391,3 +391,25 @@ def test_the_tests_may_use_the_harness_packages_the_solution_may_not():
     if os.geteuid() == 0:
         # even with the harness' sys.path added the solution cannot import it, nor reach the runner's copy
         assert r.stdout in ("hidden PermissionError\n", "hidden FileNotFoundError\n"), r.stdout
+
+
+def test_the_tests_keep_their_builtins_and_the_solution_keeps_its_names():
+    # a solution's top-level abs is its own: the tests' abs stays the builtin; an entry point named like a
+    # builtin is still the solution's
+    r = _run("def abs(x):\n    return 0\n\ndef f():\n    return abs(-3)\n", "assert f() == 0 and abs(-3) == 3\n", "f")
+    assert r.status == "passed", r.stderr
+    r = _run("def sorted(x):\n    return list(x)[::-1]\n", "assert sorted([1, 2]) == [2, 1]\n", "sorted")
+    assert r.status == "passed", r.stderr
+    # modules the solution imported are the tests' own imports of the same names
+    r = _run("import math, os.path as osp, collections as c\ndef f():\n    return 1\n",
+             "assert math.sqrt(4) == 2 and osp.join('a', 'b') == 'a/b' and c.Counter('aa')['a'] == 2\n", "f")
+    assert r.status == "passed", r.stderr
+
+
+def test_a_program_over_the_file_size_limit_is_its_own_failure():
+    from lm_eval_thinkpack import sandbox
+
+    big = "x = 1\n" + "#" * sandbox.FILE_SIZE_LIMIT + "\n"
+    r = _run("def f():\n    return 1\n" + big, "assert f() == 1\n", "f")
+    assert r.status == "failed" and "file size limit" in r.stderr, r
+    assert sandbox.run(big).status == "failed"

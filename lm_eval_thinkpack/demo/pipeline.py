@@ -23,14 +23,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lm_eval_thinkpack.report.compare import OVERALL
+from lm_eval_thinkpack.report.compare import OVERALL, overall
 
 from . import synthetic
 from .build_model import IN_DOMAIN_TASK
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 METRICS = ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate", "pass@1",
-           "rpass@1")
+           "rpass@1", "no_answer_rate", "reasoning_tokens", "answer_tokens")
 MODELS = ("base", "naive_sft", "masked_sft", "naive_lora", "masked_lora", "distilled_sft")
 QUICK_LIMIT = 12   # questions per task with --quick
 FULL_LIMIT = 100  # every question of the bundled eval sets
@@ -89,6 +89,17 @@ def _finite(x: float | None) -> float | None:
 def table_numbers(run_summary: Any) -> dict[str, dict[str, float | None]]:
     """{task: {metric: value}} of one summarised run (the results.json shape)."""
     return {name: {m: _finite(s.get(m)) for m in METRICS} for name, s in run_summary.tasks.items()}
+
+
+def length_numbers(run_summary: Any) -> dict[str, Any]:
+    """Reasoning and answer lengths of one run over all its tasks: unit, no-answer rate, and per class
+    n / mean / median / p90 (the report's lengths table; results.json's ``lengths``)."""
+    s = overall(run_summary)
+    if s is None:
+        return {}
+    return {"unit": s.token_unit, "no_answer_rate": _finite(s.get("no_answer_rate")),
+            "reasoning_tokens": _finite(s.get("reasoning_tokens")), "answer_tokens": _finite(s.get("answer_tokens")),
+            "per_class": s.lengths}
 
 
 def probe_set(tasks: tuple[str, ...] = synthetic.TASKS) -> list[Any]:
@@ -238,6 +249,7 @@ def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODE
     timings["opened_probes"] = round(time.time() - t0, 1)
     doc = {
         "models": {r.label: table_numbers(r) for r in runs},
+        "lengths": {r.label: length_numbers(r) for r in runs},
         "in_domain": task_name(IN_DOMAIN_TASK),
         "held_out": [task_name(t) for t in held_out],
         "verdicts": [{k: v[k] for k in ("model", "task", "verdict", "reason")}
