@@ -350,11 +350,6 @@ def trace_stats(
 
 
 def mean_estimate(values: Sequence[float]) -> Estimate:
-    """The mean of graded per-sample scores (F1, BLEU, a share of instructions followed) with the standard error
-    of the mean; no Wilson interval (not a proportion). ``Estimate.value`` is None for no values."""
-    n = len(values)
-    if not n:
-        return Estimate(None, None, None, None, 0, 0)
-    mean = sum(values) / n
-    se = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n) if n > 1 else 0.0
-    return Estimate(mean, se, None, None, n, n)
+    """The mean of graded per-sample scores (F1, BLEU, a share of instructions followed), one sample per question,
+    with the standard error of the mean (``Estimate.value`` None for no values)."""
+    return _mean_estimate([[float(v) for v in values]], flat=True)

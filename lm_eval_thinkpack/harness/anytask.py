@@ -10,7 +10,8 @@ One layer (profile -> ``classify`` -> answer), installed on a built lm-eval task
   answer-only values are set to 0 / False.
 * a ``trace`` pipeline classifies each response once (the answer pipelines reuse that classification) and reports
   the catalogue's metrics (``lm_eval_thinkpack.stats.METRICS``: VR, ER, MR, TR, budget_exhausted_rate, Rpass@1,
-  harness_errors; each rate with its ``_stderr``) through ``harness.metrics``' aggregations.
+  no_answer_rate, reasoning/answer token counts, harness_errors; each rate and mean with its ``_stderr``) through
+  ``harness.metrics``' aggregations, on rows built as thinkpack's ``process_results`` builds them.
 * Rpass@1 is the task's primary metric on the answer over the valid-trace samples. The primary metric is the
   first ``higher_is_better`` metric of the first pipeline, or the one the user names (``primary="exact_match"`` or
   ``"exact_match,flexible-extract"``); the choice is logged and kept in the task config's metadata
@@ -42,8 +43,9 @@ from lm_eval.api.registry import register_filter
 from lm_eval_thinkpack.classify import Trace
 from lm_eval_thinkpack.generation import finish_reason_of, warn_stripped_traces
 from lm_eval_thinkpack.stats import METRICS, Estimate, mean_estimate
+from lm_eval_thinkpack.tokens import no_answer
 
-from .filters import TraceFilter, Verdict, classify_response, encode_record
+from .filters import TraceFilter, Verdict, classify_response, count_trace_lengths, encode_record
 from .metrics import AGGREGATIONS, DocRow
 
 log = logging.getLogger("lm_eval_thinkpack.harness")
@@ -166,15 +168,17 @@ class TraceMark:
     """One response in the ``trace`` pipeline: its classification, its doc's position, and (after scoring) the
     primary value; logged (``--log_samples``) as a thinkpack trace record (``harness.filters.encode_record``)."""
 
-    __slots__ = ("trace", "fault", "finish_reason", "doc_index", "correct")
+    __slots__ = ("trace", "fault", "finish_reason", "doc_index", "correct", "lengths")
 
-    def __init__(self, trace: Trace, fault: str | None, finish_reason: str | None, doc_index: int) -> None:
+    def __init__(self, trace: Trace, fault: str | None, finish_reason: str | None, doc_index: int,
+                 lengths: Any = None) -> None:
         self.trace, self.fault, self.finish_reason, self.doc_index = trace, fault, finish_reason, doc_index
         self.correct: bool | None = None
+        self.lengths = lengths  # tokens.Lengths: reasoning and answer lengths (the model's tokens, else words)
 
     def __str__(self) -> str:
         verdict = Verdict(None, None, self.fault, True) if self.fault else Verdict(self.correct)
-        return encode_record(self.trace, verdict, self.finish_reason)
+        return encode_record(self.trace, verdict, self.finish_reason, self.lengths)
 
     __repr__ = __str__
 
@@ -186,9 +190,10 @@ class _TraceStep(Filter):
     def apply(self, resps, docs):
         resps = list(resps)
         traces = self._layer.classified(resps)
-        return [[TraceMark(t, fault, finish_reason_of(r) if fault is None else None, i)
-                 for r, (t, fault) in zip(doc_resps, row, strict=True)]
-                for i, (doc_resps, row) in enumerate(zip(resps, traces, strict=True))]
+        lengths = count_trace_lengths(traces, [self._layer.profile] * len(traces))  # the catalogue's token counts
+        return [[TraceMark(t, fault, finish_reason_of(r) if fault is None else None, i, n)
+                 for r, (t, fault), n in zip(doc_resps, row, lrow, strict=True)]
+                for i, (doc_resps, row, lrow) in enumerate(zip(resps, traces, lengths, strict=True))]
 
 
 # ------------------------------------------------------------------------------------------------ metrics
@@ -229,6 +234,10 @@ def _rows(marks: Sequence[TraceMark], value: float | None) -> DocRow:
         harness_error=[m.fault for m in marks],
         budget_exhausted=[bool(m.trace.budget_exhausted) if isinstance(m.finish_reason, str) else None
                           for m in marks],
+        no_answer=[None if m.fault else no_answer(m.trace) for m in marks],
+        reasoning_tokens=[None if m.lengths is None else m.lengths.reasoning for m in marks],
+        answer_tokens=[None if m.lengths is None else m.lengths.answer for m in marks],
+        token_unit=[None if m.lengths is None else m.lengths.unit for m in marks],
     )
 
 
