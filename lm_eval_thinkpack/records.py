@@ -13,6 +13,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .classify import strip_markup
+from .formats import FORMATS
+
 RECORD_VERSION = 2
 _SPANS = ("preamble", "reasoning", "answer")
 #: the lengths a record carries (``tokens.count_lengths``): reasoning and answer counts and their unit,
@@ -74,12 +77,15 @@ def record_fields(filtered_resp: Any, resp: Any) -> dict[str, Any]:
     # a response fault was classified as ""; the logged resps entry is then str() of what the backend returned
     text = resp if isinstance(resp, str) and not _is_response_fault(rec.get("error")) else ""
     out: dict[str, Any] = {"status": rec["status"], "text": text}
+    fmt = FORMATS.get(rec.get("format"))  # type: ignore[arg-type]
+    markup = fmt if fmt is not None and fmt.inline_markup else None
     for key in _SPANS:
         start, end = rec["spans"][key]
         if not 0 <= start <= end <= len(text):
             raise RecordError(f"record offsets {key}={[start, end]} do not fit a response of {len(text)} "
                               "characters: pass the resps entry the record was made from")
-        out[key] = text[start:end]
+        # a family's inline markup (Cohere citations) is in the span, not in the piece the trace returned
+        out[key] = text[start:end] if markup is None else strip_markup(text[start:end], markup)
     for key in ("format", "prefilled", "budget_exhausted", "finish_reason", "blocks", "closed_by", "correct",
                 "extracted", "error", "harness_error", *LENGTH_FIELDS):
         out[key] = rec.get(key)

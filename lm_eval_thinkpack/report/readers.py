@@ -367,7 +367,8 @@ def read_lm_eval(path: Path, opts: ReadOptions | None = None) -> RunData:
                              "folder per model, e.g. `lm-eval-thinkpack compare OUT/base_model OUT/tuned_model`")
 
     subtasks: dict[str, list[str]] = {g: list(ts) for g, ts in (data.get("group_subtasks") or {}).items()}
-    group_names = set(subtasks) | set(data.get("groups") or {})
+    # a name with no subtasks is a task (older lm-eval versions list every task there with [])
+    group_names = {g for g, ts in subtasks.items() if ts} | set(data.get("groups") or {})
     ts = _RESULTS.match(results_file.name).group("ts")
     sample_files = {}
     for f in results_file.parent.glob(f"samples_*_{ts}.jsonl"):
@@ -564,6 +565,8 @@ def _foreign_profile(data: dict[str, Any], opts: ReadOptions, source: str) -> tu
     finally:
         logger.disabled = old
     src = prof["thinkpack_profile_source"]
+    if src == "default":
+        src = "no model id in the run's model args to detect it from"
     return prof["thinkpack_format"], True if opts.prefilled else None, src
 
 

@@ -46,10 +46,15 @@ def _patterns(letters: str) -> tuple[re.Pattern[str], ...]:
                         r"(?=[)\]]|\*{0,2}\.?[ \t]*$))", re.M)
     # "The answer is for sure D", "Answer: most likely (C)": a few words between a marker and the letter
     # (never a negation: "the answer is not A" is no answer A).
-    link = r"(?:[\s*]*(?i:is|was|would\s+be|should\s+be|must\s+be|will\s+be)(?![A-Za-z])|[\s*]*[:=])"
+    # Words may also stand between "answer" and its verb ("The answer here is C", "the answer to this one is:
+    # C"); "I" counts as a word only before a word or an apostrophe ("I believe", "I'd go with").
+    link = r"(?:[\s*]*(?i:is|was|would|should|must|will)(?![A-Za-z])|[\s*]*[:=])"
     word = (r"[\s,*]+(?!(?i:not|never|neither|nor|no|none|unlikely|cannot|incorrect|wrong)(?![A-Za-z]))"
-            r"(?:[A-Za-z][a-z]+|a)(?![A-Za-z])")
-    hedged = re.compile(r"(?i:answer)" + link + "(?:" + word + "){1,4},?" + deco + "(?:(?P<L>" + cls + ")" + end
+            r"(?:[A-Za-z][a-z]+|a|I(?='[a-z]|[ \t]+[a-z]))(?:'(?!t(?![a-z]))[a-z]+)?(?![A-Za-z'])")
+    # ... but "the answer options: A ..." lists the options
+    pre = r"(?![\s,*]+(?i:options?|choices?|format|key|sheet|letters?)(?![A-Za-z]))" + word
+    hedged = re.compile(r"(?i:answer)(?:" + pre + "){0,4}" + link + "(?:" + word + "){0,5},?" + deco
+                        + "(?:(?P<L>" + cls + ")" + end
                         + "|(?P<l>" + lower + r")(?=[)\]]|\*{0,2}\.?[ \t]*$))", re.M)
     weak = re.compile(r"(?i:option|choice)" + deco + "(?P<L>" + cls + ")" + end)
     boxed = re.compile(r"(?:\\text(?:bf)?\{|\\mathrm\{|\(|\[|\s)*(?:(?P<L>" + cls + r")|(?P<l>" + lower + r"))" + end)

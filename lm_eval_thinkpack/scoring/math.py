@@ -141,7 +141,7 @@ def extract_boxed(text: str | None) -> str | None:
 
 
 _LINK_RE = re.compile(r"(?<![A-Za-z])(?:is|are|was|were|equals|be|becomes)(?![A-Za-z])|=")
-_SENTENCE_START_RE = re.compile(r"[A-Za-z]{2,}[ \t]")
+_SENTENCE_START_RE = re.compile(r"(?:[A-Za-z]{2,},?|I)[ \t]")  # "The ...", "Therefore, ...", "I found ..."
 
 
 def _marker_answer(text: str, pos: int, *, math_only: bool) -> str | None:

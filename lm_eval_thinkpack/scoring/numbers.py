@@ -48,13 +48,17 @@ _LEAD_RE = re.compile(r"(?:[\s*:=$]|\\\(|\\\[|\\boxed\{|\\text\{|\\\$)*")
 _SCALE_WORDS = r"hundred|thousand|million|billion|trillion"
 _PARTS = (r"(?:a|one)[ \t-]+(?:half|third|quarter|fourth|fifth|eighth)"
           r"|(?:two|three)[ \t-]+(?:thirds|quarters|fourths|fifths|eighths)")
+_LATEX_FRAC = r"\\[dt]?frac[ \t]*(?:\{[ \t]*\d+[ \t]*\}|\d)[ \t]*(?:\{[ \t]*\d+[ \t]*\}|\d)"  # \frac{1}{2}, \tfrac12
 _QUANTITY_RE = re.compile(
     rf"(?P<sign>{_SIGN})?[ ]?(?:\\?\$)?[ ]?"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?![\d])"
+    r"(?:(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?![\d])|" + _LATEX_FRAC + ")"
     r"(?:[eE][+-]?\d{1,3}(?![\w])"
+    r"|[ \t]*" + _LATEX_FRAC +
     r"|[ \t]+\d+[ \t]*/[ \t]*\d+(?![\d.,]?\d)"
     r"|[ \t]*/[ \t]*\d+(?:\.\d+)?(?![\d.,]?\d)"
-    r"|[ \t]*(?:[xX\u00d7*\u00b7]|\\times|\\cdot)[ \t]*10[ \t]*(?:\^|\*\*)[ \t]*(?:\{[ \t]*[+-]?\d+[ \t]*\}|[+-]?\d+)"
+    r"|[ \t]*(?:[xX\u00d7*\u00b7]|\\times|\\cdot)[ \t]*10[ \t]*"
+    r"(?:(?:\^|\*\*)[ \t]*(?:\{[ \t]*[+-]?\d+[ \t]*\}|[+-]?\d+)|[\u207b\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+)"
+    r"|[\u207b\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+"
     r"|[\u00bd\u2153\u2154\u00bc\u00be\u215b])?"
     rf"(?:[ \t]+and[ \t]+(?:{_PARTS})(?![A-Za-z]))?"
     rf"(?:[ \t]*-?[ \t]*(?:{_SCALE_WORDS})(?![A-Za-z]))*"
@@ -252,6 +256,8 @@ _AND_PART_RE = re.compile(r"(?<=\d)[ \t]+and[ \t]+(a|one|two|three)[ \t-]+"
                           r"(half|thirds?|quarters?|fourths?|fifths?|eighths?)(?![A-Za-z])", re.I)
 _MIXED_RE = re.compile(r"(?<![\d.,/])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d.])")
 _TIMES_TEN_RE = re.compile(r"(?<=\d)[ \t]*[xX\u00b7][ \t]*(?=10[ \t]*(?:\^|\*\*))")
+_SUPERSCRIPTS = str.maketrans("\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079", "-0123456789")
+_SUPERSCRIPT_RE = re.compile(r"(?<=\d)[\u207b\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+")
 _PY_POWER_RE = re.compile(r"(?<=\d)[ \t]*\*\*[ \t]*(?=[+-]?\d|\{)")
 _SCALES = {"hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
            "trillion": "1000000000000"}
@@ -277,6 +283,7 @@ def _quantity_words(s: str) -> str:
             s = s.replace(ch, f"\\frac{{{num}}}{{{den}}}")
     s = _AND_PART_RE.sub(_part, s)
     s = _MIXED_RE.sub(r"\1\\frac{\2}{\3}", s)
+    s = _SUPERSCRIPT_RE.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPTS) + "}", s)
     s = _TIMES_TEN_RE.sub("*", s)
     s = _PY_POWER_RE.sub("^", s)
     return _SCALE_RE.sub(lambda m: "".join("*" + _SCALES[w.lower()] for w in _SCALE_WORD_RE.findall(m.group())), s)
@@ -419,11 +426,11 @@ def _last_token(text: str) -> str | None:
 
 def _read_quantity(q: re.Match[str]) -> str:
     """A quantity match read as one number; its leading number when the rest does not read."""
-    if q.end() > q.end("num"):
+    if q.group("num") is None or q.end() > q.end("num"):
         value = read_number(q.group())
         if value is not None:
             return value
-    return _token(q)
+    return _token(q) if q.group("num") is not None else None
 
 
 def parse_gold_gsm8k(answer_field: str) -> str:

@@ -190,6 +190,12 @@ def test_not_hedges(text, expected):
         "The answer is, without a doubt, D. A or B are traps.",
         "So the answer must be option D, never A or B",
         "The answer would be certainly D (A or B are wrong)",
+        "The answer here is D, not A or B",
+        "The correct answer to this question is D, not A or B",
+        "The answer is, I believe, D; not A or B",
+        "Answer: I'd go with D, not A or B",
+        "So the answer should definitely be D, not A or B.",
+        "The final answer for this one is: D, not A or B",
     ],
 )
 def test_a_hedge_word_between_marker_and_letter_reads_the_letter(text):
@@ -206,4 +212,16 @@ def test_a_hedge_word_between_marker_and_letter_reads_the_letter(text):
     ],
 )
 def test_a_negation_is_not_a_hedge_word(text, expected):
+    assert extract_choice(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Looking at the answer options: A is wrong. So I pick C.", "C"),
+        ("The answer choices are A, B, C, D. I pick C.", "C"),
+        ("The answer can't be A. It is C.", "C"),
+    ],
+)
+def test_words_after_answer_that_do_not_announce_one(text, expected):
     assert extract_choice(text) == expected

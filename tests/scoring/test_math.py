@@ -571,6 +571,8 @@ def test_last_answer_given_and_lists(text, gold, expected):
         ("Answer: The value of $x$ is $\\frac{3}{4}$.", "\\frac{3}{4}"),
         ("Final answer: the probability equals 1/2.", "1/2"),
         ("Final Answer: We get $x = 5$.", "x = 5"),
+        ("Final Answer: I found that $n = 34$.", "n = 34"),
+        ("Final answer: Therefore, the largest n is 34", "34"),
         ("Final Answer: The sum of the roots is $-3$, as claimed.", "-3"),
         ("\\boxed{33}\nFinal Answer: The largest $n$ is 34.", "34"),
         # a sentence without a value stays the answer (a word answer), and never overrides a box
