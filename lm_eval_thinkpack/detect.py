@@ -52,6 +52,7 @@ from typing import Any
 from .classify import prompt_is_prefilled
 from .formats import FORMATS, Delimiters, ModelRule, TraceFormat, get_format, rule_for_model, with_token_suffix
 from .template import ChatTemplateError, renderer, template_text
+from .template import template_variables as _template_variables
 
 __all__ = ["TraceProfile", "detect_format", "profile_for_format", "profile_for_model_id"]
 
@@ -257,25 +258,6 @@ class _Switch:
 
 
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
-_STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
-_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _template_variables(source: str) -> set[str]:
-    """Names the template reads from its context (chat-template kwargs among them)."""
-    try:
-        import jinja2
-        import jinja2.meta
-
-        cleaned = re.sub(r"\{%-?\s*(end)?generation\s*-?%\}", "", source)
-        env = jinja2.Environment(extensions=["jinja2.ext.loopcontrols"])
-        return set(jinja2.meta.find_undeclared_variables(env.parse(cleaned)))
-    except Exception:  # noqa: BLE001 - unparsable here (custom tags): fall back to the identifiers in tags
-        names: set[str] = set()
-        for block in _JINJA_BLOCK.findall(source):
-            names.update(_IDENT.findall(_STRING_LITERAL.sub("", block)))
-        return names
 
 
 def _all_switches() -> list[str]:
@@ -303,6 +285,13 @@ def _probe_switch(r: _Probes, name: str, values: tuple[object, object] | None = 
         if any(a is not None and b is not None and a != b for a, b in zip(on_renders, off_renders, strict=True)):
             return _Switch(name, on, off, True)
     return _Switch(name, {name: True}, {name: False}, False)
+
+
+def switch_changes_prompt(tokenizer: Any, switch: str, values: tuple[object, object] | None = None,
+                          **chat_template_kwargs: Any) -> bool:
+    """Turning ``switch`` on and off changes a rendered generation prompt (``values`` first, then the pairs the
+    registry knows): what ``detect_format`` reads as a switch that works."""
+    return _probe_switch(_Probes(tokenizer, chat_template_kwargs, None), switch, values).effective
 
 
 class _Switches:

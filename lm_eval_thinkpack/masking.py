@@ -71,6 +71,7 @@ from .chat import (
     BlockStyle,
     answer_opens,
     check_messages,
+    check_round_trip,
     render_messages,
     resolve_format,
     split_reasoning,
@@ -456,6 +457,7 @@ def conversation_spans(
     """Render one training conversation and locate its prompt, think-block, trace and response character spans."""
     _check_turns(turns)
     spec = resolve_format(tokenizer, fmt)
+    check_round_trip(tokenizer, spec)
     style = template_style(tokenizer, spec, template_kwargs)
     find = _all_spans if turns == "all" else _spans
     return find(tokenizer, renderer(tokenizer, template_kwargs), messages, spec, style, insert_empty_block)
@@ -751,6 +753,7 @@ def tokenize_dataset(
     _check_turns(turns)
     _check_ignore_index(ignore_index)
     spec = resolve_format(tokenizer, fmt)
+    check_round_trip(tokenizer, spec)
     style = template_style(tokenizer, spec, template_kwargs)
     items = list(conversations)
     args = (mask, spec, style, dict(template_kwargs), max_length, insert_empty_block, turns, ignore_index)

@@ -22,11 +22,13 @@ Pure core: transformers is imported lazily (and only for the fast path); no lm_e
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["ChatTemplateError", "Renderer", "renderer", "selected_template", "template_text"]
+__all__ = ["ChatTemplateError", "Renderer", "accepted_kwargs", "renderer", "selected_template", "template_text",
+           "template_variables"]
 
 
 class ChatTemplateError(ValueError):
@@ -42,6 +44,28 @@ def template_text(obj: Any) -> str:
     if isinstance(tpl, list | tuple):  # the old list-of-{name, template} form
         return "\n".join(str(t.get("template", "")) if isinstance(t, Mapping) else str(t) for t in tpl)
     return tpl if isinstance(tpl, str) else ""
+
+
+_STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
+_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def template_variables(source: str) -> set[str]:
+    """Names the template reads from its context (chat-template kwargs among them): a name only mentioned in
+    text, a comment, a string or as an attribute (``ns.enable_thinking``) is not read."""
+    try:
+        import jinja2
+        import jinja2.meta
+
+        cleaned = re.sub(r"\{%-?\s*(end)?generation\s*-?%\}", "", source)
+        env = jinja2.Environment(extensions=["jinja2.ext.loopcontrols"])
+        return set(jinja2.meta.find_undeclared_variables(env.parse(cleaned)))
+    except Exception:  # noqa: BLE001 - unparsable here (custom tags): fall back to the identifiers in tags
+        names: set[str] = set()
+        for block in _JINJA_BLOCK.findall(source):
+            names.update(_IDENT.findall(_STRING_LITERAL.sub("", block)))
+        return names
 
 
 def selected_template(tokenizer: Any, template_kwargs: Mapping[str, Any] | None = None) -> str:
@@ -71,6 +95,12 @@ _APPLY_PARAMS = frozenset({
     "tools", "documents", "continue_final_message", "tokenize", "sanitize_control_tokens", "padding",
     "truncation", "max_length", "return_tensors", "return_dict", "return_assistant_tokens_mask", "tokenizer_kwargs",
 })
+
+
+def accepted_kwargs(tokenizer: Any, template_kwargs: Mapping[str, Any] | None = None) -> set[str]:
+    """Keyword arguments that take effect when rendering: the selected template's variables and
+    ``apply_chat_template``'s own options."""
+    return template_variables(selected_template(tokenizer, template_kwargs)) | _APPLY_PARAMS | {"chat_template"}
 
 
 class _State:

@@ -795,3 +795,25 @@ def test_minimax_m3_prompts_and_traces_use_mm_think():
     assert tok.decode(_split(out)[1]) == ANSWER + "[e~[\n"
     out = tokenize_conversation(tok, traced, fmt="minimax", mask="prompt+response")
     assert tok.decode(_split(out)[1]) == REASONING + "\n</mm:think>\n\n"
+
+
+def test_a_tokenizer_that_changes_the_delimiters_is_warned_about_once():
+    """As thinkpack warns for transformers 5.3-5.12 (#45488): encode then decode must give the delimiter back."""
+    import warnings
+
+    from tokenizers import normalizers
+
+    from lm_eval_thinkpack.chat import DelimiterRoundTripWarning, check_round_trip
+    from lm_eval_thinkpack.formats import get_format
+
+    tok = make_tokenizer("magistral_2506")  # '[THINK]' is plain text here, so the normalizer reaches it
+    tok.backend_tokenizer.normalizer = normalizers.Lowercase()
+    with pytest.warns(DelimiterRoundTripWarning, match=r"'\[THINK\]'"):
+        out = tokenize_conversation(tok, _answer_only("magistral_2506"), fmt="magistral")
+    assert out["input_ids"]
+    assert "[THINK]" in check_round_trip(tok, get_format("magistral"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per tokenizer and family
+        tokenize_conversation(tok, _answer_only("magistral_2506"), fmt="magistral")
+        for name in NAMES:  # every fixture tokenizer round-trips its family's delimiters
+            assert check_round_trip(make_tokenizer(name), get_format(case(name).format)) == []
