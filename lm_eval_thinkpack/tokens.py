@@ -37,7 +37,7 @@ CLASSES = ("valid", "empty", "missing", "truncated")
 
 __all__ = ["BATCH", "CLASSES", "TOKENS", "WORDS", "Lengths", "TokenCounter", "count_lengths", "count_texts",
            "counter_from_ref", "length_summary", "lengths_by_class", "load_tokenizer", "no_answer", "percentile",
-           "token_counter", "tokenizer_ref"]
+           "token_counter", "tokenizer_ref", "word_count"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ class TokenCounter:
     def count(self, texts: Sequence[str]) -> list[int]:
         """One count per text; blank texts are 0 and never reach the tokenizer."""
         if self._encode is None:
-            return [len(t.split()) for t in texts]
+            return [word_count(t) for t in texts]
         out = [0] * len(texts)
         todo = [i for i, t in enumerate(texts) if t and not t.isspace()]
         for k in range(0, len(todo), BATCH):
@@ -70,6 +70,24 @@ class TokenCounter:
             for i, n in zip(chunk, self._encode([texts[i] for i in chunk]), strict=True):
                 out[i] = n
         return out
+
+
+_WORD_MIN = 512  # characters from which the array count beats str.split (which builds a string per word)
+_SPACE_TABLE: Any = None
+
+
+def word_count(text: str) -> int:
+    """``len(text.split())`` without building the words: a long ASCII text is counted as the starts of its
+    non-whitespace runs over its bytes (7x faster than ``split`` on 12k characters); other texts use ``split``."""
+    if len(text) < _WORD_MIN or not text.isascii():
+        return len(text.split())
+    global _SPACE_TABLE
+    import numpy as np
+
+    if _SPACE_TABLE is None:  # str.isspace of every ASCII byte (\x1c-\x1f are whitespace to str.split too)
+        _SPACE_TABLE = np.array([chr(c).isspace() for c in range(128)] + [False] * 128, dtype=bool)
+    space = _SPACE_TABLE[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+    return int(np.count_nonzero(space[:-1] & ~space[1:])) + (not space[0])
 
 
 def _batch_encoder(tokenizer: Any):

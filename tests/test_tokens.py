@@ -23,6 +23,7 @@ from lm_eval_thinkpack.tokens import (
     no_answer,
     percentile,
     tokenizer_ref,
+    word_count,
 )
 from tests.chat_fixtures import make_tokenizer
 
@@ -109,3 +110,16 @@ def test_refs_name_a_tokenizer_and_fall_back_to_words(caplog):
     with caplog.at_level("WARNING"):
         assert counter_from_ref(bad).unit == WORDS
     assert "whitespace words instead" in caplog.text
+
+
+def test_word_count_is_str_split_on_long_and_odd_texts():
+    import random
+
+    rng = random.Random(0)
+    alphabet = ["a", "bc", " ", "  ", "\n", "\t", "\r\n", "\x0b", "\x0c", "\x1c", "\x1f", "7", "=", "é", "\xa0",
+                "\u2003", "東"]
+    texts = ["", " ", "x", " x" * 400, "x " * 400, "\n" * 600, "a" * 700]
+    for _ in range(300):
+        texts.append("".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 1500))))
+    texts += [t.encode("ascii", "ignore").decode() for t in texts]  # ASCII-only copies take the array path
+    assert [word_count(t) for t in texts] == [len(t.split()) for t in texts]
