@@ -681,7 +681,9 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
     rule = rule_for_model(name) if name else None
     evidence = "\n".join([_JINJA_COMMENT.sub("", source), *r.rendered_texts()])
     base_sys = r.render(primary, True)
-    formats = [_suffixed(f, evidence, tok) for f in list(FORMATS.values())]
+    # by name: a suffixed derivative registered by an earlier detection ('hy:opensource') is the same candidate
+    # as the one its family derives now, not a second one tying with it
+    formats = list({f.name: f for f in (_suffixed(f, evidence, tok) for f in list(FORMATS.values()))}.values())
     cands = [c for f in formats if (c := _score(f, evidence, tok, switch_probe, r, base_sys, rule))]
     if not cands:  # no delimiter anywhere: a family's own template markers may still name it
         by_markers = [c for f in formats

@@ -532,3 +532,12 @@ def test_weak_evidence_is_ambiguous_not_a_named_family(monkeypatch) -> None:
     # a model id still names it, and the family's own markers still do (EXAONE 4.0's fixture)
     p = detect_format(_tok("chatml_switch_no_markers", model_id="Qwen/Qwen3.5-4B"))
     assert (p.format, p.ambiguous) == ("qwen3", False), p.notes
+
+
+def test_detecting_a_suffixed_template_twice_gives_the_same_profile(scratch_registry) -> None:
+    """The first detection registers the suffixed derivative ('hy:fixture1'); before, the second one counted it
+    twice (the registered entry and the family's derivative) and called the template ambiguous."""
+    first = detect_format(_tok("suffixed_effort"), reasoning_effort="high")
+    second = detect_format(_tok("suffixed_effort"), reasoning_effort="high")
+    assert (second.format, second.ambiguous, second.candidates) == (first.format, False, ()) == \
+        ("hy:fixture1", False, ()), second.notes

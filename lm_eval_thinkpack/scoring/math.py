@@ -67,7 +67,7 @@ _FALLBACK_RE = re.compile(
     r"answer[\s*]*(?:is\b|:|=)[\s*:]*",
     re.IGNORECASE,
 )
-_PROSE_WORD_RE = re.compile(r"\s+[A-Za-z]{3,}\b")
+_PROSE_WORD_RE = re.compile(r"\s+(?:[A-Za-z]{3,}|is|are|was)\b")  # "1/2 because", "34 is the largest"
 _MATHY_RE = re.compile(r"[\d\\^=+*/]")
 _SENTENCE_END_RE = re.compile(r"\.(?:\s|$)")
 _PLAIN_ANSWER_RE = re.compile(r"(-?\d[\d,]*(?:\.\d+)?)(?:\.|\s|$)")

@@ -573,6 +573,7 @@ def test_last_answer_given_and_lists(text, gold, expected):
         ("Final Answer: We get $x = 5$.", "x = 5"),
         ("Final Answer: I found that $n = 34$.", "n = 34"),
         ("Final answer: Therefore, the largest n is 34", "34"),
+        ("Final Answer: 34 is the largest", "34"),
         ("Final Answer: The sum of the roots is $-3$, as claimed.", "-3"),
         ("\\boxed{33}\nFinal Answer: The largest $n$ is 34.", "34"),
         # a sentence without a value stays the answer (a word answer), and never overrides a box
