@@ -283,3 +283,18 @@ def trace_stats(
         pass_at_k=pak,
         estimates=estimates,
     )
+
+
+def json_ready(obj: Any) -> Any:
+    """``obj`` with every unknown number (NaN, infinity; numpy floats too) as None, so ``json.dumps`` writes strict
+    JSON (``null``) instead of the bare ``NaN`` that ``JSON.parse`` and most other readers reject. Dicts, lists and
+    tuples are copied; other objects are returned as they are."""
+    if isinstance(obj, float) or (hasattr(obj, "dtype") and getattr(obj.dtype, "kind", "") == "f" and not
+                                  getattr(obj, "shape", ())):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    return obj
