@@ -24,11 +24,30 @@ def register(subparsers: Any) -> None:
 
 
 def run_lm_eval(args: list[str]) -> int:
-    """Run ``lm_eval ARGS`` here, after registering the backends; lm-eval's own exit status is kept."""
+    """Run ``lm_eval ARGS`` here, after registering the backends; lm-eval's own exit status is kept.
+
+    First the YAMLs that define the requested tasks are read (``preflight.check_task_files``): one lm-eval would
+    skip prints one line here. A thinkpack setting or input error of the run is one line too (exit status 2)."""
     from lm_eval.__main__ import cli_evaluate
 
-    import lm_eval_thinkpack.harness.backends  # noqa: F401  (registers the backends)
+    if "-h" in args or "--help" in args:  # lm-eval's own help: no model code needed (it would import torch)
+        return _call(cli_evaluate, args)
+    from lm_eval_thinkpack.harness import preflight
 
+    try:
+        preflight.check_task_files(args)
+        import lm_eval_thinkpack.harness.backends  # noqa: F401  (registers the backends)
+
+        return _call(cli_evaluate, args)
+    except Exception as err:
+        line = preflight.one_line(err)
+        if line is None:
+            raise
+        print(f"lm-eval-thinkpack eval: {line}", file=sys.stderr)
+        return 2
+
+
+def _call(cli_evaluate: Any, args: list[str]) -> int:
     saved = sys.argv
     sys.argv = ["lm-eval", *args]  # lm-eval's CLI reads sys.argv (and inserts "run" when no command is given)
     try:
