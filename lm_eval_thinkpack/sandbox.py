@@ -35,12 +35,18 @@ machines):
   installed under a directory others cannot enter (pyenv under ``/root``) is
   exposed read-only on an otherwise empty tmpfs.
 
-Proof of completion: a run passes only if its guard thread (see ``_sandbox_zygote._guard``) echoes the
-per-run secret the harness put in the run's proof socket.  The guard holds that socket in a file table no
-thread of the program shares, and sends only while the main thread stands on the harness' proof point, which
-follows a normal return of ``exec()``; seccomp fails ``pidfd_getfd``/``ptrace``/``process_vm_*`` and an audit
-hook refuses ``sys.settrace``.  Code that writes the process' memory (ctypes) is not stopped by this; see
-README "Sandbox for code tasks".
+Test runs (:func:`run_tests`, what code scoring uses): the run's process forks the solution's process, which
+drops privileges and serves calls, and stays the trusted runner of the benchmark's tests; it alone holds the
+proof socket and echoes the secret when the tests ran to their end.  Only plain data crosses between the two
+(see ``_sandbox_runner``): nothing the solution does to its own interpreter changes what the tests see.
+
+Proof of completion of a plain program (:func:`run`): a run passes only if its guard thread (see
+``_sandbox_zygote._guard``) echoes the per-run secret the harness put in the run's proof socket.  The guard
+holds that socket in a file table no thread of the program shares, and sends only while the main thread stands
+on the harness' proof point, which follows a normal return of ``exec()``; seccomp fails
+``pidfd_getfd``/``ptrace``/``process_vm_*`` and an audit hook refuses ``sys.settrace``.  Code that writes the
+process' memory (ctypes) is not stopped by this (test runs do not depend on it); see README "Sandbox for code
+tasks".
 
 Harness faults (a killed server, a failed fork, a broken pipe, a failed setup) rerun the program on a fresh
 server; after :data:`HARNESS_ATTEMPTS` the result is ``status="error"``.
@@ -57,7 +63,6 @@ the run's marker environment variable (see :func:`isolation`).
 from __future__ import annotations
 
 import atexit
-import errno
 import hmac
 import math
 import os
@@ -80,9 +85,12 @@ __all__ = [
     "MARKER_ENV",
     "OUTPUT_CAP",
     "SandboxResult",
+    "TestJob",
     "isolation",
     "run",
     "run_many",
+    "run_tests",
+    "run_tests_many",
 ]
 
 #: bytes of stdout / stderr kept in a :class:`SandboxResult`
@@ -93,6 +101,8 @@ FILE_SIZE_LIMIT = 16 * 1024 * 1024
 MAX_PROCESSES = 32
 #: RLIMIT_NOFILE for a run
 MAX_OPEN_FILES = 256
+#: size of a run's private /tmp (a tmpfs, also its /var/tmp, /dev/shm and /run/lock; root only)
+TMP_SIZE_MB = 128
 #: smallest accepted ``memory_mb`` (the interpreter itself needs ~20 MiB of address space)
 MIN_MEMORY_MB = 32
 #: environment variable carrying a per-run random token (the workdir name contains it too)
@@ -116,6 +126,8 @@ _STATUSES = ("passed", "failed", "timeout", "memory", "error")
 # (``python -I -S -B -c _ZYGOTE <socket fd> <preload>``) that forks one P per
 # program.  It must stay compatible with older interpreters (``python=``, 3.9+).
 _ZYGOTE = (Path(__file__).resolve().parent / "_sandbox_zygote.py").read_text()
+# the trusted test runner (and the solution's call server), loaded once by every zygote
+_RUNNER_PATH = str(Path(__file__).resolve().parent / "_sandbox_runner.py")
 
 # the line of _program's proof point: the guard thread checks that the main thread stands on it
 _PROOF_LINE, = (i for i, line in enumerate(_ZYGOTE.splitlines(), 1) if "# <- the proof point" in line)
@@ -157,6 +169,30 @@ class SandboxResult:
         return self.status == "passed"
 
 
+@dataclass(frozen=True)
+class TestJob:
+    """A solution and the benchmark's tests, for :func:`run_tests`.
+
+    ``solution`` is the model's program (imported as module ``solution`` in the sandboxed callee: its
+    ``if __name__ == "__main__":`` block does not run). ``tests`` is benchmark code, run in the trusted runner
+    with every name the solution defines bound to a stand-in that calls it (``check(candidate)`` must be called
+    by ``tests`` itself). ``prompt`` is benchmark code too (HumanEval's prompt): its helpers other than
+    ``entry_point`` are the runner's own, so the tests use the benchmark's ``poly``, never the solution's.
+    """
+
+    __test__ = False  # not a pytest class
+
+    solution: str
+    tests: str
+    entry_point: str = ""
+    prompt: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("solution", "tests", "entry_point", "prompt"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"TestJob.{name} must be a str, not {type(getattr(self, name)).__name__}")
+
+
 # ---------------------------------------------------------------- arguments
 
 
@@ -196,31 +232,67 @@ def _check_python(python: object) -> str:
 class _UidPool:
     """Hands out one unprivileged uid per concurrent run.
 
-    The range is derived from the harness pid, so two live harness processes
-    never share a uid and ``RLIMIT_NPROC`` (counted per uid) stays per run.
+    The search starts in a range derived from the harness pid, and every uid is claimed with an ``flock`` on
+    ``/run/lock/thinkpack-sandbox-uid-<uid>.lock`` (held for the run): two evaluations on one machine never
+    share a uid at the same time, even with equal pids (containers, pid namespaces), so ``RLIMIT_NPROC``
+    (counted per uid) stays per run. At most :data:`_UID_SLOTS` runs per harness process at once.
     """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._free: list[int] = []
+        self._held: dict[int, int] = {}  # uid -> fd of its lock file
         self._pid = -1
+
+    @staticmethod
+    def _lock_path(uid: int) -> str:
+        base = "/run/lock" if os.path.isdir("/run/lock") and os.access("/run/lock", os.W_OK) else tempfile.gettempdir()
+        return os.path.join(base, f"thinkpack-sandbox-uid-{uid}.lock")
+
+    @classmethod
+    def _claim(cls, uid: int) -> int | None:
+        import fcntl
+
+        path = cls._lock_path(uid)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.fstat(fd).st_ino != os.stat(path, follow_symlinks=False).st_ino:
+                raise OSError("lock file replaced")  # released and unlinked by its holder meanwhile
+        except OSError:
+            os.close(fd)
+            return None
+        return fd
 
     def acquire(self) -> int:
         with self._cond:
-            if self._pid != os.getpid():  # first use, or we are a forked copy
-                self._pid = os.getpid()
-                self._free = list(range(_UID_SLOTS - 1, -1, -1))
-            while not self._free:
+            if self._pid != os.getpid():  # first use, or we are a forked copy: its locks are not ours
+                self._pid, self._held = os.getpid(), {}
+            while len(self._held) >= _UID_SLOTS:
                 self._cond.wait()
-            slot = self._free.pop()
-        return _UID_BASE + (self._pid % _PID_MOD) * _UID_SLOTS + slot
+            first = (self._pid % _PID_MOD) * _UID_SLOTS
+            for i in range(_PID_MOD * _UID_SLOTS):
+                uid = _UID_BASE + (first + i) % (_PID_MOD * _UID_SLOTS)
+                if uid in self._held:
+                    continue
+                fd = self._claim(uid)
+                if fd is not None:
+                    self._held[uid] = fd
+                    return uid
+        raise OSError("no free sandbox uid")  # pragma: no cover - 2**28 uids all claimed
 
     def release(self, uid: int) -> None:
-        slot = (uid - _UID_BASE) % _UID_SLOTS
         with self._cond:
-            if self._pid == os.getpid():
-                self._free.append(slot)
-                self._cond.notify()
+            fd = self._held.pop(uid, None) if self._pid == os.getpid() else None
+            if fd is not None:
+                try:
+                    os.unlink(self._lock_path(uid))  # unlinked while still locked: see _claim's inode check
+                except OSError:
+                    pass
+                os.close(fd)
+            self._cond.notify()
 
 
 _UIDS = _UidPool()
@@ -355,6 +427,8 @@ def _classify(
         return killed  # "timeout" (wall clock) or "memory" (the run's total resident memory)
     if "M" in lines[1:]:
         return "memory"  # uncaught MemoryError (RLIMIT_AS)
+    if "T" in lines[1:]:
+        return "timeout"  # the solution's process of a test run reached its CPU limit
     if rc >= 0:
         return "failed"  # no proof: whatever the exit status, the program did not run to its end
     sig = -rc
@@ -381,7 +455,8 @@ class _Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = subprocess.Popen(
-                [python, "-I", "-S", "-B", "-c", _ZYGOTE, str(theirs.fileno()), _PRELOAD, str(_PROOF_LINE)],
+                [python, "-I", "-S", "-B", "-c", _ZYGOTE, str(theirs.fileno()), _PRELOAD, str(_PROOF_LINE),
+                 _RUNNER_PATH, str(TMP_SIZE_MB * 1024)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -459,13 +534,15 @@ class _HarnessFault(Exception):
     """The harness, not the program, failed this attempt: the program is run again on a fresh server."""
 
 
-def _run_one(program: str, timeout: float, memory_mb: int, python: str) -> tuple[SandboxResult, str]:
-    """Run ``program``; an attempt lost to a harness fault is retried, up to :data:`HARNESS_ATTEMPTS` in all."""
+def _run_one(program: str, timeout: float, memory_mb: int, python: str,
+             job: TestJob | None = None) -> tuple[SandboxResult, str]:
+    """Run ``program`` (or ``job``); an attempt lost to a harness fault is retried, up to
+    :data:`HARNESS_ATTEMPTS` in all."""
     start = time.monotonic()
     faults = []
     for _ in range(HARNESS_ATTEMPTS):
         try:
-            return _attempt(program, timeout, memory_mb, python)
+            return _attempt(program, timeout, memory_mb, python, job)
         except _HarnessFault as e:
             faults.append(str(e))
     dur = time.monotonic() - start
@@ -473,7 +550,9 @@ def _run_one(program: str, timeout: float, memory_mb: int, python: str) -> tuple
     return SandboxResult("error", None, "", f"sandbox: harness failure ({len(faults)} attempts): {detail}\n", dur), ""
 
 
-def _attempt(program: str, timeout: float, memory_mb: int, python: str) -> tuple[SandboxResult, str]:
+def _attempt(program: str, timeout: float, memory_mb: int, python: str,
+             job: TestJob | None = None) -> tuple[SandboxResult, str]:
+    import json
     import socket
 
     start = time.monotonic()
@@ -494,13 +573,24 @@ def _attempt(program: str, timeout: float, memory_mb: int, python: str) -> tuple
         os.chmod(workdir, 0o700)
         if uid is not None:
             os.chown(workdir, uid, uid)
-        prog_path = os.path.join(workdir, _PROGRAM_NAME)
+        if job is not None:
+            program = job.solution
+        prog_path = os.path.join(workdir, _PROGRAM_NAME if job is None else "solution.py")
         with open(prog_path, "wb") as f:
             f.write(program.encode("utf-8", "surrogatepass"))
         out = tempfile.TemporaryFile()
         files.append(out)
         err = tempfile.TemporaryFile()
         files.append(err)
+        passed_fds = [out.fileno(), err.fileno()]
+        if job is not None:
+            # the tests: an unlinked file outside the run's directory, read by the trusted runner only
+            tests = tempfile.TemporaryFile()
+            files.append(tests)
+            tests.write(json.dumps({"tests": job.tests, "prompt": job.prompt, "entry_point": job.entry_point})
+                        .encode("utf-8", "surrogatepass"))
+            tests.flush()
+            tests.seek(0)
         rfd, wfd = os.pipe()
         fds += [rfd, wfd]
         # the proof channel: the run's guard thread echoes the secret only after the tests returned
@@ -510,8 +600,8 @@ def _attempt(program: str, timeout: float, memory_mb: int, python: str) -> tuple
         proof.send(secret)
         nproc = MAX_PROCESSES + 1 if is_root else _user_tasks(os.getuid()) + MAX_PROCESSES + 2
         request = [
-            "RUN", str(uid if uid is not None else -1), str(cpu_limit), str(memory_mb * 1024 * 1024),
-            str(nproc), str(FILE_SIZE_LIMIT), str(MAX_OPEN_FILES), prog_path, workdir,
+            "RUN" if job is None else "TEST", str(uid if uid is not None else -1), str(cpu_limit),
+            str(memory_mb * 1024 * 1024), str(nproc), str(FILE_SIZE_LIMIT), str(MAX_OPEN_FILES), prog_path, workdir,
         ] + [f"{k}={v}" for k, v in _minimal_env(workdir, token).items()]  # fmt: skip
         payload = "\0".join(request).encode("utf-8", "surrogateescape")
 
@@ -520,7 +610,8 @@ def _attempt(program: str, timeout: float, memory_mb: int, python: str) -> tuple
         except (OSError, ValueError, subprocess.SubprocessError) as e:
             raise _HarnessFault(f"could not start {python!r}: {e!r}") from None
         try:
-            socket.send_fds(zygote.sock, [payload], [out.fileno(), err.fileno(), wfd, proof_theirs.fileno()])
+            send = passed_fds + [wfd, proof_theirs.fileno()] + ([files[2].fileno()] if job is not None else [])
+            socket.send_fds(zygote.sock, [payload], send)
             msg = zygote.recv(_KILL_GRACE + 10.0)
             if msg is None or not msg.startswith(b"P "):
                 raise _ZygoteError(f"unexpected answer {msg!r}")
@@ -608,28 +699,76 @@ def _attempt(program: str, timeout: float, memory_mb: int, python: str) -> tuple
         for sock in socks:
             sock.close()
         for f in files:
-            f.close()
-        if workdir is not None:
-            _remove_tree(workdir)
-        if uid is not None:
-            _UIDS.release(uid)
+            try:
+                f.close()
+            except OSError:
+                pass
+        try:
+            if workdir is not None:
+                _remove_tree(workdir)
+        finally:
+            if uid is not None:
+                _UIDS.release(uid)
+
+
+def _remove_pass(path: str) -> None:
+    """One pass at removing a run's directory, whatever the program built in it.
+
+    Iterative, and every directory is first moved up to the top level, so depth costs neither recursion
+    nor path length (a 100,000-deep tree is removed like a wide one); directories the program made
+    unreadable (chmod 000) are opened up first; symlinks are removed, never followed.
+    """
+    moved = 0
+    try:
+        todo = [path]
+        while todo:
+            d = todo.pop()
+            try:
+                os.chmod(d, 0o700)  # never a symlink: only real directories are queued
+            except OSError:
+                pass
+            try:
+                with os.scandir(d) as it:
+                    entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+            except OSError:
+                entries = []
+            for name, is_dir in entries:
+                p = os.path.join(d, name)
+                if not is_dir:
+                    try:
+                        os.unlink(p)
+                    except OSError:
+                        pass
+                    continue
+                if d != path:  # flatten: the subdirectory goes to the top, its path stays short
+                    moved += 1
+                    flat = os.path.join(path, f".rm{moved}")
+                    try:
+                        os.rename(p, flat)
+                        p = flat
+                    except OSError:
+                        pass
+                todo.append(p)
+            if d != path:
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass  # a child could not be moved up: the next pass removes it
+        os.rmdir(path)
+    except OSError:
+        pass
 
 
 def _remove_tree(path: str) -> None:
-    def onerror(func, p, exc_info):
-        # without root a program can chmod its own directories to 000
-        exc = exc_info[1]
-        if isinstance(exc, PermissionError) or getattr(exc, "errno", None) == errno.EACCES:
-            try:
-                os.chmod(os.path.dirname(p), 0o700)
-                os.chmod(p, 0o700)
-                func(p)
-            except OSError:
-                pass
-
-    shutil.rmtree(path, onerror=onerror)
-    if os.path.lexists(path):
+    """Remove a run's directory, whatever the program built in it; never raises (see _remove_pass)."""
+    try:
+        for _ in range(3):
+            _remove_pass(path)
+            if not os.path.lexists(path):
+                return
         shutil.rmtree(path, ignore_errors=True)
+    except BaseException:  # noqa: BLE001 - cleanup must never cost a verdict
+        pass
 
 
 # ---------------------------------------------------------------- public API
@@ -682,6 +821,51 @@ def run_many(
         return [r for r, _ in pool.map(lambda p: _run_one(p, timeout, memory_mb, python), programs)]
 
 
+def run_tests(job: TestJob, *, timeout: float = 10.0, memory_mb: int = 1024,
+              python: str | None = None) -> SandboxResult:
+    """Run ``job``'s tests against its solution: ``passed`` only when the trusted runner ran the tests to
+    their end (the solution runs sandboxed as the callee; its process never holds the proof).
+
+    Same limits as :func:`run`, for the run as a whole; ``stdout``/``stderr`` hold the solution's output and
+    the tests' (a failing assertion's traceback). Raises :class:`ValueError` for bad arguments only.
+    """
+    if not isinstance(job, TestJob):
+        raise ValueError(f"job must be a TestJob, not {type(job).__name__}")
+    timeout = _check_timeout(timeout)
+    memory_mb = _check_memory(memory_mb)
+    python = _check_python(python)
+    return _run_one("", timeout, memory_mb, python, job)[0]
+
+
+def run_tests_many(
+    jobs: Sequence[TestJob],
+    *,
+    timeout: float = 10.0,
+    memory_mb: int = 1024,
+    workers: int | None = None,
+    python: str | None = None,
+) -> list[SandboxResult]:
+    """:func:`run_tests` for many jobs, ``workers`` at a time (default ``os.cpu_count()``), in input order."""
+    if not isinstance(jobs, Sequence) or isinstance(jobs, (str, bytes)):
+        raise ValueError("jobs must be a sequence of TestJob")
+    for i, job in enumerate(jobs):
+        if not isinstance(job, TestJob):
+            raise ValueError(f"jobs[{i}] must be a TestJob, not {type(job).__name__}")
+    timeout = _check_timeout(timeout)
+    memory_mb = _check_memory(memory_mb)
+    python = _check_python(python)
+    if workers is None:
+        workers = os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an int >= 1 or None, not {workers!r}")
+    if not jobs:
+        return []
+    if workers == 1 or len(jobs) == 1:
+        return [_run_one("", timeout, memory_mb, python, j)[0] for j in jobs]
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        return [r for r, _ in pool.map(lambda j: _run_one("", timeout, memory_mb, python, j), jobs)]
+
+
 _ISOLATION: frozenset[str] | None = None
 _ISOLATION_LOCK = threading.Lock()
 
@@ -691,9 +875,12 @@ def isolation() -> frozenset[str]:
 
     Members: ``"uid"`` (own unprivileged uid, so RLIMIT_NPROC and file
     permissions apply), ``"pid"`` (pid namespace: no process outlives a run),
-    ``"net"`` (no network), ``"mnt"``/``"tmp"``/``"proc"`` (private /tmp and
-    /proc), ``"ipc"`` (private SysV IPC), ``"nonewprivs"`` (setuid binaries
-    cannot raise privileges).  Resource limits, the minimal environment and the
+    ``"net"`` (no network), ``"mnt"``/``"tmp"``/``"proc"`` (private /tmp, a
+    tmpfs of :data:`TMP_SIZE_MB`, and /proc), ``"host"`` (empty /work, /home,
+    /srv, /mnt, /media, /data), ``"nosite"`` (the interpreter's site-packages
+    empty), ``"ipc"`` (private SysV IPC), ``"nonewprivs"`` (setuid binaries
+    cannot raise privileges), ``"seccomp"`` (the filter of
+    ``_sandbox_zygote._fd_theft_filter``).  Resource limits, the minimal environment and the
     throwaway working directory are always in force.
     """
     global _ISOLATION

@@ -215,7 +215,7 @@ def test_isolation_reports_what_is_enforced():
     iso = sandbox.isolation()
     assert isinstance(iso, frozenset)
     if os.geteuid() == 0:
-        assert {"uid", "pid", "net", "tmp", "nonewprivs", "seccomp"} <= iso
+        assert {"uid", "pid", "net", "tmp", "host", "nosite", "nonewprivs", "seccomp"} <= iso
 
 
 def test_proof_not_exit_status_decides():

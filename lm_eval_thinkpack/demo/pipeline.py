@@ -229,7 +229,7 @@ def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODE
     runs = [summarize(load_run(out / "lm_eval" / name, label=name)) for name in models]
     comparison = compare(runs)
     print_compare(comparison)
-    plot = plot_runs(runs, out / "demo.png",
+    plot = plot_runs(runs, out / "demo.png", in_domain=task_name(IN_DOMAIN_TASK),
                      title="lm-eval-thinkpack demo: trace classes after answer-only fine-tuning")
     curves_png = plot_curves(curves, out / "curves.png",
                              title="lm-eval-thinkpack demo: trace health during each fine-tune (probe set)")

@@ -3,7 +3,8 @@
 ``--model thinkpack-canned --model_args responses=PATH`` where each line of PATH is
 ``{"id": ..., "responses": [...]}`` (or ``"response": "..."``), optionally with ``"task"``. A request is
 matched by (task, doc ``thinkpack_id``), then by ``thinkpack_id`` alone, then by the question text
-(``"question"`` lines, compared with the doc's ``thinkpack_question``), then by the exact prompt
+(``"question"`` lines, compared with the doc's ``thinkpack_question``, or its ``question`` for lm-eval's own
+tasks), then by the exact prompt
 (``"prompt"``). With ``repeats: n`` the k-th copy of a request gets the k-th response. The model is
 registered when this module is imported; ``python -m lm_eval_thinkpack.harness.run_lm_eval`` does that.
 """
@@ -58,7 +59,8 @@ class CannedLM(LM):
         for key in ((req.task_name, qid), (None, qid)):
             if key in self._by_key:
                 return self._by_key[key]
-        question = str(doc.get("thinkpack_question", "")).strip()
+        # thinkpack docs carry thinkpack_question; lm-eval's own tasks (gsm8k, ...) a plain "question"
+        question = str(doc.get("thinkpack_question", doc.get("question", ""))).strip()
         if question in self._by_question:
             return self._by_question[question]
         prompt = req.args[0]

@@ -21,13 +21,26 @@ EXIT_COLLAPSE = 3
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    from .readers import MAX_RECORD_MB
+
     p.add_argument("--format", metavar="NAME", default=None,
-                   help="trace format of raw JSONL generations (default: think; see `lm-eval-thinkpack formats`)")
+                   help="trace format of JSONL generations and of lm-eval tasks run without thinkpack (default: "
+                        "for JSONL think; for lm-eval runs the model's profile, resolved from the run's model "
+                        "args as the thinkpack tasks resolve it; see `lm-eval-thinkpack formats`). thinkpack "
+                        "tasks keep their own classification")
     p.add_argument("--prefilled", action="store_true",
-                   help="raw generations came from a prompt that already opened the trace (default: decided "
-                        "from each record's 'prompt' when present)")
+                   help="the prompts already opened the trace (default: decided from each record's or logged "
+                        "sample's prompt when present)")
+    p.add_argument("--metric", metavar="NAME[,FILTER]", default=None,
+                   help="for lm-eval tasks run without thinkpack: the logged per-sample metric (0/1) that says "
+                        "whether a sample is correct, optionally with its filter, as in lm-eval's results keys "
+                        "(e.g. exact_match,flexible-extract); default: the task's first higher-is-better metric "
+                        "of its first filter (named in the report's notes)")
     p.add_argument("--label", action="append", default=None, metavar="NAME",
                    help="display name of a model, one per PATH in order (default: the model name or file name)")
+    p.add_argument("--max-record-mb", type=float, default=MAX_RECORD_MB, metavar="N",
+                   help=f"refuse a JSONL line (or results JSON) above N megabytes (default {MAX_RECORD_MB:g}, "
+                        "the data loader's limit); inputs are streamed, one record in memory at a time")
     p.add_argument("--json", metavar="FILE", help="write the numbers as JSON ('-' for stdout)")
     p.add_argument("--markdown", metavar="FILE", help="write markdown tables ('-' for stdout)")
     p.add_argument("--plot", metavar="FILE.png", help="stacked bars of the trace classes with pass@1/Rpass@1")
@@ -40,9 +53,12 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "report", help="trace rates, pass@1 and Rpass@1 of an lm-eval run or a JSONL of generations",
         description="Per task: the four trace rates, pass@1 and Rpass@1 with Wilson 95% intervals, mean trace "
-                    "length, budget-exhausted rate and scoring errors; groups pooled and as a task mean. PATH is "
-                    "an lm-eval --output_path folder (run with --log_samples) or a JSONL of generations (plain "
-                    "prompt/response/correct, OpenAI chat completions, or vLLM outputs).")
+                    "length, budget-exhausted rate, scoring errors and harness errors; groups pooled and as a task "
+                    "mean. PATH is an lm-eval --output_path folder (run with --log_samples) or a JSONL of "
+                    "generations (plain prompt/response/correct, OpenAI chat completions, or vLLM outputs). In an "
+                    "lm-eval folder, thinkpack tasks carry their classes; any other generative task is classified "
+                    "here from its logged responses and scored by its own logged metric (see --metric), with the "
+                    "count of credited samples whose credit came from inside the trace or a truncated trace.")
     p.add_argument("paths", nargs="+", metavar="PATH")
     _common(p)
     p.set_defaults(func=run_report)
@@ -50,21 +66,27 @@ def register(subparsers: Any) -> None:
     c = subparsers.add_parser(
         "compare", help="base vs tuned models per task; flags reasoning-trace collapse",
         description="Side-by-side numbers per task with deltas vs BASE, and a collapse verdict per task and "
-                    "overall: collapse = VR falls by >= --vr-drop (or >= --vr-rel-drop of the base VR) while "
-                    "pass@1 falls by <= --pass-tolerance.")
+                    "overall: collapse = VR falls by >= --vr-drop absolute, or by >= --vr-rel-drop of the base VR "
+                    "and by >= 0.10 absolute (the relative rule's floor: smaller falls are noise), while pass@1 "
+                    "falls by <= --pass-tolerance. A larger pass@1 fall is 'degraded'; a tuned run whose template "
+                    "turned thinking off is 'thinking disabled'. Runs whose settings change the classes (chat "
+                    "template on/off, trace format, prefill) are refused unless --allow-different-settings.")
     c.add_argument("paths", nargs="+", metavar="PATH", help="BASE TUNED [MORE ...]")
     _common(c)
     c.add_argument("--vr-drop", type=float, default=0.30, metavar="X",
                    help="absolute VR drop that counts as trace loss (default 0.30)")
     c.add_argument("--vr-rel-drop", type=float, default=0.50, metavar="X",
-                   help="relative VR drop (share of the base VR) that counts as trace loss; 0 disables "
-                        "(default 0.50)")
+                   help="relative VR drop (share of the base VR) that counts as trace loss when the drop is "
+                        "also >= 0.10 absolute; 0 disables (default 0.50)")
     c.add_argument("--pass-tolerance", type=float, default=0.10, metavar="X",
                    help="largest pass@1 drop for which the answers still 'hold' (default 0.10)")
     c.add_argument("--task", metavar="NAME", default=None,
                    help="compare only this task of each run (a run holding a single task, such as a JSONL file, "
                         "offers that task whatever its name); by default tasks pair by name, and single-task "
                         "inputs pair with each other")
+    c.add_argument("--allow-different-settings", action="store_true",
+                   help="compare runs whose chat template (on/off), trace format or prefill differ; by default "
+                        "compare refuses them, since such a difference changes the classes by itself")
     c.add_argument("--fail-on-collapse", action="store_true",
                    help=f"exit with code {EXIT_COLLAPSE} when any collapse is found (for training pipelines); "
                         f"exit {EXIT_INPUT} when nothing could be compared, never 0")
@@ -85,7 +107,8 @@ def _load(args: argparse.Namespace):
     runs = []
     for i, path in enumerate(args.paths):
         runs.append(summarize(load_run(path, fmt=args.format, prefilled=args.prefilled,
-                                       label=labels[i] if labels else None, progress=args.progress)))
+                                       label=labels[i] if labels else None, progress=args.progress,
+                                       metric=args.metric, keep_text=False, max_record_mb=args.max_record_mb)))
     seen: dict[str, int] = {}
     for r in runs:  # keep labels apart: they key the tables, the JSON and the plot
         if r.label in seen:
@@ -133,8 +156,7 @@ def _guard(fn):
         try:
             return fn(args)
         except ReportError as err:
-            print(f"thinkpack {args.command if hasattr(args, 'command') and args.command else fn.__name__[4:]}: "
-                  f"error: {err}", file=sys.stderr)
+            print(f"lm-eval-thinkpack {fn.__name__[4:]}: {err}", file=sys.stderr)
             return EXIT_INPUT
 
     wrapper.__name__ = fn.__name__
@@ -194,7 +216,8 @@ def run_compare(args: argparse.Namespace) -> int:
             raise ReportError(f"--{name.replace('_', '-')} {v}: must be between 0 and 1 (a share)")
     _check_paths(args)
     runs = _load(args)
-    cmp = compare(runs, CollapseRule(args.vr_drop, args.vr_rel_drop, args.pass_tolerance), task=args.task)
+    cmp = compare(runs, CollapseRule(args.vr_drop, args.vr_rel_drop, args.pass_tolerance), task=args.task,
+                  allow_different_settings=args.allow_different_settings)
     con = _console(args)
     print_compare(cmp, con)
     if args.json:

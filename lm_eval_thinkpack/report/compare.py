@@ -16,6 +16,10 @@ configuration, never a collapse), ``ok``, and ``n/a`` (the task is missing on on
 evidence (it stays high in a collapse) but is not part of the rule: it is undefined once VR reaches 0.
 Only ``collapse`` counts for ``--fail-on-collapse``.
 
+Settings (``settings_diff``): a chat template applied in one run and not in the other, another trace format, or
+another prefill changes the classes by itself, so ``compare`` refuses such runs (``SettingsDiffer``, naming the
+difference) unless ``allow_different_settings`` (``--allow-different-settings``).
+
 Pairing (``pair_tasks``): tasks meet by name. Inputs that hold a single task each (a JSONL file of
 generations is one task, named after its file) meet whatever their names; ``task=`` (``--task NAME``) picks
 one task on each side. When a tuned run shares no task with the base, nothing can be judged: ``compare``
@@ -165,7 +169,7 @@ def examples(summary: RunSummary) -> dict[str, dict[str, Any]]:
         if cur is not None and (cur["correct"] or not s.correct):
             continue
         out[s.status] = {"task": s.task, "question_id": s.question_id, "correct": s.correct,
-                         "excerpt": excerpt(s.text)}
+                         "excerpt": excerpt(s.text or s.excerpt)}
     return {c: out[c] for c in CLASSES if c in out}
 
 
@@ -216,10 +220,48 @@ def _aligned(summary: RunSummary, pairs: list[tuple[str, str]], side: int, restr
     return RunSummary(run, tasks, groups)
 
 
-def compare(runs: list[RunSummary], rule: CollapseRule | None = None, *, task: str | None = None) -> Comparison:
-    """Judge every tuned run against ``runs[0]``; raises ``NothingToCompare`` when a pair shares no task."""
+class SettingsDiffer(ReportError):
+    """Base and tuned ran with settings that change the trace classes by themselves: the gate would judge those."""
+
+
+SETTINGS = ("chat template", "format", "prefilled")
+
+
+def _setting(key: str, values: tuple[Any, ...]) -> str:
+    if len(values) > 1:
+        return "mixed (" + "/".join(_setting(key, (v,)) for v in values) + ")"
+    v = values[0]
+    if key == "chat template":
+        return "on" if v else "off"
+    return ("yes" if v else "no") if isinstance(v, bool) else str(v)
+
+
+def settings_diff(base: RunSummary, tuned: RunSummary) -> list[str]:
+    """The class-changing settings (chat template on/off, trace format, prefill) in which two runs differ;
+    a setting a source does not record is not compared."""
+    out = []
+    for key in SETTINGS:
+        b, t = base.run.settings.get(key), tuned.run.settings.get(key)
+        if b and t and tuple(b) != tuple(t):
+            out.append(f"{key} {_setting(key, tuple(b))} in {base.label} vs {_setting(key, tuple(t))} in {tuned.label}")
+    return out
+
+
+def compare(runs: list[RunSummary], rule: CollapseRule | None = None, *, task: str | None = None,
+            allow_different_settings: bool = False) -> Comparison:
+    """Judge every tuned run against ``runs[0]``; raises ``NothingToCompare`` when a pair shares no task, and
+    ``SettingsDiffer`` when a tuned run differs from the base in a setting that changes the classes (unless
+    ``allow_different_settings``: then the difference is a note of that run)."""
     rule = rule or CollapseRule()
     base, others = runs[0], list(runs[1:])
+    for o in others:
+        diff = settings_diff(base, o)
+        if diff and not allow_different_settings:
+            raise SettingsDiffer(f"refusing to compare runs whose settings change the trace classes: {'; '.join(diff)}"
+                                 ". Fix: evaluate both the same way, or pass --allow-different-settings to compare "
+                                 "anyway")
+        o.run.notes.extend(f"settings differ from the base ({d}): part of any difference comes from that"
+                           for d in diff)
     restrict = task is not None
     for i, o in enumerate(others):
         pairs = pair_tasks(base, o, task)
@@ -369,6 +411,7 @@ def compare_markdown(cmp: Comparison) -> str:
     return "\n".join(out) + "\n"
 
 
-__all__ = ["CollapseRule", "Comparison", "NothingToCompare", "compare", "compare_markdown", "compare_table",
+__all__ = ["CollapseRule", "Comparison", "NothingToCompare", "SettingsDiffer", "compare", "compare_markdown",
+           "compare_table", "settings_diff",
            "pair_tasks", "print_compare",
            "DASH"]

@@ -36,6 +36,7 @@ from typing import Any
 from lm_eval_thinkpack.classify import classify, prompt_is_prefilled
 from lm_eval_thinkpack.formats import UnknownFormatError, get_format
 from lm_eval_thinkpack.generation import reassemble
+from lm_eval_thinkpack.records import response_text
 from lm_eval_thinkpack.stats import ALL_TASKS, METRICS, MetricKind
 
 # metrics with a value and a standard error in lm-eval results (the counts are read separately)
@@ -43,15 +44,24 @@ TRACE_METRICS = tuple(m.name for m in METRICS if m.kind is not MetricKind.COUNT)
 COUNT_METRICS = tuple(m.name for m in METRICS if m.kind is MetricKind.COUNT)
 RESPONSE_FIELDS = ("response", "output", "text")
 PROGRESS_MIN_LINES = 10_000
+MAX_RECORD_MB = 32.0  # one JSONL line / one results JSON: the data loader's limit (harness.loader.MAX_RECORD_MB)
+EXCERPT_CHARS = 400  # of each generation kept for the compare examples when the text itself is not kept
 
 
 class ReportError(Exception):
     """A problem with an input the user can fix: printed as one line (file, problem, fix), exit code 2."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Sample:
-    """One generation: its trace class and what the report shows about it."""
+    """One generation: its trace class and what the report shows about it.
+
+    ``reasoning``/``answer``/``text`` are kept only when the reader is asked to (``keep_text``, the Python API's
+    default); the CLI streams without them, so its memory does not grow with the length of the generations:
+    ``trace_words``/``trace_chars`` (of the reasoning) and ``excerpt`` (the text's head) are always filled.
+    ``in_trace_credit`` marks a sample that a foreign task's own metric credited on text it should not have:
+    a truncated trace, or an extracted answer found in the reasoning and not in the answer.
+    """
 
     task: str
     question_id: str
@@ -63,6 +73,19 @@ class Sample:
     reasoning: str = ""
     answer: str = ""
     text: str = ""
+    trace_words: int = 0
+    trace_chars: int = 0
+    excerpt: str = ""
+    in_trace_credit: bool = False
+
+
+def _sample(keep_text: bool, reasoning: str, answer: str, text: str, **kw: Any) -> Sample:
+    """A ``Sample`` with its length figures and excerpt; the texts themselves only when ``keep_text``."""
+    if not keep_text:
+        return Sample(trace_words=len(reasoning.split()), trace_chars=len(reasoning), excerpt=text[:EXCERPT_CHARS],
+                      **kw)
+    return Sample(reasoning=reasoning, answer=answer, text=text, trace_words=len(reasoning.split()),
+                  trace_chars=len(reasoning), excerpt=text[:EXCERPT_CHARS], **kw)
 
 
 @dataclass
@@ -74,6 +97,7 @@ class TaskData:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # metric -> {"value", "stderr"}
     n: int | None = None
     thinking_disabled: bool = False
+    metric: str | None = None  # a foreign task: the "metric,filter" its correctness comes from
 
 
 @dataclass
@@ -88,14 +112,44 @@ class RunData:
     lm_eval_groups: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     budget_known: bool = False
+    # settings that change the classes (compare refuses to gate runs that differ): "chat template" (True/False),
+    # "format" and "prefilled" (sorted tuples of the values met); a key is absent when the source does not say
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------- entry point
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read: the profile flags, the metric of foreign tasks, what to keep and the size of one record."""
+
+    fmt: str | None = None  # --format: the trace format (None: the run's own, or detected, or "think")
+    prefilled: bool = False  # --prefilled: every prompt ended inside an open trace
+    metric: str | None = None  # --metric NAME[,FILTER]: correctness of foreign tasks (default: the task's primary)
+    progress: bool | None = None
+    keep_text: bool = True  # keep each generation's reasoning, answer and text on its Sample
+    max_record_bytes: int = int(MAX_RECORD_MB * 2**20)
+
+
+def max_record_bytes(mb: float) -> int:
+    """``--max-record-mb`` in bytes; a clear error for a value that is not a positive number."""
+    if not (isinstance(mb, (int, float)) and mb > 0 and mb == mb):
+        raise ReportError(f"--max-record-mb {mb}: expected a positive number of megabytes")
+    return int(mb * 2**20)
+
+
 def load_run(path: str | os.PathLike[str], *, fmt: str | None = None, prefilled: bool = False,
-             label: str | None = None, progress: bool | None = None) -> RunData:
-    """Read ``path`` (an lm-eval output folder / results JSON, or a JSONL of generations)."""
+             label: str | None = None, progress: bool | None = None, metric: str | None = None,
+             keep_text: bool = True, max_record_mb: float = MAX_RECORD_MB) -> RunData:
+    """Read ``path`` (an lm-eval output folder / results JSON, or a JSONL of generations).
+
+    thinkpack tasks carry their own classification; any other generative task with logged samples is classified
+    here with the model's profile (``fmt``/``prefilled``, else resolved from the run's model args as the tasks
+    resolve it) and scored by its own logged metric (``metric``: "name" or "name,filter"; default: the task's
+    first higher-is-better metric of its first filter). ``keep_text=False`` streams: only lengths and an excerpt
+    of each generation stay in memory. A line (or results JSON) above ``max_record_mb`` is refused.
+    """
     p = Path(path).expanduser()
     if not p.exists():
         raise ReportError(f"{p}: no such file or folder; pass an lm-eval --output_path folder (run with "
@@ -105,12 +159,15 @@ def load_run(path: str | os.PathLike[str], *, fmt: str | None = None, prefilled:
             get_format(fmt)
         except UnknownFormatError as err:
             raise ReportError(f"--format {fmt}: {err}") from None
+    opts = ReadOptions(fmt=fmt, prefilled=prefilled, metric=metric, progress=progress, keep_text=keep_text,
+                       max_record_bytes=max_record_bytes(max_record_mb))
     if p.is_dir() or re.match(r"results_.*\.json$", p.name):
-        run = read_lm_eval(p, progress=progress)
-        if fmt is not None or prefilled:
-            run.notes.append("--format/--prefilled ignored: lm-eval samples carry their own classification")
+        run = read_lm_eval(p, opts)
     else:
-        run = read_generations(p, fmt=fmt or "think", prefilled=prefilled, progress=progress)
+        if metric is not None:
+            raise ReportError(f"--metric {metric}: a JSONL of generations has one 'correct' field per record, no "
+                              "metrics to choose from; drop --metric (it picks a metric of an lm-eval run)")
+        run = read_generations(p, fmt=fmt or "think", prefilled=prefilled, progress=progress, opts=opts)
     if label:
         run.label = label
     return run
@@ -139,8 +196,15 @@ def _show_progress(path: Path, progress: bool | None) -> bool:
     return False
 
 
-def iter_jsonl(path: Path, progress: bool | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, record) for each non-blank line; a bad line is a ``ReportError`` naming it."""
+def _too_big(where: str, limit: int) -> ReportError:
+    return ReportError(f"{where}: one record is larger than the {limit / 2**20:g} MB limit (a pasted file or a "
+                       "binary blob?); raise it with --max-record-mb N if the record is genuine")
+
+
+def iter_jsonl(path: Path, progress: bool | None = None,
+               max_bytes: int = int(MAX_RECORD_MB * 2**20)) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) for each non-blank line, one line in memory at a time; a bad line, or one longer
+    than ``max_bytes``, is a ``ReportError`` naming it."""
     show = _show_progress(path, progress)
     try:
         fh = path.open("rb")
@@ -157,7 +221,13 @@ def iter_jsonl(path: Path, progress: bool | None = None) -> Iterator[tuple[int, 
             bar.start()
             task_id = bar.add_task(path.name, total=path.stat().st_size)
         try:
-            for lineno, raw in enumerate(fh, 1):
+            lineno = 0
+            while raw := fh.readline(max_bytes + 1):
+                lineno += 1
+                if len(raw) > max_bytes and not raw[max_bytes:].strip():
+                    raw = raw[:max_bytes]  # the limit fell on the line's own newline
+                elif len(raw) > max_bytes:
+                    raise _too_big(f"{path}:{lineno}", max_bytes)
                 if bar is not None:
                     bar.advance(task_id, len(raw))
                 if not raw.strip():
@@ -167,6 +237,7 @@ def iter_jsonl(path: Path, progress: bool | None = None) -> Iterator[tuple[int, 
                 except (json.JSONDecodeError, UnicodeDecodeError) as err:
                     raise ReportError(f"{path}:{lineno}: not valid JSON ({err}); each line must be one JSON "
                                       "object (JSONL)") from None
+                del raw
                 if not isinstance(rec, dict):
                     raise ReportError(f"{path}:{lineno}: a JSON {type(rec).__name__}, not an object; each line must "
                                       "be one JSON object")
@@ -186,7 +257,6 @@ def _as_correct(value: Any) -> bool | None:
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
         return value.strip().lower() in ("true", "1", "yes")
     raise ValueError(value)
-
 
 # ------------------------------------------------------------------------------------------------- lm-eval
 
@@ -237,32 +307,52 @@ def _leaves(group: str, subtasks: dict[str, list[str]], seen: set[str] | None = 
     return out
 
 
-def _run_label(data: dict[str, Any], path: Path) -> str:
-    """The model's name from ``model_args`` (pretrained=/model=; a local path's last part), else the folder name."""
-    cfg = data.get("config") or {}
-    args = cfg.get("model_args")
+def _model_args(data: dict[str, Any]) -> dict[str, Any]:
+    """The run's ``--model_args`` as a dict (lm-eval logs a string or a dict)."""
+    args = (data.get("config") or {}).get("model_args")
     if isinstance(args, str):
         args = dict(kv.split("=", 1) for kv in args.split(",") if "=" in kv)
-    if isinstance(args, dict):
-        for key in ("pretrained", "model", "path"):
-            value = str(args.get(key) or "").strip()
-            if value:
-                if value.startswith(("/", ".", "~")) or os.sep in value and Path(value).exists():
-                    return Path(value.rstrip("/")).name or value
-                return value
+    return dict(args) if isinstance(args, dict) else {}
+
+
+def _run_label(data: dict[str, Any], path: Path) -> str:
+    """The model's name from ``model_args`` (pretrained=/model=; a local path's last part), else the folder name."""
+    args = _model_args(data)
+    for key in ("pretrained", "model", "path"):
+        value = str(args.get(key) or "").strip()
+        if value:
+            if value.startswith(("/", ".", "~")) or os.sep in value and Path(value).exists():
+                return Path(value.rstrip("/")).name or value
+            return value
     return path.name if path.is_dir() else path.parent.name
 
 
-def read_lm_eval(path: Path, progress: bool | None = None) -> RunData:
-    results_file, older = _newest_results(path)
+def _read_results(results_file: Path, max_bytes: int) -> dict[str, Any]:
     try:
+        size = results_file.stat().st_size
+        if size > max_bytes:
+            raise _too_big(str(results_file), max_bytes)
         data = json.loads(results_file.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ReportError(f"{results_file}: not a readable lm-eval results JSON ({err}); re-run lm_eval or pass "
                           "another run's folder") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
         raise ReportError(f"{results_file}: no 'results' object; this is not an lm-eval results file")
+    return data
+
+
+def _add_setting(run: RunData, key: str, value: Any) -> None:
+    if value is not None:
+        run.settings[key] = tuple(sorted({*run.settings.get(key, ()), value}, key=str))
+
+
+def read_lm_eval(path: Path, opts: ReadOptions | None = None) -> RunData:
+    opts = opts or ReadOptions()
+    results_file, older = _newest_results(path)
+    data = _read_results(results_file, opts.max_record_bytes)
     run = RunData(label=_run_label(data, path), source=str(results_file), kind="lm-eval")
+    if "chat_template" in data:  # lm-eval writes null when --apply_chat_template was not given
+        run.settings["chat template"] = (bool(data["chat_template"]),)
     if older:
         elsewhere = sorted({str(f.parent) for f in older if f.parent != results_file.parent})
         run.notes.append(f"{len(older)} older results file(s) ignored; reading the newest, {results_file.name}")
@@ -278,22 +368,40 @@ def read_lm_eval(path: Path, progress: bool | None = None) -> RunData:
         sample_files[f.name[len("samples_"):-len(f"_{ts}.jsonl")]] = f
 
     n_samples = data.get("n-samples") or {}
+    configs = data.get("configs") or {}
+    foreign: list[str] = []
+    skipped: list[str] = []
     for task, values in data["results"].items():
-        if task in group_names or not isinstance(values, dict) or _metric_entry(values, "valid_trace_rate") is None:
-            continue  # a group, or not a thinkpack task
+        if task in group_names or not isinstance(values, dict):
+            continue
+        if _metric_entry(values, "valid_trace_rate") is None:  # not a thinkpack task
+            cfg = configs.get(task) if isinstance(configs.get(task), dict) else {}
+            if task in sample_files and cfg.get("output_type", "generate_until") == "generate_until":
+                foreign.append(task)
+            else:
+                skipped.append(task)
+            continue
         td = TaskData(name=task, results=_metric_values(values))
         eff = (n_samples.get(task) or {}).get("effective")
         td.n = int(eff) if isinstance(eff, int) else values.get("sample_len")
         if task in sample_files:
-            td.samples, td.thinking_disabled, known = _read_lm_eval_samples(sample_files[task], task, progress)
+            td.samples, td.thinking_disabled, known = _read_lm_eval_samples(sample_files[task], task, opts, run)
             run.budget_known = run.budget_known or known
             if td.thinking_disabled:
                 run.notes.append(f"{task}: thinking was disabled by the chat template (a configuration, not a "
                                  "collapse)")
         run.tasks[task] = td
+    if run.tasks and (opts.fmt is not None or opts.prefilled):
+        run.notes.append("--format/--prefilled ignored for thinkpack tasks: their samples carry their own "
+                         "classification")
+    if foreign:
+        _read_foreign(run, data, foreign, sample_files, opts)
+    if skipped:
+        run.notes.append(f"not classified (loglikelihood tasks, or no logged samples): {', '.join(sorted(skipped))}")
     if not run.tasks:
-        raise ReportError(f"{results_file}: no thinkpack task in this run (no 'valid_trace_rate' metric); "
-                          "evaluate thinkpack_* tasks, e.g. lm_eval --tasks thinkpack_math --log_samples")
+        raise ReportError(f"{results_file}: no generative task with logged samples and no thinkpack task in this "
+                          "run; re-run lm_eval with --log_samples (report reads the logged responses of any "
+                          "generate_until task)")
     missing = [t for t, td in run.tasks.items() if td.samples is None]
     if missing:
         run.notes.append(f"no logged samples for {', '.join(missing)}: showing the results JSON values "
@@ -328,7 +436,8 @@ def _per_request(line: dict[str, Any], key: str) -> list[Any]:
     return items if isinstance(items, list) else []
 
 
-def _read_lm_eval_samples(path: Path, task: str, progress: bool | None) -> tuple[list[Sample], bool, bool]:
+def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions,
+                          run: RunData | None = None) -> tuple[list[Sample], bool, bool]:
     """(samples, thinking disabled, finish reasons known) of one task's ``samples_*.jsonl``.
 
     Each logged ``filtered_resps`` entry is a thinkpack record; ``record_fields`` rebuilds its pieces from the
@@ -338,7 +447,7 @@ def _read_lm_eval_samples(path: Path, task: str, progress: bool | None) -> tuple
 
     samples: list[Sample] = []
     disabled = budget_known = False
-    for lineno, line in iter_jsonl(path, progress):
+    for lineno, line in iter_jsonl(path, opts.progress, opts.max_record_bytes):
         row = _sample_row(line)
         if row is None:
             raise ReportError(f"{path}:{lineno}: no thinkpack per-sample row (a metric key holding 'status' and "
@@ -357,15 +466,149 @@ def _read_lm_eval_samples(path: Path, task: str, progress: bool | None) -> tuple
             harness = (row.get("harness_error") or [None] * n)[j]
             known = isinstance(rec.get("finish_reason"), str)
             budget_known = budget_known or known
-            samples.append(Sample(
+            if run is not None:
+                _add_setting(run, "format", rec.get("format"))
+                _add_setting(run, "prefilled", rec.get("prefilled"))
+            samples.append(_sample(
+                opts.keep_text, str(rec.get("reasoning") or ""), str(rec.get("answer") or ""),
+                str(rec.get("text") or ""),
                 task=task, question_id=qid, status=str(row["status"][j]),
                 correct=bool((row.get("correct") or [False] * n)[j]),
                 budget_exhausted=bool(rec.get("budget_exhausted")) if known else None,
                 scoring_error=err is not None, harness_error=harness is not None,
-                reasoning=str(rec.get("reasoning") or ""), answer=str(rec.get("answer") or ""),
-                text=str(rec.get("text") or ""),
             ))
     return samples, disabled, budget_known
+
+
+# ------------------------------------------------------------------------------------ any other lm-eval task
+
+
+def _metric_keys(values: dict[str, Any], higher: dict[str, Any]) -> list[tuple[str, str]]:
+    """(metric, filter) of every score a task's results hold, in lm-eval's order; higher-is-better first."""
+    keys = []
+    for k in values:
+        if "," not in k or k == "alias":
+            continue
+        m, f = k.split(",", 1)
+        if m.endswith("_stderr"):
+            continue
+        keys.append((m, f))
+    return sorted(keys, key=lambda mf: higher.get(mf[0], True) is False)
+
+
+def _pick_metric(task: str, values: dict[str, Any], higher: dict[str, Any], wanted: str | None) -> tuple[str, str]:
+    keys = _metric_keys(values, higher)
+    if wanted is None:
+        if not keys:
+            raise ReportError(f"task {task}: its results hold no metric to take correctness from; re-run it with a "
+                              "metric_list, or report it from a JSONL of generations with a 'correct' field")
+        return keys[0]
+    name, _, flt = wanted.partition(",")
+    hits = [(m, f) for m, f in keys if m == name and (not flt or f == flt)]
+    if not hits:
+        known = ", ".join(f"{m},{f}" for m, f in keys) or "none"
+        raise ReportError(f"--metric {wanted}: task {task} has no such metric (it has: {known}); name one of "
+                          "these, as METRIC or METRIC,FILTER")
+    return hits[0]
+
+
+def _prompt_of(line: dict[str, Any]) -> str | None:
+    """The rendered prompt of a logged generate_until sample (lm-eval logs the request's arguments)."""
+    args = line.get("arguments")
+    if isinstance(args, dict):  # {"gen_args_0": {"arg_0": prompt, "arg_1": gen_kwargs}}
+        first = next(iter(args.values()), None)
+        if isinstance(first, dict):
+            args = first.get("arg_0")
+    elif isinstance(args, list) and args:
+        args = args[0]
+        if isinstance(args, list) and args:
+            args = args[0]
+    return args if isinstance(args, str) else None
+
+
+def _score_of(value: Any, where: str, metric: str) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or (isinstance(value, (int, float)) and value in (0, 1)):
+        return bool(value)
+    raise ReportError(f"{where}: the metric {metric} is {value!r}, not a 0/1 verdict; pick a 0/1 metric of the "
+                      "task with --metric NAME[,FILTER]")
+
+
+def _foreign_profile(data: dict[str, Any], opts: ReadOptions, source: str) -> tuple[str, bool | None, str]:
+    """(format, prefilled or None to read from each prompt, where it came from) for a foreign task's responses."""
+    if opts.fmt is not None:
+        return opts.fmt, True if opts.prefilled else None, "--format"
+    import logging
+
+    from lm_eval_thinkpack.harness.loader import ThinkpackConfigError, resolve_profile
+
+    kwargs = _model_args(data)
+    metadata = next((c.get("metadata") for c in (data.get("configs") or {}).values()
+                     if isinstance(c, dict) and isinstance(c.get("metadata"), dict)), None) or {}
+    kwargs.update({k: metadata[k] for k in ("trace_format", "prefilled") if metadata.get(k) is not None})
+    logger = logging.getLogger("lm_eval_thinkpack.harness")
+    old, logger.disabled = logger.disabled, True  # its advice names --metadata; the report's note names --format
+    try:
+        prof = resolve_profile(kwargs)
+    except (ThinkpackConfigError, ValueError) as err:
+        raise ReportError(f"{source}: {err}") from None
+    finally:
+        logger.disabled = old
+    src = prof["thinkpack_profile_source"]
+    return prof["thinkpack_format"], True if opts.prefilled else None, src
+
+
+def _read_foreign(run: RunData, data: dict[str, Any], tasks: list[str], files: dict[str, Path],
+                  opts: ReadOptions) -> None:
+    """Classify the logged responses of generative tasks that ran without thinkpack; score them by their metric."""
+    fmt, forced_prefilled, source = _foreign_profile(data, opts, run.source)
+    higher_all = data.get("higher_is_better") or {}
+    for task in tasks:
+        values = data["results"][task]
+        metric, flt = _pick_metric(task, values, higher_all.get(task) or {}, opts.metric)
+        td = TaskData(name=task, samples=[], metric=f"{metric},{flt}")
+        multi = False
+        for lineno, line in iter_jsonl(files[task], opts.progress, opts.max_record_bytes):
+            if line.get("filter", flt) != flt:
+                continue  # lm-eval logs each doc once per filter
+            where = f"{files[task]}:{lineno}"
+            verdict = _score_of(line.get(metric), where, metric)
+            resps, filtered = _per_request(line, "resps"), _per_request(line, "filtered_resps")
+            multi = multi or len(resps) > 1
+            prompt = _prompt_of(line)
+            pre = forced_prefilled
+            if pre is None:
+                pre = prompt is not None and prompt_is_prefilled(prompt, fmt)
+            _add_setting(run, "prefilled", pre)
+            extracted = filtered[0] if filtered and isinstance(filtered[0], str) else None
+            for j, resp in enumerate(resps):
+                text, fault = response_text(resp)
+                trace = classify(text, fmt, prefilled=pre)
+                correct = None if fault is not None else verdict
+                credit_in_trace = bool(correct) and len(resps) == 1 and (
+                    trace.status.value == "truncated"
+                    or (extracted is not None and extracted.strip() != ""
+                        and extracted.strip() in trace.reasoning and extracted.strip() not in trace.answer))
+                td.samples.append(_sample(
+                    opts.keep_text, trace.reasoning, trace.answer, text,
+                    task=task, question_id=f"{line.get('doc_id', lineno)}:{j}" if len(resps) > 1
+                    else str(line.get("doc_id", lineno)),
+                    status=trace.status.value, correct=correct, harness_error=fault is not None,
+                    in_trace_credit=credit_in_trace))
+        if multi:  # a per-doc metric cannot say which of several responses it credited
+            for s in td.samples:
+                s.correct, s.in_trace_credit = None, False
+            run.notes.append(f"{task}: several responses per question and one {metric} per question: classes "
+                             "counted per response, correctness not attributed (pass@1 and Rpass@1 left out)")
+        td.n = len(td.samples)
+        run.tasks[task] = td
+    _add_setting(run, "format", fmt)
+    names = ", ".join(f"{t} ({run.tasks[t].metric})" for t in tasks)
+    run.notes.append(f"not thinkpack tasks, classified here as {fmt!r} (profile: {source}; prefilled "
+                     f"{'forced' if forced_prefilled else 'read from each logged prompt'}; set with --format/"
+                     f"--prefilled) and scored by their own logged metric: {names}; pick another with --metric "
+                     "NAME[,FILTER]")
 
 
 # ---------------------------------------------------------------------------------------------- generations
@@ -380,7 +623,7 @@ def _first_choice(rec: dict[str, Any], key: str) -> dict[str, Any] | None:
 
 def parse_generation(rec: dict[str, Any], *, fmt: str = "think", prefilled: bool = False,
                      where: str = "record", default_task: str = "generations",
-                     index: int = 0) -> Sample:
+                     index: int = 0, keep_text: bool = True) -> Sample:
     """One JSONL record (plain, OpenAI chat completion or vLLM output) -> ``Sample``.
 
     ``prefilled`` forces a prefilled prompt; otherwise a record's ``prefilled`` field, else its ``prompt``
@@ -455,12 +698,12 @@ def parse_generation(rec: dict[str, Any], *, fmt: str = "think", prefilled: bool
         text = reassemble(reasoning_field, content, fmt, prefilled=pre)
     trace = classify(text, fmt, prefilled=pre, finish_reason=finish_reason if isinstance(finish_reason, str)
                      else None)
-    return Sample(task=task, question_id=question_id, status=trace.status.value, correct=correct,
-                  budget_exhausted=exhausted, reasoning=trace.reasoning, answer=trace.answer, text=text)
+    return _sample(keep_text, trace.reasoning, trace.answer, text, task=task, question_id=question_id,
+                   status=trace.status.value, correct=correct, budget_exhausted=exhausted)
 
 
 def read_generations(path: Path, *, fmt: str = "think", prefilled: bool = False,
-                     progress: bool | None = None) -> RunData:
+                     progress: bool | None = None, opts: ReadOptions | None = None) -> RunData:
     if path.suffix == ".json":
         raise ReportError(f"{path}: a .json file that is not an lm-eval results_*.json; pass the lm-eval "
                           "--output_path folder, or a JSONL of generations (one JSON object a line)")
@@ -468,9 +711,11 @@ def read_generations(path: Path, *, fmt: str = "think", prefilled: bool = False,
     stem = path.stem
     n_records = 0
     unscored = 0
-    for lineno, rec in iter_jsonl(path, progress):
+    opts = opts or ReadOptions()
+    run.settings["format"] = (fmt,)
+    for lineno, rec in iter_jsonl(path, progress, opts.max_record_bytes):
         s = parse_generation(rec, fmt=fmt, prefilled=prefilled, where=f"{path}:{lineno}", default_task=stem,
-                             index=lineno)
+                             index=lineno, keep_text=opts.keep_text)
         n_records += 1
         unscored += s.correct is None
         run.budget_known = run.budget_known or s.budget_exhausted is not None

@@ -55,6 +55,12 @@ class Summary:
     trace_chars: float | None = None
     budget_exhausted_rate: float | None = None
     scoring_errors: int | None = None
+    harness_errors: int | None = None
+    # foreign tasks (scored by their own logged metric): samples it credited, and those credited on text from
+    # inside the trace or from a truncated trace (what a run scored without the trace layer got wrong)
+    credited: int | None = None
+    credited_in_trace: int | None = None
+    metric: str | None = None
     pass_at_k: dict[str, float] = field(default_factory=dict)
     source: str = "samples"  # "samples" or "results" (the lm-eval results JSON)
     tasks: list[str] = field(default_factory=list)
@@ -68,6 +74,9 @@ class Summary:
                 "n_questions": self.n_questions, "metrics": {m: v.as_dict() for m, v in self.values.items()},
                 "mean_trace_words": self.trace_words, "mean_trace_chars": self.trace_chars,
                 "budget_exhausted_rate": self.budget_exhausted_rate, "scoring_errors": self.scoring_errors,
+                "harness_errors": self.harness_errors,
+                **({"correct_from": self.metric, "credited": self.credited,
+                    "credited_in_trace": self.credited_in_trace} if self.metric else {}),
                 "pass_at_k": self.pass_at_k, **({"tasks": self.tasks} if self.tasks else {})}
 
 
@@ -137,10 +146,15 @@ def stats_of(samples: list[Sample]) -> TraceStats:
     )
 
 
-def summarize_samples(name: str, kind: str, samples: list[Sample], budget_known: bool) -> Summary:
+def summarize_samples(name: str, kind: str, samples: list[Sample], budget_known: bool,
+                      metric: str | None = None) -> Summary:
     st = stats_of(samples)
     out = Summary(name=name, kind=kind, n=st.n, n_questions=st.n_questions, scoring_errors=st.scoring_errors,
-                  pass_at_k={str(k): v for k, v in st.pass_at_k.items()})
+                  harness_errors=st.harness_errors, pass_at_k={str(k): v for k, v in st.pass_at_k.items()})
+    if metric is not None:
+        out.metric = metric
+        out.credited = sum(bool(s.correct) for s in samples)
+        out.credited_in_trace = sum(s.in_trace_credit for s in samples)
     for metric in (m.name for m in METRICS):
         est = st.estimates.get(metric)
         if est is None:
@@ -149,10 +163,10 @@ def summarize_samples(name: str, kind: str, samples: list[Sample], budget_known:
         out.values[metric] = Value(est.value, est.stderr, est.ci_low, est.ci_high, est.count, est.total)
     if budget_known:
         out.budget_exhausted_rate = st.budget_exhausted_rate
-    valid = [s.reasoning for s in samples if s.status == "valid"]
+    valid = [s for s in samples if s.status == "valid"]
     if valid:
-        out.trace_words = sum(len(r.split()) for r in valid) / len(valid)
-        out.trace_chars = sum(len(r) for r in valid) / len(valid)
+        out.trace_words = sum(s.trace_words for s in valid) / len(valid)
+        out.trace_chars = sum(s.trace_chars for s in valid) / len(valid)
     return out
 
 
@@ -161,8 +175,9 @@ def summarize_results(td: TaskData) -> Summary:
     for metric in (m.name for m in METRICS):
         r = td.results.get(metric) or {}
         out.values[metric] = Value(_clean(r.get("value")), _clean(r.get("stderr")))
-    se = (td.results.get("scoring_errors") or {}).get("value")
-    out.scoring_errors = int(se) if isinstance(se, (int, float)) and not math.isnan(se) else None
+    for attr in ("scoring_errors", "harness_errors"):
+        v = (td.results.get(attr) or {}).get("value")
+        setattr(out, attr, int(v) if isinstance(v, (int, float)) and not math.isnan(v) else None)
     return out
 
 
@@ -176,16 +191,33 @@ def task_mean(name: str, members: list[Summary]) -> Summary:
     out.n = sum(m.n or 0 for m in members) if all(m.n is not None for m in members) else None
     lengths = [m.trace_words for m in members if m.trace_words is not None]
     out.trace_words = sum(lengths) / len(lengths) if lengths else None
-    errs = [m.scoring_errors for m in members]
-    out.scoring_errors = sum(errs) if all(e is not None for e in errs) else None
+    for attr in ("scoring_errors", "harness_errors", "credited", "credited_in_trace"):
+        errs = [getattr(m, attr) for m in members]
+        setattr(out, attr, sum(errs) if errs and all(e is not None for e in errs) else None)
+    if out.credited is not None:
+        out.metric = "own metric"
     return out
+
+
+def pooled_over(summary: RunSummary, tasks: list[str], name: str) -> Summary | None:
+    """One pooled summary over ``tasks`` of a run (the task mean when a task has no samples); None without tasks."""
+    tasks = [t for t in tasks if t in summary.tasks]
+    if not tasks:
+        return None
+    run = summary.run
+    if all(run.tasks[t].samples is not None for t in tasks):
+        out = summarize_samples(name, "pooled", [s for t in tasks for s in run.tasks[t].samples or []],
+                                run.budget_known)
+        out.tasks = list(tasks)
+        return out
+    return task_mean(name, [summary.tasks[t] for t in tasks])
 
 
 def summarize(run: RunData) -> RunSummary:
     tasks: dict[str, Summary] = {}
     for name, td in run.tasks.items():
         if td.samples is not None:
-            tasks[name] = summarize_samples(name, "task", td.samples, run.budget_known)
+            tasks[name] = summarize_samples(name, "task", td.samples, run.budget_known, td.metric)
         else:
             tasks[name] = summarize_results(td)
     groups: dict[str, GroupSummary] = {}
@@ -195,8 +227,9 @@ def summarize(run: RunData) -> RunSummary:
     for g, members in names.items():
         pooled = None
         if all(run.tasks[t].samples is not None for t in members):
+            metrics = {run.tasks[t].metric for t in members}
             pooled = summarize_samples(g, "pooled", [s for t in members for s in run.tasks[t].samples or []],
-                                       run.budget_known)
+                                       run.budget_known, None if None in metrics else "own metric")
             pooled.tasks = list(members)
         lm = None
         if g in run.lm_eval_groups:

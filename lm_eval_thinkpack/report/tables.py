@@ -17,7 +17,10 @@ LEGEND = (
     "Rpass@1: accuracy over valid traces only (— when no trace is valid). [a, b]: Wilson 95% interval; "
     "± se: standard error from the lm-eval results JSON (no samples). trace words: mean whitespace tokens of the "
     "reasoning over valid traces. budget: share of generations stopped by the token limit (— when the source "
-    "gives no finish reason). pooled: one trace_stats call over every sample of the group's tasks (a real "
+    "gives no finish reason). score err / harness err: answers the scorer could not read (counted wrong) / "
+    "samples not scored because of a harness fault (left out of pass@1 and Rpass@1). in-trace credit: of the "
+    "samples a task's own metric credited (tasks run without thinkpack), those credited on text from inside the "
+    "trace or from a truncated trace. pooled: one trace_stats call over every sample of the group's tasks (a real "
     "ratio); task mean: each task counts equally, Rpass@1 over tasks with at least one valid trace (the study's way)."
 )
 
@@ -64,10 +67,19 @@ def _extra(s: Summary) -> list[str]:
     if s.n_questions is not None and s.n is not None and s.n_questions != s.n:
         n = f"{s.n} ({s.n_questions} q)"
     return [n, num(s.trace_words, 1), num(s.budget_exhausted_rate),
-            DASH if s.scoring_errors is None else str(s.scoring_errors)]
+            DASH if s.scoring_errors is None else str(s.scoring_errors),
+            DASH if s.harness_errors is None else str(s.harness_errors), credit(s)]
 
 
-HEADERS = ["task / group", *[m.label for m in METRICS], "n", "trace words", "budget", "score err"]
+def credit(s: Summary) -> str:
+    """"in-trace / credited" for tasks scored by their own metric, else a dash."""
+    if s.credited is None or s.credited_in_trace is None:
+        return DASH
+    return f"{s.credited_in_trace}/{s.credited}"
+
+
+HEADERS = ["task / group", *[m.label for m in METRICS], "n", "trace words", "budget", "score err", "harness err",
+           "in-trace credit"]
 
 
 def run_table(summary: RunSummary) -> Table:

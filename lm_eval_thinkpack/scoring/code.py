@@ -1,5 +1,6 @@
-"""Code answers (HumanEval, MBPP, EvalPlus): extract the program from a response, build the test
-program, and run it in :mod:`lm_eval_thinkpack.sandbox` (imported lazily, only when checking).
+"""Code answers (HumanEval, MBPP, EvalPlus): extract the program from a response and run the benchmark's
+tests against it with :func:`lm_eval_thinkpack.sandbox.run_tests_many` (imported lazily, only when checking):
+the tests run in a trusted process, the solution sandboxed as the callee (see ``_sandbox_runner``).
 
 Extraction and program building never raise on model text. Bad argument types/values (a non-identifier
 ``entry_point``, a non-string ``test``) raise ``TypeError``/``ValueError``.
@@ -146,6 +147,14 @@ def _build(code: str, test: str, entry_point: str, prompt: str | None) -> tuple[
     return solution, "\n\n\n".join(parts) + "\n"
 
 
+def _tests(test: str, entry_point: str) -> str:
+    """The benchmark's test code as the trusted runner runs it: HumanEval's ``check`` is called on the entry point."""
+    test = test.strip("\n")
+    if _CHECK_DEF_RE.search(test) and not _CHECK_CALL_RE.search(test):
+        test += f"\n\n\ncheck({entry_point})"
+    return test + "\n"
+
+
 def _parses_alone(solution: str) -> bool:
     """Whether the model's part is a complete module by itself.
 
@@ -213,10 +222,11 @@ def check_code(
 ) -> ScoreResult:
     """Extract code from ``text``, build the test program and run it in the sandbox.
 
-    ``correct`` only when the sandbox has its proof that the tests ran to completion after the solution (an
-    exit status never counts). ``error`` is ``None`` when the tests passed or failed normally,
-    ``"timeout"``/``"memory"`` when the program exceeded its limits, and ``"harness: ..."`` with
-    ``harness_error=True`` when the sandbox itself failed (after rerunning the program on fresh workers).
+    ``correct`` only when the sandbox's trusted runner ran the benchmark's tests to their end against the
+    solution, which runs sandboxed as the callee (an exit status never counts). ``error`` is ``None`` when the
+    tests passed or failed normally, ``"timeout"``/``"memory"`` when the program exceeded its limits, and
+    ``"harness: ..."`` with ``harness_error=True`` when the sandbox itself failed (after rerunning the program
+    on fresh workers).
     A response without code is ``ScoreResult(False, None, None)``. Bad arguments raise
     ``TypeError``/``ValueError``.
     """
@@ -256,7 +266,7 @@ def _check_many(items, timeout, memory_mb, workers, *, strict: bool) -> list[Sco
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be None or a positive int, got {workers!r}")
     results: list[ScoreResult | None] = [None] * len(items)
-    programs: list[str] = []
+    programs: list = []  # sandbox.TestJob
     owners: list[tuple[int, str]] = []
     for i, item in enumerate(items):
         try:
@@ -274,10 +284,11 @@ def _check_many(items, timeout, memory_mb, workers, *, strict: bool) -> list[Sco
     if programs:
         sandbox = _sandbox()
         try:
-            if len(programs) == 1:
-                runs = [sandbox.run(programs[0], timeout=timeout, memory_mb=memory_mb)]
+            jobs = [sandbox.TestJob(*job) for job in programs]
+            if len(jobs) == 1:
+                runs = [sandbox.run_tests(jobs[0], timeout=timeout, memory_mb=memory_mb)]
             else:
-                runs = sandbox.run_many(programs, timeout=timeout, memory_mb=memory_mb, workers=workers)
+                runs = sandbox.run_tests_many(jobs, timeout=timeout, memory_mb=memory_mb, workers=workers)
         except Exception as exc:  # noqa: BLE001 - the sandbox failing is the harness' fault, not a crash
             runs = [exc] * len(programs)
         for (i, extracted), run in zip(owners, runs, strict=True):
@@ -288,8 +299,9 @@ def _check_many(items, timeout, memory_mb, workers, *, strict: bool) -> list[Sco
     return results  # type: ignore[return-value]
 
 
-def _prepare(i: int, item: object) -> ScoreResult | tuple[str, str]:
-    """A verdict without running anything, or ``(extracted, program)`` to run. Bad items raise."""
+def _prepare(i: int, item: object) -> ScoreResult | tuple[str, tuple[str, str, str, str]]:
+    """A verdict without running anything, or ``(extracted, (solution, tests, entry_point, prompt))`` to run.
+    Bad items raise."""
     if not isinstance(item, dict):
         raise TypeError(f"items[{i}] must be a dict, got {type(item).__name__}")
     missing = {"text", "test", "entry_point"} - item.keys()
@@ -302,12 +314,12 @@ def _prepare(i: int, item: object) -> ScoreResult | tuple[str, str]:
         # Still validate the arguments, so a bad item is reported whether or not the model answered.
         build_program("", item["test"], item["entry_point"], item.get("prompt"))
         return ScoreResult(False, None, None)
-    program = build_program(extracted, item["test"], item["entry_point"], item.get("prompt"))
+    build_program(extracted, item["test"], item["entry_point"], item.get("prompt"))  # checks the arguments
     test = item["test"] if isinstance(item["test"], str) else "\n".join(item["test"])
     solution = _build(extracted, test, item["entry_point"], item.get("prompt"))[0]
     if not _parses_alone(solution):
         return ScoreResult(False, extracted, None)  # the model's code is not a complete program
-    return extracted, program
+    return extracted, (solution, _tests(test, item["entry_point"]), item["entry_point"], item.get("prompt") or "")
 
 
 # --- registration (owned by the scorers helper): scorer "code" reads thinkpack_test / _entry_point / _code_prompt

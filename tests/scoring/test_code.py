@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lm_eval_thinkpack
+from lm_eval_thinkpack import sandbox as real_sandbox
 from lm_eval_thinkpack.scoring import ScoreResult, build_program, check_code, check_code_many, extract_code
 
 HE_PROMPT = '''from typing import List
@@ -216,6 +217,20 @@ class FakeSandbox(types.ModuleType):
         if self.raise_exc is not None:
             raise self.raise_exc
         return [self._one(p, timeout) for p in programs]
+
+    # the test-runner API check_code uses: a job runs as solution + tests in one plain process here
+    TestJob = real_sandbox.TestJob
+
+    @staticmethod
+    def _program(job) -> str:
+        return job.solution + "\n\n" + job.tests
+
+    def run_tests(self, job, *, timeout=10.0, memory_mb=1024):
+        return self.run(self._program(job), timeout=timeout, memory_mb=memory_mb)
+
+    def run_tests_many(self, jobs, *, timeout, memory_mb, workers=None):
+        return self.run_many([self._program(j) for j in jobs], timeout=timeout, memory_mb=memory_mb,
+                             workers=workers)
 
 
 @pytest.fixture

@@ -1,0 +1,126 @@
+"""report / compare on lm-eval runs of a task that is not thinkpack's: lm-eval's own gsm8k YAML (as installed),
+its Hub dataset swapped for a local file, answered by the canned model, with --log_samples.
+
+Six questions, one per case: valid and right; valid with the answer only inside the trace ("#### 36" in the
+reasoning: gsm8k's strict-match regex credits it); truncated with the gold answer in the cut trace (credited
+by gsm8k, never by the trace layer); empty and right; missing and right; valid and wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lm_eval_thinkpack.report.cli import main
+from lm_eval_thinkpack.report.readers import load_run
+from lm_eval_thinkpack.report.summary import summarize
+
+from .conftest import REPO, _env
+
+HERE = Path(__file__).resolve().parent / "data" / "gsm8k_local"
+
+
+def _task_dir(tmp: Path) -> Path:
+    import lm_eval
+
+    gsm8k = Path(lm_eval.__file__).parent / "tasks" / "gsm8k" / "gsm8k.yaml"
+    assert gsm8k.exists()
+    folder = tmp / "tasks"
+    folder.mkdir()
+    text = (HERE / "gsm8k_local.yaml").read_text().replace("GSM8K_TEST", str(HERE / "gsm8k_test.jsonl"))
+    (folder / "gsm8k_local.yaml").write_text(f"include: {gsm8k}\n{text}")
+    return folder
+
+
+def _run(tmp: Path, name: str, responses: str, chat: bool) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "lm_eval_thinkpack.harness.run_lm_eval", "--model", "thinkpack-canned",
+           "--model_args", f"responses={HERE / responses}", "--tasks", "gsm8k_local", "--log_samples",
+           "--include_path", str(tmp / "tasks"), "--output_path", str(tmp / name),
+           *(["--apply_chat_template"] if chat else [])]
+    return subprocess.Popen(cmd, cwd=REPO, env=_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("foreign")
+    _task_dir(tmp)
+    procs = {"base": _run(tmp, "base", "base_responses.jsonl", True),
+             "tuned": _run(tmp, "tuned", "tuned_responses.jsonl", True),
+             "base_plain": _run(tmp, "base_plain", "base_responses.jsonl", False)}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, f"lm_eval ({name}) failed:\n{out[-2000:]}\n{err[-4000:]}"
+    return {name: tmp / name for name in procs}
+
+
+def test_the_logged_samples_are_lm_evals_own_shape(runs):
+    (f,) = list(runs["base"].rglob("samples_gsm8k_local_*.jsonl"))
+    lines = [json.loads(x) for x in f.read_text().splitlines()]
+    assert sorted({x["filter"] for x in lines}) == ["flexible-extract", "strict-match"]  # one line per filter
+    assert all(x["metrics"] == ["exact_match"] and x["exact_match"] in (0, 1) for x in lines)
+
+
+def test_report_classifies_a_run_made_without_thinkpack(runs, capsys):
+    run = load_run(runs["base"])
+    s = summarize(run).tasks["gsm8k_local"]
+    vals = {m: s.get(m) for m in ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate",
+                                  "truncated_trace_rate", "pass@1", "rpass@1")}
+    assert vals == pytest.approx({"valid_trace_rate": 3 / 6, "empty_trace_rate": 1 / 6, "missing_trace_rate": 1 / 6,
+                                  "truncated_trace_rate": 1 / 6, "pass@1": 4 / 6, "rpass@1": 2 / 3})
+    # gsm8k credited 5 of 6; two of those on text from the trace (the "#### 36" inside it, the cut trace)
+    assert (s.metric, s.credited, s.credited_in_trace) == ("exact_match,strict-match", 5, 2)
+    assert main(["report", str(runs["base"])]) == 0
+    out = capsys.readouterr().out
+    assert "2/5" in out and "exact_match,strict-match" in out and "gsm8k_local" in out
+
+
+def test_metric_flag_picks_another_filter_and_names_unknown_ones(runs, capsys):
+    s = summarize(load_run(runs["base"], metric="exact_match,flexible-extract")).tasks["gsm8k_local"]
+    assert s.metric == "exact_match,flexible-extract"
+    assert main(["report", str(runs["base"]), "--metric", "f1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("lm-eval-thinkpack report: --metric f1")
+    assert "exact_match,strict-match" in err[0]
+
+
+def test_compare_gates_runs_made_without_thinkpack(runs, capsys):
+    assert main(["compare", str(runs["base"]), str(runs["tuned"]), "--fail-on-collapse"]) == 3
+    assert "REASONING-TRACE COLLAPSE" in capsys.readouterr().out
+
+
+def test_compare_refuses_runs_whose_chat_template_differs(runs, capsys):
+    assert main(["compare", str(runs["base_plain"]), str(runs["tuned"]), "--fail-on-collapse"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("lm-eval-thinkpack compare: refusing")
+    assert "chat template off in" in err[0] and "--allow-different-settings" in err[0]
+    assert main(["compare", str(runs["base_plain"]), str(runs["tuned"]), "--allow-different-settings"]) == 0
+    assert "settings differ from the base (chat template off" in capsys.readouterr().out
+
+
+def test_compare_refuses_a_different_format_or_prefill(runs, capsys):
+    assert main(["compare", str(runs["base"]), str(runs["tuned"]), "--prefilled"]) == 0  # same forced prefill
+    from lm_eval_thinkpack.report.compare import SettingsDiffer, compare
+
+    base = summarize(load_run(runs["base"]))
+    tuned = summarize(load_run(runs["tuned"], fmt="qwen3", prefilled=True))
+    with pytest.raises(SettingsDiffer, match=r"format think in .* vs qwen3 in .*; prefilled no in .* vs yes in"):
+        compare([base, tuned])
+
+
+def test_a_record_above_the_limit_is_one_line(runs, capsys):
+    assert main(["report", str(runs["base"]), "--max-record-mb", "0.0001"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--max-record-mb" in err[0] and "MB limit" in err[0]
+
+
+def test_streaming_keeps_no_text(runs):
+    run = load_run(runs["base"], keep_text=False)
+    samples = run.tasks["gsm8k_local"].samples
+    assert all(s.text == s.reasoning == s.answer == "" for s in samples)
+    assert {s.status for s in samples} == {"valid", "empty", "missing", "truncated"}
+    assert summarize(run).tasks["gsm8k_local"].trace_words == summarize(load_run(runs["base"])).tasks[
+        "gsm8k_local"].trace_words

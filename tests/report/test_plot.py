@@ -1,0 +1,56 @@
+"""The plot of several models: one panel per task in rows of at most three, the fine-tuned task tinted and first,
+the held-out tasks pooled apart from it, the legend below the panels (not over the bars)."""
+
+from __future__ import annotations
+
+import json
+
+from lm_eval_thinkpack.report.plot import HELD_OUT, IN_DOMAIN_TINT, _slots, _summary, plot_runs
+from lm_eval_thinkpack.report.readers import load_run
+from lm_eval_thinkpack.report.summary import summarize
+
+TASKS = ("add", "max", "count", "parity", "reverse")
+
+
+def _run(tmp_path, name, good_trace):
+    f = tmp_path / f"{name}.jsonl"
+    rows = []
+    for t in TASKS:
+        for i in range(4):
+            fine_tuned = t == "max"
+            trace = "<think>reason</think>" if good_trace or (i == 0 and not fine_tuned) else "<think></think>"
+            rows.append({"task": t, "id": i, "response": f"{trace} 7", "correct": fine_tuned or i < 2})
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return summarize(load_run(f, label=name))
+
+
+def test_fine_tuned_task_first_and_held_out_pooled_apart(tmp_path):
+    runs = [_run(tmp_path, "base", True), _run(tmp_path, "naive", False)]
+    assert _slots(runs, "max") == ["max", "add", "count", "parity", "reverse", HELD_OUT]
+    held = _summary(runs[1], HELD_OUT, "max")
+    # pooled over the 16 held-out samples only: 4 valid traces; the fine-tuned task's perfect pass@1 is not in it
+    assert (held.n, held.get("valid_trace_rate"), held.get("pass@1")) == (16, 4 / 16, 8 / 16)
+
+
+def test_panels_read_at_a_normal_width_and_the_legend_is_outside_the_axes(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    figs = []
+    monkeypatch.setattr(plt, "close", lambda fig: figs.append(fig))
+    runs = [_run(tmp_path, f"m{k}", k % 2 == 0) for k in range(6)]
+    out = plot_runs(runs, tmp_path / "demo.png", in_domain="max")
+    width, height = Image.open(out).size
+    assert width <= 1300 and height <= 900, (width, height)
+    (fig,) = figs
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 6 and [ax.get_title().split(" ")[0] for ax in axes][0] == "max"
+    assert matplotlib.colors.to_hex(axes[0].get_facecolor()) == IN_DOMAIN_TINT
+    assert "(fine-tuned)" in axes[0].get_title() and axes[-1].get_title().startswith("held-out, pooled (4 tasks)")
+    (legend,) = fig.legends
+    fig.canvas.draw()
+    box = legend.get_window_extent()
+    assert all(not box.overlaps(ax.get_window_extent()) for ax in axes)
