@@ -218,3 +218,15 @@ def test_thinkpack_eval_stops_on_a_missing_include_with_one_line(tmp_path):
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert proc.stderr.startswith("lm-eval-thinkpack eval: ") and proc.stderr.count("\n") == 1, proc.stderr
     assert "mine.yaml: task my_task: its include '../_base_math.yaml' is not found" in proc.stderr
+
+
+def test_no_hub_data_names_the_group_friendly_fixes(monkeypatch):
+    """Before: the hint named only a plain data_files, which in a group run would feed every task the same file."""
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(loader.HubDataError) as err:
+        loader.load_docs(thinkpack_task="thinkpack_gsm8k", thinkpack_adapter="gsm8k",
+                         thinkpack_path="thinkpack-tests-nonexistent/gsm8k", trace_format="qwen3", prefilled=False)
+    msg = str(err.value)
+    assert "DIR/thinkpack_gsm8k.jsonl (one file per task, so it serves a group too)" in msg
+    assert '{"data_files": {"thinkpack_gsm8k": "PATH.jsonl"}}' in msg and "\n" not in msg
+    assert preflight.one_line(err.value) == msg  # printed as its one line
