@@ -4,10 +4,11 @@ Two lm-eval output folders of the same shape as lm-eval 0.4.13 writes for its gs
 (a ``results_<ts>.json`` and ``samples_gsm8k_<ts>.jsonl`` holding each doc once per filter, strict-match and
 flexible-extract, each line with the doc, the prompt, the raw response in ``resps`` and the extracted answer),
 the responses from ``common.gsm8k_like`` (long ``<think>`` traces, some empty, missing or truncated): a small
-folder (200 docs, about 1.8 MB of samples) and a large one (20,000 docs, about 170 MB). Each is reported in a
-fresh interpreter, as the CLI runs (``report FOLDER --format qwen3``: the task is not a thinkpack task, so the
-responses are classified from the log and scored by gsm8k's own exact_match), and the interpreter's peak RSS
-(``ru_maxrss``) is read at the end. The same large folder read with ``load_run(keep_text=True)`` (the Python
+folder (200 docs, about 3.6 MB of samples) and a large one (20,000 docs, about 344 MB). Each is reported in a
+fresh interpreter, as the CLI runs (``report.cli.main(["report", FOLDER, "--format", "qwen3"])``: the task is
+not a thinkpack task, so the responses are classified from the log and scored by gsm8k's own exact_match), and
+the interpreter's peak RSS
+(``VmHWM``) is read at the end. The same large folder read with ``load_run(keep_text=True)`` (the Python
 API's default, which keeps every text) is the baseline: memory that grows with the input.
 
 Printed: peak RSS of the small and the large input, their ratio (bounded memory: close to 1 although the input
@@ -31,12 +32,12 @@ from common import ROOT, gsm8k_like, report, save  # noqa: I001 (bench/ is the s
 
 TS = "2026-12-06T00-00-00.000000"
 CHILD = """
-import resource, sys
+import sys
 sys.path.insert(0, {root!r})
 mode, folder = sys.argv[1], sys.argv[2]
+import contextlib, io
+from lm_eval_thinkpack.report.cli import main  # the report subcommand itself (same imports on both sides)
 if mode == "cli":
-    import contextlib, io
-    from lm_eval_thinkpack.cli import main
     with contextlib.redirect_stdout(io.StringIO()):
         rc = main(["report", folder, "--format", "qwen3", "--no-progress"])
     assert rc == 0, rc
@@ -44,7 +45,8 @@ else:
     from lm_eval_thinkpack.report.readers import load_run
     from lm_eval_thinkpack.report.summary import summarize
     summarize(load_run(folder, fmt="qwen3", keep_text=True, progress=False))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+# VmHWM: the peak of this process image (ru_maxrss would carry the parent's peak across fork and exec)
+print(next(int(x.split()[1]) * 1024 for x in open("/proc/self/status") if x.startswith("VmHWM:")))
 """
 
 
@@ -75,15 +77,17 @@ def write_run(folder: Path, n: int) -> int:
         "results": {"gsm8k": {"alias": "gsm8k", "exact_match,strict-match": 0.7,
                               "exact_match_stderr,strict-match": 0.01, "exact_match,flexible-extract": 0.7,
                               "exact_match_stderr,flexible-extract": 0.01}},
-        "group_subtasks": {"gsm8k": []}, "configs": {"gsm8k": {"task": "gsm8k", "output_type": "generate_until"}},
+        "group_subtasks": {}, "configs": {"gsm8k": {"task": "gsm8k", "output_type": "generate_until"}},
         "higher_is_better": {"gsm8k": {"exact_match": True}}, "n-samples": {"gsm8k": {"original": n, "effective": n}},
         "config": {"model": "hf", "model_args": "pretrained=Qwen/Qwen3-8B"}, "chat_template": "qwen3 template"}))
     return samples.stat().st_size
 
 
 def peak(mode: str, folder: Path) -> int:
-    out = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT)), mode, str(folder)], check=True,
+    out = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT)), mode, str(folder)],
                          capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    if out.returncode != 0:
+        raise RuntimeError(f"{mode} on {folder} failed:\n{out.stderr[-3000:]}")
     return int(out.stdout.strip().splitlines()[-1])
 
 

@@ -31,6 +31,8 @@ BENCHES = {
     "math_score": "bench_math",
     "sandbox": "bench_sandbox",
     "masking": "bench_masking",
+    "code_extract": "bench_extract",
+    "token_counting": "bench_tokens",
 }
 
 

@@ -687,11 +687,15 @@ _SKIP_MODULES = frozenset(("antigravity", "this"))
 
 
 def _module(name):
+    # a module the solution imported, as the tests' own import of it: already loaded, or of the standard library
+    # (the runner can import the harness' packages too; the solution does not get to pick among them)
     if type(name) is not str or name.split(".")[0] in _SKIP_MODULES:
         return None
     mod = sys.modules.get(name)
     if mod is not None:
         return mod
+    if name.split(".")[0] not in getattr(sys, "stdlib_module_names", ()):
+        return None
     try:
         __import__(name)
         return sys.modules.get(name)
@@ -732,9 +736,14 @@ def _trusted(link, job, mark):
     if names is None:
         sys.stderr.write("sandbox: unexpected first answer from the solution's process\n")
         return False
+    entry_point = job.get("entry_point") or ""
     ns = {"__name__": "__main__", "__builtins__": builtins}
     for name, entry in names.items():
         if type(name) is not str or not name.isidentifier() or type(entry) is not list or len(entry) != 2:
+            continue
+        if name.startswith("__") or (hasattr(builtins, name) and name != entry_point):
+            # the tests' builtins (abs, len, AssertionError) and the namespace's own dunders (__builtins__) stay
+            # the runner's: a solution's top-level `def abs` or a forged name list cannot replace them
             continue
         if entry[0] == "module":
             mod = _module(entry[1])
@@ -742,7 +751,6 @@ def _trusted(link, job, mark):
                 ns[name] = mod
         elif entry[0] == "value":
             ns[name] = entry[1]
-    entry_point = job.get("entry_point") or ""
     prompt = job.get("prompt") or ""
     if prompt:
         # the benchmark's own helpers (HumanEval/32's poly) replace the solution's, in the tests' namespace (so
@@ -765,6 +773,7 @@ def _trusted(link, job, mark):
             else:
                 ns[entry_point] = entry
         ns["__name__"] = "__main__"
+    ns["__builtins__"] = builtins
     tests = job["tests"]
     linecache.cache["<tests>"] = (len(tests), None, tests.splitlines(True), "<tests>")  # tracebacks show lines
     try:

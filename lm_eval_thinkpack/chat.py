@@ -18,6 +18,14 @@ family in ``formats.py``, whatever the template does natively:
   template did not render, ``open + lead + reasoning + trail + close + tail`` is placed before the turn's content
   (replacing an empty block or bare closer the template put there). Drop removes the fields and inline traces.
 * ``think_prefix``: the prompt ends inside an open trace followed by the given text.
+* ``response_prefix``: the prompt ends with the start of the answer: a trace left open is closed first (the
+  closer of the opener's spelling), then the family's answer wrapper, then the text. ``render_prompts`` takes
+  one think / response prefix per conversation.
+
+Whether "the template reads the switch" is decided from renders (``detect``'s probes: the switch is one of the
+template's variables and turning it on and off changes a generation prompt), never from its name appearing in
+the template text (Nemotron Nano 2 turns thinking off with ``/no_think``; Command A says "reasoning" in prose).
+The spelling of a family with several (``template_style``) is the one the template renders.
 
 The whitespace around a block (``BlockStyle``) comes from the family's ``disabled_insert`` when it has one
 (Qwen3 ``<think>`` + ``\\n`` | ``\\n`` + ``</think>`` + ``\\n\\n``; SmolLM3 one trailing ``\\n``), none for families
@@ -38,19 +46,23 @@ from typing import Any
 from .classify import prompt_is_prefilled
 from .detect import detect_format
 from .formats import Delimiters, TraceFormat, get_format
-from .template import ChatTemplateError, Renderer, renderer, selected_template
+from .template import ChatTemplateError, Renderer, renderer, selected_template, template_variables
 
 __all__ = [
     "REASONING_KEYS",
     "BlockStyle",
     "ChatTemplateError",
+    "DelimiterRoundTripWarning",
     "answer_opens",
     "block_style",
     "check_messages",
+    "check_round_trip",
     "render_messages",
     "render_prompt",
+    "render_prompts",
     "resolve_format",
     "split_reasoning",
+    "template_style",
 ]
 
 #: message fields that may hold an assistant turn's reasoning, in the order they are read
@@ -60,6 +72,8 @@ REASONING_KEYS: tuple[str, ...] = ("reasoning_content", "reasoning", "thinking")
 _NATIVE = "\ue000R{}\ue001"  # offered to the template as reasoning_content
 _INLINE = "\ue000C{}\ue001"  # put in front of the content when the template drops reasoning_content
 _MARK = "\ue000M\ue001"  # marks where the target turn's content starts
+_BOUND = "\ue000{}{}\ue001"  # S<i> / E<i>: where message i's content starts / ends (render_messages(bounds=...))
+_BOUND_RE = re.compile("\ue000([SE])([0-9]+)\ue001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +103,47 @@ class BlockStyle:
 
 
 # --------------------------------------------------------------------------------------------------- resolution
+
+
+class DelimiterRoundTripWarning(UserWarning):
+    """The tokenizer changes a trace delimiter of the family when it encodes then decodes it (e.g. transformers
+    5.3-5.12, huggingface/transformers#45488, or a normalizer that rewrites the tag): masking's character spans,
+    decoded generations and their classes can then be wrong."""
+
+
+def check_round_trip(tokenizer: Any, spec: TraceFormat) -> list[str]:
+    """The family's delimiters that ``decode(encode(d))`` changes; warns ``DelimiterRoundTripWarning`` once per
+    tokenizer configuration and family. ``[]`` when all round-trip (or the object cannot encode)."""
+    tok = tokenizer if callable(getattr(tokenizer, "encode", None)) else getattr(tokenizer, "tokenizer", None)
+    if tok is None or not callable(getattr(tok, "encode", None)) or not callable(getattr(tok, "decode", None)):
+        return []
+    try:
+        memo = renderer(tokenizer).memo
+    except Exception:  # noqa: BLE001 - no template state to remember it in: check every time
+        memo = {}
+    key = ("round_trip", spec)
+    if key in memo:
+        return memo[key]
+    bad = []
+    for d in dict.fromkeys((*spec.all_open, *spec.all_close)):
+        try:
+            back = tok.decode(tok.encode(d, add_special_tokens=False), skip_special_tokens=False,
+                              clean_up_tokenization_spaces=False)
+        except Exception:  # noqa: BLE001 - a delimiter the tokenizer cannot take at all counts as changed
+            back = None
+        if back != d:
+            bad.append(d)
+    if bad:
+        import warnings
+
+        name = getattr(tok, "name_or_path", "") or type(tok).__name__
+        warnings.warn(f"the tokenizer {name!r} does not round-trip the {spec.name!r} delimiter(s) "
+                      f"{', '.join(map(repr, bad))} (encode then decode changes them): masking spans and decoded "
+                      "generations may be wrong. Check the transformers version (5.3-5.12 break round trips, "
+                      "huggingface/transformers#45488) and the tokenizer's normalizer.",
+                      DelimiterRoundTripWarning, stacklevel=3)
+    memo[key] = bad
+    return bad
 
 
 def resolve_format(tokenizer: Any, fmt: str | TraceFormat | None = None) -> TraceFormat:
@@ -138,6 +193,45 @@ def block_style(spec: TraceFormat, template: str | None = None) -> BlockStyle:
     if spec.special_delimiters:
         return BlockStyle(open_, close, "", "", "", chosen)
     return BlockStyle(open_, close, delimiters=chosen)
+
+
+_PROBE_Q, _PROBE_A, _PROBE_R = "\ue010q\ue011", "\ue010a\ue011", "\ue010r\ue011"
+
+
+def template_style(tokenizer: Any, spec: TraceFormat, template_kwargs: Mapping[str, Any] | None = None,
+                   ) -> BlockStyle:
+    """``block_style`` for the delimiter spelling the template *writes*: for a family with several spellings
+    (MiniMax ``<think>`` / ``<mm:think>``, Magistral, EXAONE, ...) the spelling whose opener or closer appears in
+    the template's renders of a generation prompt and of answers with and without reasoning, not the first one
+    its source text mentions (a template may name another spelling only to cut it out of old content). Falls
+    back to the source text when no render shows a delimiter. Kept with the tokenizer's template state."""
+    source = selected_template(tokenizer, template_kwargs)
+    usable = [d for d in spec.delimiters if d.open and not d.anchored]
+    if len(usable) < 2:
+        return block_style(spec, source)
+    r = renderer(tokenizer, template_kwargs)
+    key = ("template_style", spec)
+    if key in r.memo:
+        return r.memo[key]
+    user = [{"role": "user", "content": _PROBE_Q}]
+    probes = [(user, True), (user + [{"role": "assistant", "content": _PROBE_A}], False),
+              (user + [{"role": "assistant", "content": _PROBE_A, "reasoning_content": _PROBE_R}], False)]
+    written = []
+    for msgs, gen in probes:
+        try:
+            written.append(r.render(msgs, gen))
+        except Exception:  # noqa: BLE001 - a probe the template refuses shows nothing
+            continue
+    text = "\n".join(written)
+    hits = [d for d in usable if any(m in text for m in (*d.open, *d.close))]
+    evidence = source  # nothing written: the source text decides, as before
+    if hits:  # the spelling of the first delimiter written (its opener as written, else its first opener)
+        first = min(hits, key=lambda d: min(p for m in (*d.open, *d.close) if (p := text.find(m)) >= 0))
+        evidence = next((o for o in first.open if o in text), first.open[0])
+    style = block_style(spec, evidence)
+    if len(r.memo) < 4096:
+        r.memo[key] = style
+    return style
 
 
 # --------------------------------------------------------------------------------------------------- messages
@@ -219,20 +313,26 @@ def render_messages(
     drop: Container[int] = (),
     mark: int | None = None,
     add_generation_prompt: bool = False,
+    bounds: Container[int] = (),
+    positions: dict[int, tuple[int, int]] | None = None,
 ) -> tuple[str, int | None]:
     """Render with the chat template (``r``: ``template.renderer(tokenizer, kwargs)``), controlling each assistant
     turn's reasoning.
 
     Assistant turn ``i`` in ``keep`` is rendered with its (non-empty) reasoning, natively when the template reads
     ``reasoning_content``, else inline; in ``drop`` without reasoning; otherwise exactly as given. ``mark`` names a
-    turn whose content start is returned as a character offset (else ``None``). The engine of ``render_prompt``
-    and ``masking``.
+    turn whose content start is returned as a character offset (else ``None``). For each message ``i`` in
+    ``bounds`` with a non-empty string content, ``positions[i]`` is set to its content's ``(start, end)`` in the
+    returned text. The engine of ``render_prompt`` and ``masking``.
     """
     msgs: list[dict[str, Any]] = []
     traces: dict[int, str] = {}
     for i, m in enumerate(messages):
         if m.get("role") != "assistant" or (i not in keep and i not in drop and i != mark):
-            msgs.append(m if type(m) is dict else dict(m))  # never modified below: no copy needed
+            m = m if type(m) is dict else dict(m)  # never modified below: no copy needed
+            if i in bounds and isinstance(m.get("content"), str) and m["content"]:
+                m = {**m, "content": _BOUND.format("S", i) + m["content"] + _BOUND.format("E", i)}
+            msgs.append(m)
             continue
         reasoning, content = split_reasoning(m, spec)
         if i in keep or i in drop:
@@ -243,6 +343,8 @@ def render_messages(
         if i in keep and reasoning is not None and reasoning.strip():
             traces[i] = reasoning.strip()
             new["reasoning_content"] = _NATIVE.format(i)
+        if i in bounds and isinstance(new.get("content"), str) and new["content"]:
+            new["content"] = _BOUND.format("S", i) + new["content"] + _BOUND.format("E", i)
         if i == mark:
             if not isinstance(new.get("content"), str):
                 raise TypeError("the marked assistant message needs a string content")
@@ -284,12 +386,29 @@ def render_messages(
             text = text[:at] + style.wrap(reasoning) + text[at:pos] + text[pos + len(token):]
         else:
             text = text.replace(_NATIVE.format(i), reasoning)
+    if bounds:
+        found: dict[tuple[str, int], int] = {}
+        pieces, last = [], 0
+        for hit in _BOUND_RE.finditer(text):
+            pieces.append(text[last:hit.start()])
+            last = hit.end()
+            found[(hit.group(1), int(hit.group(2)))] = sum(map(len, pieces))
+        text = "".join(pieces) + text[last:]
+        for i in bounds:
+            if ("S", i) in found and ("E", i) in found:
+                if positions is not None:
+                    positions[i] = (found[("S", i)], found[("E", i)])
+            elif ("S", i) in found or ("E", i) in found:
+                raise ChatTemplateError(f"the chat template renders only part of message {i}'s content")
     mark_pos: int | None = None
     if mark is not None:
         mark_pos = text.find(_MARK)
         if mark_pos < 0:
             raise ChatTemplateError("the chat template does not render the final assistant message's content")
         text = text[:mark_pos] + text[mark_pos + len(_MARK):]
+        if positions is not None:  # bounds found after the mark moved back by its length
+            positions.update({i: tuple(p - len(_MARK) * (p > mark_pos) for p in ab)  # type: ignore[misc]
+                              for i, ab in positions.items()})
     if "\ue000" in text:
         raise ChatTemplateError("the chat template rendered an assistant message's reasoning or content twice")
     return text, mark_pos
@@ -323,15 +442,19 @@ def render_prompt(
     prefill: bool | None = None,
     keep_history_reasoning: bool = False,
     think_prefix: str | None = None,
+    response_prefix: str | None = None,
     fmt: str | TraceFormat | None = None,
     add_generation_prompt: bool = True,
     **template_kwargs: Any,
 ) -> str:
     """Render ``messages`` with the tokenizer's chat template; see the module docstring for each option.
 
-    With ``add_generation_prompt=False`` a final assistant message is a completion: it is rendered with its
-    reasoning (if any); ``thinking`` then only reaches the template's switch, and ``prefill`` / ``think_prefix``
-    are errors. Extra keyword arguments go to ``apply_chat_template`` (``tools``, ``reasoning_effort``, ...).
+    ``response_prefix`` seeds the answer: a trace the prompt leaves open (prefilled, ``prefill=True`` or a
+    ``think_prefix``) is closed first with the family's closer, then the prefix follows; a prompt with no open
+    trace gets the prefix as it is. With ``add_generation_prompt=False`` a final assistant message is a
+    completion: it is rendered with its reasoning (if any); ``thinking`` then only reaches the template's switch,
+    and ``prefill`` / ``think_prefix`` / ``response_prefix`` are errors. Extra keyword arguments go to
+    ``apply_chat_template`` (``tools``, ``reasoning_effort``, ...).
     """
     msgs = check_messages(messages)
     if not msgs:
@@ -341,19 +464,22 @@ def render_prompt(
             raise TypeError("think_prefix must be a string")
         if thinking is False or prefill is False:
             raise ValueError("think_prefix opens a trace: it cannot be combined with thinking=False or prefill=False")
+    if response_prefix is not None and not isinstance(response_prefix, str):
+        raise TypeError("response_prefix must be a string")
     if prefill and thinking is False:
         raise ValueError("prefill=True opens a trace and thinking=False closes it: pick one")
-    if not add_generation_prompt and (prefill is not None or think_prefix is not None):
-        raise ValueError("prefill and think_prefix shape the generation prompt: they need add_generation_prompt=True")
+    if not add_generation_prompt and (prefill is not None or think_prefix is not None or response_prefix is not None):
+        raise ValueError("prefill, think_prefix and response_prefix shape the generation prompt: they need "
+                         "add_generation_prompt=True")
 
     spec = resolve_format(tokenizer, fmt)
     source = selected_template(tokenizer, template_kwargs)
-    style = block_style(spec, source)
+    style = template_style(tokenizer, spec, template_kwargs)
     if thinking is None and (prefill or think_prefix is not None):
         thinking = True
     kwargs = dict(template_kwargs)
     switch = spec.thinking_switch
-    template_switch = bool(switch) and switch in source
+    template_switch = _reads_switch(tokenizer, spec, source, template_kwargs)
     if thinking is not None and template_switch and switch not in kwargs:
         value = spec.switch_values[0 if thinking else 1]
         if value is not None:
@@ -389,7 +515,75 @@ def render_prompt(
         text = text[: _last_open(text, spec, style)]
     if think_prefix:
         text += think_prefix
+    if response_prefix is not None:
+        if think_prefix is not None or prompt_is_prefilled(text, spec):
+            text += _closer_for(text, spec, style)
+        wrapper = style.delimiters.answer_open if style.delimiters else None
+        if wrapper and not text.rstrip().endswith(wrapper):  # Cohere <|START_TEXT|>, Hunyuan <answer>
+            text += wrapper
+        text += response_prefix
     return text
+
+
+def _closer_for(text: str, spec: TraceFormat, style: BlockStyle) -> str:
+    """What closes the trace ``text`` leaves open: the closer of the opener's own spelling, with the family's
+    whitespace (``\n</think>\n\n`` for Qwen3; none for special-token families)."""
+    op = _last_open(text, spec, style)
+    opener = max((o for o in (style.open, *spec.all_open) if o and text.startswith(o, op)), key=len, default="")
+    close = style.close
+    if opener and opener != style.open:
+        close = next((d.close[0] for d in spec.delimiters if opener in d.open), close)
+    body = text[op + len(opener):]
+    trail = "" if body.endswith("\n") and style.trail == "\n" and not body.strip() else style.trail
+    return trail + close + style.tail
+
+
+def render_prompts(
+    tokenizer: Any,
+    conversations: Sequence[Sequence[Mapping[str, Any]]],
+    *,
+    think_prefix: str | Sequence[str | None] | None = None,
+    response_prefix: str | Sequence[str | None] | None = None,
+    **options: Any,
+) -> list[str]:
+    """``render_prompt`` for each conversation; ``think_prefix`` and ``response_prefix`` are one string for all
+    or a list with one entry (a string or None) per conversation. Other options apply to every conversation."""
+    if isinstance(conversations, Mapping) or isinstance(conversations, str | bytes):
+        raise TypeError("render_prompts takes a list of conversations (each a list of messages)")
+    convs = list(conversations)
+    thinks = _per_conversation(think_prefix, len(convs), "think_prefix")
+    responses = _per_conversation(response_prefix, len(convs), "response_prefix")
+    return [render_prompt(tokenizer, c, think_prefix=t, response_prefix=a, **options)
+            for c, t, a in zip(convs, thinks, responses, strict=True)]
+
+
+def _per_conversation(value: Any, n: int, name: str) -> list[str | None]:
+    if value is None or isinstance(value, str):
+        return [value] * n
+    if isinstance(value, Sequence):
+        values = list(value)
+        if len(values) != n:
+            raise ValueError(f"{name} has {len(values)} entries for {n} conversations: give one per conversation, "
+                             "or one string for all")
+        return values
+    raise TypeError(f"{name} must be a string, None or a list of them, got {type(value).__name__}")
+
+
+def _reads_switch(tokenizer: Any, spec: TraceFormat, source: str, template_kwargs: Mapping[str, Any]) -> bool:
+    """The template reads the family's thinking switch: it is one of the template's variables and turning it on
+    and off changes a rendered generation prompt (``detect``'s probes, as ``detect_format`` decides). A template
+    that only names it (in prose, a comment, a namespace attribute) or turns thinking off another way (Nemotron
+    Nano 2's ``/no_think``) does not: ``render_prompt`` then writes the empty block itself."""
+    switch = spec.thinking_switch
+    if not switch or switch not in template_variables(source):
+        return False
+    r = renderer(tokenizer, template_kwargs)
+    key = ("reads_switch", switch, spec.switch_values)
+    if key not in r.memo:
+        from .detect import switch_changes_prompt
+
+        r.memo[key] = switch_changes_prompt(tokenizer, switch, spec.switch_values, **template_kwargs)
+    return r.memo[key]
 
 
 def _trailing_empty_block(text: str, spec: TraceFormat, style: BlockStyle) -> int | None:

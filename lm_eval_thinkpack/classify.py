@@ -22,17 +22,22 @@ Decisions for the cases the study leaves open (each has a test in ``tests/test_c
   trace counts as closed there and the tool call is the answer (``Trace.closed_by == "implicit"``), but only
   when the marker is followed by the start of a real call in the family's tool grammar
   (``ImplicitClose.follows``: ``<function=`` or a JSON object after Qwen3's ``<tool_call>``, a function name
-  then ``<arg_key>`` for GLM, ``<tool_call>`` after Hunyuan's ``<tool_calls>``, ``[`` after Cohere's
-  ``<|START_ACTION|>``...). vLLM 0.32's qwen3 engine ends reasoning on the ``<tool_call>`` *token*; a model
-  that types the tag in prose produces other tokens, so vLLM does not end there. Decoded text cannot show
-  token ids, so the required continuation stands in for them: "I could emit <tool_call> here" stays
-  reasoning. The same rule holds for every family with an implicit close. Real closers always win.
+  then ``<arg_key>`` for GLM, a JSON array after Hunyuan-A13B's ``<tool_calls>`` and ``<tool_call>``
+  after HY's, ``[`` after Cohere's ``<|START_ACTION|>``...): the shape the engine's *tool* parser for that
+  family reads (``tests/vllm/test_tool_parsers.py`` feeds each one to it). vLLM 0.32's qwen3 engine ends
+  reasoning on the ``<tool_call>`` *token*; a model that types the tag in prose produces other tokens, so vLLM
+  does not end there. Decoded text cannot show token ids, so the required continuation stands in for them:
+  "I could emit <tool_call> here" stays reasoning. The same rule holds for every family with an implicit
+  close. Real closers always win.
 * Two spellings (Magistral ``[THINK]``/``<think>``, EXAONE, Granite, MiniMax, K2 Horizon): the spelling that
   starts first (its opener, or its closer when no opener precedes it) owns the trace, and only its own closer
   ends it; the other spelling's tags are text. A closer that ends every kind of block (``close_needs_open``:
   Inkling, Muse) closes a trace only after an opener or a prefilled prompt.
 * Answer wrappers (``<answer>``, ``<response>``, ``<|START_RESPONSE|>``...) are taken off the answer whether
   or not a trace came before it.
+* Inline markup that is neither reasoning nor answer (``TraceFormat.inline_markup``: Cohere's citations,
+  ``<co>text</co: 0:[1]>``) is taken out of both, as vLLM's cohere parsers do; the cited text stays. The
+  offsets still span the raw text (``strip_markup`` reads a span as the properties do).
 * CRLF and any unicode: delimiters never contain whitespace that matters; bodies are judged after
   ``str.strip()``, which removes ``\\r`` too.
 
@@ -79,11 +84,11 @@ class Trace:
     """
 
     __slots__ = ("status", "text", "format", "prefilled", "budget_exhausted", "closed_by", "_spans", "_delims",
-                 "_wraps")
+                 "_wraps", "_markup")
 
     def __init__(self, status: TraceStatus, text: str, format: str, prefilled: bool, budget_exhausted: bool,
                  closed_by: str | None, spans: tuple[int, int, int, int, int, int], delims: Delimiters | None,
-                 wraps: tuple[tuple[str | None, str | None], ...] = ()):
+                 wraps: tuple[tuple[str | None, str | None], ...] = (), markup: re.Pattern[str] | None = None):
         self.status = status
         self.text = text
         self.format = format
@@ -93,16 +98,22 @@ class Trace:
         self._spans = spans  # preamble, reasoning, answer: (start, end) pairs before stripping
         self._delims = delims
         self._wraps = wraps  # the answer wrappers to take off (the trace's alternative, or all of a family's)
+        self._markup = markup  # the family's inline markup (Cohere citations), taken out of reasoning and answer
 
     @property
     def reasoning(self) -> str:
         sp = self._spans
-        return self.text[sp[2]:sp[3]].strip()
+        return self._clean(self.text[sp[2]:sp[3]])
 
     @property
     def answer(self) -> str:
         a0, a1 = self._answer_bounds()
-        return self.text[a0:a1].strip()
+        return self._clean(self.text[a0:a1])
+
+    def _clean(self, piece: str) -> str:
+        if self._markup is None:
+            return piece.strip()
+        return strip_markup(piece, self._markup)
 
     def _answer_bounds(self) -> tuple[int, int]:
         a0, a1 = self._spans[4], self._spans[5]
@@ -130,7 +141,9 @@ class Trace:
 
     def offsets(self) -> dict[str, tuple[int, int]]:
         """``(start, end)`` in ``text`` of the preamble, the reasoning and the answer, stripped as the properties
-        return them (``text[start:end] == trace.reasoning``): a log keeps these instead of a copy of the text."""
+        return them (``text[start:end] == trace.reasoning``): a log keeps these instead of a copy of the text.
+        For a family with inline markup (``TraceFormat.inline_markup``) the span still holds the markup, and
+        ``strip_markup(text[start:end], format)`` is what the property returns."""
         sp = self._spans
         return {"preamble": _stripped(self.text, sp[0], sp[1]), "reasoning": _stripped(self.text, sp[2], sp[3]),
                 "answer": _stripped(self.text, *self._answer_bounds())}
@@ -168,6 +181,16 @@ def _unwrap(text: str, a0: int, a1: int, wraps: tuple[tuple[str | None, str | No
             break
     ends = [p for o, c in wraps if o is None and c is not None and (p := text.find(c, a0, a1)) >= 0]
     return (a0, min(ends)) if ends else (a0, a1)
+
+
+def strip_markup(piece: str, markup: re.Pattern[str] | str | TraceFormat | None) -> str:
+    """``piece`` without the inline markup of a family (a compiled pattern, a format or its name), stripped:
+    Cohere's '<co>text</co: 0:[1]>' reads 'text', as vLLM's cohere parsers return it."""
+    if markup is not None and not isinstance(markup, re.Pattern):
+        markup = _compile(get_format(markup))[4]
+    if markup is None:
+        return piece.strip()
+    return markup.sub("", piece).strip()
 
 
 def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
@@ -271,7 +294,7 @@ def _scan(text: str, plan: _Plan) -> tuple[int, int, int, int]:
 
 
 _Compiled = tuple[TraceFormat, tuple["_Plan", ...], tuple[tuple[str | None, str | None], ...],
-                  tuple[tuple[ImplicitClose, "re.Pattern[str]"], ...]]
+                  tuple[tuple[ImplicitClose, "re.Pattern[str]"], ...], "re.Pattern[str] | None"]
 _PLANS: dict[int, _Compiled] = {}
 _BY_NAME: dict[str, _Compiled] = {}  # format names as callers spell them
 
@@ -292,9 +315,10 @@ def _compile(spec: TraceFormat) -> _Compiled:
                            close_re, d.wrappers, d.close_needs_open))
     wraps = tuple(dict.fromkeys(w for d in spec.delimiters for w in d.wrappers))
     implicit = tuple((ic, re.compile(ic.follows)) for ic in spec.implicit_close)
+    markup = re.compile("|".join(f"(?:{m})" for m in spec.inline_markup)) if spec.inline_markup else None
     if len(_PLANS) > 256:
         _PLANS.clear()
-    _PLANS[id(spec)] = (spec, tuple(plans), wraps, implicit)
+    _PLANS[id(spec)] = (spec, tuple(plans), wraps, implicit, markup)
     return _PLANS[id(spec)]
 
 
@@ -313,7 +337,7 @@ def classify(
         hit = _compile(fmt if isinstance(fmt, TraceFormat) else get_format(fmt))
         if isinstance(fmt, str):
             _BY_NAME[fmt] = hit
-    spec, plans, wraps, implicit = hit
+    spec, plans, wraps, implicit, markup = hit
     exhausted = finish_reason == "length"
     if len(plans) == 1:  # most families: one way to write the trace
         plan = plans[0]
@@ -334,10 +358,10 @@ def classify(
             _, plan, open_pos, open_len, close_pos, close_len = best
     if close_pos >= 0 and (open_pos >= 0 or prefilled or not plan.close_needs_open):
         return _closed(text, spec, plan, open_pos, open_len, close_pos, close_pos + close_len,
-                       prefilled, exhausted, "delimiter")
+                       prefilled, exhausted, "delimiter", markup)
     if open_pos >= 0 or prefilled:
-        return _unclosed(text, spec, plan, open_pos, open_len, prefilled, exhausted, implicit)
-    return Trace(_MISSING, text, spec.name, False, exhausted, None, (0, 0, 0, 0, 0, len(text)), None, wraps)
+        return _unclosed(text, spec, plan, open_pos, open_len, prefilled, exhausted, implicit, markup)
+    return Trace(_MISSING, text, spec.name, False, exhausted, None, (0, 0, 0, 0, 0, len(text)), None, wraps, markup)
 
 
 def _body_start(text: str, open_pos: int, open_len: int, prefilled: bool) -> tuple[int, int]:
@@ -354,14 +378,14 @@ def _body_start(text: str, open_pos: int, open_len: int, prefilled: bool) -> tup
 
 def _closed(
     text: str, spec: TraceFormat, plan: _Plan, open_pos: int, open_len: int, close_pos: int, close_end: int,
-    prefilled: bool, exhausted: bool, closed_by: str,
+    prefilled: bool, exhausted: bool, closed_by: str, markup: re.Pattern[str] | None = None,
 ) -> Trace:
     if open_pos >= close_pos:
         open_pos = -1
     pre_end, body = _body_start(text, open_pos, open_len, prefilled)
     status = _VALID if _NON_SPACE.search(text, body, close_pos) else _EMPTY
     return Trace(status, text, spec.name, prefilled, exhausted, closed_by,
-                 (0, pre_end, body, close_pos, close_end, len(text)), plan.delims, plan.wraps)
+                 (0, pre_end, body, close_pos, close_end, len(text)), plan.delims, plan.wraps, markup)
 
 
 def _implicit_close(text: str, start: int, implicit: tuple[tuple[ImplicitClose, re.Pattern[str]], ...]) -> int:
@@ -381,15 +405,17 @@ def _implicit_close(text: str, start: int, implicit: tuple[tuple[ImplicitClose, 
 def _unclosed(
     text: str, spec: TraceFormat, plan: _Plan, open_pos: int, open_len: int,
     prefilled: bool, exhausted: bool, implicit: tuple[tuple[ImplicitClose, re.Pattern[str]], ...] = (),
+    markup: re.Pattern[str] | None = None,
 ) -> Trace:
     if implicit:
         marker_pos = _implicit_close(text, open_pos + open_len if open_pos >= 0 else 0, implicit)
         if marker_pos >= 0:
             return _closed(text, spec, plan, open_pos, open_len, marker_pos, marker_pos, prefilled, exhausted,
-                           "implicit")
+                           "implicit", markup)
     pre_end, body = _body_start(text, open_pos, open_len, prefilled)
     n = len(text)
-    return Trace(_TRUNCATED, text, spec.name, prefilled, exhausted, None, (0, pre_end, body, n, n, n), plan.delims)
+    return Trace(_TRUNCATED, text, spec.name, prefilled, exhausted, None, (0, pre_end, body, n, n, n), plan.delims,
+                 (), markup)
 
 
 def classify_many(

@@ -22,7 +22,8 @@ def _formats(args: argparse.Namespace) -> int:
             print(f"{'':15s} {spec.description}")
             if spec.aliases:
                 print(f"{'':15s} aliases: {', '.join(spec.aliases)}")
-            vllm = [p + (f" ({VLLM_PARSERS_SINCE[p]}+)" if p in VLLM_PARSERS_SINCE else "") for p in spec.vllm_parsers]
+            since = {p: "vLLM main" if v == "main" else f"{v}+" for p, v in VLLM_PARSERS_SINCE.items()}
+            vllm = [p + (f" ({since[p]})" if p in since else "") for p in spec.vllm_parsers]
             print(f"{'':15s} vLLM: {', '.join(vllm) or '-'}; "
                   f"SGLang: {', '.join(spec.sglang_detectors) or '-'}")
     return 0

@@ -32,7 +32,9 @@ How ``detect_format`` decides (every fact read from ``formats.FORMATS``; nothing
    gives the ``--metadata '{"trace_format": ...}'`` that settles it (the first candidate is used meanwhile).
 4. ``prefilled`` is ``classify.prompt_is_prefilled`` on the rendered primary prompt. ``thinking_disabled``:
    the generation prompt ends with a closed (empty or canned) block, or a prefilling template lost its
-   opener, or the prompt equals the switched-off render of a switch that matters.
+   opener, or the prompt equals the switched-off render of a switch that matters: the format's own switch when
+   the template reads it and it changes the prompt (a secondary switch such as ``reasoning_effort`` beside
+   ``thinking`` then only adds to the prompt), else any switch the template reads.
 5. ``special_delimiters``: encode each delimiter, decode with ``skip_special_tokens=True`` and see whether
    it disappears; the registry flag is only the fallback when the tokenizer cannot be used.
 
@@ -49,7 +51,8 @@ from typing import Any
 
 from .classify import prompt_is_prefilled
 from .formats import FORMATS, Delimiters, ModelRule, TraceFormat, get_format, rule_for_model, with_token_suffix
-from .template import renderer, template_text
+from .template import ChatTemplateError, renderer, template_text
+from .template import template_variables as _template_variables
 
 __all__ = ["TraceProfile", "detect_format", "profile_for_format", "profile_for_model_id"]
 
@@ -78,6 +81,10 @@ _W_SWITCH, _W_NO_SWITCH = 2, -2
 # marker outweighs the default of the switch (+-1) plus a shared marker's edge. ``template_hints``: present only.
 _W_MARKER, _W_SHARED_MARKER, _W_NO_MARKER = 6, 3, -10
 _W_NO_TOOL_GRAMMAR = -1  # the family ends a trace at a tool-call marker the template never shows
+# A lead this small comes only from weak facts (the prefill habit, the switch's default, a missing tool grammar,
+# the primary spelling): a leader without evidence of its own (no marker, hint or model id of it) is not named
+# over a runner-up that close (a ChatML template with none of EXAONE's markers is no EXAONE template).
+_W_WEAK_LEAD = 2
 
 
 @dataclass(frozen=True)
@@ -214,7 +221,8 @@ class _Probes:
         try:
             out = renderer(self.obj, kw).render(self.probes[probe], gen)
         except Exception as exc:  # noqa: BLE001 - any template error just means "this probe is unusable"
-            self.errors.append(f"{probe}: {type(exc).__name__}: {exc}")
+            self.errors.append(f"{probe}: {exc}" if isinstance(exc, ChatTemplateError)
+                               else f"{probe}: {type(exc).__name__}: {exc}")
             return None
         return out if isinstance(out, str) else None
 
@@ -250,25 +258,6 @@ class _Switch:
 
 
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
-_STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
-_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _template_variables(source: str) -> set[str]:
-    """Names the template reads from its context (chat-template kwargs among them)."""
-    try:
-        import jinja2
-        import jinja2.meta
-
-        cleaned = re.sub(r"\{%-?\s*(end)?generation\s*-?%\}", "", source)
-        env = jinja2.Environment(extensions=["jinja2.ext.loopcontrols"])
-        return set(jinja2.meta.find_undeclared_variables(env.parse(cleaned)))
-    except Exception:  # noqa: BLE001 - unparsable here (custom tags): fall back to the identifiers in tags
-        names: set[str] = set()
-        for block in _JINJA_BLOCK.findall(source):
-            names.update(_IDENT.findall(_STRING_LITERAL.sub("", block)))
-        return names
 
 
 def _all_switches() -> list[str]:
@@ -296,6 +285,13 @@ def _probe_switch(r: _Probes, name: str, values: tuple[object, object] | None = 
         if any(a is not None and b is not None and a != b for a, b in zip(on_renders, off_renders, strict=True)):
             return _Switch(name, on, off, True)
     return _Switch(name, {name: True}, {name: False}, False)
+
+
+def switch_changes_prompt(tokenizer: Any, switch: str, values: tuple[object, object] | None = None,
+                          **chat_template_kwargs: Any) -> bool:
+    """Turning ``switch`` on and off changes a rendered generation prompt (``values`` first, then the pairs the
+    registry knows): what ``detect_format`` reads as a switch that works."""
+    return _probe_switch(_Probes(tokenizer, chat_template_kwargs, None), switch, values).effective
 
 
 class _Switches:
@@ -375,6 +371,7 @@ class _Candidate:
     delims: Delimiters
     score: int
     why: list[str]
+    own: bool = False  # evidence of this family's own: a template marker or hint of it, or the model id
 
 
 def _evidence_match(d: Delimiters, evidence: str) -> tuple[bool, bool]:
@@ -505,7 +502,8 @@ def _score(
     if rule is not None and rule.format == fmt.name:
         score += _W_MODEL_ID
         why.append(f"model id rule {rule.pattern!r} (+{_W_MODEL_ID})")
-    return _Candidate(fmt, delims, score, why)
+    own = bool(found or hints) or (rule is not None and rule.format == fmt.name)
+    return _Candidate(fmt, delims, score, why, own)
 
 
 def _generic_equivalent(fmt: TraceFormat) -> bool:
@@ -528,6 +526,10 @@ def _choose(cands: list[_Candidate], rule: ModelRule | None) -> tuple[_Candidate
     by_name = {c.fmt.name: c for c in cands}
     if rule is not None and rule.format in by_name and by_name[rule.format] in tied:
         return by_name[rule.format], notes, ()
+    if len(tied) == 1 and not tied[0].own and not _generic_equivalent(tied[0].fmt):
+        # weak evidence: a named family with nothing of its own in the template is not named over runners-up
+        # within a weak lead (the generic format needs no such care: it claims no family's facts)
+        tied = sorted((c for c in cands if top - c.score <= _W_WEAK_LEAD and not c.own), key=lambda c: -c.score)
     if len(tied) == 1 and not _generic_equivalent(tied[0].fmt):
         return tied[0], notes, ()
     if all(_generic_equivalent(c.fmt) or c.fmt.name == DEFAULT_FORMAT for c in tied):
@@ -583,7 +585,11 @@ def _prompt_state(
     if disabled:
         notes.append("the generation prompt already holds a closed trace block: thinking is disabled by these "
                      "kwargs, generations carry no trace by configuration (not a collapse)")
-    for sw in switches.values():
+    # The format's own switch, when the template reads it and it changes the prompt, is the one that decides:
+    # a secondary switch (DeepSeek-V4-Flash's reasoning_effort next to its thinking) only adds to the prompt.
+    own = switches.get(fmt.thinking_switch) if fmt.thinking_switch else None
+    deciding = [own] if own is not None and own.effective else list(switches.values())
+    for sw in deciding:
         if disabled or not sw.effective:
             continue
         on_sys = r.render(primary, True, sw.on)
@@ -655,9 +661,11 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
     state_r = r if probe_system is None else _Probes(tokenizer, chat_template_kwargs, probe_system)
     primary = next((p for p in ("sys", "user") if r.render(p, True) is not None), None)
     if primary is None:
-        raise ValueError(f"the chat template{f' of {name!r}' if name else ''} fails on a system+user and on a "
-                         f"user-only conversation: {'; '.join(r.errors[-2:])}. Fix the template or pass "
-                         "trace_format=<name> explicitly")
+        # one reason, said once (both probes usually fail the same way: a vision template wants list content)
+        reasons = "; ".join(dict.fromkeys(e.split(": ", 1)[-1] for e in r.errors[-2:]))
+        raise ChatTemplateError(f"the chat template{f' of {name!r}' if name else ''} fails on a system+user and on "
+                                f"a user-only conversation: {reasons}. Fix the template or pass "
+                                "trace_format=<name> explicitly")
     for probe in ("sys", "user", "hist", "answer"):
         r.render(probe, True)
         r.render(probe, False)
@@ -673,7 +681,9 @@ def detect_format(tokenizer: Any, *, probe_system: str | None = None, **chat_tem
     rule = rule_for_model(name) if name else None
     evidence = "\n".join([_JINJA_COMMENT.sub("", source), *r.rendered_texts()])
     base_sys = r.render(primary, True)
-    formats = [_suffixed(f, evidence, tok) for f in list(FORMATS.values())]
+    # by name: a suffixed derivative registered by an earlier detection ('hy:opensource') is the same candidate
+    # as the one its family derives now, not a second one tying with it
+    formats = list({f.name: f for f in (_suffixed(f, evidence, tok) for f in list(FORMATS.values()))}.values())
     cands = [c for f in formats if (c := _score(f, evidence, tok, switch_probe, r, base_sys, rule))]
     if not cands:  # no delimiter anywhere: a family's own template markers may still name it
         by_markers = [c for f in formats

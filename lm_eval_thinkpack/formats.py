@@ -81,7 +81,9 @@ class ImplicitClose:
 # vLLM reasoning-parser names that appeared after 0.32 (the version the differential tier installs), with the
 # release that added them; every other name in ``TraceFormat.vllm_parsers`` is in vLLM 0.32. 0.33's ``beam`` reads
 # the checkpoint's response template (Beam's is harmony-shaped); ``muse``/``musespark1x`` are the Muse Spark profile.
-VLLM_PARSERS_SINCE: dict[str, str] = {"beam": "0.33", "muse": "0.33", "musespark1x": "0.33", "step5": "0.33"}
+# "main": read in vLLM's main branch after 0.33.0 (in no release yet): solar_open2 (Upstage Solar Open2).
+VLLM_PARSERS_SINCE: dict[str, str] = {"beam": "0.33", "muse": "0.33", "musespark1x": "0.33", "step5": "0.33",
+                                      "solar_open2": "main"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,9 @@ class TraceFormat:
     apart from look-alikes that share its delimiters (detection uses them to break ties; a template without any
     of them counts strongly against this family). ``template_hints`` name the family when present but say nothing
     when absent (a default system prompt, a tool grammar only some versions use).
+    ``inline_markup`` lists regular expressions for markup the family writes inside its reasoning and answer that
+    belongs to neither (Cohere's citations ``<co>text</co: 0:[1]>``): the matches are taken out of
+    ``Trace.reasoning`` and ``Trace.answer``, the text they wrap stays (as the engines' parsers return it).
     """
 
     name: str
@@ -128,6 +133,7 @@ class TraceFormat:
     template_markers: tuple[str, ...] = ()
     vocab_suffix: str | None = None
     template_hints: tuple[str, ...] = ()
+    inline_markup: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name or not self.delimiters:
@@ -136,6 +142,9 @@ class TraceFormat:
         object.__setattr__(self, "implicit_close", closes)
         if self.vocab_suffix is not None:
             re.compile(self.vocab_suffix)
+        for pattern in self.inline_markup:
+            if re.compile(pattern).search(""):
+                raise ValueError(f"TraceFormat {self.name!r}: inline_markup {pattern!r} matches the empty string")
 
     @property
     def open(self) -> str:
@@ -187,7 +196,10 @@ THINK = _d("<think>", "</think>", label="think")
 QWEN3_CALL = ImplicitClose("<tool_call>", r"\s*(?:<function=|\{)")  # Qwen3 XML (<function=NAME>) or JSON
 GLM_CALL = ImplicitClose("<tool_call>", r"\s*[^\s<>]+\s*(?:<arg_key>|</tool_call>)")  # GLM: name, then args
 KIMI_K2_CALL = ImplicitClose("<|tool_calls_section_begin|>", r"\s*<\|tool_call_begin\|>")
-HUNYUAN_CALL = ImplicitClose("<tool_calls>", r"\s*<tool_call>")
+# Hunyuan-A13B's tool parser (vLLM hunyuan_a13b) reads a JSON array of {"name", "arguments"} objects inside
+# <tool_calls>...</tool_calls>; HY 3/4 (vLLM hy_v3/hy_v4) write <tool_call> blocks inside <tool_calls> instead.
+HUNYUAN_A13B_CALL = ImplicitClose("<tool_calls>", r"\s*\[\s*\{")
+HY_CALL = ImplicitClose("<tool_calls>", r"\s*<tool_call>")
 
 _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
@@ -230,9 +242,10 @@ _FORMATS: tuple[TraceFormat, ...] = (
                ("<|end|><|start|>assistant<|channel|>final<|message|>", "<|start|>assistant<|channel|>final<|message|>",
                 "<|channel|>final<|message|>"),
                # the next message's header, whatever its channel other than analysis, recipient or constraint:
-               # [<|end|>][<|start|>assistant][ to=R]<|channel|>CHANNEL[ to=R][ <|constrain|>T]<|message|>;
-               # a call to a function ends the trace on the analysis channel too (built-in tools stay in it)
-               close_pattern=(r"(?:<\|end\|>)?(?:<\|start\|>assistant)?(?:(?:\s*to=[^\s<]+)?<\|channel\|>"
+               # [<|end|>][<|start|>[assistant]][ to=R]<|channel|>CHANNEL[ to=R][ <|constrain|>T]<|message|>
+               # (a bare <|start|>: the engine put the role in the prompt); a call to a function ends the trace
+               # on the analysis channel too (built-in tools stay in it)
+               close_pattern=(r"(?:<\|end\|>)?(?:<\|start\|>(?:assistant)?)?(?:(?:\s*to=[^\s<]+)?<\|channel\|>"
                               r"(?!analysis\b)|\s*to=functions\.[^\s<]+<\|channel\|>|<\|channel\|>analysis\s+"
                               r"to=functions\.)[^<]*(?:<\|constrain\|>[^<]*)?<\|message\|>"),
                # the answer is the first message after the trace, or the final message when one comes later
@@ -280,6 +293,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
         (_d("<thought>", "</thought>", label="deep"), _d("<think>", "</think>", label="4.0")),
         aliases=("exaone_deep", "exaone4"), prefilled=True, thinking_switch="enable_thinking",
         thinking_default=False, disabled_insert="<think>\n\n</think>\n\n",
+        template_markers=("[|assistant|]", "[|endofturn|]"),  # EXAONE's own turn tokens (never ChatML)
     ),
     TraceFormat(
         "nemotron", "Llama-Nemotron / Nemotron Nano 2 / Nemotron 3: <think>, switched by /think, /no_think.",
@@ -317,7 +331,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
         "hunyuan", "Hunyuan-A13B: <think>...</think> then <answer>...</answer>.",
         (_d("<think>", "</think>", answer_open="<answer>", answer_close="</answer>"),),
         thinking_switch="enable_thinking", disabled_insert="<think>\n\n</think>\n",
-        soft_switch=("/think", "/no_think"), implicit_close=(HUNYUAN_CALL,),
+        soft_switch=("/think", "/no_think"), implicit_close=(HUNYUAN_A13B_CALL,),
         vllm_parsers=("hunyuan_a13b",), sglang_detectors=("hunyuan",), template_markers=("<answer>", "<|extra_4|>"),
     ),
     TraceFormat(
@@ -343,6 +357,8 @@ _FORMATS: tuple[TraceFormat, ...] = (
         implicit_close=(ImplicitClose("<|START_ACTION|>", r"\s*\["),),
         vllm_parsers=("cohere_command3", "cohere_command4"), sglang_detectors=("cohere_command4",),
         template_markers=("<|START_THINKING|>",),
+        # grounded answers cite inline, '<co>text</co: 0:[1,2]>' (doc:[spans] groups); the parsers drop the markup
+        inline_markup=(r"<co>", r"</co: ?\d+:\[[\d, ]*\](?:, ?\d+:\[[\d, ]*\])*>"),
     ),
     TraceFormat(
         "ernie", "ERNIE-4.5-Thinking: the output starts inside the trace; answer in <response>.",
@@ -419,7 +435,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
         "hy", "Tencent HY 3 / HY 4: <think>...</think>, tags suffixed per checkpoint ('<think:SUFFIX>').",
         (THINK,), aliases=("hy_v3", "hy_v4", "hy3", "hy4"), thinking_switch="reasoning_effort",
         switch_values=("high", "no_think"), thinking_default=False, special_delimiters=True,
-        disabled_insert="<think></think>", implicit_close=(HUNYUAN_CALL,),
+        disabled_insert="<think></think>", implicit_close=(HY_CALL,),
         vocab_suffix=r"<(?:think|tool_calls|tool_call|arg_key|arg_value)(:[^\s>]+)>",
         notes="The suffix is read from the vocabulary; with_token_suffix('hy', ':SUFFIX') gives the suffixed spelling.",
         vllm_parsers=("hy_v3", "hy_v4"), sglang_detectors=("hunyuan",),
@@ -448,6 +464,17 @@ _FORMATS: tuple[TraceFormat, ...] = (
         template_markers=("<|begin|>assistant<|think|><|end|>",),
         notes="Markers are tokens with special=false (they survive decoding); reasoning_effort low/minimal "
               "prefills an empty think message.",
+    ),
+    TraceFormat(
+        "solar_open2", "Solar Open2: the template prefills '<|think:start|>'; '<|think:end|>' ends the trace.",
+        (_d("<|think:start|>", "<|think:end|>"),), prefilled=True, special_delimiters=True,
+        thinking_switch="reasoning_effort", switch_values=("high", "low"),
+        disabled_insert="<|think:start|><|think:end|>",
+        # its tool parser reads '<|tool_call:start|>NAME\n<|tool_arg:start|>...': a call starts with a name line
+        implicit_close=(ImplicitClose("<|tool_call:start|>", r"[^\s<][^\n<]*\n"),),
+        notes="vLLM's solar_open2 (main branch after 0.33.0): low/minimal efforts prefill the closed pair, so a "
+              "generation without '<|think:end|>' is content there and a cut-off trace otherwise.",
+        vllm_parsers=("solar_open2",), template_markers=("<|think:start|>",),
     ),
     TraceFormat(
         "deepseek_v4", "DeepSeek V4 / V4.1: <think> like V3.x; a DSML tool call ends an open trace.",
@@ -570,6 +597,7 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     ModelRule(r"longcat.*thinking", "longcat", prefilled=False),
     ModelRule(r"apriel.*thinker", "apriel", prefilled=True),
     ModelRule(r"reka-flash-3", "reka", prefilled=False),
+    ModelRule(r"solar-open-?2", "solar_open2", prefilled=True),
     ModelRule(r"solar-open", "solar_open", prefilled=None),
     ModelRule(r"step-?[35]", "step3", prefilled=True),
     ModelRule(r"mimo", "mimo", prefilled=None),

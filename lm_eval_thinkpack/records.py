@@ -13,8 +13,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .classify import strip_markup
+from .formats import FORMATS
+
 RECORD_VERSION = 2
 _SPANS = ("preamble", "reasoning", "answer")
+#: the lengths a record carries (``tokens.count_lengths``): reasoning and answer counts and their unit,
+#: "tokens" (the model's tokenizer) or "words" (whitespace words: no tokenizer known); absent in older records
+LENGTH_FIELDS = ("reasoning_tokens", "answer_tokens", "token_unit")
 
 
 _NO_RESPONSE, _NOT_TEXT = "no_response", "response_not_text:"
@@ -67,18 +73,34 @@ def record_fields(filtered_resp: Any, resp: Any) -> dict[str, Any]:
                 "format": rec.get("format"), "prefilled": rec.get("prefilled"),
                 "budget_exhausted": rec.get("budget_exhausted"), "finish_reason": None,
                 "blocks": rec.get("blocks"), "closed_by": rec.get("closed_by"), "correct": None, "extracted": None,
-                "error": None, "harness_error": False, "version": 1}
+                "error": None, "harness_error": False, "version": 1, **dict.fromkeys(LENGTH_FIELDS)}
     # a response fault was classified as ""; the logged resps entry is then str() of what the backend returned
     text = resp if isinstance(resp, str) and not _is_response_fault(rec.get("error")) else ""
     out: dict[str, Any] = {"status": rec["status"], "text": text}
+    fmt = FORMATS.get(rec.get("format"))  # type: ignore[arg-type]
+    markup = fmt if fmt is not None and fmt.inline_markup else None
     for key in _SPANS:
         start, end = rec["spans"][key]
         if not 0 <= start <= end <= len(text):
             raise RecordError(f"record offsets {key}={[start, end]} do not fit a response of {len(text)} "
                               "characters: pass the resps entry the record was made from")
-        out[key] = text[start:end]
+        # a family's inline markup (Cohere citations) is in the span, not in the piece the trace returned
+        out[key] = text[start:end] if markup is None else strip_markup(text[start:end], markup)
     for key in ("format", "prefilled", "budget_exhausted", "finish_reason", "blocks", "closed_by", "correct",
-                "extracted", "error", "harness_error"):
+                "extracted", "error", "harness_error", *LENGTH_FIELDS):
         out[key] = rec.get(key)
     out["version"] = rec.get("v", RECORD_VERSION)
     return out
+
+
+def record_no_answer(rec: Mapping[str, Any]) -> bool | None:
+    """A parsed record (``parse_record``) of a valid trace followed by no answer text; None when the record cannot
+    tell (a version 1 record without its answer)."""
+    if rec.get("status") != "valid":
+        return False
+    spans = rec.get("spans")
+    if isinstance(spans, Mapping) and "answer" in spans:
+        start, end = spans["answer"]
+        return start == end
+    answer = rec.get("answer")
+    return None if answer is None else not str(answer).strip()

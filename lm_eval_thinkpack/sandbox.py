@@ -539,6 +539,10 @@ def _run_one(program: str, timeout: float, memory_mb: int, python: str,
     """Run ``program`` (or ``job``); an attempt lost to a harness fault is retried, up to
     :data:`HARNESS_ATTEMPTS` in all."""
     start = time.monotonic()
+    size = len((program if job is None else job.solution).encode("utf-8", "surrogatepass"))
+    if size > FILE_SIZE_LIMIT:  # it could not be written where the program runs: its own failure, not the harness'
+        why = f"sandbox: the program is {size} bytes, more than the file size limit ({FILE_SIZE_LIMIT})\n"
+        return SandboxResult("failed", None, "", why, time.monotonic() - start), ""
     faults = []
     for _ in range(HARNESS_ATTEMPTS):
         try:

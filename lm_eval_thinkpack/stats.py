@@ -15,6 +15,12 @@ aggregations, the reports and the demo all call ``trace_stats``.
   text): such a sample is left out of pass@1 and Rpass@1, never counted wrong, and counted in
   ``harness_errors``. Its trace class still counts in the rates.
 
+* ``no_answer_rate``: the share of valid traces followed by no answer text (the model closed its trace and
+  stopped); None without a valid trace. ``reasoning_tokens`` / ``answer_tokens``: mean lengths per generation
+  over every generation (a missing trace has 0 reasoning, a truncated one 0 answer), as thinkpack's
+  ``avg_reasoning_tokens`` averages them, with the standard error of the mean; counted by ``tokens`` in the
+  model's tokens, or in whitespace words where no tokenizer is known: then ``tokens_as_words`` is 1.
+
 ``METRICS`` is the one catalogue of metric names: the harness's aggregations and YAML metric lists, the
 report and the demo read names, labels and directions from it; ``ALL_TASKS`` names the all-tasks row.
 """
@@ -44,7 +50,9 @@ class MetricKind(str, Enum):
 
     RATE = "rate"
     ACCURACY = "accuracy"
+    MEAN = "mean"  # a mean length (tokens or words per generation), with a standard error
     COUNT = "count"
+    FLAG = "flag"  # 0/1 about the run (tokens_as_words), None when it does not apply; no standard error
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +71,21 @@ class Metric:
 
     @property
     def has_stderr(self) -> bool:
-        return self.kind is not MetricKind.COUNT
+        return self.kind not in (MetricKind.COUNT, MetricKind.FLAG)
 
     def value(self, stats: TraceStats) -> float | int | None:
         """The metric's value in ``stats`` (None: undefined, e.g. Rpass@1 without a valid trace)."""
         if self.kind is MetricKind.COUNT:
             return int(getattr(stats, self.estimate))
+        if self.kind is MetricKind.FLAG:
+            flag = getattr(stats, self.estimate)
+            return None if flag is None else int(flag)
         est = stats.estimates.get(self.estimate)
         return None if est is None else est.value
 
     def stderr(self, stats: TraceStats) -> float | None:
-        """The standard error of the value in ``stats``; None for counts and undefined values."""
-        if self.kind is MetricKind.COUNT:
+        """The standard error of the value in ``stats``; None for counts, flags and undefined values."""
+        if not self.has_stderr:
             return None
         est = stats.estimates.get(self.estimate)
         return None if est is None or est.value is None else est.stderr
@@ -88,6 +99,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("budget_exhausted_rate", "budget exhausted", False, MetricKind.RATE, "budget_exhausted_rate"),
     Metric("pass@1", "pass@1", True, MetricKind.ACCURACY, "pass@1"),
     Metric("rpass@1", "Rpass@1", True, MetricKind.ACCURACY, "rpass@1"),
+    Metric("no_answer_rate", "no answer", False, MetricKind.RATE, "no_answer_rate"),
+    Metric("reasoning_tokens", "reasoning tok", False, MetricKind.MEAN, "reasoning_tokens"),
+    Metric("answer_tokens", "answer tok", False, MetricKind.MEAN, "answer_tokens"),
+    Metric("tokens_as_words", "lengths in words", False, MetricKind.FLAG, "tokens_as_words"),
     Metric("scoring_errors", "scoring errors", False, MetricKind.COUNT, "scoring_errors"),
     Metric("harness_errors", "harness errors", False, MetricKind.COUNT, "harness_errors"),
 )
@@ -130,6 +145,10 @@ class TraceStats:
     budget_exhausted_rate: float | None  # None: no generation's finish reason is known
     scoring_errors: int
     harness_errors: int = 0
+    no_answer_rate: float | None = None  # None: no valid trace, or not known
+    reasoning_tokens: float | None = None  # mean per generation; None: not counted
+    answer_tokens: float | None = None
+    tokens_as_words: bool | None = None  # the lengths are whitespace words (no tokenizer known); None: no lengths
     pass_at_k: dict[int, float] = field(default_factory=dict)
     estimates: dict[str, Estimate] = field(default_factory=dict)
 
@@ -204,6 +223,20 @@ def _flat(flags: list[bool]) -> Estimate:
     return Estimate(value, math.sqrt(value * (1 - value) / total), lo, hi, count, total)
 
 
+def _mean_estimate(groups: list[list[float]], flat: bool = False) -> Estimate:
+    """Mean over groups of per-group means, the standard error of that mean and a normal 95% interval;
+    ``flat``: one group whose values are independent (one sample per question)."""
+    groups = [g for g in groups if g]
+    total = sum(len(g) for g in groups)
+    if not groups:
+        return Estimate(None, None, None, None, 0, 0)
+    means = groups[0] if flat else [sum(g) / len(g) for g in groups]
+    q = len(means)
+    value = sum(means) / q
+    se = math.sqrt(sum((m - value) ** 2 for m in means) / (q - 1) / q) if q > 1 else 0.0
+    return Estimate(value, se, max(0.0, value - Z95 * se), value + Z95 * se, total, total)
+
+
 def trace_stats(
     traces: Sequence[Trace | TraceStatus | str],
     correct: Sequence[bool | None] | None = None,
@@ -211,6 +244,10 @@ def trace_stats(
     *,
     budget_exhausted: Sequence[bool | None] | None = None,
     scoring_errors: Sequence[bool] | None = None,
+    no_answer: Sequence[bool | None] | None = None,
+    reasoning_tokens: Sequence[int | None] | None = None,
+    answer_tokens: Sequence[int | None] | None = None,
+    tokens_as_words: bool | None = None,
     ks: Sequence[int] = (1, 5, 10),
 ) -> TraceStats:
     """VR, ER, MR, TR, pass@1 and Rpass@1 (None without a valid trace) for a list of generations.
@@ -220,11 +257,17 @@ def trace_stats(
     ``question_ids`` groups several samples of one question. Budget exhaustion is read from the traces unless
     given; a None entry means the engine did not say why it stopped: left out of the budget-exhausted rate, which
     is None (undefined, never 0) when no generation says.
+
+    ``no_answer`` flags valid traces followed by no answer text (read from the traces when they are ``Trace``
+    objects; a None entry: not known). ``reasoning_tokens`` / ``answer_tokens`` are per-generation lengths
+    (``tokens.count_lengths``; a None entry: not counted, left out), ``tokens_as_words`` says their unit.
     """
     n = len(traces)
     statuses = [_status(t) for t in traces]
     for name, seq in (("correct", correct), ("question_ids", question_ids),
-                      ("budget_exhausted", budget_exhausted), ("scoring_errors", scoring_errors)):
+                      ("budget_exhausted", budget_exhausted), ("scoring_errors", scoring_errors),
+                      ("no_answer", no_answer), ("reasoning_tokens", reasoning_tokens),
+                      ("answer_tokens", answer_tokens)):
         if seq is not None and len(seq) != n:
             raise ValueError(f"trace_stats: {name} has {len(seq)} entries for {n} traces; give one per trace")
     groups: list[list[int]] = []
@@ -249,6 +292,22 @@ def trace_stats(
         budget_exhausted = [isinstance(t, Trace) and t.budget_exhausted for t in traces]
     exhausted = budget_exhausted
     estimates["budget_exhausted_rate"] = estimate(lambda i: bool(exhausted[i]), lambda i: exhausted[i] is not None)
+
+    if no_answer is None and traces and all(isinstance(t, Trace) for t in traces):
+        from .tokens import no_answer as _no_answer
+
+        no_answer = [_no_answer(t) for t in traces]
+    if no_answer is not None:
+        blank = no_answer
+        estimates["no_answer_rate"] = estimate(lambda i: bool(blank[i]),
+                                               lambda i: statuses[i] is TraceStatus.VALID and blank[i] is not None)
+    for name, counts in (("reasoning_tokens", reasoning_tokens), ("answer_tokens", answer_tokens)):
+        if counts is not None and any(c is not None for c in counts):
+            if clustered:
+                estimates[name] = _mean_estimate([[float(counts[i]) for i in g if counts[i] is not None]
+                                                  for g in groups])
+            else:
+                estimates[name] = _mean_estimate([[float(c) for c in counts if c is not None]], flat=True)
 
     pass1 = rpass1 = None
     pak: dict[int, float] = {}
@@ -280,6 +339,11 @@ def trace_stats(
         budget_exhausted_rate=estimates["budget_exhausted_rate"].value,
         scoring_errors=sum(bool(e) for e in scoring_errors) if scoring_errors is not None else 0,
         harness_errors=harness_errors,
+        no_answer_rate=estimates["no_answer_rate"].value if "no_answer_rate" in estimates else None,
+        reasoning_tokens=estimates["reasoning_tokens"].value if "reasoning_tokens" in estimates else None,
+        answer_tokens=estimates["answer_tokens"].value if "answer_tokens" in estimates else None,
+        tokens_as_words=(None if "reasoning_tokens" not in estimates and "answer_tokens" not in estimates
+                         else bool(tokens_as_words)),
         pass_at_k=pak,
         estimates=estimates,
     )

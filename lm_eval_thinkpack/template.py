@@ -22,11 +22,13 @@ Pure core: transformers is imported lazily (and only for the fast path); no lm_e
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["ChatTemplateError", "Renderer", "renderer", "selected_template", "template_text"]
+__all__ = ["ChatTemplateError", "Renderer", "accepted_kwargs", "renderer", "selected_template", "template_text",
+           "template_variables"]
 
 
 class ChatTemplateError(ValueError):
@@ -42,6 +44,28 @@ def template_text(obj: Any) -> str:
     if isinstance(tpl, list | tuple):  # the old list-of-{name, template} form
         return "\n".join(str(t.get("template", "")) if isinstance(t, Mapping) else str(t) for t in tpl)
     return tpl if isinstance(tpl, str) else ""
+
+
+_STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
+_JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def template_variables(source: str) -> set[str]:
+    """Names the template reads from its context (chat-template kwargs among them): a name only mentioned in
+    text, a comment, a string or as an attribute (``ns.enable_thinking``) is not read."""
+    try:
+        import jinja2
+        import jinja2.meta
+
+        cleaned = re.sub(r"\{%-?\s*(end)?generation\s*-?%\}", "", source)
+        env = jinja2.Environment(extensions=["jinja2.ext.loopcontrols"])
+        return set(jinja2.meta.find_undeclared_variables(env.parse(cleaned)))
+    except Exception:  # noqa: BLE001 - unparsable here (custom tags): fall back to the identifiers in tags
+        names: set[str] = set()
+        for block in _JINJA_BLOCK.findall(source):
+            names.update(_IDENT.findall(_STRING_LITERAL.sub("", block)))
+        return names
 
 
 def selected_template(tokenizer: Any, template_kwargs: Mapping[str, Any] | None = None) -> str:
@@ -71,6 +95,12 @@ _APPLY_PARAMS = frozenset({
     "tools", "documents", "continue_final_message", "tokenize", "sanitize_control_tokens", "padding",
     "truncation", "max_length", "return_tensors", "return_dict", "return_assistant_tokens_mask", "tokenizer_kwargs",
 })
+
+
+def accepted_kwargs(tokenizer: Any, template_kwargs: Mapping[str, Any] | None = None) -> set[str]:
+    """Keyword arguments that take effect when rendering: the selected template's variables and
+    ``apply_chat_template``'s own options."""
+    return template_variables(selected_template(tokenizer, template_kwargs)) | _APPLY_PARAMS | {"chat_template"}
 
 
 class _State:
@@ -179,7 +209,37 @@ class Renderer:
         return self._state.memo
 
     def render(self, messages: Sequence[Mapping[str, Any]], add_generation_prompt: bool = False) -> str:
-        """The rendered text; a template that says it lacks a chat template raises ``ChatTemplateError``."""
+        """The rendered text; a template that says it lacks a chat template, or that fails on these messages (its
+        own ``UndefinedError`` or ``raise_exception``), raises ``ChatTemplateError`` with one line saying why."""
+        try:
+            return self._render(messages, add_generation_prompt)
+        except ChatTemplateError:
+            raise
+        except Exception as exc:
+            if not _is_template_error(exc):
+                raise
+            raise ChatTemplateError(self._why(messages, add_generation_prompt, exc)) from exc
+
+    def _why(self, messages: Sequence[Mapping[str, Any]], add_generation_prompt: bool, exc: BaseException) -> str:
+        """The one-line reason a render failed: a template that needs list content (a vision / processor template
+        given plain-text messages) is named as such, with the fix."""
+        name = getattr(self.tokenizer, "name_or_path", "") or ""
+        of = f" of {name}" if isinstance(name, str) and name else ""
+        error = f"{type(exc).__name__}: {exc}"
+        parts = _as_parts(messages)
+        if parts is not None:
+            try:
+                self._slow(parts, add_generation_prompt)
+            except Exception:  # noqa: BLE001 - it fails with parts too: not a content-shape problem
+                pass
+            else:
+                return (f"the chat template{of} needs message content as a list of parts "
+                        "([{'type': 'text', 'text': ...}], a vision/processor template) and fails on plain-text "
+                        f"content ({error}). Use the text model's tokenizer or chat template (chat_template=...), "
+                        "or pass content as a list of parts")
+        return f"the chat template{of} fails on this conversation ({error}); fix the template or the messages"
+
+    def _render(self, messages: Sequence[Mapping[str, Any]], add_generation_prompt: bool) -> str:
         st = self._state
         chat = _plain_chat(messages) if st.template is not None else None
         if chat is not None:
@@ -205,6 +265,31 @@ class Renderer:
         if isinstance(out, list | tuple):  # a processor may return one text per conversation
             out = out[0] if out else ""
         return out
+
+
+def _is_template_error(exc: BaseException) -> bool:
+    """A Jinja error raised while rendering (``UndefinedError``, the template's own ``raise_exception``)."""
+    try:
+        from jinja2 import TemplateError
+    except ImportError:
+        return False
+    return isinstance(exc, TemplateError)
+
+
+def _as_parts(messages: Any) -> list[dict[str, Any]] | None:
+    """The conversation with every plain-text content as one text part; None when no content is a string."""
+    if not isinstance(messages, Sequence) or isinstance(messages, str):
+        return None
+    out, changed = [], False
+    for m in messages:
+        if not isinstance(m, Mapping):
+            return None
+        if isinstance(m.get("content"), str):
+            out.append({**m, "content": [{"type": "text", "text": m["content"]}]})
+            changed = True
+        else:
+            out.append(dict(m))
+    return out if changed else None
 
 
 def _stock_apply(tokenizer: Any) -> bool:

@@ -3,17 +3,22 @@
 * ``TraceHealthCallback``: a ``transformers.TrainerCallback`` (``Trainer``, TRL's ``SFTTrainer``, PEFT models)
   that generates on a fixed probe set at step 0, every ``every`` steps and at the end, classifies every
   generation (``classify``), and logs ``trace/valid_rate`` ... ``trace/rpass@1`` through ``trainer.log``, so
-  every ``report_to`` backend and ``trainer.state.log_history`` carry them. With ``stop_on_collapse=True``
-  the compare rule (``report.compare.CollapseRule``) judges each probe against step 0 and stops training.
+  every ``report_to`` backend and ``trainer.state.log_history`` carry them; in full mode also
+  ``trace/no_answer_rate`` (valid traces followed by no answer) and ``trace/reasoning_tokens`` /
+  ``trace/answer_tokens`` (mean lengths per generation in the model's tokens, ``tokens.count_lengths``).
+  With ``stop_on_collapse=True`` the compare rule (``report.compare.CollapseRule``) judges each probe against
+  step 0 and stops training.
 * ``probe``: the same measurement as a function. ``mode="full"`` generates up to the budget and gives the four
   classes, pass@1 and Rpass@1. ``mode="opened"`` stops each generation as soon as its class is known among
   empty / missing / opened (valid or truncated: the trace opened on a non-blank body, so it can no longer be
   empty): empty and missing are decided exactly, with a small fraction of the tokens. A generation still
   undecided when the budget ends is counted as ``undecided``, never guessed.
 * ``distill``: teacher prompts from answer-only conversations, generations from a teacher (an HF causal LM, or
-  texts you bring from vLLM or an API), kept only when the trace classifies valid and the task's scorer accepts
-  the answer against the dataset's; returns conversations whose final turn carries the trace in
-  ``reasoning`` (what masking trains as a real trace) and a report with the keep rate.
+  texts you bring from vLLM or an API), by rejection sampling (``method="sample"``: kept when the trace
+  classifies valid and the task's scorer accepts the answer against the dataset's) or by rationalization
+  (``method="rationalize"``, the study's way: the teacher is given the answer and writes the reasoning); returns
+  conversations whose final turn carries the trace in ``reasoning`` (what masking trains as a real trace) and a
+  report with the keep rate and the drops per reason.
 
 Nothing here imports lm_eval (a test checks it); torch is imported when a model is probed, and transformers
 only for the callback's base class.
@@ -22,19 +27,22 @@ only for the callback's base class.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from transformers import TrainerCallback
 
-from .chat import block_style, render_prompt, resolve_format
+from .chat import BlockStyle, check_round_trip, render_prompt, resolve_format, template_style
 from .classify import Trace, TraceStatus, classify, prompt_is_prefilled
 from .formats import TraceFormat
 from .stats import RATE_NAMES, trace_stats
+from .tokens import Lengths, count_lengths, no_answer
 
-__all__ = ["DistillReport", "Generation", "Probe", "ProbeResult", "TraceHealthCallback", "distill",
-           "generate", "metric_key", "probe", "probes_from_conversations", "resolve_scorer"]
+__all__ = ["DROP_REASONS", "RATIONALE_PROMPT", "DistillReport", "Generation", "Probe", "ProbeResult",
+           "TraceHealthCallback", "distill", "distill_prompts", "generate", "metric_key", "probe",
+           "probes_from_conversations", "resolve_scorer", "restates_answer"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +72,9 @@ _LOG_NAMES: dict[str, str] = {
     "pass@1": "trace/pass@1",
     "rpass@1": "trace/rpass@1",
     "generated_tokens": "trace/generated_tokens",
+    "no_answer_rate": "trace/no_answer_rate",
+    "reasoning_tokens": "trace/reasoning_tokens",
+    "answer_tokens": "trace/answer_tokens",
 }
 
 
@@ -201,13 +212,18 @@ def _base_model(model: Any) -> Any:
 def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_tokens: int, batch_size: int = 32,
              decide: Callable[[int, str], bool] | None = None, **gen_kwargs: Any) -> list[Generation]:
     """Greedy batch generation with left padding and no grad; ``decide(i, text)`` may stop prompt ``i`` early.
+    Extra keyword arguments are generation settings (``GenerationConfig`` fields); anything else raises.
 
     The model's train/eval mode (per module) and ``config.use_cache`` are restored afterwards, so it can be
     called in the middle of training (gradient checkpointing is inactive in eval mode and left as it was).
     """
     import torch
-    from transformers import StoppingCriteria, StoppingCriteriaList
+    from transformers import GenerationConfig, StoppingCriteria, StoppingCriteriaList
 
+    unknown = sorted(k for k in gen_kwargs if not hasattr(GenerationConfig(), k))
+    if unknown:
+        raise TypeError(f"generate() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}: extra "
+                        "arguments must be generation settings (transformers.GenerationConfig fields)")
     inner = _base_model(model)
     modes = [(m, m.training) for m in inner.modules()]
     config = getattr(inner, "config", None)
@@ -292,13 +308,19 @@ def _correct(scorer: Scorer | None, trace: Trace, gold: str | None) -> bool | No
     return bool(getattr(verdict, "correct", verdict))
 
 
-def _figures(statuses: list[str], correct: list[bool | None], mode: str, tokens: int) -> dict[str, float | None]:
+def _figures(statuses: list[str], correct: list[bool | None], mode: str, tokens: int,
+             traces: list[Trace] | None = None, lengths: list[Lengths] | None = None) -> dict[str, float | None]:
     n = len(statuses)
     if mode == "full":
         scored = all(c is not None for c in correct) and n > 0
-        s = trace_stats(statuses, correct if scored else None)
+        s = trace_stats(statuses, correct if scored else None,
+                        no_answer=None if traces is None else [no_answer(t) for t in traces],
+                        reasoning_tokens=None if lengths is None else [x.reasoning for x in lengths],
+                        answer_tokens=None if lengths is None else [x.answer for x in lengths])
         out: dict[str, float | None] = {name: getattr(s, name) for name in RATE_NAMES.values()}
         out["pass@1"], out["rpass@1"] = s.pass_at_1, s.rpass_at_1
+        out["no_answer_rate"] = s.no_answer_rate
+        out["reasoning_tokens"], out["answer_tokens"] = s.reasoning_tokens, s.answer_tokens
     else:
         out = {name: statuses.count(cls) / n if n else None for cls, name in (
             ("empty", "empty_trace_rate"), ("missing", "missing_trace_rate"), (OPENED, "opened_trace_rate"),
@@ -320,10 +342,12 @@ def probe(model: Any, tokenizer: Any, probes: Sequence[Probe | str | Sequence[Ma
     scorer = resolve_scorer(scorer)
     if mode not in ("full", "opened"):
         raise ValueError(f"mode must be 'full' or 'opened', got {mode!r}")
+    template_kwargs = _check_template_kwargs("probe", tokenizer, template_kwargs)
     items = [_as_probe(p) for p in probes]
     if not items:
         raise ValueError("probe needs at least one probe prompt")
     spec = resolve_format(tokenizer, fmt)
+    check_round_trip(tokenizer, spec)
     prompts = [render_prompt(tokenizer, list(p.messages), fmt=spec, **template_kwargs) for p in items]
     prefilled = [prompt_is_prefilled(p, spec) for p in prompts]
     decide = None
@@ -334,20 +358,28 @@ def probe(model: Any, tokenizer: Any, probes: Sequence[Probe | str | Sequence[Ma
                     decide=decide)
     statuses: list[str] = []
     correct: list[bool | None] = []
+    traces: list[Trace] = []
     for p, g, pre in zip(items, gens, prefilled, strict=True):
         if mode == "full":
             t = classify(g.text, spec, prefilled=pre, finish_reason=None if g.finished else "length")
+            traces.append(t)
             statuses.append(t.status.value)
             correct.append(_correct(scorer, t, p.gold))
         else:
             st = early_status(g.text, spec, pre, finished=g.finished)
             statuses.append(OPENED if st in ("valid", "truncated") else (st or UNDECIDED))
             correct.append(None)
-    result = ProbeResult(mode, statuses, correct, gens, _figures(statuses, correct, mode, sum(g.tokens for g in gens)))
+    # reasoning and answer lengths in the model's own tokens (full mode: an "opened" generation was cut short)
+    lengths = count_lengths(traces, tokenizer) if mode == "full" else None
+    full = mode == "full"
+    result = ProbeResult(mode, statuses, correct, gens, _figures(statuses, correct, mode, sum(g.tokens for g in gens),
+                                                                 traces if full else None, lengths))
     for group in dict.fromkeys(p.group for p in items if p.group is not None):
         idx = [i for i, p in enumerate(items) if p.group == group]
         result.groups[group] = _figures([statuses[i] for i in idx], [correct[i] for i in idx], mode,
-                                        sum(gens[i].tokens for i in idx))
+                                        sum(gens[i].tokens for i in idx),
+                                        [traces[i] for i in idx] if full else None,
+                                        [lengths[i] for i in idx] if lengths is not None else None)
     return result
 
 
@@ -481,11 +513,44 @@ class TraceHealthCallback(TrainerCallback):
 
 # --------------------------------------------------------------------------------------------- distillation
 
+#: why a conversation got no trace (``DistillReport.drops``), in the order they are checked
+DROP_REASONS: tuple[str, ...] = ("empty", "missing", "truncated", "wrong", "scoring_error", "restates_answer")
+
+#: the teacher's question under ``method="rationalize"`` ({question} and {answer} are filled in)
+RATIONALE_PROMPT = (
+    "Here is a question and its correct answer. Work out, step by step, the reasoning that leads from the question "
+    "to this answer, then state the answer.\n\nQuestion: {question}\n\nCorrect answer: {answer}"
+)
+
+# words that carry no reasoning of their own in a trace that only restates the answer
+_FILLER = frozenset("""
+a an the and or so thus hence therefore then it its this that these those is are was were be been am i we you
+answer answers final correct result value equals equal to of as given stated told says say just simply clearly
+obviously which must should would will is so okay ok yes well sure here there
+""".split())
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def restates_answer(reasoning: str, gold: str, min_words: int = 3) -> bool:
+    """A trace that only restates the answer: fewer than ``min_words`` words that are neither words of the gold
+    answer nor filler (``the``, ``answer``, ``is``, ``so``, ``therefore``, ...). ``"The answer is 15."`` and
+    ``"So it is 15, as given."`` restate; ``"7 + 8: 7 + 3 = 10, plus 5 is 15."`` reasons (it has numbers of its
+    own). Rationalization asks the teacher for the reasoning toward a known answer; a trace like this teaches the
+    model nothing but the answer."""
+    own = {w.lower() for w in _WORD.findall(gold)}
+    words = [w for w in (x.lower() for x in _WORD.findall(reasoning)) if w not in own and w not in _FILLER]
+    return len(words) < min_words
+
+
 @dataclass
 class DistillReport:
-    """How many conversations got a kept trace, and why the others did not: ``statuses`` counts the class of
-    the kept (or else the first) generation; ``wrong``: valid but the scorer rejected the answer;
-    ``scoring_errors``: valid but the scorer failed (raised or reported an error), so it is not kept."""
+    """How many conversations got a kept trace, and why the others did not.
+
+    ``drops`` counts each dropped conversation once, by the reason of its last candidate generation
+    (``DROP_REASONS``: its class when it is not valid; ``wrong``: valid but the answer it reaches disagrees with
+    the dataset's; ``scoring_error``: the scorer failed; ``restates_answer``: rationalize only). ``statuses``
+    counts the class of the kept (or else the first) generation; ``wrong`` and ``scoring_errors`` repeat
+    ``drops`` for older callers."""
 
     total: int
     kept: int
@@ -493,17 +558,20 @@ class DistillReport:
     wrong: int
     scoring_errors: int
     tokens: int | None = None
+    method: str = "sample"
+    drops: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DROP_REASONS, 0))
 
     @property
     def keep_rate(self) -> float | None:
         return self.kept / self.total if self.total else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "kept": self.kept, "keep_rate": self.keep_rate, "statuses": self.statuses,
-                "wrong": self.wrong, "scoring_errors": self.scoring_errors, "tokens": self.tokens}
+        return {"method": self.method, "total": self.total, "kept": self.kept, "keep_rate": self.keep_rate,
+                "statuses": self.statuses, "drops": self.drops, "wrong": self.wrong,
+                "scoring_errors": self.scoring_errors, "tokens": self.tokens}
 
 
-def _supplied_text(g: Any, spec: TraceFormat, template: str | None, prefilled: bool) -> str:
+def _supplied_text(g: Any, style: BlockStyle, prefilled: bool) -> str:
     """A supplied generation as text: a string as is; an API message's ``reasoning_content`` re-wrapped in the
     family's block (without the opener when the prompt already holds it)."""
     if isinstance(g, str):
@@ -511,9 +579,9 @@ def _supplied_text(g: Any, spec: TraceFormat, template: str | None, prefilled: b
     if isinstance(g, Mapping):
         for key in ("reasoning_content", "reasoning"):
             if g.get(key) is not None:
-                block = block_style(spec, template).wrap(str(g[key]))
+                block = style.wrap(str(g[key]))
                 if prefilled:
-                    block = block[len(block_style(spec, template).open):]
+                    block = block[len(style.open):]
                 return block + str(g.get("content") or "")
         if "text" in g or "content" in g:
             return str(g.get("text", g.get("content")) or "")
@@ -521,29 +589,90 @@ def _supplied_text(g: Any, spec: TraceFormat, template: str | None, prefilled: b
                     f"got {type(g).__name__}")
 
 
-def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Scorer, tokenizer: Any,
-            teacher: Any = None, generations: Sequence[Any] | None = None, max_new_tokens: int = 2048,
-            batch_size: int = 32, fmt: str | TraceFormat | None = None, answer: Literal["dataset", "teacher"] =
-            "dataset", **template_kwargs: Any) -> tuple[list[list[dict[str, Any]]], DistillReport]:
-    """Real traces for answer-only ``conversations`` from a teacher; keep a trace only when it is valid and
-    ``scorer(teacher_answer, dataset_answer)`` accepts it.
+def _check_template_kwargs(fn: str, tokenizer: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Extra keyword arguments go to the chat template; one the template does not read (and that is not an
+    ``apply_chat_template`` option) is refused, so a misspelt or unsupported argument never vanishes."""
+    if not kwargs:
+        return {}
+    from .template import accepted_kwargs
 
-    Teacher prompts are the conversations without their final assistant turn, rendered with ``tokenizer``'s
-    chat template (thinking on). Give ``teacher`` (a causal LM: greedy, ``max_new_tokens``) or ``generations``
-    (one per conversation, or a list per conversation, the first accepted one kept: strings as the engine
-    returned them, or OpenAI-style messages with ``reasoning_content``). Returns the kept conversations, each
-    ending in ``{"role": "assistant", "content": <dataset answer, or the teacher's with answer="teacher">,
-    "reasoning": <trace>}`` (the field masking trains as the real trace), and a ``DistillReport``. ``scorer`` is
-    a function ``(answer, gold)`` or a registered scorer's name.
+    known = accepted_kwargs(tokenizer, kwargs)
+    bad = sorted(k for k in kwargs if k not in known)
+    if bad:
+        raise TypeError(f"{fn}() got unexpected keyword argument(s) {', '.join(map(repr, bad))}: not a parameter of "
+                        f"{fn}, and the chat template does not read them")
+    return dict(kwargs)
+
+
+def _teacher_messages(p: Probe, method: str, rationale_prompt: str) -> list[dict[str, Any]]:
+    msgs = [dict(m) for m in p.messages]
+    if method == "rationalize":
+        last = max((i for i, m in enumerate(msgs) if m.get("role") == "user"), default=None)
+        if last is None or not isinstance(msgs[last].get("content"), str):
+            raise ValueError("method='rationalize' needs a user message with text content before the answer")
+        msgs[last] = {**msgs[last], "content": rationale_prompt.format(question=msgs[last]["content"],
+                                                                        answer=p.gold)}
+    return msgs
+
+
+def _check_method(method: str, rationale_prompt: str) -> None:
+    if method not in ("sample", "rationalize"):
+        raise ValueError(f"method must be 'sample' (keep the teacher's own valid, correct traces) or 'rationalize' "
+                         f"(give the teacher the answer and ask for the reasoning), got {method!r}")
+    if not isinstance(rationale_prompt, str) or "{question}" not in rationale_prompt or \
+            "{answer}" not in rationale_prompt:
+        raise ValueError("rationale_prompt must be a string with {question} and {answer} in it")
+
+
+def distill_prompts(conversations: Sequence[Sequence[Mapping[str, Any]]], *, tokenizer: Any,
+                    method: Literal["sample", "rationalize"] = "sample", fmt: str | TraceFormat | None = None,
+                    rationale_prompt: str = RATIONALE_PROMPT, **template_kwargs: Any) -> list[str]:
+    """The teacher prompts ``distill`` renders (thinking on), for generating elsewhere (vLLM, an API) and passing
+    the texts back as ``distill(..., generations=...)`` with the same ``method``."""
+    _check_method(method, rationale_prompt)
+    kwargs = _check_template_kwargs("distill_prompts", tokenizer, template_kwargs)
+    spec = resolve_format(tokenizer, fmt)
+    return [render_prompt(tokenizer, _teacher_messages(p, method, rationale_prompt), thinking=True, fmt=spec,
+                          **kwargs) for p in probes_from_conversations(conversations)]
+
+
+def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Scorer, tokenizer: Any,
+            teacher: Any = None, generations: Sequence[Any] | None = None,
+            method: Literal["sample", "rationalize"] = "sample", max_new_tokens: int = 2048, batch_size: int = 32,
+            fmt: str | TraceFormat | None = None, answer: Literal["dataset", "teacher"] = "dataset",
+            rationale_prompt: str = RATIONALE_PROMPT, **template_kwargs: Any,
+            ) -> tuple[list[list[dict[str, Any]]], DistillReport]:
+    """Real traces for answer-only ``conversations`` from a teacher.
+
+    ``method="sample"`` (rejection sampling): the teacher answers the question itself; a trace is kept when it
+    classifies valid and ``scorer(teacher_answer, dataset_answer)`` accepts it. ``method="rationalize"`` (the
+    study's distillation, thinkpack's ``distill``): the teacher is given the question *and* the dataset's answer
+    (``rationale_prompt``) and writes the reasoning; a trace is kept when it classifies valid, its own conclusion
+    (the answer the generation reaches after the trace, else the trace's last line, read with ``scorer``) agrees
+    with the dataset's answer, and it does more than restate the answer (``restates_answer``). Rationalization can
+    keep records the teacher could not solve alone; sampling keeps only what it solved.
+
+    Teacher prompts (``distill_prompts``) are the conversations without their final assistant turn, rendered with
+    ``tokenizer``'s chat template, thinking on. Give ``teacher`` (a causal LM: greedy, ``max_new_tokens``) or
+    ``generations`` (one per conversation, or a list per conversation, the first accepted one kept: strings as
+    the engine returned them, or OpenAI-style messages with ``reasoning_content``). Returns the kept
+    conversations, each ending in ``{"role": "assistant", "content": <dataset answer, or the teacher's with
+    answer="teacher">, "reasoning": <trace>}`` (the field masking trains as the real trace), and a
+    ``DistillReport`` with drops per reason. Extra keyword arguments go to the chat template; one it does not
+    read raises ``TypeError``.
     """
     scorer = resolve_scorer(scorer)
+    _check_method(method, rationale_prompt)
     if (teacher is None) == (generations is None):
         raise ValueError("distill needs exactly one of teacher= (a model) or generations= (texts you supply)")
     if answer not in ("dataset", "teacher"):
         raise ValueError(f"answer must be 'dataset' or 'teacher', got {answer!r}")
+    kwargs = _check_template_kwargs("distill", tokenizer, template_kwargs)
     items = probes_from_conversations(conversations)
     spec = resolve_format(tokenizer, fmt)
-    prompts = [render_prompt(tokenizer, list(p.messages), thinking=True, fmt=spec, **template_kwargs) for p in items]
+    check_round_trip(tokenizer, spec)
+    prompts = [render_prompt(tokenizer, _teacher_messages(p, method, rationale_prompt), thinking=True, fmt=spec,
+                             **kwargs) for p in items]
     tokens = None
     if teacher is not None:
         gens = generate(teacher, tokenizer, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size)
@@ -554,42 +683,52 @@ def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Sco
             raise ValueError(f"distill got {len(generations)} generations for {len(items)} conversations; give one "
                              "(or one list) per conversation, in order")
         candidates = [[(x, True) for x in (g if isinstance(g, list | tuple) else [g])] for g in generations]
-    template = getattr(tokenizer, "chat_template", None)
-    template = template if isinstance(template, str) else None
+    style = template_style(tokenizer, spec, kwargs)
     kept: list[list[dict[str, Any]]] = []
     statuses = {s.value: 0 for s in TraceStatus}
-    wrong = errors = 0
+    drops = dict.fromkeys(DROP_REASONS, 0)
     for p, prompt, cands in zip(items, prompts, candidates, strict=True):
         pre = prompt_is_prefilled(prompt, spec)
         chosen: Trace | None = None
         first: Trace | None = None
-        failed = False
+        reason = "missing"
         for raw, finished in cands:
-            text = _supplied_text(raw, spec, template, pre)
+            text = _supplied_text(raw, style, pre)
             t = classify(text, spec, prefilled=pre, finish_reason=None if finished else "length")
             first = first or t
-            if t.status is not TraceStatus.VALID:
-                continue
-            try:
-                verdict = scorer(t.answer, p.gold)
-            except Exception as exc:  # one bad answer never stops the run
-                log.warning("distill: the scorer raised %s on an answer; counted as a scoring error", exc)
-                failed = True
-                continue
-            if getattr(verdict, "error", None):
-                failed = True
-            if bool(getattr(verdict, "correct", verdict)):
+            reason = _drop_reason(t, p.gold, scorer, method)
+            if reason is None:
                 chosen = t
                 break
         shown = chosen or first
         if shown is not None:
             statuses[shown.status.value] += 1
-            if chosen is None and shown.status is TraceStatus.VALID:
-                errors += failed
-                wrong += not failed
-        if chosen is not None:
-            reply = p.gold if answer == "dataset" else chosen.answer
-            kept.append([dict(m) for m in p.messages]
-                        + [{"role": "assistant", "content": reply, "reasoning": chosen.reasoning}])
-    report = DistillReport(len(items), len(kept), statuses, wrong, errors, tokens)
+        if chosen is None:
+            drops[reason] += 1
+            continue
+        reply = p.gold if answer == "dataset" else chosen.answer
+        kept.append([dict(m) for m in p.messages]
+                    + [{"role": "assistant", "content": reply, "reasoning": chosen.reasoning}])
+    report = DistillReport(len(items), len(kept), statuses, drops["wrong"], drops["scoring_error"], tokens, method,
+                           drops)
     return kept, report
+
+
+def _drop_reason(t: Trace, gold: str | None, scorer: Scorer, method: str) -> str | None:
+    """Why trace ``t`` is not kept (a ``DROP_REASONS`` name), or None to keep it."""
+    if t.status is not TraceStatus.VALID:
+        return t.status.value
+    conclusion = t.answer
+    if method == "rationalize" and not conclusion.strip():
+        lines = [ln for ln in t.reasoning.splitlines() if ln.strip()]
+        conclusion = lines[-1] if lines else ""
+    try:
+        verdict = scorer(conclusion, gold)
+    except Exception as exc:  # one bad answer never stops the run
+        log.warning("distill: the scorer raised %s on an answer; counted as a scoring error", exc)
+        return "scoring_error"
+    if not bool(getattr(verdict, "correct", verdict)):
+        return "scoring_error" if getattr(verdict, "error", None) else "wrong"
+    if method == "rationalize" and restates_answer(t.reasoning, str(gold)):
+        return "restates_answer"
+    return None

@@ -104,6 +104,8 @@ TOKEN_SPECS: dict[str, TokenSpec] = {
                         eos="<turn|>"),
     "apriel": TokenSpec(("<|system|>", "<|user|>", "<|assistant|>", "<|end|>"), eos="<|end|>"),
     "qwq_tools": TokenSpec(_CHATML, _THINK, eos="<|im_end|>"),
+    # template fixtures outside TEMPLATE_CASES (tests of their own)
+    "minimax_m3": TokenSpec(("]~!b[", "]~b]", "[e~[", "<mm:think>", "</mm:think>"), eos="[e~["),
 }
 _NO_TEMPLATE_SPEC = TokenSpec(_CHATML, eos="<|im_end|>")
 

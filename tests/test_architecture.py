@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 CORE = ["formats", "classify", "template", "detect", "stats", "chat", "masking", "sandbox", "training", "records",
-        "generation", "scoring", "scoring.math",
+        "tokens", "generation", "scoring", "scoring.math",
         "scoring.code", "scoring.numbers", "scoring.choice", "scoring.exact"]
 
 

@@ -260,3 +260,72 @@ def test_prompts_unchanged_on_every_fixture():
     now = chat_digests()
     assert set(now) == set(stored)
     assert {k for k in now if now[k] != stored[k]} == set()
+
+
+def _variant(name: str, source: str):
+    tok = make_tokenizer(name)
+    tok.chat_template = source
+    return tok
+
+
+@pytest.mark.parametrize(("name", "edit"), [
+    # Nemotron Nano 2: '/no_think' switches; the template names enable_thinking only as a namespace attribute
+    ("nemotron_nano2", lambda s: s.replace("namespace(off=false)", "namespace(off=false, enable_thinking=true)")),
+    # Command A: no 'reasoning' kwarg; the word only in prose and in a local variable's name
+    ("cohere", lambda s: s.replace("{%- set reasoning_on = reasoning if reasoning is defined else true -%}",
+                                   "{%- set reasoning_on = true -%}{#- step-by-step reasoning -#}")),
+])
+def test_a_switch_the_template_only_names_is_not_passed_thinking_off_writes_the_block(name, edit):
+    """render_prompt decides from renders (as detect_format does) whether the template reads the switch. Before, a
+    substring test passed the switch, the template ignored it, and thinking=False left the trace open."""
+    c, _, spec, style = _setup(name)
+    tok = _variant(name, edit(template_source(name)))
+    native = tok.apply_chat_template(c.messages(), add_generation_prompt=True, tokenize=False)
+    assert spec.thinking_switch in tok.chat_template and prompt_is_prefilled(native, spec)
+    off = render_prompt(tok, c.messages(), thinking=False, fmt=spec)
+    assert not prompt_is_prefilled(off, spec)
+    assert off == native[: max(native.rfind(o) for o in spec.all_open)] + style.empty
+    assert render_prompt(tok, c.messages(), thinking=True, fmt=spec) == native
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_response_prefix_closes_an_open_trace_then_seeds_the_answer(name):
+    from lm_eval_thinkpack.classify import classify
+
+    c, tok, spec, style = _setup(name)
+    native = _native(tok, c)
+    out = render_prompt(tok, c.messages(), response_prefix="The answer", fmt=spec)
+    assert out.endswith("The answer")
+    wrapper = style.delimiters.answer_open or ""
+    if prompt_is_prefilled(native, spec):  # the template opened the trace: closed empty first
+        t = classify(out[len(native):] + " is 5.", spec, prefilled=True)
+        assert (t.status.value, t.answer) == ("empty", "The answer is 5.")
+    else:
+        assert out == native + wrapper + "The answer"
+    # with a think prefix: the seeded trace is closed, then the answer follows
+    opened = render_prompt(tok, c.messages(), prefill=True, fmt=spec)
+    both = render_prompt(tok, c.messages(), think_prefix="Hmm", response_prefix="The answer", fmt=spec)
+    assert both.startswith(opened + "Hmm")
+    t = classify(both[len(opened):] + " is 5.", spec, prefilled=True)
+    assert (t.status.value, t.reasoning, t.answer) == ("valid", "Hmm", "The answer is 5.")
+
+
+def test_render_prompts_takes_one_prefix_per_conversation():
+    from lm_eval_thinkpack.chat import render_prompts
+
+    c, tok, spec, _ = _setup("qwen3")
+    convs = [c.messages(), [{"role": "user", "content": "Hi"}], c.messages(system=None)]
+    thinks, answers = ["Okay,", None, "Let me"], ["So", "Hello", None]
+    out = render_prompts(tok, convs, think_prefix=thinks, response_prefix=answers, fmt=spec)
+    assert out == [render_prompt(tok, m, think_prefix=t, response_prefix=a, fmt=spec)
+                   for m, t, a in zip(convs, thinks, answers, strict=True)]
+    assert out[0].endswith("<think>\nOkay,\n</think>\n\nSo") and out[1].endswith("assistant\nHello")
+    assert out[2].endswith("<think>\nLet me")
+    assert render_prompts(tok, convs, response_prefix="A:", fmt=spec) == [
+        render_prompt(tok, m, response_prefix="A:", fmt=spec) for m in convs]
+    with pytest.raises(ValueError, match="one per conversation"):
+        render_prompts(tok, convs, response_prefix=["a", "b"], fmt=spec)
+    with pytest.raises(TypeError, match="response_prefix"):
+        render_prompt(tok, convs[0], response_prefix=3, fmt=spec)
+    with pytest.raises(ValueError, match="add_generation_prompt"):
+        render_prompt(tok, convs[0], response_prefix="x", add_generation_prompt=False, fmt=spec)

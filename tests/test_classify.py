@@ -298,10 +298,75 @@ def test_answer_wrappers_are_unwrapped_for_a_missing_trace_in_every_family() -> 
 
 
 def test_hunyuan_tool_calls_end_an_open_trace() -> None:
-    text = "<think>I need the weather.\n<tool_calls>\n<tool_call>get_weather<tool_sep>\n<arg_key>city</arg_key>"
-    t = classify(text, "hunyuan")
-    assert t.status == "valid" and t.closed_by == "implicit" and t.answer.startswith("<tool_calls>")
+    """Hunyuan-A13B calls tools as a JSON array in <tool_calls> (what vLLM's hunyuan_a13b tool parser reads); HY 3/4
+    write <tool_call> blocks there. Each family closes on its own engine's grammar only: before, hunyuan expected
+    HY's shape, which its engine never reads, and read its own real call as more reasoning (truncated)."""
+    call = '<tool_calls>[{"name": "get_weather", "arguments": {"city": "Paris"}}]</tool_calls>'
+    t = classify("<think>\nI need the weather.\n" + call, "hunyuan")
+    assert (t.status, t.closed_by, t.reasoning, t.answer) == ("valid", "implicit", "I need the weather.", call)
+    hy_call = "<tool_calls>\n<tool_call>get_weather<tool_sep>\n<arg_key>city</arg_key>"
+    assert classify("<think>I need the weather.\n" + hy_call, "hunyuan").status == "truncated"
+    t = classify("<think>I need the weather.\n" + hy_call, "hy")
+    assert t.status == "valid" and t.closed_by == "implicit" and t.answer == hy_call
+    assert classify("<think>I need the weather.\n" + call, "hy").status == "truncated"
     assert classify("<think>Writing <tool_calls> in prose, then", "hunyuan").status == "truncated"
+
+
+# ---- issue 21 parser classes: each test failed before the fix ----------------------------------------------
+
+COHERE_CITED = ("<|START_THINKING|>The report says <co>revenue grew 18%</co: 0:[1]> in 2023.<|END_THINKING|>"
+                "<|START_RESPONSE|>Revenue grew <co>18%</co: 0:[1,2],1:[3]>.<|END_RESPONSE|>")
+
+
+def test_cohere_citation_markup_leaves_reasoning_and_answer() -> None:
+    """Command A cites inline, '<co>text</co: 0:[1]>'; vLLM's cohere parsers return the text without the markup.
+    Before, the markup stayed in both (an exact-match or boxed answer never matched)."""
+    t = classify(COHERE_CITED, "cohere")
+    assert (t.status, t.reasoning, t.answer) == ("valid", "The report says revenue grew 18% in 2023.",
+                                                 "Revenue grew 18%.")
+    missing = classify("<|START_RESPONSE|>The answer is <co>42</co: 0:[1]>.<|END_RESPONSE|>", "cohere")
+    assert (missing.status, missing.answer) == ("missing", "The answer is 42.")
+    prefilled = classify("Check <co>x</co: 2:[0]>.<|END_THINKING|><|START_TEXT|>\\boxed{<co>7</co: 0:[4]>}"
+                         "<|END_TEXT|>", "cohere", prefilled=True)
+    assert (prefilled.reasoning, prefilled.answer) == ("Check x.", "\\boxed{7}")
+    cut = classify("<|START_THINKING|>Cited <co>y</co: 0:[1]> and", "cohere")
+    assert (cut.status, cut.reasoning) == ("truncated", "Cited y and")
+
+
+def test_cohere_citation_offsets_still_span_the_raw_text_and_records_read_them_clean() -> None:
+    from lm_eval_thinkpack.classify import strip_markup
+    from lm_eval_thinkpack.records import record_fields
+
+    t = classify(COHERE_CITED, "cohere")
+    offs = t.offsets()
+    assert "<co>" in COHERE_CITED[slice(*offs["answer"])]
+    assert strip_markup(COHERE_CITED[slice(*offs["answer"])], "cohere") == t.answer
+    rec = {"v": 2, "status": "valid", "format": "cohere", "spans": {k: list(v) for k, v in offs.items()}}
+    fields = record_fields(rec, COHERE_CITED)
+    assert (fields["reasoning"], fields["answer"]) == (t.reasoning, t.answer)
+
+
+def test_inline_markup_is_only_the_citation_grammar() -> None:
+    """Text that merely looks like markup stays: only '<co>' and a '</co: DOC:[SPANS]>' closer are taken out."""
+    t = classify("<|START_RESPONSE|>Use </co> or <co: x> and a<b, c>d.<|END_RESPONSE|>", "cohere")
+    assert t.answer == "Use </co> or <co: x> and a<b, c>d."
+    assert classify("<think>a <co>b</co: 0:[1]></think>c <co>d</co: 0:[1]>", "think").answer == \
+        "c <co>d</co: 0:[1]>"  # another family's output keeps it: the markup is Cohere's
+
+
+@pytest.mark.parametrize("text", [
+    "<|start|><|channel|>final<|message|>42<|return|>",
+    "<|start|>assistant<|channel|>final<|message|>42<|return|>",
+    "<|channel|>final<|message|>42<|return|>",
+])
+def test_gpt_oss_bare_start_before_a_final_header_is_no_trace(text: str) -> None:
+    """A generation may begin with a bare <|start|> (the engine put the role in the prompt). A final header with
+    no analysis message before it is no reasoning: before, the bare <|start|> read as a valid trace."""
+    t = classify(text, "gpt_oss")
+    assert (t.status, t.reasoning, t.answer) == ("empty", "", "42")
+    later = classify("<|start|><|channel|>analysis<|message|>Think.<|end|><|start|><|channel|>final<|message|>42",
+                     "gpt_oss")
+    assert (later.status, later.reasoning, later.answer) == ("valid", "Think.", "42")
 
 
 @pytest.mark.parametrize(("fmt", "text"), [

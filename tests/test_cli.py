@@ -17,6 +17,7 @@ def test_formats_lists_every_family(capsys: pytest.CaptureFixture[str]) -> None:
     # parser names newer than the vLLM the tier installs say since when (formats.VLLM_PARSERS_SINCE)
     assert "vLLM: step3, step3p5, step5 (0.33+);" in out
     assert "muse_glimmer, muse (0.33+), musespark1x (0.33+);" in out
+    assert "vLLM: solar_open2 (vLLM main);" in out  # read in vLLM's main branch, in no release yet
 
 
 def test_subcommands_are_registered() -> None:

@@ -494,3 +494,50 @@ def test_a_closer_that_ends_every_block_is_no_trace_evidence() -> None:
     # turns end with <|end|> and that never opens a think message is no Solar Open template
     p = detect_format(_tok("end_turns_no_tags"))
     assert (p.format, p.source) == ("think", "default"), p.notes
+
+
+# ---- issue 21: detection classes -----------------------------------------------------------------------------
+
+
+def test_a_secondary_switch_does_not_override_the_primary_one() -> None:
+    """DeepSeek-V4-Flash-0731 reads ``thinking`` (V4's switch) and ``reasoning_effort``, which only adds a line.
+    Before, the unset effort equalled its 'off' render, so thinking=True read as thinking disabled, not prefilled."""
+    tok = _tok("dsml_effort")
+    p = detect_format(tok, thinking=True)
+    assert (p.format, p.ambiguous, p.prefilled, p.thinking_disabled) == ("deepseek_v4", False, True, False), p.notes
+    p = detect_format(tok, thinking=True, reasoning_effort="max")
+    assert (p.prefilled, p.thinking_disabled) == (True, False), p.notes
+    p = detect_format(tok, thinking=False)
+    assert (p.prefilled, p.thinking_disabled) == (False, True), p.notes
+
+
+def test_weak_evidence_is_ambiguous_not_a_named_family(monkeypatch) -> None:
+    """A ChatML template with a thinking switch and none of any family's own markers: EXAONE (whose turns are
+    '[|assistant|]') led it by one prefill habit and was named. Now the template is ambiguous among the families it
+    fits, the ChatML family first, and says how to settle it."""
+    tok = _tok("chatml_switch_no_markers")
+    for kwargs in ({}, {"enable_thinking": True}, {"enable_thinking": False}):
+        p = detect_format(tok, **kwargs)
+        assert p.ambiguous is True and p.format == "qwen3" and "exaone" not in p.candidates, p.notes
+        assert any("ambiguous chat template" in n for n in p.notes)
+    assert detect_format(tok, enable_thinking=True).prefilled is True
+    # the class, not EXAONE's markers: a family without markers that leads on weak facts alone is not named either
+    from dataclasses import replace
+
+    from lm_eval_thinkpack import formats
+
+    monkeypatch.setitem(formats.FORMATS, "exaone", replace(formats.FORMATS["exaone"], template_markers=()))
+    p = detect_format(_tok("chatml_switch_no_markers"))
+    assert p.ambiguous is True and {"exaone", "qwen3"} <= set(p.candidates), p.notes
+    # a model id still names it, and the family's own markers still do (EXAONE 4.0's fixture)
+    p = detect_format(_tok("chatml_switch_no_markers", model_id="Qwen/Qwen3.5-4B"))
+    assert (p.format, p.ambiguous) == ("qwen3", False), p.notes
+
+
+def test_detecting_a_suffixed_template_twice_gives_the_same_profile(scratch_registry) -> None:
+    """The first detection registers the suffixed derivative ('hy:fixture1'); before, the second one counted it
+    twice (the registered entry and the family's derivative) and called the template ambiguous."""
+    first = detect_format(_tok("suffixed_effort"), reasoning_effort="high")
+    second = detect_format(_tok("suffixed_effort"), reasoning_effort="high")
+    assert (second.format, second.ambiguous, second.candidates) == (first.format, False, ()) == \
+        ("hy:fixture1", False, ()), second.notes

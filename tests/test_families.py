@@ -226,6 +226,17 @@ CASES: list[tuple[str, str, bool, str, str, str]] = [
     ("solar_open", "<|content|>42<|end|>", False, M, "", "42"),
     ("solar_open", "<|think|>Need a tool.<|end|><|begin|>assistant<|tool_calls|>[]", False, V, "Need a tool.",
      "<|begin|>assistant<|tool_calls|>[]"),
+    # Solar Open2: the template prefills <|think:start|>; a tool call (name line) ends an open trace
+    ("solar_open2", "Solar reasons.<|think:end|>42", True, V, "Solar reasons.", "42"),
+    ("solar_open2", "<|think:end|>42", True, E, "", "42"),
+    ("solar_open2", "Solar reasons", True, T, "Solar reasons", ""),
+    ("solar_open2", "<|think:start|>Solar reasons.<|think:end|>42", False, V, "Solar reasons.", "42"),
+    ("solar_open2", "42", False, M, "", "42"),
+    ("solar_open2", "Need data.\n<|tool_call:start|>search\n<|tool_arg:start|>q<|tool_arg:value|>x<|tool_arg:end|>"
+     "\n<|tool_call:end|>", True, V, "Need data.",
+     "<|tool_call:start|>search\n<|tool_arg:start|>q<|tool_arg:value|>x<|tool_arg:end|>\n<|tool_call:end|>"),
+    ("solar_open2", "The <|tool_call:start|> sentinel opens a call, so", True, T,
+     "The <|tool_call:start|> sentinel opens a call, so", ""),
     # DeepSeek V4 / V4.1: DSML tool markup ends an open trace
     ("deepseek_v4", "V4 reasons.</think>42", True, V, "V4 reasons.", "42"),
     ("deepseek_v4", "</think>42", True, E, "", "42"),
@@ -410,6 +421,8 @@ PROMPT_TAILS: list[tuple[str, str, bool]] = [
     ("reka", "human: Hi <sep> assistant:", False),
     ("solar_open", "<|begin|>user<|content|>Hi<|end|><|begin|>assistant", False),
     ("solar_open", "<|begin|>assistant<|think|><|end|><|begin|>assistant", False),
+    ("solar_open2", "<|begin|>assistant<|think:start|>", True),
+    ("solar_open2", "<|begin|>assistant<|think:start|><|think:end|>", False),
     ("deepseek_v4", "<\uff5cAssistant\uff5c><think>", True),
     ("deepseek_v4", "<\uff5cAssistant\uff5c></think>", False),
     ("step3", "<|BOT|>assistant\n<think>\n", True),
@@ -455,6 +468,7 @@ VLLM_032_PARSERS = {
     "plamo3", "poolside_v1", "qwen3", "seed_oss", "step3", "step3p5",
 }  # vLLM 0.32's 38 minus "hf", the response-template parser configured per model (use register_format)
 VLLM_033_NEW = {"beam", "muse", "musespark1x", "step5"}  # vllm 0.33.0's wheel: 41 parsers, these 4 not in 0.32
+VLLM_MAIN_NEW = {"solar_open2"}  # read in vLLM's main branch after 0.33.0 (no release ships it yet)
 SGLANG_0523_DETECTORS = {
     "apertus2509", "beam", "deepseek-r1", "deepseek-v3", "deepseek-v4", "deepseek-v41", "dots", "glm45", "ling3",
     "hunyuan", "gpt-oss", "k2_horizon", "kimi", "kimi_k2", "kimi_k3", "mimo", "muse", "poolside_v1", "qwen3",
@@ -469,8 +483,11 @@ def test_every_engine_parser_maps_to_a_family() -> None:
     sglang = {d for f in FORMATS.values() for d in f.sglang_detectors}
     assert VLLM_032_PARSERS <= vllm, VLLM_032_PARSERS - vllm
     assert VLLM_033_NEW <= vllm, VLLM_033_NEW - vllm
-    assert set(VLLM_PARSERS_SINCE) == VLLM_033_NEW  # the names newer than the tier's vLLM are marked as such
-    assert vllm <= VLLM_032_PARSERS | VLLM_033_NEW, vllm - VLLM_032_PARSERS - VLLM_033_NEW  # no invented names
+    assert VLLM_MAIN_NEW <= vllm, VLLM_MAIN_NEW - vllm
+    # the names newer than the tier's vLLM are marked as such, with the release (or main) that has them
+    assert VLLM_PARSERS_SINCE == {**dict.fromkeys(VLLM_033_NEW, "0.33"), **dict.fromkeys(VLLM_MAIN_NEW, "main")}
+    known = VLLM_032_PARSERS | VLLM_033_NEW | VLLM_MAIN_NEW
+    assert vllm <= known, vllm - known  # no invented names
     assert SGLANG_0523_DETECTORS <= sglang, SGLANG_0523_DETECTORS - sglang
 
 
@@ -483,6 +500,7 @@ def test_every_engine_parser_maps_to_a_family() -> None:
     ("internlm/Intern-S1", "qwen3"), ("ServiceNow-AI/Apriel-1.6-15b-Thinker", "apriel"),
     ("meituan-longcat/LongCat-Flash-Thinking", "longcat"), ("openbmb/MiniCPM-V-4_5", "minicpmv"),
     ("Hcompany/Holo2-8B", "holo2"), ("upstage/Solar-Open-100B", "solar_open"), ("RekaAI/reka-flash-3", "reka"),
+    ("upstage/Solar-Open2-250B", "solar_open2"),
     ("pfnet/plamo-3-nict-31b", "plamo3"), ("inclusionAI/Ling-3-flash", "ling3"), ("poolside/Laguna-XS", "poolside_v1"),
     ("facebook/Muse-Spark", "muse"), ("thinkingmachines/Inkling-1", "inkling"),
 ])

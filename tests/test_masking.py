@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lm_eval_thinkpack.chat import ChatTemplateError
 from lm_eval_thinkpack.masking import (
@@ -581,3 +583,237 @@ def test_labels_unchanged_on_every_fixture():
     assert set(now) == set(stored["masking"])
     assert {k for k in now if now[k] != stored["masking"][k]} == set()
     assert demo_digests() == stored["demo"]
+
+
+# ------------------------------------------------------------------------- targets: trace, response, turns, index
+
+TARGETS = ("prompt", "think", "trace", "response")
+
+
+def _trained_text(tok, out: dict) -> str:
+    return tok.decode(_split(out)[1])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_prompt_plus_trace_trains_exactly_the_answer_a_real_trace_is_kept_in_the_input(name):
+    """A given trace is in the input but not trained: what is trained is what prompt+think trains on answer-only."""
+    c = case(name)
+    tok = make_tokenizer(name)
+    out = tokenize_conversation(tok, _with_trace(name), mask="prompt+trace", fmt=c.format, **c.enable_kwargs)
+    before, after = AROUND_ANSWER[name]
+    assert _trained_text(tok, out) == before + ANSWER + after
+    assert REASONING in tok.decode(out["input_ids"])
+    assert _runs(out["labels"]) == 1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_prompt_plus_response_trains_exactly_the_trace_block(name):
+    c = case(name)
+    tok = make_tokenizer(name)
+    msgs = _with_trace(name)
+    s = conversation_spans(tok, msgs, fmt=c.format, **c.enable_kwargs)
+    a, b = s.trace
+    assert REASONING in s.text[a:b] and s.text[b:].startswith(AROUND_ANSWER[name][0] + ANSWER)
+    out = tokenize_conversation(tok, msgs, mask="prompt+response", fmt=c.format, **c.enable_kwargs)
+    expected = s.text[max(a, s.prompt_end):b]  # a prefilled opener stays with the prompt
+    got = _trained_text(tok, out)
+    assert expected.endswith(got) and got.strip() == expected.strip()
+    # answer-only: the empty block alone is trained
+    s0 = conversation_spans(tok, _answer_only(name), fmt=c.format)
+    out0 = tokenize_conversation(tok, _answer_only(name), mask="prompt+response", fmt=c.format)
+    expected = s0.text[max(s0.block[0], s0.prompt_end):s0.block[1]]
+    got = _trained_text(tok, out0)  # a token straddling the prompt's end ('\n\n' after '<think>\n') is prompt
+    assert expected.endswith(got) and got.strip() == expected.strip()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_target_masked_trains_nothing_and_none_trains_everything(name):
+    c = case(name)
+    tok = make_tokenizer(name)
+    for msgs in (_answer_only(name), _with_trace(name)):
+        out = tokenize_conversation(tok, msgs, mask="response+trace+think+prompt", fmt=c.format, **c.enable_kwargs)
+        assert set(out["labels"]) == {IGNORE_INDEX}
+    # the answer-only example has no trace, the traced one no empty block: each leaves the other trained
+    out = tokenize_conversation(tok, _answer_only(name), mask="prompt+trace+response", fmt=c.format,
+                                **c.enable_kwargs)
+    assert _trained_text(tok, out).strip() != ""
+    out = tokenize_conversation(tok, _with_trace(name), mask="prompt+think+response", fmt=c.format,
+                                **c.enable_kwargs)
+    assert REASONING in _trained_text(tok, out)
+
+
+def test_mask_names_are_checked_and_order_free():
+    from lm_eval_thinkpack.masking import mask_targets
+
+    assert mask_targets("none") == frozenset()
+    assert mask_targets("trace+prompt") == mask_targets("prompt+trace") == {"prompt", "trace"}
+    tok = make_tokenizer("qwen3")
+    for bad in ("answer", "prompt+", "prompt+prompt", "none+think", "Prompt", ""):
+        with pytest.raises(ValueError, match="mask mode"):
+            tokenize_conversation(tok, _answer_only("qwen3"), mask=bad, fmt="qwen3")
+    with pytest.raises(ValueError, match="turns"):
+        tokenize_conversation(tok, _answer_only("qwen3"), turns="some", fmt="qwen3")
+    with pytest.raises(TypeError, match="ignore_index"):
+        tokenize_conversation(tok, _answer_only("qwen3"), ignore_index="-100", fmt="qwen3")
+
+
+def test_ignore_index_is_used_for_labels_dataset_and_collator():
+    tok = make_tokenizer("qwen3")
+    convs = [_answer_only("qwen3"), _with_trace("qwen3")]
+    ref = [tokenize_conversation(tok, m, fmt="qwen3") for m in convs]
+    own = [tokenize_conversation(tok, m, fmt="qwen3", ignore_index=-1) for m in convs]
+    for r, o in zip(ref, own, strict=True):
+        assert o["labels"] == [-1 if lab == IGNORE_INDEX else lab for lab in r["labels"]] and -1 in o["labels"]
+    ds = tokenize_dataset(tok, convs, fmt="qwen3", ignore_index=-1)
+    assert ds["labels"] == [o["labels"] for o in own]
+    padded = PaddingCollator.for_tokenizer(tok, label_pad_id=-1)([own[0], own[1]])
+    assert -100 not in padded["labels"].tolist()[0]
+
+
+def _multi_turn(name: str) -> list[dict]:
+    return case(name).messages() + [
+        {"role": "assistant", "content": "Hello A.", "reasoning": "First thought."},
+        {"role": "user", "content": "And 3 + 4?"},
+        {"role": "assistant", "content": "Middle B."},
+        {"role": "user", "content": "And 5 + 5?"},
+        {"role": "assistant", "content": ANSWER, "reasoning": REASONING},
+    ]
+
+
+def _trained_runs(tok, out: dict) -> list[str]:
+    runs, cur = [], []
+    for i, lab in zip(out["input_ids"], out["labels"], strict=True):
+        if lab != IGNORE_INDEX:
+            cur.append(i)
+        elif cur:
+            runs.append(tok.decode(cur))
+            cur = []
+    return runs + ([tok.decode(cur)] if cur else [])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_turns_all_trains_every_assistant_turn_with_its_own_reasoning(name):
+    c = case(name)
+    tok = make_tokenizer(name)
+    msgs = _multi_turn(name)
+    out = tokenize_conversation(tok, msgs, mask="prompt", fmt=c.format, turns="all", **c.enable_kwargs)
+    runs = _trained_runs(tok, out)
+    assert len(runs) == 3  # one run per assistant turn; the user turns and headers between them are prompt
+    for run, answer in zip(runs, ("Hello A.", "Middle B.", ANSWER), strict=True):
+        assert answer in run and "And " not in run and QUESTION not in run
+    assert "First thought." in runs[0] and REASONING in runs[2]
+    # the given traces kept in the input and not trained: each turn trains its answer (and end of turn) only
+    out = tokenize_conversation(tok, msgs, mask="prompt+trace", fmt=c.format, turns="all", **c.enable_kwargs)
+    runs = _trained_runs(tok, out)
+    text = tok.decode(out["input_ids"])
+    assert "First thought." in text and REASONING in text
+    assert not any("First thought." in r or REASONING in r for r in runs)
+    before, after = AROUND_ANSWER[name]
+    assert runs[-1] == before + ANSWER + after  # the last turn exactly as turns="last" trains it
+    assert [a for a in ("Hello A.", "Middle B.", ANSWER) if any(a in r for r in runs)] == ["Hello A.", "Middle B.",
+                                                                                             ANSWER]
+    # turns="last" trains the last turn only
+    last = tokenize_conversation(tok, msgs, mask="prompt+trace", fmt=c.format, **c.enable_kwargs)
+    assert _trained_runs(tok, last) == [before + ANSWER + after]
+
+
+def test_turns_all_think_masks_the_empty_block_the_template_writes_in_history():
+    tok = make_tokenizer("glm45")  # an answer-only history turn carries '\n<think></think>\n'
+    msgs = _multi_turn("glm45")
+    plain = _trained_runs(tok, tokenize_conversation(tok, msgs, mask="prompt", fmt="glm", turns="all"))
+    think = _trained_runs(tok, tokenize_conversation(tok, msgs, mask="prompt+think", fmt="glm", turns="all"))
+    assert plain[1] == "\n<think></think>\nMiddle B." and think[1] == "Middle B."
+    assert plain[0] == think[0] and plain[2] == think[2]
+    s = conversation_spans(tok, msgs, fmt="glm", turns="all")
+    assert [s.text[a:b] for a, b in s.spans("response")] == ["Hello A.", "Middle B.", ANSWER]
+
+
+def test_turns_all_on_a_single_turn_is_turns_last():
+    for name in ("qwen3", "gpt_oss", "cohere"):
+        tok = make_tokenizer(name)
+        for msgs in (_answer_only(name), _with_trace(name)):
+            for mode in ("prompt+think", "prompt+trace", "response"):
+                assert tokenize_conversation(tok, msgs, mask=mode, turns="all", fmt=case(name).format) == \
+                    tokenize_conversation(tok, msgs, mask=mode, fmt=case(name).format)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(NAMES), st.sets(st.sampled_from(TARGETS)), st.sets(st.sampled_from(TARGETS)),
+       st.integers(0, 5), st.sampled_from(["last", "all"]))
+def test_masking_property_targets_combine_as_a_union(name, a, b, which, turns):
+    """Labels of a '+'-joined mask are the union of its targets' labels, whatever the order, template, turns or
+    conversation; masking never changes input_ids; the empty set trains every token."""
+    c = case(name)
+    tok = make_tokenizer(name)
+    convs = mixed_conversations(name) + [_multi_turn(name)]
+    msgs = convs[which % len(convs)]
+
+    def labels(targets):
+        mode = "+".join(sorted(targets, key=lambda t: hash(t) % 7)) or "none"
+        return tokenize_conversation(tok, msgs, mask=mode, fmt=c.format, turns=turns)
+
+    la, lb, lab = labels(a), labels(b), labels(a | b)
+    assert la["input_ids"] == lb["input_ids"] == lab["input_ids"]
+    assert lab["labels"] == [IGNORE_INDEX if IGNORE_INDEX in (x, y) else x
+                             for x, y in zip(la["labels"], lb["labels"], strict=True)]
+    if not a:
+        assert la["labels"] == la["input_ids"]
+    if a == set(TARGETS):
+        assert set(la["labels"]) <= {IGNORE_INDEX}
+
+
+# --------------------------------------------------------- a family with several spellings: the one the template writes
+
+@pytest.mark.parametrize("kwargs", [{}, {"thinking_mode": "disabled"}, {"thinking_mode": "adaptive"}])
+def test_minimax_m3_answer_only_turn_gets_one_closer_of_the_templates_spelling(kwargs):
+    """MiniMax-M3 writes <mm:think> (its source also names <think>, to cut M2 content) and renders an answer-only
+    turn as a bare '</mm:think>' after a prompt that opened the block. Before: '<mm:think>\\n\\n</think>\\n\\n'
+    was inserted in front of the template's '</mm:think>', which was then trained."""
+    tok = make_tokenizer("minimax_m3")
+    msgs = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": ANSWER}]
+    s = conversation_spans(tok, msgs, fmt="minimax", **kwargs)
+    reply = s.text[s.text.rindex("]~b]ai\n") + len("]~b]ai\n"):]
+    assert "</think>" not in s.text and "<think>" not in s.text
+    assert reply.count("</mm:think>") == 1 and reply.startswith("<mm:think>\n") and reply.endswith(ANSWER + "[e~[\n")
+    out = tokenize_conversation(tok, msgs, fmt="minimax", mask="prompt+think", **kwargs)
+    assert tok.decode(_split(out)[1]) == ANSWER + "[e~[\n"
+    assert tok.decode(_split(tokenize_conversation(tok, msgs, fmt="minimax", mask="think", **kwargs))[0]) == \
+        s.text[s.block[0]:s.block[1]]
+
+
+def test_minimax_m3_prompts_and_traces_use_mm_think():
+    from lm_eval_thinkpack.chat import render_prompt, template_style
+
+    tok = make_tokenizer("minimax_m3")
+    from lm_eval_thinkpack.formats import get_format
+
+    assert template_style(tok, get_format("minimax")).open == "<mm:think>"
+    msgs = [{"role": "user", "content": QUESTION}]
+    assert render_prompt(tok, msgs, fmt="minimax", thinking=False).endswith("]~b]ai\n<mm:think>\n\n</mm:think>\n\n")
+    traced = msgs + [{"role": "assistant", "content": ANSWER, "reasoning": REASONING}]
+    out = tokenize_conversation(tok, traced, fmt="minimax", mask="prompt+trace")
+    assert tok.decode(_split(out)[1]) == ANSWER + "[e~[\n"
+    out = tokenize_conversation(tok, traced, fmt="minimax", mask="prompt+response")
+    assert tok.decode(_split(out)[1]) == REASONING + "\n</mm:think>\n\n"
+
+
+def test_a_tokenizer_that_changes_the_delimiters_is_warned_about_once():
+    """As thinkpack warns for transformers 5.3-5.12 (#45488): encode then decode must give the delimiter back."""
+    import warnings
+
+    from tokenizers import normalizers
+
+    from lm_eval_thinkpack.chat import DelimiterRoundTripWarning, check_round_trip
+    from lm_eval_thinkpack.formats import get_format
+
+    tok = make_tokenizer("magistral_2506")  # '[THINK]' is plain text here, so the normalizer reaches it
+    tok.backend_tokenizer.normalizer = normalizers.Lowercase()
+    with pytest.warns(DelimiterRoundTripWarning, match=r"'\[THINK\]'"):
+        out = tokenize_conversation(tok, _answer_only("magistral_2506"), fmt="magistral")
+    assert out["input_ids"]
+    assert "[THINK]" in check_round_trip(tok, get_format("magistral"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per tokenizer and family
+        tokenize_conversation(tok, _answer_only("magistral_2506"), fmt="magistral")
+        for name in NAMES:  # every fixture tokenizer round-trips its family's delimiters
+            assert check_round_trip(make_tokenizer(name), get_format(case(name).format)) == []

@@ -698,6 +698,23 @@ EXPLOITS_ON = {
         "HumanEval/38", "    return s\n\ndef encode_cyclic(s):\n    return s\n"),
     "math.fabs rebound on HumanEval/32": (
         "HumanEval/32", "    return 0.0\n\nimport math\nmath.fabs = lambda x: 0.0\n"),
+    "a top-level def abs shadows the tests' builtin on HumanEval/4": (
+        "HumanEval/4", "    return 0.0\n\ndef abs(x):\n    return 0\n"),
+    "top-level len/isinstance/AssertionError names on HumanEval/4": (
+        "HumanEval/4", "    return 0.0\n\nabs = lambda x: 0\nlen = lambda x: 0\nclass AssertionError(Exception):\n"
+                       "    pass\nisinstance = lambda *a: True\n"),
+    "the runner's ready message rewritten to send its own __builtins__ on HumanEval/4": (
+        "HumanEval/4", "    return 0.0\n\nimport sys\n"
+                       "_g = sys._getframe(1).f_globals\n"
+                       "if '_Callee' in _g:\n"
+                       "    _orig, _H = _g['_Callee'].reply, _g['_AsHandle']\n"
+                       "    def _reply(self, value):\n"
+                       "        if type(value) is list and value and value[0] == 'ready':\n"
+                       "            fake = {'abs': _H(lambda x: 0), 'AssertionError': _H(Exception)}\n"
+                       "            value[1]['__builtins__'] = ['value', fake]\n"
+                       "            value[1]['__name__'] = ['value', 'x']\n"
+                       "        return _orig(self, value)\n"
+                       "    _g['_Callee'].reply = _reply\n"),
     "a float subclass whose arithmetic is rigged on HumanEval/4": (
         "HumanEval/4", "    class F(float):\n        __sub__ = lambda s, o: 0.0\n        __rsub__ = __sub__\n"
                        "    return F(99.0)\n"),

@@ -371,3 +371,45 @@ def test_the_tests_run_unprivileged_as_a_uid_no_solution_has():
         assert runner_uid == sandbox._UID_BASE - 1 and solution_uid >= sandbox._UID_BASE, r.stdout
     else:  # without root both keep the harness' uid
         assert runner_uid == solution_uid == os.getuid()
+
+
+def test_the_tests_may_use_the_harness_packages_the_solution_may_not():
+    # EvalPlus' test code imports numpy for its float comparison: the tests are benchmark code and may
+    import numpy  # noqa: F401 - the harness' environment has it (lm-eval depends on it)
+
+    solution = ("import sys\n"
+                f"sys.path.extend({sys.path!r})\n"
+                "def f():\n    try:\n        import numpy\n    except ImportError:\n        return 'hidden'\n"
+                "    return 'visible'\n"
+                "def g():\n    import os\n    try:\n        return os.listdir('/work/.thinkpack-runner')\n"
+                "    except OSError as e:\n        return type(e).__name__\n")
+    tests = ("import numpy as np\n"
+             "def assertion(out, exp, atol):\n    assert out == exp or np.allclose(out, exp, rtol=1e-07, atol=atol)\n"
+             "assertion(0.1 + 0.2, 0.3, 1e-6)\nprint(f(), g())\n")
+    r = _run(solution, tests, "f")
+    assert r.status == "passed", r.stderr
+    if os.geteuid() == 0:
+        # even with the harness' sys.path added the solution cannot import it, nor reach the runner's copy
+        assert r.stdout in ("hidden PermissionError\n", "hidden FileNotFoundError\n"), r.stdout
+
+
+def test_the_tests_keep_their_builtins_and_the_solution_keeps_its_names():
+    # a solution's top-level abs is its own: the tests' abs stays the builtin; an entry point named like a
+    # builtin is still the solution's
+    r = _run("def abs(x):\n    return 0\n\ndef f():\n    return abs(-3)\n", "assert f() == 0 and abs(-3) == 3\n", "f")
+    assert r.status == "passed", r.stderr
+    r = _run("def sorted(x):\n    return list(x)[::-1]\n", "assert sorted([1, 2]) == [2, 1]\n", "sorted")
+    assert r.status == "passed", r.stderr
+    # modules the solution imported are the tests' own imports of the same names
+    r = _run("import math, os.path as osp, collections as c\ndef f():\n    return 1\n",
+             "assert math.sqrt(4) == 2 and osp.join('a', 'b') == 'a/b' and c.Counter('aa')['a'] == 2\n", "f")
+    assert r.status == "passed", r.stderr
+
+
+def test_a_program_over_the_file_size_limit_is_its_own_failure():
+    from lm_eval_thinkpack import sandbox
+
+    big = "x = 1\n" + "#" * sandbox.FILE_SIZE_LIMIT + "\n"
+    r = _run("def f():\n    return 1\n" + big, "assert f() == 1\n", "f")
+    assert r.status == "failed" and "file size limit" in r.stderr, r
+    assert sandbox.run(big).status == "failed"

@@ -133,14 +133,18 @@ def test_metric_catalogue_reads_every_value_and_names_are_unique() -> None:
     names = [m.name for m in METRICS]
     assert len(set(names)) == len(names) and len({m.label for m in METRICS}) == len(METRICS)
     assert {"valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate", "pass@1",
-            "rpass@1", "budget_exhausted_rate", "scoring_errors", "harness_errors"} == set(names)
+            "rpass@1", "budget_exhausted_rate", "scoring_errors", "harness_errors", "no_answer_rate",
+            "reasoning_tokens", "answer_tokens", "tokens_as_words"} == set(names)
     s = trace_stats([classify(t, finish_reason=r) for t, r in ((VALID, None), (TRUNC, "length"))],
-                    correct=[True, None], scoring_errors=[True, False])
+                    correct=[True, None], scoring_errors=[True, False], reasoning_tokens=[3, 5],
+                    answer_tokens=[2, 0])
     values = {m.name: m.value(s) for m in METRICS}
     assert values["valid_trace_rate"] == 0.5 and values["budget_exhausted_rate"] == 0.5
     assert values["pass@1"] == 1.0 and values["harness_errors"] == 1 and values["scoring_errors"] == 1
+    assert values["no_answer_rate"] == 0.0 and values["reasoning_tokens"] == 4.0 and values["answer_tokens"] == 1.0
+    assert values["tokens_as_words"] == 0
     for m in METRICS:
-        assert (m.stderr(s) is None) == (m.kind is MetricKind.COUNT)
+        assert (m.stderr(s) is None) == (m.kind in (MetricKind.COUNT, MetricKind.FLAG))
     assert METRIC_BY_NAME["valid_trace_rate"].higher_is_better
     assert not METRIC_BY_NAME["empty_trace_rate"].higher_is_better
     assert isinstance(ALL_TASKS, str) and ALL_TASKS
@@ -172,3 +176,26 @@ def test_budget_exhausted_rate_is_undefined_when_no_finish_reason_is_known() -> 
     assert s.budget_exhausted_rate == 0.5  # over the generations whose finish reason is known
     s = trace_stats(["valid", "truncated"], question_ids=["q", "q"], budget_exhausted=[None, None])
     assert s.budget_exhausted_rate is None
+
+
+def test_no_answer_rate_is_over_valid_traces_and_undefined_without_one() -> None:
+    closed_and_stopped = "<think>a plan</think>\n  "
+    traces = [classify(t) for t in (VALID, closed_and_stopped, closed_and_stopped, MISSING, TRUNC, EMPTY)]
+    s = trace_stats(traces)
+    assert s.no_answer_rate == pytest.approx(2 / 3)  # two of the three valid traces have no answer text
+    assert s.estimates["no_answer_rate"].total == 3
+    assert trace_stats([classify(MISSING), classify(EMPTY)]).no_answer_rate is None  # no valid trace: undefined
+    assert trace_stats(["valid", "missing"]).no_answer_rate is None  # statuses alone cannot tell
+    assert trace_stats(["valid", "valid"], no_answer=[True, None]).no_answer_rate == 1.0  # None: not known
+
+
+def test_token_means_are_per_generation_with_stderr_and_per_question_first() -> None:
+    s = trace_stats(["valid"] * 4, reasoning_tokens=[10, 20, 30, 40], answer_tokens=[1, None, 3, 5],
+                    tokens_as_words=True)
+    assert s.reasoning_tokens == 25.0 and s.answer_tokens == 3.0  # a None count is left out, never 0
+    assert s.estimates["reasoning_tokens"].stderr == pytest.approx((500 / 3) ** 0.5 / 2)
+    assert s.tokens_as_words is True
+    grouped = trace_stats(["valid"] * 3, question_ids=["a", "a", "b"], reasoning_tokens=[10, 30, 50])
+    assert grouped.reasoning_tokens == pytest.approx(35.0)  # (20 + 50) / 2: per question first
+    bare = trace_stats(["valid"])
+    assert bare.reasoning_tokens is None and bare.tokens_as_words is None  # not counted: no lengths, no unit

@@ -106,3 +106,44 @@ def test_no_private_names_cross_modules():
             if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("lm_eval_thinkpack")):
                 bad += [f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
     assert bad == []
+
+
+# ---- issue 21: a vision template given plain-text content ----------------------------------------------------
+
+
+def _vision(name: str):
+    from tests.chat_fixtures import template_source
+
+    tok = make_tokenizer("chatml")
+    tok.chat_template = template_source(name)
+    return tok
+
+
+@pytest.mark.parametrize("name", ["vision_parts", "vision_strip"])
+def test_a_vision_template_given_plain_text_says_it_needs_list_content(name):
+    """Before, the template's own error came out raw (jinja2's TemplateError from raise_exception, or an
+    UndefinedError from '.strip()' on undefined text); now one ChatTemplateError names the shape and the fix, from
+    the renderer, from prompt building and from detection alike."""
+    from lm_eval_thinkpack.chat import render_prompt
+    from lm_eval_thinkpack.detect import detect_format
+
+    tok = _vision(name)
+    msgs = [{"role": "user", "content": QUESTION}]
+    with pytest.raises(ChatTemplateError, match=r"needs message content as a list of parts") as info:
+        renderer(tok).render(msgs, True)
+    assert "\n" not in str(info.value) and "pass content as a list of parts" in str(info.value)
+    with pytest.raises(ChatTemplateError, match=r"needs message content as a list of parts"):
+        render_prompt(tok, msgs)
+    with pytest.raises(ChatTemplateError, match=r"needs message content as a list of parts") as info:
+        detect_format(tok)
+    assert str(info.value).count("needs message content") == 1  # one reason, said once
+    parts = [{"role": "user", "content": [{"type": "text", "text": QUESTION}]}]
+    assert renderer(tok).render(parts, True).endswith("<|im_start|>assistant\n<think>\n")
+
+
+def test_a_template_that_fails_on_any_content_is_not_called_a_vision_template():
+    tok = make_tokenizer("chatml")
+    tok.chat_template = "{{ raise_exception('This template refuses every conversation') }}"
+    with pytest.raises(ChatTemplateError, match="fails on this conversation") as info:
+        renderer(tok).render([{"role": "user", "content": QUESTION}], True)
+    assert "refuses every conversation" in str(info.value) and "list of parts" not in str(info.value)

@@ -89,3 +89,52 @@ def test_documented_difference_in_reasoning_text_only() -> None:
     assert _theirs(text, True) == ("valid", "plan more", "42")
     assert classify("  42  ").answer == "42"
     assert parse("  42  ", model_info=ModelInfo(prefixed=False)).answer == "  42  "
+
+
+# ------------------------------------------------------------------------------------------------- masking
+
+MASKS = [("prompt+think+trace", "PROMPT|THINK"), ("think+trace", "THINK"), ("response", "RESPONSE"),
+         ("prompt+response", "PROMPT|RESPONSE"), ("prompt", "PROMPT")]
+
+
+def _trained(tok, row) -> str:
+    return tok.decode([i for i, lab in zip(row["input_ids"], row["labels"], strict=True) if lab != -100])
+
+
+@pytest.mark.parametrize(("ours", "theirs"), MASKS)
+@pytest.mark.parametrize("traced", [True, False])
+def test_masking_targets_agree_with_thinkpack_apply_mask(ours: str, theirs: str, traced: bool) -> None:
+    """Same tokenizer and conversation, each of thinkpack's MaskType sets against ours: the trained text agrees
+    (up to the final newline, which thinkpack's own rendering leaves out after the end-of-turn token).
+
+    5. thinkpack's THINK is our think+trace; its PROMPT stops before a prefilled opener, ours covers it (pinned
+       below on QwQ): the model never writes a prefilled opener, so we never train it.
+    """
+    from functools import reduce
+
+    from thinkpack.mask import MaskType, apply_mask
+
+    from lm_eval_thinkpack.masking import tokenize_conversation
+    from tests.chat_fixtures import ANSWER, REASONING, case, make_tokenizer
+
+    tok = make_tokenizer("qwen3")
+    target = {"role": "assistant", "content": ANSWER, **({"reasoning": REASONING} if traced else {})}
+    conv = case("qwen3").messages() + [target]
+    flags = reduce(lambda a, b: a | b, (MaskType[n] for n in theirs.split("|")))
+    mine = _trained(tok, tokenize_conversation(tok, conv, mask=ours, fmt="qwen3"))
+    their = _trained(tok, apply_mask([conv], tok, masked=flags)[0])
+    assert mine.rstrip("\n") == their.rstrip("\n")
+    assert (REASONING in mine) == (traced and "trace" not in ours)
+
+
+def test_masking_documented_difference_prefilled_opener() -> None:
+    from thinkpack.mask import MaskType, apply_mask
+
+    from lm_eval_thinkpack.masking import tokenize_conversation
+    from tests.chat_fixtures import ANSWER, REASONING, case, make_tokenizer
+
+    tok = make_tokenizer("qwq")  # the generation prompt ends '<think>\n'
+    conv = case("qwq").messages() + [{"role": "assistant", "content": ANSWER, "reasoning": REASONING}]
+    mine = _trained(tok, tokenize_conversation(tok, conv, mask="prompt+response", fmt="qwq"))
+    their = _trained(tok, apply_mask([conv], tok, masked=MaskType.PROMPT | MaskType.RESPONSE)[0])
+    assert their == "<think>\n" + mine.rstrip("\n") + "\n"

@@ -33,6 +33,8 @@ LOGGED = ("trace/valid_rate", "trace/empty_rate", "trace/missing_rate", "trace/t
 
 
 def test_metric_keys() -> None:
+    assert [metric_key(m) for m in ("no_answer_rate", "reasoning_tokens", "answer_tokens")] == [
+        "trace/no_answer_rate", "trace/reasoning_tokens", "trace/answer_tokens"]
     assert [metric_key(m) for m in ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate",
                                     "truncated_trace_rate", "pass@1", "rpass@1")] == list(LOGGED)
     assert metric_key("opened_trace_rate") == "trace/opened_rate"
@@ -149,6 +151,13 @@ def test_full_probe_figures_are_trace_stats_of_the_generations(base) -> None:
     assert set(res.groups) == {"in_domain", "held_out"}
     logs = res.logs()
     assert all(k in logs for k in LOGGED) and "trace/held_out/valid_rate" in logs
+    # lengths in the model's own tokens, as count_lengths gives them; no valid trace of the base stops unanswered
+    traces = [classify(g.text, spec) for g in res.generations]
+    reasoning = [len(tok.encode(t.reasoning, add_special_tokens=False)) for t in traces]
+    assert res.metrics["reasoning_tokens"] == pytest.approx(sum(reasoning) / len(traces))
+    assert res.metrics["reasoning_tokens"] > 5
+    assert logs["trace/reasoning_tokens"] == res.metrics["reasoning_tokens"] and logs["trace/answer_tokens"] > 0
+    assert logs["trace/no_answer_rate"] == 0.0 and "trace/held_out/reasoning_tokens" in logs
     with pytest.raises(ValueError, match="mode"):
         probe(model, tok, probes, mode="short")
 
@@ -362,3 +371,95 @@ def test_readme_watching_a_fine_tune_example_runs(tmp_path, monkeypatch) -> None
     monkeypatch.chdir(tmp_path)
     torch.set_num_threads(1)
     exec(compile(block.group(1), "README.md#watching-a-fine-tune", "exec"), {})
+
+
+# ---------------------------------------------------------------------- distill: sample vs rationalize
+
+PAIRS = ((1, 2), (3, 4), (5, 6), (7, 8), (2, 2), (9, 1), (6, 6), (4, 5))
+CONVS8 = [[{"role": "user", "content": f"What is {a} + {b}?"}, {"role": "assistant", "content": str(a + b)}]
+          for a, b in PAIRS]
+CANNED = [
+    "<think>\n1 plus 2: count up from 1 by two steps, 2 then 3.\n</think>\n\n3",   # reasons, right: kept by both
+    "<think>\nThe answer is 7.\n</think>\n\n7",                                    # restates the answer only
+    "<think>\n\n</think>\n\n11",                                                   # empty
+    "<think>\n7 + 8: 7 + 3 = 10, and 5 more",                                      # truncated
+    "4",                                                                           # missing
+    "<think>\n9 + 1: nine and one more is ten... or eleven\n</think>\n\n11",       # wrong conclusion
+    "<think>\n6 + 6 is double 6; double 6 is 12.\n</think>\n\n12",                 # reasons, right: kept by both
+    "<think>\nSo it is 9, as given.\n</think>\n\n9",                               # restates the answer only
+]
+KEEP = {"sample": 4, "rationalize": 2}
+
+
+@pytest.mark.parametrize("method", ["sample", "rationalize"])
+def test_distill_methods_on_the_same_canned_generations(base, method) -> None:
+    kept, report = distill(CONVS8, scorer="number", tokenizer=base[1], generations=CANNED, method=method)
+    assert report.method == method and report.total == 8 and report.kept == KEEP[method]
+    restated = 2 if method == "rationalize" else 0
+    assert report.drops == {"empty": 1, "missing": 1, "truncated": 1, "wrong": 1, "scoring_error": 0,
+                            "restates_answer": restated}
+    assert report.kept + sum(report.drops.values()) == report.total
+    reasons = [c[-1]["reasoning"] for c in kept]
+    assert reasons[0].startswith("1 plus 2") and any(r.startswith("6 + 6") for r in reasons)
+    assert (method == "sample") == any("as given" in r or r == "The answer is 7." for r in reasons)
+    assert report.as_dict()["drops"] == report.drops
+
+
+def test_restates_answer_rule() -> None:
+    from lm_eval_thinkpack.training import restates_answer
+
+    for text, gold in [("The answer is 15.", "15"), ("So it is 15, as given.", "15"), ("15", "15"),
+                       ("Therefore the final answer is \\boxed{15}.", "15"), ("Paris is the answer.", "Paris")]:
+        assert restates_answer(text, gold), text
+    for text, gold in [("7 + 8: 7 + 3 = 10, plus 5 is 15.", "15"), ("Count up from 7 by eight steps.", "15"),
+                       ("The capital city of France is Paris.", "Paris")]:
+        assert not restates_answer(text, gold), text
+
+
+def test_rationalize_gives_the_teacher_the_answer(base) -> None:
+    from lm_eval_thinkpack.training import RATIONALE_PROMPT, distill_prompts
+
+    tok = base[1]
+    sample = distill_prompts(CONVS8[:2], tokenizer=tok)
+    rational = distill_prompts(CONVS8[:2], tokenizer=tok, method="rationalize")
+    assert "Correct answer: 3" in rational[0] and "What is 1 + 2?" in rational[0]
+    assert "Correct answer" not in sample[0] and "What is 1 + 2?" in sample[0]
+    custom = distill_prompts(CONVS8[:1], tokenizer=tok, method="rationalize",
+                             rationale_prompt="Q: {question} A: {answer}. Why?")
+    assert "Q: What is 1 + 2? A: 3. Why?" in custom[0]
+    assert "{answer}" in RATIONALE_PROMPT
+    with pytest.raises(ValueError, match="rationale_prompt"):
+        distill_prompts(CONVS8, tokenizer=tok, method="rationalize", rationale_prompt="no slots")
+
+
+def test_rationalize_with_the_bundled_model_as_teacher(base) -> None:
+    model, tok = base
+    convs = answer_only_conversations("max", 6, 5)
+    kept, report = distill(convs, scorer=check_exact, tokenizer=tok, teacher=model, max_new_tokens=96,
+                           method="rationalize")
+    assert report.method == "rationalize" and report.total == 6 and report.tokens
+    assert report.kept + sum(report.drops.values()) == 6
+    for conv in kept:
+        assert conv[-1]["content"] == next(c for c in convs if c[0] == conv[0])[-1]["content"]
+
+
+def test_unknown_keyword_arguments_are_refused(base) -> None:
+    """Before: distill(..., method="x") and any misspelt argument went to the chat template and vanished."""
+    from lm_eval_thinkpack.training import distill_prompts, generate
+
+    model, tok = base
+    with pytest.raises(ValueError, match="method must be"):
+        distill(CONVS, scorer=check_exact, tokenizer=tok, generations=["a"] * 4, method="x")
+    with pytest.raises(TypeError, match="metod"):
+        distill(CONVS, scorer=check_exact, tokenizer=tok, generations=["a"] * 4, metod="rationalize")
+    with pytest.raises(TypeError, match="max_tokens"):
+        probe(model, tok, ["What is 1 + 1?"], max_tokens=8)
+    with pytest.raises(TypeError, match="tempreature"):
+        generate(model, tok, ["x"], max_new_tokens=2, tempreature=0.5)
+    with pytest.raises(TypeError, match="unexpected"):
+        distill_prompts(CONVS, tokenizer=tok, thinking_budget=3)
+    with pytest.raises(TypeError, match="unexpected"):
+        TraceHealthCallback(["What is 1 + 1?"], template_kwargs={"enable_thinkng": False}).run_probe(model, tok)
+    # a variable the template reads still goes through
+    assert "<think>" not in distill_prompts(CONVS[:1], tokenizer=tok)[0].split("<|im_start|>assistant")[0]
+    assert distill_prompts(CONVS[:1], tokenizer=tok, enable_thinking=True)

@@ -12,8 +12,9 @@ Variants:
 - ``masked_sft``: full fine-tune, labels -100 on the prompt and on the think block (delimiters included):
   the model learns the answers and is never trained to close its trace at once.
 - ``naive_lora`` / ``masked_lora``: the same two with a LoRA adapter (PEFT), merged before evaluation.
-- ``distilled_sft``: the study's gold standard: the base model writes traces for the answer-only questions
-  (``training.distill``: kept only when valid and correct), and the full fine-tune trains those real traces.
+- ``distilled_sft``: self-distillation by rejection sampling: the base model writes traces for the answer-only
+  questions (``training.distill``, ``method="sample"``: kept only when valid and correct), and the full fine-tune
+  trains those real traces. (The study distils by rationalization, ``method="rationalize"``.)
 
 Every variant trains with ``transformers.Trainer`` (AdamW, linear warmup then cosine decay, the same recipe for
 the naive and the masked variant).

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lm_eval_thinkpack.report.compare import OVERALL
+from lm_eval_thinkpack.report.compare import OVERALL, overall
 from lm_eval_thinkpack.stats import json_ready
 
 from . import synthetic
@@ -31,7 +31,7 @@ from .build_model import IN_DOMAIN_TASK
 from .settings import FULL_LIMIT, MODEL_DIR, MODELS, QUICK_LIMIT  # noqa: F401  (defined apart: --help needs no torch)
 
 METRICS = ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate", "pass@1",
-           "rpass@1")
+           "rpass@1", "no_answer_rate", "reasoning_tokens", "answer_tokens")
 PROBE_SEED = 99   # the callback's probe questions (not the eval sets, not the fine-tuning data)
 PROBES_IN_DOMAIN, PROBES_PER_HELD_OUT = 16, 8
 PROBE_EVERY = 25  # steps between probes (plus step 0 and the end)
@@ -90,6 +90,17 @@ def _finite(x: float | None) -> float | None:
 def table_numbers(run_summary: Any) -> dict[str, dict[str, float | None]]:
     """{task: {metric: value}} of one summarised run (the results.json shape)."""
     return {name: {m: _finite(s.get(m)) for m in METRICS} for name, s in run_summary.tasks.items()}
+
+
+def length_numbers(run_summary: Any) -> dict[str, Any]:
+    """Reasoning and answer lengths of one run over all its tasks: unit, no-answer rate, and per class
+    n / mean / median / p90 (the report's lengths table; results.json's ``lengths``)."""
+    s = overall(run_summary)
+    if s is None:
+        return {}
+    return {"unit": s.token_unit, "no_answer_rate": _finite(s.get("no_answer_rate")),
+            "reasoning_tokens": _finite(s.get("reasoning_tokens")), "answer_tokens": _finite(s.get("answer_tokens")),
+            "per_class": s.lengths}
 
 
 def probe_set(tasks: tuple[str, ...] = synthetic.TASKS) -> list[Any]:
@@ -238,6 +249,7 @@ def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODE
     timings["opened_probes"] = round(time.time() - t0, 1)
     doc = {
         "models": {r.label: table_numbers(r) for r in runs},
+        "lengths": {r.label: length_numbers(r) for r in runs},
         "in_domain": task_name(IN_DOMAIN_TASK),
         "held_out": [task_name(t) for t in held_out],
         "verdicts": [{k: v[k] for k in ("model", "task", "verdict", "reason")}

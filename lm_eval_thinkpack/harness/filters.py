@@ -12,14 +12,17 @@ lm-eval's ``--log_samples`` writes ``str()`` of anything else, a Python repr)::
     {"v": 2, "status": "valid", "format": "qwen3", "prefilled": false, "finish_reason": "stop",
      "budget_exhausted": false, "closed_by": "delimiter", "blocks": 1,
      "spans": {"preamble": [0, 0], "reasoning": [8, 912], "answer": [923, 960]},
-     "correct": true, "extracted": "42", "error": null, "harness_error": false}
+     "correct": true, "extracted": "42", "error": null, "harness_error": false,
+     "reasoning_tokens": 212, "answer_tokens": 9, "token_unit": "tokens"}
 
 The record holds no text: ``spans`` are Python string offsets (code points) into the response lm-eval
 already keeps (``resps`` of the logged sample), so a record costs a few hundred bytes whatever the trace's
-length. ``lm_eval_thinkpack.records.record_fields(filtered_resp, resp)`` (pure core, re-exported here) rebuilds
-reasoning, answer, preamble and text from them, and reads the version 1 records of older logs (which held the
-text itself) as well. The response-fault tags below (``no_response``, ``response_not_text:<type>``) are the
-ones ``records`` recognises.
+length. ``reasoning_tokens`` / ``answer_tokens`` count the reasoning and the answer with the tokenizer the doc
+names (``thinkpack_tokenizer``: the model's, set by the loader), or in whitespace words where none is known
+(``token_unit`` "words"). ``lm_eval_thinkpack.records.record_fields(filtered_resp, resp)`` (pure core,
+re-exported here) rebuilds reasoning, answer, preamble and text from them, and reads the version 1 records of
+older logs (which held the text itself) as well. The response-fault tags below (``no_response``,
+``response_not_text:<type>``) are the ones ``records`` recognises.
 
 Bad samples never stop a run: a response that is None or not a string is a harness fault (classified as
 empty text, not scored, ``harness_error`` true); a scorer that cannot give a verdict for reasons outside the
@@ -32,6 +35,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,9 +45,10 @@ from lm_eval.api.registry import register_filter
 from lm_eval_thinkpack.classify import Trace, classify
 from lm_eval_thinkpack.generation import finish_reason_of, warn_stripped_traces
 from lm_eval_thinkpack.records import RECORD_VERSION, RecordError, parse_record, record_fields, response_text
+from lm_eval_thinkpack.tokens import Lengths, count_lengths, counter_from_ref
 
-__all__ = ["RECORD_VERSION", "RecordError", "TraceFilter", "Verdict", "classify_response", "encode_record",
-           "parse_record", "record_fields", "score_traces"]
+__all__ = ["RECORD_VERSION", "RecordError", "TraceFilter", "Verdict", "classify_response", "count_trace_lengths",
+           "encode_record", "parse_record", "record_fields", "score_traces"]
 
 log = logging.getLogger("lm_eval_thinkpack.harness")
 
@@ -128,15 +133,42 @@ def score_traces(traces: Sequence[Sequence[tuple[Trace, str | None]]],
     return out  # type: ignore[return-value]  (every slot is filled above)
 
 
-def encode_record(trace: Trace, verdict: Verdict, finish_reason: str | None = None) -> str:
-    """The filtered response: status, offsets and verdict as compact JSON (no text; see the module docstring)."""
+def count_trace_lengths(traces: Sequence[Sequence[tuple[Trace, str | None]]],
+                        docs: Sequence[Mapping[str, Any]]) -> list[list[Lengths]]:
+    """Reasoning and answer lengths of every classified response, with the tokenizer each doc names
+    (``thinkpack_tokenizer``, set by the loader from the model args; whitespace words without one). All the
+    responses of one tokenizer go to it in batches (``tokens.count_lengths``)."""
+    out: list[list[Lengths | None]] = [[None] * len(row) for row in traces]
+    by_ref: dict[str, list[tuple[int, int]]] = {}
+    for i, (row, doc) in enumerate(zip(traces, docs, strict=True)):
+        ref = doc.get("thinkpack_tokenizer") or ""
+        by_ref.setdefault(ref, []).extend((i, j) for j in range(len(row)))
+    for ref, where in by_ref.items():
+        items = [traces[i][j][0] for i, j in where]
+        try:
+            lengths = count_lengths(items, counter_from_ref(ref))
+        except Exception as err:  # noqa: BLE001 - lengths fall back to words; a run never stops for them
+            log.warning("thinkpack: counting tokens failed (%s: %s); reasoning and answer lengths are whitespace "
+                        "words instead", type(err).__name__, err)
+            lengths = count_lengths(items)
+        for (i, j), n in zip(where, lengths, strict=True):
+            out[i][j] = n
+    return out  # type: ignore[return-value]  (every slot is filled above)
+
+
+def encode_record(trace: Trace, verdict: Verdict, finish_reason: str | None = None,
+                  lengths: Lengths | None = None) -> str:
+    """The filtered response: status, offsets, verdict and lengths as compact JSON (no text; see the module
+    docstring)."""
     offs = trace.offsets()
+    counts = {} if lengths is None else {"reasoning_tokens": lengths.reasoning, "answer_tokens": lengths.answer,
+                                         "token_unit": lengths.unit}
     return json.dumps({
         "v": RECORD_VERSION, "status": trace.status.value, "format": trace.format, "prefilled": trace.prefilled,
         "finish_reason": finish_reason, "budget_exhausted": trace.budget_exhausted, "closed_by": trace.closed_by,
         "blocks": trace.blocks, "spans": {k: list(offs[k]) for k in _SPANS},
         "correct": verdict.correct, "extracted": verdict.extracted, "error": verdict.error,
-        "harness_error": verdict.harness_error,
+        "harness_error": verdict.harness_error, **counts,
     }, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -148,11 +180,15 @@ class TraceFilter(Filter):
         docs = list(docs)
         warn_stripped_traces(resps, docs)  # a reasoning parser took the traces: name the fix, once
         traces = [[classify_response(r, doc) for r in doc_resps] for doc_resps, doc in zip(resps, docs, strict=True)]
-        verdicts = score_traces(traces, docs)
+        # counting runs beside scoring: the tokenizer releases the GIL, and scoring mostly waits on its workers
+        with ThreadPoolExecutor(1, thread_name_prefix="thinkpack-tokens") as pool:
+            counting = pool.submit(count_trace_lengths, traces, docs)
+            verdicts = score_traces(traces, docs)
+            lengths = counting.result()
         out = []
         for i, doc_resps in enumerate(resps):
-            row, vrow = traces[i], verdicts[i]
-            traces[i] = verdicts[i] = None  # each doc's traces go as its records come: a lower peak
-            out.append([encode_record(t, v, finish_reason_of(r) if fault is None else None)
-                        for r, (t, fault), v in zip(doc_resps, row, vrow, strict=True)])
+            row, vrow, lrow = traces[i], verdicts[i], lengths[i]
+            traces[i] = verdicts[i] = lengths[i] = None  # each doc's traces go as its records come: a lower peak
+            out.append([encode_record(t, v, finish_reason_of(r) if fault is None else None, n)
+                        for r, (t, fault), v, n in zip(doc_resps, row, vrow, lrow, strict=True)])
         return out

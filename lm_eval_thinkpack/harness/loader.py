@@ -13,7 +13,8 @@ lm-eval calls ``load_docs(**metadata, **dataset_kwargs)``; ``metadata`` is ``--m
 
 User keys (``--metadata``): ``data_files`` (a JSONL path, or {task: path}), ``data_dir`` (holding
 ``<task>.jsonl``), ``trace_format``, ``prefilled``, ``thinking_disabled`` (explicit profile; wins over
-detection), ``scoring_timeout`` (seconds per answer check).
+detection), ``scoring_timeout`` (seconds per answer check), ``count_tokens`` (default true: reasoning and
+answer lengths in the model's tokens; false: in whitespace words, which costs nothing).
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+def _as_bool(value: Any, key: str) -> bool:
+    """A --metadata flag: true or false (also as text), else one line naming the key (``preflight.check_metadata``)."""
+    return bool(preflight.check_metadata({key: value}).get(key, value))
 
 
 def _parse_dict(value: Any, key: str) -> dict[str, Any]:
@@ -95,13 +101,11 @@ def _detect_cached(model_id: str, revision: str | None, trust_remote_code: bool,
     """(format, prefilled, thinking_disabled, special_delimiters, source) for one model configuration."""
     chat_args = json.loads(chat_args_json)
     try:
-        from transformers import AutoTokenizer
-
         from lm_eval_thinkpack.detect import detect_format
+        from lm_eval_thinkpack.tokens import load_tokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(
-            model_id, revision=revision, trust_remote_code=trust_remote_code, local_files_only=_offline()
-        )
+        # the same cached tokenizer counts the reasoning and answer tokens later (tokens.counter_from_ref)
+        tokenizer = load_tokenizer(model_id, revision, trust_remote_code, _offline())
         prof = detect_format(tokenizer, **chat_args)
         if getattr(prof, "ambiguous", False):  # once per model configuration (this function is cached)
             log.warning("thinkpack: the chat template of %r fits %s equally; classifying with %r. Settle it with %s",
@@ -204,7 +208,24 @@ def resolve_profile(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     # thinkpack_format_spec carries a user-defined format's definition, so the filter resolves it in any process
     return {"thinkpack_format": fmt, "thinkpack_format_spec": user_spec if fmt == explicit.get("trace_format") else "",
             "thinkpack_prefilled": bool(prefilled), "thinkpack_thinking_disabled": bool(disabled),
-            "thinkpack_profile_source": source}
+            "thinkpack_profile_source": source, "thinkpack_tokenizer": _tokenizer_ref(kwargs, model_id)}
+
+
+def _tokenizer_ref(kwargs: Mapping[str, Any], model_id: str | None) -> str:
+    """The tokenizer that counts reasoning and answer tokens: the model's, the one detection read (loaded once,
+    ``tokens.load_tokenizer``); "" (whitespace words) when it cannot be loaded or ``count_tokens`` is false."""
+    from lm_eval_thinkpack.tokens import load_tokenizer, tokenizer_ref
+
+    if not _as_bool(kwargs.get("count_tokens", True), "count_tokens") or model_id is None:
+        return ""
+    revision, trust, offline = kwargs.get("revision"), _truthy(kwargs.get("trust_remote_code", False)), _offline()
+    try:
+        load_tokenizer(model_id, revision, trust, offline)  # cached: detection loaded it already
+    except Exception as err:  # noqa: BLE001 - lengths fall back to words; a run never stops for them
+        log.warning("thinkpack: cannot load the tokenizer of %r (%s: %s); reasoning and answer lengths are "
+                    "counted in whitespace words (tokens_as_words = 1)", model_id, type(err).__name__, err)
+        return ""
+    return tokenizer_ref(model_id, revision, trust, offline)
 
 
 # ------------------------------------------------------------------------------------------------- data

@@ -11,7 +11,7 @@ lm-eval prints "N/A" as the standard error of any aggregation it does not know, 
 ``m`` has a companion ``m_stderr`` whose aggregation returns ``trace_stats``' standard error;
 ``process_results`` emits it right after ``m`` so lm-eval's placeholder is overwritten (its keys are
 aggregated in emission order). A side effect is a ``m_stderr_stderr`` = "N/A" key in the results JSON.
-Counts (``scoring_errors``, ``harness_errors``) have no standard error.
+Counts (``scoring_errors``, ``harness_errors``) and the ``tokens_as_words`` flag have no standard error.
 
 Undefined values (Rpass@1 with no valid trace) are NaN, never 0: NaN (unlike None) survives lm-eval's
 group averaging, which then reports NaN for the group as well.
@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from lm_eval_thinkpack.records import parse_record
+from lm_eval_thinkpack.records import parse_record, record_no_answer
 from lm_eval_thinkpack.stats import METRICS, Metric, TraceStats, trace_stats
 
 
@@ -64,6 +64,10 @@ def process_results(doc: dict[str, Any], results: list[Any]) -> dict[str, Any]:
         # None: the backend did not say why generation stopped (lm-eval's own models return text only)
         budget_exhausted=[bool(r.get("budget_exhausted")) if isinstance(r.get("finish_reason"), str) else None
                           for r in records],
+        no_answer=[record_no_answer(r) for r in records],  # a valid trace followed by no answer text
+        reasoning_tokens=[r.get("reasoning_tokens") for r in records],  # None: not counted (an older record)
+        answer_tokens=[r.get("answer_tokens") for r in records],
+        token_unit=[r.get("token_unit") for r in records],
     )
     return dict.fromkeys(metric_keys(), row)
 
@@ -78,8 +82,14 @@ def rows_stats(rows: list[dict[str, Any]]) -> TraceStats:
     if cached is not None and len(cached[0]) == len(rows) and all(a is b for a, b in zip(cached[0], rows, strict=True)):
         return cached[1]
     statuses, correct, qids, budget, errors = [], [], [], [], []
+    blank, rtok, atok, units = [], [], [], set()
     for i, row in enumerate(rows):  # the doc's position is its question id: duplicate ids stay apart
         faults = row.get("harness_error") or [None] * len(row["status"])
+        none = [None] * len(row["status"])
+        blank += row.get("no_answer") or none
+        rtok += row.get("reasoning_tokens") or none
+        atok += row.get("answer_tokens") or none
+        units.update(u for u in row.get("token_unit") or () if u)
         for j, status in enumerate(row["status"]):
             statuses.append(status)
             c = row["correct"][j]
@@ -90,7 +100,8 @@ def rows_stats(rows: list[dict[str, Any]]) -> TraceStats:
             errors.append(row["scoring_error"][j] is not None)
     one_each = len(qids) == len(rows)  # one sample per doc: no grouping needed (and no tuple per sample)
     stats = trace_stats(statuses, correct, None if one_each else qids, budget_exhausted=budget,
-                        scoring_errors=errors)
+                        scoring_errors=errors, no_answer=blank, reasoning_tokens=rtok, answer_tokens=atok,
+                        tokens_as_words="words" in units)
     if isinstance(first, DocRow):
         first._stats = (tuple(rows), stats)
     return stats

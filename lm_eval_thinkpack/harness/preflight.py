@@ -249,7 +249,7 @@ def check_metadata(kwargs: Mapping[str, Any]) -> dict[str, Any]:
             raise ThinkpackConfigError(
                 f"--metadata trace_format={_show(fmt)}: expected {_FORMAT_HELP}. Fix: --metadata "
                 "'{\"trace_format\": \"qwen3\"}', or leave trace_format out to have it detected from the model")
-    for key in ("prefilled", "thinking_disabled"):
+    for key in ("prefilled", "thinking_disabled", "count_tokens"):
         value = _flag(kwargs, key)
         if value is not None:
             out[key] = value

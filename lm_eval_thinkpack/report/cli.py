@@ -43,7 +43,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "the data loader's limit); inputs are streamed, one record in memory at a time")
     p.add_argument("--json", metavar="FILE", help="write the numbers as JSON ('-' for stdout)")
     p.add_argument("--markdown", metavar="FILE", help="write markdown tables ('-' for stdout)")
-    p.add_argument("--plot", metavar="FILE.png", help="stacked bars of the trace classes with pass@1/Rpass@1")
+    p.add_argument("--plot", metavar="FILE.png", help="stacked bars of the trace classes with pass@1/Rpass@1, and "
+                   "FILE.lengths.png: the reasoning length per trace class (box plots per model)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bars while reading (default: on a terminal, or for files over 10k lines)")
 
@@ -196,10 +197,18 @@ def run_report(args: argparse.Namespace) -> int:
     if args.markdown:
         _write(args.markdown, report_markdown(runs), "markdown")
     if args.plot:
-        from .plot import plot_runs
-
-        con.print(f"plot: {plot_runs(runs, args.plot)}")
+        _plots(runs, args.plot, con)
     return 0
+
+
+def _plots(runs: list[Any], path: str, con: Any) -> None:
+    """``--plot FILE.png``: the trace classes, and beside it ``FILE.lengths.png``, the reasoning length per class."""
+    from .plot import lengths_path, plot_lengths, plot_runs
+
+    con.print(f"plot: {plot_runs(runs, path)}")
+    lengths = plot_lengths(runs, lengths_path(path))
+    if lengths is not None:
+        con.print(f"plot of reasoning lengths per class: {lengths}")
 
 
 @_guard
@@ -225,9 +234,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.markdown:
         _write(args.markdown, compare_markdown(cmp), "markdown")
     if args.plot:
-        from .plot import plot_runs
-
-        con.print(f"plot: {plot_runs(runs, args.plot)}")
+        _plots(runs, args.plot, con)
     return EXIT_COLLAPSE if args.fail_on_collapse and cmp.collapsed else 0
 
 

@@ -139,7 +139,7 @@ def _one_run(plt, run: RunSummary, slots: list[str], short: dict[str, str], in_d
     ax.set_xlim(-0.6, len(slots) - 0.4)
     ax.set_ylim(0, 1.0)
     ax.set_ylabel("share of generations / accuracy")
-    ax.set_title(title or f"Trace classes, pass@1 and Rpass@1: {run.label}", fontsize=11)
+    ax.set_title(title or f"Trace classes, pass@1 and Rpass@1: {run.label}", fontsize=11, pad=10)
     fig.legend(handles=_handles(), loc="lower center", ncol=6, frameon=False, fontsize=9)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
@@ -162,7 +162,8 @@ def _panels(plt, runs: list[RunSummary], slots: list[str], short: dict[str, str]
             ax.set_facecolor(IN_DOMAIN_TINT)
         for j, run in enumerate(runs):
             _bar(ax, j, 0.8, _summary(run, slot, in_domain))
-        ax.set_title(short[slot], fontsize=10, fontweight="bold" if slot in (in_domain, HELD_OUT, ALL) else "normal")
+        ax.set_title(short[slot], fontsize=10, pad=9,  # clear of the markers drawn at 1.0
+                     fontweight="bold" if slot in (in_domain, HELD_OUT, ALL) else "normal")
         ax.set_xticks(range(m))
         ax.set_xticklabels(labels, rotation=35, ha="right", fontsize=8)
         ax.set_xlim(-0.6, m - 0.4)
@@ -173,3 +174,70 @@ def _panels(plt, runs: list[RunSummary], slots: list[str], short: dict[str, str]
     fig.legend(handles=_handles(), loc="lower center", ncol=6, frameon=False, fontsize=9)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
+
+
+# ------------------------------------------------------------------------------- reasoning-length distribution
+
+
+def lengths_path(path: str | Path) -> Path:
+    """Where ``--plot FILE.png`` puts the reasoning-length figure: ``FILE.lengths.png`` beside it."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}.lengths{p.suffix or '.png'}")
+
+
+def plot_lengths(runs: list[RunSummary], path: str | Path, title: str | None = None) -> Path | None:
+    """Box plots of the reasoning length per trace class (every sample of each run, pooled over its tasks), one
+    box per model in each class, in the model's tokens (or whitespace words where no tokenizer was known, as the
+    axis says). None when no run has samples (a results JSON alone holds no per-generation lengths)."""
+    from .summary import sample_lengths
+
+    data = []
+    for run in runs:
+        samples = run.samples()
+        if samples:
+            reasoning, _, unit = sample_lengths(samples)
+            by_class: dict[str, list[int]] = {}
+            for s, n in zip(samples, reasoning, strict=True):
+                by_class.setdefault(s.status, []).append(n)
+            data.append((run.label, by_class, unit))
+    if not data:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(path)
+    classes = [c for _, name, _ in CLASSES if any(name in d[1] for d in data) for c in (name,)]
+    colors = {name: color for _, name, color in CLASSES}
+    m = len(data)
+    width = 0.8 / m
+    fig, ax = plt.subplots(figsize=(min(max(6.5, 1.1 * len(classes) * max(1, m / 2) + 2.5), 16), 4.6))
+    for i, cls in enumerate(classes):
+        for j, (label, by_class, _) in enumerate(data):
+            x = i + (j - (m - 1) / 2) * width
+            values = by_class.get(cls)
+            if not values:
+                continue
+            box = ax.boxplot([values], positions=[x], widths=width * 0.85, patch_artist=True, showfliers=False,
+                             whis=(5, 95), medianprops={"color": "black"})
+            box["boxes"][0].set(facecolor=colors.get(cls, "#cccccc"), alpha=0.85)
+            ax.text(x, 1.0, f"{label}\nn={len(values)}", ha="center", va="bottom", fontsize=7,
+                    transform=ax.get_xaxis_transform(), rotation=0 if m <= 3 else 60)
+    ax.set_xticks(range(len(classes)))
+    ax.set_xticklabels(classes)
+    ax.set_xlim(-0.6, len(classes) - 0.4)
+    units = {u for _, _, u in data}
+    unit = "tokens" if units == {"tokens"} else ("whitespace words (no tokenizer known)" if units == {"words"}
+                                                 else "tokens or words (see the report)")
+    ax.set_ylabel(f"reasoning length, {unit}")
+    ax.set_title(title or "Reasoning length per trace class (box: quartiles; whiskers: 5th-95th percentile)",
+                 fontsize=10, pad=30 if m <= 3 else 50)
+    fig.tight_layout()
+    try:
+        fig.savefig(out, dpi=100, format="png")
+    except OSError as err:
+        raise ReportError(f"--plot {out}: cannot write ({err.strerror}); choose a writable path") from None
+    finally:
+        plt.close(fig)
+    return out

@@ -77,15 +77,21 @@ class Sample:
     trace_chars: int = 0
     excerpt: str = ""
     in_trace_credit: bool = False
+    answer_words: int = 0
+    no_answer: bool = False  # the answer text is blank (a valid trace then counts in no_answer_rate)
+    # lengths counted when the run was made (the trace filter's record); None: not counted there
+    reasoning_tokens: int | None = None
+    answer_tokens: int | None = None
+    token_unit: str | None = None  # "tokens" (the model's tokenizer) or "words"
 
 
 def _sample(keep_text: bool, reasoning: str, answer: str, text: str, **kw: Any) -> Sample:
     """A ``Sample`` with its length figures and excerpt; the texts themselves only when ``keep_text``."""
+    figures = {"trace_words": len(reasoning.split()), "trace_chars": len(reasoning), "excerpt": text[:EXCERPT_CHARS],
+               "answer_words": len(answer.split()), "no_answer": not answer.strip()}
     if not keep_text:
-        return Sample(trace_words=len(reasoning.split()), trace_chars=len(reasoning), excerpt=text[:EXCERPT_CHARS],
-                      **kw)
-    return Sample(reasoning=reasoning, answer=answer, text=text, trace_words=len(reasoning.split()),
-                  trace_chars=len(reasoning), excerpt=text[:EXCERPT_CHARS], **kw)
+        return Sample(**figures, **kw)
+    return Sample(reasoning=reasoning, answer=answer, text=text, **figures, **kw)
 
 
 @dataclass
@@ -361,7 +367,8 @@ def read_lm_eval(path: Path, opts: ReadOptions | None = None) -> RunData:
                              "folder per model, e.g. `lm-eval-thinkpack compare OUT/base_model OUT/tuned_model`")
 
     subtasks: dict[str, list[str]] = {g: list(ts) for g, ts in (data.get("group_subtasks") or {}).items()}
-    group_names = set(subtasks) | set(data.get("groups") or {})
+    # a name with no subtasks is a task (older lm-eval versions list every task there with [])
+    group_names = {g for g, ts in subtasks.items() if ts} | set(data.get("groups") or {})
     ts = _RESULTS.match(results_file.name).group("ts")
     sample_files = {}
     for f in results_file.parent.glob(f"samples_*_{ts}.jsonl"):
@@ -476,6 +483,8 @@ def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions,
                 correct=bool((row.get("correct") or [False] * n)[j]),
                 budget_exhausted=bool(rec.get("budget_exhausted")) if known else None,
                 scoring_error=err is not None, harness_error=harness is not None,
+                reasoning_tokens=rec.get("reasoning_tokens"), answer_tokens=rec.get("answer_tokens"),
+                token_unit=rec.get("token_unit"),
             ))
     return samples, disabled, budget_known
 
@@ -556,6 +565,8 @@ def _foreign_profile(data: dict[str, Any], opts: ReadOptions, source: str) -> tu
     finally:
         logger.disabled = old
     src = prof["thinkpack_profile_source"]
+    if src == "default":
+        src = "no model id in the run's model args to detect it from"
     return prof["thinkpack_format"], True if opts.prefilled else None, src
 
 

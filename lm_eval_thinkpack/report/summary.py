@@ -10,6 +10,11 @@
 
 Mean trace length is the mean number of whitespace-separated tokens ("words") of the reasoning text over
 valid traces; the JSON export also has the mean in characters.
+
+Reasoning and answer lengths (``lengths``: mean, median and p90 per trace class; ``reasoning_tokens`` /
+``answer_tokens``: means per generation) are the model's tokens the trace filter counted when the run was
+made; where any sample of a summary was not counted in tokens (JSONL generations, older logs, no tokenizer),
+every sample of it is counted in whitespace words instead and ``token_unit`` says "words": units never mix.
 """
 
 from __future__ import annotations
@@ -19,11 +24,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lm_eval_thinkpack.stats import ALL_TASKS, METRIC_BY_NAME, TRACE_RATES, Metric, TraceStats, trace_stats
+from lm_eval_thinkpack.tokens import TOKENS, WORDS, lengths_by_class
 
 from .readers import RunData, Sample, TaskData
 
 # the catalogue's estimates a report shows in its columns (names and labels come from stats.METRICS)
-METRICS: tuple[Metric, ...] = (*TRACE_RATES, METRIC_BY_NAME["pass@1"], METRIC_BY_NAME["rpass@1"])
+METRICS: tuple[Metric, ...] = (*TRACE_RATES, METRIC_BY_NAME["pass@1"], METRIC_BY_NAME["rpass@1"],
+                               METRIC_BY_NAME["no_answer_rate"])
+#: the mean lengths per generation a summary holds beside the columns (``Summary.values``)
+LENGTH_METRICS: tuple[Metric, ...] = (METRIC_BY_NAME["reasoning_tokens"], METRIC_BY_NAME["answer_tokens"])
 
 
 @dataclass
@@ -64,6 +73,8 @@ class Summary:
     pass_at_k: dict[str, float] = field(default_factory=dict)
     source: str = "samples"  # "samples" or "results" (the lm-eval results JSON)
     tasks: list[str] = field(default_factory=list)
+    token_unit: str | None = None  # the unit of the lengths: "tokens" or "words"; None: no lengths
+    lengths: dict[str, Any] = field(default_factory=dict)  # class -> {"reasoning"|"answer": n/mean/median/p90}
 
     def get(self, metric: str) -> float | None:
         v = self.values.get(metric)
@@ -77,7 +88,8 @@ class Summary:
                 "harness_errors": self.harness_errors,
                 **({"correct_from": self.metric, "credited": self.credited,
                     "credited_in_trace": self.credited_in_trace} if self.metric else {}),
-                "pass_at_k": self.pass_at_k, **({"tasks": self.tasks} if self.tasks else {})}
+                "pass_at_k": self.pass_at_k, "token_unit": self.token_unit, "lengths": self.lengths,
+                **({"tasks": self.tasks} if self.tasks else {})}
 
 
 @dataclass
@@ -132,30 +144,46 @@ def _clean(x: Any) -> float | None:
     return None if math.isnan(x) else x
 
 
-def stats_of(samples: list[Sample]) -> TraceStats:
+def sample_lengths(samples: list[Sample]) -> tuple[list[int], list[int], str]:
+    """(reasoning lengths, answer lengths, unit) of ``samples``: the counts their records carry when every one
+    was counted in tokens, else whitespace words of every sample (one unit per summary)."""
+    if samples and all(s.token_unit == TOKENS and s.reasoning_tokens is not None and s.answer_tokens is not None
+                       for s in samples):
+        return [int(s.reasoning_tokens) for s in samples], [int(s.answer_tokens) for s in samples], TOKENS
+    return [s.trace_words for s in samples], [s.answer_words for s in samples], WORDS
+
+
+def stats_of(samples: list[Sample], lengths: tuple[list[int], list[int], str] | None = None) -> TraceStats:
     """The single ``trace_stats`` call behind every number computed from samples."""
     scored = any(s.correct is not None for s in samples)
     # an unscored record in a scored run counts wrong (as the note says); only a harness error is left out
     correct = [None if s.harness_error else bool(s.correct) for s in samples] if scored else None
+    reasoning, answer, unit = lengths or sample_lengths(samples)
     return trace_stats(
         [s.status for s in samples],
         correct,
         [(s.task, s.question_id) for s in samples],
         budget_exhausted=[s.budget_exhausted for s in samples],  # None: the source does not say
         scoring_errors=[s.scoring_error for s in samples],
+        no_answer=[s.status == "valid" and s.no_answer for s in samples],
+        reasoning_tokens=reasoning, answer_tokens=answer, tokens_as_words=unit == WORDS,
     )
 
 
 def summarize_samples(name: str, kind: str, samples: list[Sample], budget_known: bool,
                       metric: str | None = None) -> Summary:
-    st = stats_of(samples)
+    lengths = sample_lengths(samples)
+    st = stats_of(samples, lengths)
     out = Summary(name=name, kind=kind, n=st.n, n_questions=st.n_questions, scoring_errors=st.scoring_errors,
                   harness_errors=st.harness_errors, pass_at_k={str(k): v for k, v in st.pass_at_k.items()})
     if metric is not None:
         out.metric = metric
         out.credited = sum(bool(s.correct) for s in samples)
         out.credited_in_trace = sum(s.in_trace_credit for s in samples)
-    for metric in (m.name for m in METRICS):
+    if samples:
+        out.token_unit = lengths[2]
+        out.lengths = lengths_by_class([s.status for s in samples], lengths[0], lengths[1])
+    for metric in (m.name for m in (*METRICS, *LENGTH_METRICS)):
         est = st.estimates.get(metric)
         if est is None:
             out.values[metric] = Value(None)
@@ -172,9 +200,12 @@ def summarize_samples(name: str, kind: str, samples: list[Sample], budget_known:
 
 def summarize_results(td: TaskData) -> Summary:
     out = Summary(name=td.name, kind="task", n=td.n, source="results")
-    for metric in (m.name for m in METRICS):
+    for metric in (m.name for m in (*METRICS, *LENGTH_METRICS)):
         r = td.results.get(metric) or {}
         out.values[metric] = Value(_clean(r.get("value")), _clean(r.get("stderr")))
+    if out.get("reasoning_tokens") is not None:
+        words = _clean((td.results.get("tokens_as_words") or {}).get("value"))
+        out.token_unit = None if words is None else (WORDS if words else TOKENS)
     for attr in ("scoring_errors", "harness_errors"):
         v = (td.results.get(attr) or {}).get("value")
         setattr(out, attr, int(v) if isinstance(v, (int, float)) and not math.isnan(v) else None)
@@ -191,6 +222,12 @@ def task_mean(name: str, members: list[Summary]) -> Summary:
     out.n = sum(m.n or 0 for m in members) if all(m.n is not None for m in members) else None
     lengths = [m.trace_words for m in members if m.trace_words is not None]
     out.trace_words = sum(lengths) / len(lengths) if lengths else None
+    units = {m.token_unit for m in members}
+    if len(units) == 1 and None not in units:  # mean lengths only over tasks counted in the same unit
+        out.token_unit = units.pop()
+        for metric in (m.name for m in LENGTH_METRICS):
+            vals = [v for v in (m.get(metric) for m in members) if v is not None]
+            out.values[metric] = Value(sum(vals) / len(vals) if vals else None, count=len(vals), total=len(members))
     for attr in ("scoring_errors", "harness_errors", "credited", "credited_in_trace"):
         errs = [getattr(m, attr) for m in members]
         setattr(out, attr, sum(errs) if errs and all(e is not None for e in errs) else None)

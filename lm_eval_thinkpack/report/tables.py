@@ -21,14 +21,17 @@ LEGEND = (
     "samples not scored because of a harness fault (left out of pass@1 and Rpass@1). in-trace credit: of the "
     "samples a task's own metric credited (tasks run without thinkpack), those credited on text from inside the "
     "trace or from a truncated trace. pooled: one trace_stats call over every sample of the group's tasks (a real "
-    "ratio); task mean: each task counts equally, Rpass@1 over tasks with at least one valid trace (the study's way)."
+    "ratio); task mean: each task counts equally, Rpass@1 over tasks with at least one valid trace (the study's way). "
+    "no answer: share of valid traces followed by no answer text. lengths: reasoning and answer per trace class "
+    "(mean / median / p90) in the model's tokens, or in whitespace words where no tokenizer is known (then said)."
 )
+LENGTH_HEADERS = ["task / group", "class", "n", "reasoning mean", "median", "p90", "answer mean", "median", "p90"]
 
 
 def console() -> Console:
     """stdout console; wide enough for the tables when output is not a terminal."""
     out = sys.stdout
-    return Console(file=out, width=None if out.isatty() else 200, soft_wrap=False, highlight=False, markup=False)
+    return Console(file=out, width=None if out.isatty() else 240, soft_wrap=False, highlight=False, markup=False)
 
 
 def num(x: float | None, digits: int = 3) -> str:
@@ -105,9 +108,48 @@ def run_table(summary: RunSummary) -> Table:
     return table
 
 
+def unit_title(unit: str | None) -> str:
+    return ("whitespace words: no tokenizer known" if unit == "words" else "the model's tokens") if unit else ""
+
+
+def length_rows(summary: RunSummary) -> list[list[str]]:
+    """Rows of the lengths table: each task (and each pooled group) by trace class, then all generations."""
+    out = []
+    for section in rows(summary):
+        for s in section:
+            if not s.lengths:
+                continue
+            unit = " (words)" if s.token_unit == "words" else ""
+            for j, (cls, parts) in enumerate(s.lengths.items()):
+                r, a = parts["reasoning"], parts["answer"]
+                out.append([row_label(s) + unit if j == 0 else "", cls, str(r["n"]),
+                            *(num(r[k], 1) for k in ("mean", "median", "p90")),
+                            *(num(a[k], 1) for k in ("mean", "median", "p90"))])
+    return out
+
+
+def length_table(summary: RunSummary) -> Table | None:
+    body = length_rows(summary)
+    if not body:
+        return None
+    units = {s.token_unit for sec in rows(summary) for s in sec if s.lengths}
+    title = f"{summary.label}: reasoning and answer lengths per class ({'; '.join(unit_title(u) for u in units)})"
+    table = Table(title=title, title_justify="left")
+    for i, h in enumerate(LENGTH_HEADERS):
+        table.add_column(h, justify="left" if i < 2 else "right", no_wrap=True)
+    for r in body:
+        if r[0] and table.row_count:
+            table.add_section()
+        table.add_row(*r)
+    return table
+
+
 def print_report(summary: RunSummary, con: Console | None = None) -> None:
     con = con or console()
     con.print(run_table(summary))
+    lengths = length_table(summary)
+    if lengths is not None:
+        con.print(lengths)
     for note in summary.run.notes:
         con.print(f"note: {note}", style="yellow")
 
@@ -139,6 +181,11 @@ def run_markdown(summary: RunSummary) -> str:
                 cells.append(num(v.value) + (f" {ci}" if ci else ""))
             body.append(cells + _extra(s))
     out = [f"### {summary.label}", "", f"Source: `{summary.run.source}`", "", md_table(HEADERS, body)]
+    lengths = length_rows(summary)
+    if lengths:
+        units = {s.token_unit for sec in rows(summary) for s in sec if s.lengths}
+        out += ["", f"Reasoning and answer lengths per class ({'; '.join(unit_title(u) for u in units)}):", "",
+                md_table(LENGTH_HEADERS, lengths, left=2)]
     if summary.run.notes:
         out += [""] + [f"- note: {n}" for n in summary.run.notes]
     return "\n".join(out) + "\n"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
-__all__ = ["BoxSpan", "as_text", "boxed_spans", "last_boxed", "strip_wrappers"]
+T = TypeVar("T")
+
+__all__ = ["NO_SIGNAL", "BoxSpan", "as_text", "boxed_spans", "cut_box", "last_answer", "last_boxed", "strip_wrappers"]
 
 # \boxed or \fbox, not followed by more letters (so "\boxedx" is not a box).
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
@@ -94,6 +97,58 @@ def _unwrap(text: str, pairs: dict[int, int], lo: int, hi: int) -> tuple[int, in
         if pos >= hi or text[pos] != "{" or pairs.get(pos) != hi - 1 or not text[pos + 1 : hi - 1].strip():
             return lo, hi
         lo, hi = pos + 1, hi - 1
+
+
+def cut_box(text: str) -> int | None:
+    """Start of the last ``\\boxed{`` / ``\\fbox{`` whose brace never closes (a generation cut inside its
+    answer), or of a ``\\boxed`` that ends the text; ``None`` if there is none."""
+    first = _BOX_RE.search(text)
+    if first is None:
+        return None
+    pairs = _brace_pairs(text, first.end())
+    cut = None
+    for m in _BOX_RE.finditer(text, first.start()):
+        pos = _skip_blanks(text, m.end())
+        if pos < len(text) and text[pos] == "{":
+            if pos not in pairs:
+                cut = m.start()
+        elif not text[pos:].strip():
+            cut = m.start()
+    return cut
+
+
+#: :func:`last_answer`'s result when the text gives no answer signal at all (the scorer may fall back on a
+#: weaker reading, such as the last number); ``None`` means a signal was given but holds no answer.
+NO_SIGNAL = object()
+
+
+def last_answer(text: str, spans: list[BoxSpan], markers: list[re.Match[str]],
+                read_marker: Callable[[re.Match[str], bool], T | None],
+                read_box: Callable[[BoxSpan], T | None]) -> T | None | object:
+    """The one last-answer rule every scorer follows.
+
+    The answer is the last one given: of the last complete box (``spans[-1]``) and the answer markers
+    (``markers``, in text order) whose reading ``read_marker(match, after_box)`` is not ``None``, the one
+    that comes later in the text. A box that opens after both and never closes (:func:`cut_box`, a
+    generation cut inside its answer: ``The answer is \\boxed{6`` may have been 64) is no answer:
+    ``None``, never credited. Without any box or readable marker: :data:`NO_SIGNAL`.
+    """
+    box = spans[-1] if spans else None
+    cut = cut_box(text)
+    if cut is not None and box is not None and cut < box.start:
+        cut = None  # a complete box after it (the generation went on)
+    floor = max(box.end if box is not None else -1, cut if cut is not None else -1)
+    for marker in reversed(markers):
+        if marker.start() < floor:
+            break  # a marker before (or inside) the last box or cut announces that box
+        value = read_marker(marker, box is not None)
+        if value is not None:
+            return value
+    if cut is not None:
+        return None
+    if box is not None:
+        return read_box(box)
+    return NO_SIGNAL
 
 
 def last_boxed(text: str) -> str | None:

@@ -1,7 +1,9 @@
 """Multiple-choice answers (GPQA, MMLU-style): extract the chosen letter and check it.
 
-Preference order: ``\\boxed{C}`` > an answer phrase (``Answer: C``, ``The correct answer is (C)``)
-> an option phrase (``Option C``, ``the correct choice is C``) > the last parenthesised letter ``(C)``
+The last answer given wins, as in every scorer: of ``\\boxed{C}`` and an answer phrase (``Answer: C``,
+``The correct answer is (C)``, ``The answer is for sure D``), the one that comes later (a phrase after a box
+counts where its letter ends the clause); a box cut off before its closing brace is no answer. Without
+either: an option phrase (``Option C``, ``the correct choice is C``) > the last parenthesised letter ``(C)``
 > the last standalone capital letter.
 Letters are matched in upper case so that the article "a" is never a choice; a lower-case letter counts
 only in a box, or after an answer phrase in parentheses (``Answer: (c)``) or alone at the end of its line.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ._text import as_text, boxed_spans
+from ._text import NO_SIGNAL, as_text, boxed_spans, last_answer
 from .registry import doc_gold, register_scorer
 from .result import ScoreResult
 
@@ -42,6 +44,18 @@ def _patterns(letters: str) -> tuple[re.Pattern[str], ...]:
     # in parentheses ("Answer: (c)") or alone at the end of its line ("Answer: c.").
     strong = re.compile(r"(?i:answer)" + deco + "(?:(?P<L>" + cls + ")" + end + "|(?P<l>" + lower + r")"
                         r"(?=[)\]]|\*{0,2}\.?[ \t]*$))", re.M)
+    # "The answer is for sure D", "Answer: most likely (C)": a few words between a marker and the letter
+    # (never a negation: "the answer is not A" is no answer A).
+    # Words may also stand between "answer" and its verb ("The answer here is C", "the answer to this one is:
+    # C"); "I" counts as a word only before a word or an apostrophe ("I believe", "I'd go with").
+    link = r"(?:[\s*]*(?i:is|was|would|should|must|will)(?![A-Za-z])|[\s*]*[:=])"
+    word = (r"[\s,*]+(?!(?i:not|never|neither|nor|no|none|unlikely|cannot|incorrect|wrong)(?![A-Za-z]))"
+            r"(?:[A-Za-z][a-z]+|a|I(?='[a-z]|[ \t]+[a-z]))(?:'(?!t(?![a-z]))[a-z]+)?(?![A-Za-z'])")
+    # ... but "the answer options: A ..." lists the options
+    pre = r"(?![\s,*]+(?i:options?|choices?|format|key|sheet|letters?)(?![A-Za-z]))" + word
+    hedged = re.compile(r"(?i:answer)(?:" + pre + "){0,4}" + link + "(?:" + word + "){0,5},?" + deco
+                        + "(?:(?P<L>" + cls + ")" + end
+                        + "|(?P<l>" + lower + r")(?=[)\]]|\*{0,2}\.?[ \t]*$))", re.M)
     weak = re.compile(r"(?i:option|choice)" + deco + "(?P<L>" + cls + ")" + end)
     boxed = re.compile(r"(?:\\text(?:bf)?\{|\\mathrm\{|\(|\[|\s)*(?:(?P<L>" + cls + r")|(?P<l>" + lower + r"))" + end)
     paren = re.compile(r"\((?P<L>" + cls + r")\)")
@@ -53,7 +67,7 @@ def _patterns(letters: str) -> tuple[re.Pattern[str], ...]:
     after = re.compile(r"[)\]*$}]*" + joiner + wrap + other)
     before = re.compile(r"(?:(?<![A-Za-z0-9_\\])(?P<L>" + cls + r")|(?<=\()(?P<l>" + lower + r"))[)\]*$}]*"
                         + joiner + wrap + r"\Z")
-    return strong, weak, boxed, paren, alone, after, before
+    return strong, hedged, weak, boxed, paren, alone, after, before
 
 
 _ARTICLE_RE = re.compile(r" [a-z]")
@@ -85,33 +99,54 @@ def _joined(span: str, text: str, end: int) -> bool:
     return _WORD_JOINER_RE.search(span) is not None or _LIST_END_RE.match(text, end) is not None
 
 
+# After a box, a later marker is the answer only where its letter ends the clause ("Answer: D." but not
+# "the answer is B might be tempting").
+_CLAUSE_END_RE = re.compile(r"[)\]*$}]*[ \t]*(?:$|[.,;:!?]|\()", re.M)
+
+
 def _choose(text: str, letters: str) -> tuple[str | None, str | None]:
-    """``(letter, None)``, or ``(None, hedge)`` when the chosen letter is joined to another one."""
-    strong, weak, boxed_re, paren, alone, after, before = _patterns(letters)
-    spans = boxed_spans(text)
-    if spans:
-        box = spans[-1]
+    """``(letter, None)``, or ``(None, hedge)`` when the chosen letter is joined to another one.
+
+    The last answer given wins (:func:`~lm_eval_thinkpack.scoring._text.last_answer`): the last box holding
+    a letter or the last answer phrase, whichever comes later; a box cut off before its closing brace is no
+    answer. Without either: an option phrase, then a parenthesised letter, then the last standalone letter.
+    """
+    strong, hedged, weak, boxed_re, paren, alone, after, before = _patterns(letters)
+
+    def pick(lo: int, hi: int, letter: str) -> tuple[str | None, str | None]:
+        hedge = _hedge(text, lo, hi, letter, after, before)
+        return (None, hedge) if hedge else (letter, None)
+
+    def read_marker(m: re.Match[str], after_box: bool) -> tuple[str | None, str | None] | None:
+        lo, hi = m.span("L") if m.group("L") is not None else m.span("l")
+        if after_box and _CLAUSE_END_RE.match(text, hi) is None:
+            return None
+        return pick(lo, hi, _letter(m))
+
+    def read_box(box) -> tuple[str | None, str | None]:
         m = boxed_re.match(text, box.lo, box.hi)
-        if m is not None:
-            letter = _letter(m)
-            hedge = _hedge(text, box.lo, m.end(), letter, after, before)
-            return (None, hedge) if hedge else (letter, None)
-    for pattern in (strong, weak, paren):
+        return pick(box.lo, m.end(), _letter(m))
+
+    spans = [sp for sp in boxed_spans(text) if boxed_re.match(text, sp.lo, sp.hi) is not None]
+    markers = sorted([*strong.finditer(text), *hedged.finditer(text)], key=lambda m: (m.start(), m.end()))
+    found = last_answer(text, spans, markers, read_marker, read_box)
+    if found is None:
+        return None, None
+    if found is not NO_SIGNAL:
+        return found  # type: ignore[return-value]
+    for pattern in (weak, paren):
         last = None
         for last in pattern.finditer(text):  # noqa: B007 - keep the final match
             pass
         if last is not None:
-            letter = _letter(last)
-            lo, hi = last.span("L") if last.group("L") is not None else last.span("l")
-            hedge = _hedge(text, lo, hi, letter, after, before)
-            return (None, hedge) if hedge else (letter, None)
+            lo, hi = last.span("L")
+            return pick(lo, hi, _letter(last))
     # Fallback: the last standalone capital letter, skipping the article "A" in "A good idea".
     for m in reversed(list(alone.finditer(text))):
         letter = m.group("L")
         if letter == "A" and _ARTICLE_RE.match(text, m.end()):
             continue
-        hedge = _hedge(text, m.start(), m.end(), letter, after, before)
-        return (None, hedge) if hedge else (letter, None)
+        return pick(m.start(), m.end(), letter)
     return None, None
 
 

@@ -13,53 +13,16 @@ import math
 import re
 from collections.abc import Sequence
 
+from . import _code_extract
 from ._text import as_text
 from .registry import doc_timeout, register_scorer
 from .result import ScoreResult
 
 __all__ = ["build_program", "check_code", "check_code_many", "extract_code"]
 
-_PYTHON_TAGS = frozenset({"", "python", "python3", "py", "py3", "pycon", "ipython"})
-_CODE_START_RE = re.compile(r"^(?:def|class|import|from|async\s+def|@)\b", re.MULTILINE)
 #: Raw (unfenced) text longer than this is not parsed to decide whether it looks like code.
-_MAX_RAW_PARSE_CHARS = 200_000
-
-
-def _fenced_blocks(text: str) -> list[tuple[str, str]]:
-    """``(language tag, body)`` for each fenced block, in order.
-
-    An unterminated final fence (a truncated generation) still yields its block. Linear time: the text
-    is split once on the fence marker.
-    """
-    parts = text.split("```")
-    blocks: list[tuple[str, str]] = []
-    for i in range(1, len(parts), 2):
-        chunk = parts[i]
-        first, nl, rest = chunk.partition("\n")
-        tag = first.strip().lower()
-        if not nl:  # ```code``` on one line; a lone language tag ("```python```") is an empty block
-            body, tag = ("", tag) if tag in _PYTHON_TAGS else (first, "")
-        elif " " in tag or not re.fullmatch(r"[\w+#.-]*", tag):
-            body, tag = chunk, ""  # the "tag" line is really code
-        else:
-            body = rest
-        blocks.append((tag, body))
-    return blocks
-
-
-def _defines(code: str, entry_point: str) -> bool:
-    name = re.escape(entry_point)
-    return re.search(rf"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+{name}\b|^{name}[ \t]*=", code, re.M) is not None
-
-
-def _looks_like_code(text: str) -> bool:
-    if len(text) > _MAX_RAW_PARSE_CHARS or _CODE_START_RE.search(text) is None:
-        return False
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return False
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in tree.body)
+_MAX_RAW_PARSE_CHARS = _code_extract.MAX_PARSE_CHARS
+_defines = _code_extract._defines
 
 
 def _check_entry_point(entry_point: object, *, optional: bool) -> str | None:
@@ -73,32 +36,20 @@ def _check_entry_point(entry_point: object, *, optional: bool) -> str | None:
 
 
 def extract_code(text: str | None, entry_point: str | None = None) -> str | None:
-    """The program in a response.
+    """The program in a response (:mod:`._code_extract` says how it is found).
 
-    With ``entry_point``: the last fenced block that defines it (Python-tagged blocks first, then any).
-    Otherwise, or if none defines it: the last Python-tagged (or untagged) block, else the last block.
-    Without fences: the raw text if it parses as Python and defines a function or class. Else ``None``.
+    Fenced blocks (backticks or tildes, any info string, indented in a list item or not): with
+    ``entry_point``, the last block that defines it (Python-tagged blocks first, then any), with the
+    top-level helpers it uses from the other blocks put in front; otherwise, or if none defines it, the last
+    Python-tagged (or untagged) block, else the last block. Without fences: the code in the prose around it
+    (``Here it is:`` / ``def ...`` / ``This works because ...``). ``None`` when there is no code.
     """
     entry_point = _check_entry_point(entry_point, optional=True)
     text = as_text(text)
     if not text or not text.strip():
         return None
     try:
-        blocks = [(tag, body) for tag, body in _fenced_blocks(text) if body.strip()]
-        python = [body for tag, body in blocks if tag in _PYTHON_TAGS]
-        others = [body for tag, body in blocks if tag not in _PYTHON_TAGS]
-        if entry_point is not None:
-            for group in (python, others):
-                for body in reversed(group):
-                    if _defines(body, entry_point):
-                        return body.strip("\n")
-        if python:
-            return python[-1].strip("\n")
-        if others:
-            return others[-1].strip("\n")
-        if _looks_like_code(text):
-            return text.strip("\n")
-        return None
+        return _code_extract.extract(text, entry_point)
     except (RecursionError, MemoryError):  # pragma: no cover - defensive
         return None
 
@@ -115,7 +66,8 @@ def build_program(code: str, test: str | Sequence[str], entry_point: str, prompt
     * otherwise ``test`` is assert statements (MBPP / EvalPlus; a list of strings is joined by lines).
     * if ``code`` does not define ``entry_point`` and ``prompt`` is given, the completion is treated as a
       function body continuing the prompt: ``prompt + code``. If it does define it, the prompt's import
-      lines are put in front (models often drop ``from typing import List``).
+      lines are put in front (models often drop ``from typing import List``), and so are the prompt's own
+      helpers it uses without defining them (HumanEval/10's ``is_palindrome``).
     """
     if not isinstance(code, str):
         raise TypeError(f"code must be a str, got {type(code).__name__}")
@@ -140,7 +92,8 @@ def _build(code: str, test: str, entry_point: str, prompt: str | None) -> tuple[
     else:
         imports = _IMPORT_RE.findall(prompt) if prompt else []
         header = "".join(line + "\n" for line in imports)
-        solution = (header + "\n" if header else "") + code
+        helpers = _code_extract.prompt_helpers(code, prompt) if prompt else ""
+        solution = (header + "\n" if header else "") + (helpers + "\n\n\n" if helpers else "") + code
     parts = [solution.rstrip("\n"), test.strip("\n")]
     if _CHECK_DEF_RE.search(test) and not _CHECK_CALL_RE.search(test):
         parts.append(f"check({entry_point})")

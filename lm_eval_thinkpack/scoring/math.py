@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import NamedTuple
 
-from ._text import as_text, boxed_spans, last_boxed, strip_wrappers
+from ._text import NO_SIGNAL, as_text, boxed_spans, last_answer, last_boxed, strip_wrappers
 from .registry import doc_gold, doc_timeout, register_scorer, safe_check
 from .result import ScoreResult
 
@@ -67,7 +67,7 @@ _FALLBACK_RE = re.compile(
     r"answer[\s*]*(?:is\b|:|=)[\s*:]*",
     re.IGNORECASE,
 )
-_PROSE_WORD_RE = re.compile(r"\s+[A-Za-z]{3,}\b")
+_PROSE_WORD_RE = re.compile(r"\s+(?:[A-Za-z]{3,}|is|are|was)\b")  # "1/2 because", "34 is the largest"
 _MATHY_RE = re.compile(r"[\d\\^=+*/]")
 _SENTENCE_END_RE = re.compile(r"\.(?:\s|$)")
 _PLAIN_ANSWER_RE = re.compile(r"(-?\d[\d,]*(?:\.\d+)?)(?:\.|\s|$)")
@@ -115,49 +115,59 @@ def final_boxes(text: str) -> list[str]:
 def extract_boxed(text: str | None) -> str | None:
     """The final answer of a MATH-style response.
 
-    The content of the last complete ``\\boxed{...}`` (or ``\\fbox{...}``), with balanced braces; an answer
-    split over several boxes (:func:`final_boxes`) is their contents joined by ``", "`` (a set, as
-    Math-Verify reads it); otherwise what follows the last ``Answer:`` / ``The final answer is`` on its
-    line. ``None`` if neither.
+    The last answer given wins (:func:`~lm_eval_thinkpack.scoring._text.last_answer`, the rule every
+    scorer follows): the last complete ``\\boxed{...}`` (or ``\\fbox{...}``), with balanced braces, or what
+    follows the last ``Answer:`` / ``The final answer is`` on its line, whichever comes later (after a box,
+    a marker counts only when it gives math or a plain number). An answer split over several boxes
+    (:func:`final_boxes`) is their contents joined by ``", "`` (a set, as Math-Verify reads it). A marker
+    followed by a sentence gives the sentence's final value (``Final Answer: The largest $n$ is 34.`` is
+    ``34``). A box cut off before its closing brace (``The answer is \\boxed{6``) is no answer. ``None`` if
+    there is no answer.
     """
     text = as_text(text)
     if not text:
         return None
     try:
-        spans = boxed_spans(text)
-        if spans:
-            later = _marker_answer(text, spans[-1].end, math_only=True)
-            if later is not None:  # "\boxed{255} ... The final answer is $10,455$": the last answer given wins
-                return later
-            return ", ".join(final_boxes(text))
-        return _marker_answer(text, 0, math_only=False)
+        found = last_answer(
+            text,
+            boxed_spans(text),
+            list(_FALLBACK_RE.finditer(text)),
+            lambda marker, after_box: _marker_answer(text, marker.end(), math_only=after_box),
+            lambda _box: ", ".join(final_boxes(text)),
+        )
+        return None if found is NO_SIGNAL else found
     except (RecursionError, MemoryError):  # pragma: no cover - defensive
         return None
 
 
-def _marker_answer(text: str, start: int, *, math_only: bool) -> str | None:
-    """What follows the last ``Answer:`` / ``The final answer is`` at or after ``start`` on its line.
+_LINK_RE = re.compile(r"(?<![A-Za-z])(?:is|are|was|were|equals|be|becomes)(?![A-Za-z])|=")
+_SENTENCE_START_RE = re.compile(r"(?:[A-Za-z]{2,},?|I)[ \t]")  # "The ...", "Therefore, ...", "I found ..."
+
+
+def _marker_answer(text: str, pos: int, *, math_only: bool) -> str | None:
+    """What follows an ``Answer:`` / ``The final answer is`` marker ending at ``pos``, on its line.
     ``math_only``: only an answer written as math (``$...$``) or a plain number counts."""
-    ans = ""
-    # The last marker followed by something on its line. Matches only cover the marker itself, so
-    # "Answer: The final answer is 5" still sees the later, more specific "answer is 5".
-    for marker in reversed(list(_FALLBACK_RE.finditer(text, start))):
-        eol = text.find("\n", marker.end())
-        ans = text[marker.end() : eol if eol != -1 else len(text)].strip()
-        if ans:
-            break
+    eol = text.find("\n", pos)
+    ans = text[pos : eol if eol != -1 else len(text)].strip()
     if not ans:
         return None
     m = _INLINE_MATH_RE.match(ans)
     if m is not None:  # "The final answer is $x^2$. Done." -> "x^2"
         ans = next(g for g in m.groups() if g is not None)
-    elif math_only:
+    elif math_only:  # a plain number, or a sentence whose "is" / "=" gives one ("The largest $n$ is 34.")
+        if _SENTENCE_START_RE.match(ans):
+            ans = _sentence_value(_first_sentence(ans), linked_only=True) or ""
+            m = _INLINE_MATH_RE.fullmatch(ans)
+            if m is not None:
+                return strip_wrappers(next(g for g in m.groups() if g is not None)) or None
         m = _PLAIN_ANSWER_RE.match(ans)
         if m is None:
             return None
         ans = m.group(1)
     else:  # plain text: keep the first sentence ("5. I hope it is correct." -> "5")
-        ans = _SENTENCE_END_RE.split(ans, maxsplit=1)[0]
+        ans = _first_sentence(ans)
+        if _SENTENCE_START_RE.match(ans):
+            ans = _sentence_value(ans)
         # ... and drop trailing prose after a mathematical answer ("1/2 because ..." -> "1/2"),
         # but keep word answers ("Evelyn") and words inside braces ("5\text{ dollars}").
         word = _PROSE_WORD_RE.search(ans)
@@ -167,6 +177,35 @@ def _marker_answer(text: str, start: int, *, math_only: bool) -> str | None:
                 ans = head
     ans = strip_wrappers(ans)
     return ans or None
+
+
+def _masked(s: str) -> str:
+    """``s`` with its inline math blanked out (same length), so words inside math are not prose."""
+    return _INLINE_MATH_RE.sub(lambda m: " " * len(m.group()), s)
+
+
+def _first_sentence(s: str) -> str:
+    for m in _SENTENCE_END_RE.finditer(_masked(s)):
+        return s[: m.start()]
+    return s
+
+
+def _sentence_value(s: str, *, linked_only: bool = False) -> str | None:
+    """The final value of a sentence (``The largest $n$ is 34`` -> ``34``): what follows its last "is" /
+    "are" / "=" outside math, else its last math; a sentence with neither is itself the answer (``No
+    solution``)."""
+    links = list(_LINK_RE.finditer(_masked(s)))
+    if links:
+        rest = s[links[-1].end() :].strip()
+        if rest:
+            m = _INLINE_MATH_RE.match(rest)
+            return next(g for g in m.groups() if g is not None) if m is not None else rest
+    if linked_only:
+        return None
+    maths = list(_INLINE_MATH_RE.finditer(s))
+    if maths:
+        return next(g for g in maths[-1].groups() if g is not None)
+    return s
 
 
 # --------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from ._text import as_text, boxed_spans, strip_wrappers
+from ._text import NO_SIGNAL, as_text, boxed_spans, last_answer, strip_wrappers
 from .registry import doc_gold, register_scorer
 from .result import ScoreResult
 
@@ -39,13 +39,31 @@ _NUMBER_RE = re.compile(
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?![\d])"
 )
-# Same number grammar without the look-behind, for use right after an answer marker.
-# Every alternative of the decoration group starts with a different character, and whitespace is only
-# matched there, so the match is linear (no catastrophic backtracking on long runs of spaces).
-_LEAD_NUMBER_RE = re.compile(
-    rf"(?:[\s*:=$]|\\\(|\\\[|\\boxed\{{|\\text\{{|\\\$)*(?P<sign>{_SIGN})?[ ]?(?:\\\$|\$)?[ ]?"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?!\d)"
+# What may stand between an answer marker and its number. Every alternative starts with a different
+# character, and whitespace is only matched there, so the match is linear (no catastrophic backtracking).
+_LEAD_RE = re.compile(r"(?:[\s*:=$]|\\\(|\\\[|\\boxed\{|\\text\{|\\\$)*")
+# A quantity in plain text, read whole: a number with what makes it a longer quantity: a mixed number
+# ("2 1/2"), a fraction ("3/4"), powers of ten ("3 x 10^5", "1e6"), "and a half", a scale word
+# ("2.5 thousand", "1 million"), a vulgar fraction ("2½").
+_SCALE_WORDS = r"hundred|thousand|million|billion|trillion"
+_PARTS = (r"(?:a|one)[ \t-]+(?:half|third|quarter|fourth|fifth|eighth)"
+          r"|(?:two|three)[ \t-]+(?:thirds|quarters|fourths|fifths|eighths)")
+_LATEX_FRAC = r"\\[dt]?frac[ \t]*(?:\{[ \t]*\d+[ \t]*\}|\d)[ \t]*(?:\{[ \t]*\d+[ \t]*\}|\d)"  # \frac{1}{2}, \tfrac12
+_QUANTITY_RE = re.compile(
+    rf"(?P<sign>{_SIGN})?[ ]?(?:\\?\$)?[ ]?"
+    r"(?:(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?![\d])|" + _LATEX_FRAC + ")"
+    r"(?:[eE][+-]?\d{1,3}(?![\w])"
+    r"|[ \t]*" + _LATEX_FRAC +
+    r"|[ \t]+\d+[ \t]*/[ \t]*\d+(?![\d.,]?\d)"
+    r"|[ \t]*/[ \t]*\d+(?:\.\d+)?(?![\d.,]?\d)"
+    r"|[ \t]*(?:[xX\u00d7*\u00b7]|\\times|\\cdot)[ \t]*10[ \t]*"
+    r"(?:(?:\^|\*\*)[ \t]*(?:\{[ \t]*[+-]?\d+[ \t]*\}|[+-]?\d+)|[\u207b\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+)"
+    r"|[\u207b\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+"
+    r"|[\u00bd\u2153\u2154\u00bc\u00be\u215b])?"
+    rf"(?:[ \t]+and[ \t]+(?:{_PARTS})(?![A-Za-z]))?"
+    rf"(?:[ \t]*-?[ \t]*(?:{_SCALE_WORDS})(?![A-Za-z]))*"
 )
+_LAST_QUANTITY_RE = re.compile(r"(?<![\w.)\]}])" + _QUANTITY_RE.pattern)
 # "Answer: X", "The answer is X", "final answer is: X", "#### X". The last occurrence wins.
 _MARKER_RE = re.compile(
     r"####|answer\s*(?:is\b|:|=|\*\*)",
@@ -83,32 +101,31 @@ def _token(m: re.Match[str]) -> str:
 def extract_number(text: str | None) -> str | None:
     """Extract the final numeric answer from a response.
 
-    The last answer signal wins: the last ``\\boxed{}`` or the number after the last ``####`` /
-    ``Answer:`` / ``The answer is`` marker, whichever comes later in the text; without either, the last
-    number anywhere. A box (or a marker's math) is read as one LaTeX number (:func:`parse_latex_number`:
-    ``\\frac{7}{2}`` is 3.5, ``10^6`` is 1000000, ``1\\,000`` is 1000); a final box that is not one number
-    gives ``None``, never the last digits inside it. Returns a cleaned decimal string (``"1234"``,
-    ``"-3.5"``; ``"7/3"`` for a fraction without a finite decimal) or ``None``.
+    The last answer given wins (:func:`~lm_eval_thinkpack.scoring._text.last_answer`, the rule every
+    scorer follows): the last ``\\boxed{}`` or the number after the last ``####`` / ``Answer:`` /
+    ``The answer is`` marker, whichever comes later in the text; a box cut off before its closing brace
+    is no answer; without either, the last quantity anywhere. A box (or a marker's math) is read as one
+    LaTeX number (:func:`parse_latex_number`: ``\\frac{7}{2}`` is 3.5, ``10^6`` is 1000000, ``1\\,000`` is
+    1000); a final box that is not one number gives ``None``, never the last digits inside it. A quantity
+    is read whole: ``2 1/2``, ``1 million``, ``3 x 10^5``, ``2 and a half`` are 2.5, 1000000, 300000, 2.5.
+    Returns a cleaned decimal string (``"1234"``, ``"-3.5"``; ``"7/3"`` for a fraction without a finite
+    decimal) or ``None``.
     """
     text = as_text(text)
     if not text:
         return None
     try:
         text = text.replace("{,}", ",")  # LaTeX thousands separator: 1{,}000
-        spans = boxed_spans(text)
-        box = spans[-1] if spans else None
-        # 1) explicit answer markers; the last marker that is followed by a number (unless a box comes later)
-        for marker in reversed(list(_MARKER_RE.finditer(text))):
-            if box is not None and box.start >= marker.start():
-                break
-            num = _after_marker(text, marker.end())
-            if num is not None:
-                return num
-        # 2) the final \boxed{...}: one number or nothing
-        if box is not None:
-            return read_number(text[box.lo : box.hi])
-        # 3) last number in the text
-        return _last_number(text)
+        found = last_answer(
+            text,
+            boxed_spans(text),
+            list(_MARKER_RE.finditer(text)),
+            lambda marker, _after_box: _after_marker(text, marker.end()),
+            lambda box: read_number(text[box.lo : box.hi]),
+        )
+        if found is NO_SIGNAL:
+            return _last_number(text)
+        return found
     except (RecursionError, MemoryError):  # pragma: no cover - defensive: never raise on model text
         return None
 
@@ -121,7 +138,7 @@ _MAX_SEGMENT = 200
 
 def _after_marker(text: str, pos: int) -> str | None:
     """The number an answer marker announces: its math (``$\\frac{1}{2}$``) or the rest of its sentence
-    read as one number, else the first number token right after it (``Answer: 9 apples (after 2)``)."""
+    read as one number, else the quantity right after it (``Answer: 9 apples (after 2)``)."""
     lead = _SEGMENT_LEAD_RE.match(text, pos)
     start = lead.end() if lead else pos
     segment = None
@@ -138,10 +155,13 @@ def _after_marker(text: str, pos: int) -> str | None:
     value = read_number(segment) if segment.strip() else None
     if value is not None:
         return value
-    m = _LEAD_NUMBER_RE.match(text, pos)
-    if m is None or _CONTINUES_RE.match(text, m.end()):
+    m = _LEAD_RE.match(text, pos)
+    if m is None:
+        return None
+    q = _QUANTITY_RE.match(text, m.end())
+    if q is None or _CONTINUES_RE.match(text, q.end()):
         return None  # "Answer: 10^6 ..." is not 10; "Answer: 2/3 ..." is not 2
-    return _token(m)
+    return _read_quantity(q)
 
 
 _CONTINUES_RE = re.compile(r"\s*(?:\^|/\s*\d|\\frac|\\times|\\cdot|\\sqrt|\\pi)")
@@ -213,6 +233,7 @@ def _clean_latex_number(s: str) -> str | None:
     s = _DEGREE_RE.sub("", s)
     for ch in _MINUS_CHARS:
         s = s.replace(ch, "-")
+    s = _quantity_words(s)
     *lhs, s = _EQUALS_RE.split(s)  # "x = 5", "3 + 4 = 7": the value is what the last "=" gives
     if any(_LIST_SEP_RE.search(part) for part in lhs):
         return None  # "x = 5, y = 6" is two values
@@ -226,6 +247,46 @@ def _clean_latex_number(s: str) -> str | None:
         return None
     s = "".join(s.split())
     return s or None
+
+
+_VULGAR = {"\u00bd": (1, 2), "\u2153": (1, 3), "\u2154": (2, 3), "\u00bc": (1, 4), "\u00be": (3, 4), "\u215b": (1, 8)}
+_VULGAR_RE = re.compile(r"(?<=\d)[ \t]*(?=[\u00bd\u2153\u2154\u00bc\u00be\u215b])")
+_PART_DENOMINATORS = {"half": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "eighth": 8}
+_AND_PART_RE = re.compile(r"(?<=\d)[ \t]+and[ \t]+(a|one|two|three)[ \t-]+"
+                          r"(half|thirds?|quarters?|fourths?|fifths?|eighths?)(?![A-Za-z])", re.I)
+_MIXED_RE = re.compile(r"(?<![\d.,/])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d.])")
+_TIMES_TEN_RE = re.compile(r"(?<=\d)[ \t]*[xX\u00b7][ \t]*(?=10[ \t]*(?:\^|\*\*))")
+_SUPERSCRIPTS = str.maketrans("\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079", "-0123456789")
+_SUPERSCRIPT_RE = re.compile(r"(?<=\d)[\u207b\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+")
+_PY_POWER_RE = re.compile(r"(?<=\d)[ \t]*\*\*[ \t]*(?=[+-]?\d|\{)")
+_SCALES = {"hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
+           "trillion": "1000000000000"}
+_SCALE_RE = re.compile(r"(?<=[\d}])(?:[ \t]*-?[ \t]*(?:hundred|thousand|million|billion|trillion)(?![A-Za-z]))+", re.I)
+_SCALE_WORD_RE = re.compile(r"[a-z]+", re.I)
+
+
+def _part(m: re.Match[str]) -> str:
+    count = {"a": 1, "one": 1, "two": 2, "three": 3}[m.group(1).lower()]
+    word = m.group(2).lower()
+    if word.endswith("s") != (count > 1):
+        return m.group()  # "two half", "a thirds": not a quantity
+    return f"\\frac{{{count}}}{{{_PART_DENOMINATORS[word.rstrip('s')]}}}"
+
+
+def _quantity_words(s: str) -> str:
+    """Rewrite the words and signs of a longer quantity into the parser's grammar: ``2 1/2`` and ``2½`` and
+    ``2 and a half`` -> ``2\\frac{1}{2}``, ``3 x 10^5`` / ``3*10**5`` -> ``3*10^5``, ``2.5 thousand`` ->
+    ``2.5*1000``."""
+    if any(ch in s for ch in _VULGAR):
+        s = _VULGAR_RE.sub("", s)
+        for ch, (num, den) in _VULGAR.items():
+            s = s.replace(ch, f"\\frac{{{num}}}{{{den}}}")
+    s = _AND_PART_RE.sub(_part, s)
+    s = _MIXED_RE.sub(r"\1\\frac{\2}{\3}", s)
+    s = _SUPERSCRIPT_RE.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPTS) + "}", s)
+    s = _TIMES_TEN_RE.sub("*", s)
+    s = _PY_POWER_RE.sub("^", s)
+    return _SCALE_RE.sub(lambda m: "".join("*" + _SCALES[w.lower()] for w in _SCALE_WORD_RE.findall(m.group())), s)
 
 
 class _NotANumber(Exception):
@@ -349,10 +410,27 @@ def format_number(value: Fraction) -> str:
 
 
 def _last_number(text: str) -> str | None:
+    """The last quantity in ``text`` read as one number (``"2 1/2 hours"`` is 2.5, never 2)."""
+    last = None
+    for last in _LAST_QUANTITY_RE.finditer(text):  # noqa: B007 - we want the final match
+        pass
+    return None if last is None else _read_quantity(last)
+
+
+def _last_token(text: str) -> str | None:
     last = None
     for last in _NUMBER_RE.finditer(text):  # noqa: B007 - we want the final match
         pass
     return None if last is None else _token(last)
+
+
+def _read_quantity(q: re.Match[str]) -> str:
+    """A quantity match read as one number; its leading number when the rest does not read."""
+    if q.group("num") is None or q.end() > q.end("num"):
+        value = read_number(q.group())
+        if value is not None:
+            return value
+    return _token(q) if q.group("num") is not None else None
 
 
 def parse_gold_gsm8k(answer_field: str) -> str:
@@ -367,7 +445,7 @@ def parse_gold_gsm8k(answer_field: str) -> str:
         tail = answer_field.rsplit("####", 1)[1]
         num = normalize_number(tail)
         if num is None:
-            num = _last_number(tail)
+            num = _last_token(tail)
         if num is None:
             raise ValueError(f"no number after '####' in GSM8K answer field: {tail.strip()[:80]!r}")
         return num

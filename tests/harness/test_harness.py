@@ -172,6 +172,62 @@ def test_scorer_exception_is_a_scoring_error_and_the_run_goes_on(monkeypatch):
     assert metrics.agg_harness_errors(rows) == 0
 
 
+def test_records_carry_lengths_in_the_docs_tokenizer_and_metrics_average_them():
+    from lm_eval_thinkpack.demo.pipeline import MODEL_DIR
+    from lm_eval_thinkpack.harness import metrics
+    from lm_eval_thinkpack.tokens import load_tokenizer, tokenizer_ref
+
+    tok = load_tokenizer(str(MODEL_DIR))
+    responses = [["<think>17 + 25 = 42</think>\\boxed{42}"], ["<think>17 + 25 = 42</think>\n"], ["\\boxed{7}"]]
+    docs = [dict(_docs()[0], thinkpack_id=f"q{i}", thinkpack_tokenizer=tokenizer_ref(str(MODEL_DIR)))
+            for i in range(3)]
+    rows = _rows(responses, docs)
+    recs = [parse_record(f[0]) for f in TraceFilter().apply(responses, docs)]
+    n_reason = len(tok.encode("17 + 25 = 42", add_special_tokens=False))
+    n_boxed = [len(tok.encode(t, add_special_tokens=False)) for t in ("\\boxed{42}", "\\boxed{7}")]
+    assert [(r["reasoning_tokens"], r["answer_tokens"], r["token_unit"]) for r in recs] == [
+        (n_reason, n_boxed[0], "tokens"), (n_reason, 0, "tokens"), (0, n_boxed[1], "tokens")]
+    col = [r["reasoning_tokens"] for r in rows]
+    assert metrics.agg_reasoning_tokens(col) == pytest.approx(2 * n_reason / 3)
+    assert metrics.agg_answer_tokens(col) == pytest.approx(sum(n_boxed) / 3)
+    assert metrics.agg_reasoning_tokens_stderr(col) > 0 and metrics.agg_tokens_as_words(col) == 0
+    assert metrics.agg_no_answer_rate(col) == 0.5  # one of the two valid traces is followed by nothing
+    assert metrics.agg_no_answer_rate_stderr(col) == pytest.approx((0.25 / 2) ** 0.5)
+
+
+def test_without_a_tokenizer_the_lengths_are_words_and_flagged():
+    from lm_eval_thinkpack.harness import metrics
+
+    rows = [r["tokens_as_words"] for r in _rows([["<think>one two three</think>\\boxed{7}"]])]
+    assert rows[0]["reasoning_tokens"] == [3] and rows[0]["token_unit"] == ["words"]
+    assert metrics.agg_tokens_as_words(rows) == 1 and metrics.agg_reasoning_tokens(rows) == 3.0
+
+
+def test_rows_of_older_records_without_lengths_give_nan_lengths():
+    from lm_eval_thinkpack.harness import metrics
+
+    old = json.dumps({"status": "valid", "spans": {"preamble": [0, 0], "reasoning": [7, 8], "answer": [16, 16]},
+                      "correct": False})
+    row = process_results(_docs()[0], [[old]])["reasoning_tokens"]
+    assert math.isnan(metrics.agg_reasoning_tokens([row])) and math.isnan(metrics.agg_tokens_as_words([row]))
+    assert metrics.agg_no_answer_rate([row]) == 1.0  # the answer span is empty
+
+
+def test_loader_names_the_models_tokenizer_unless_count_tokens_is_false(caplog):
+    from lm_eval_thinkpack.demo.pipeline import MODEL_DIR
+
+    kw = dict(GSM8K_KW, data_files=str(DATA / "thinkpack_gsm8k.jsonl"))
+    doc = loader.load_docs(**kw, pretrained=str(MODEL_DIR))["test"][0]
+    assert json.loads(doc["thinkpack_tokenizer"])["name"] == str(MODEL_DIR)
+    off = loader.load_docs(**kw, pretrained=str(MODEL_DIR), count_tokens="false")["test"][0]
+    assert off["thinkpack_tokenizer"] == ""
+    with caplog.at_level(logging.WARNING):
+        gone = loader.load_docs(**kw, pretrained="/no/such/model", trace_format="think", prefilled=False)["test"][0]
+    assert gone["thinkpack_tokenizer"] == "" and "whitespace words" in caplog.text
+    with pytest.raises(loader.ThinkpackConfigError, match="count_tokens"):
+        loader.load_docs(**kw, pretrained=str(MODEL_DIR), count_tokens="maybe")
+
+
 # ----------------------------------------------------------------------------------------------- task YAMLs
 
 EXPECTED_TASKS = {"thinkpack_gsm8k", "thinkpack_math500", "thinkpack_aime24", "thinkpack_aime25",
@@ -252,6 +308,6 @@ def test_group_yamls_aggregate_the_catalogue_rates_and_accuracies(group):
 
     cfg = load_yaml(TASKS / f"{group}.yaml")
     listed = [a["metric"] for a in cfg["aggregate_metric_list"]]
-    # a count (scoring_errors, harness_errors) has no meaningful size-weighted mean
-    assert listed == [m.name for m in METRICS if m.kind is not MetricKind.COUNT]
+    # a count (scoring_errors, harness_errors) or a flag (tokens_as_words) has no meaningful size-weighted mean
+    assert listed == [m.name for m in METRICS if m.kind not in (MetricKind.COUNT, MetricKind.FLAG)]
     assert all(a["filter_list"] == ["thinkpack"] and a["weight_by_size"] is True for a in cfg["aggregate_metric_list"])

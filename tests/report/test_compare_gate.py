@@ -119,3 +119,15 @@ def test_both_documents_on_stdout_is_refused(pair, capsys) -> None:
     base, _ = pair
     assert main(["report", str(base), "--json", "-", "--markdown", "-"]) == EXIT_INPUT
     assert "both ask for stdout" in capsys.readouterr().err
+
+
+def test_compare_help_states_the_whole_rule(capsys):
+    from lm_eval_thinkpack.report.compare import CollapseRule
+
+    rule = CollapseRule()
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f">= {rule.rel_min_drop:.2f} absolute (the relative rule's floor" in text
+    for flag in ("--vr-drop", "--vr-rel-drop", "--pass-tolerance", "--allow-different-settings", "--label"):
+        assert flag in text

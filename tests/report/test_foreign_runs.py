@@ -124,3 +124,20 @@ def test_streaming_keeps_no_text(runs):
     assert {s.status for s in samples} == {"valid", "empty", "missing", "truncated"}
     assert summarize(run).tasks["gsm8k_local"].trace_words == summarize(load_run(runs["base"])).tasks[
         "gsm8k_local"].trace_words
+
+
+def test_older_group_listing_and_a_loglikelihood_task_named_once(runs, tmp_path):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(runs["base"], folder)
+    (results,) = list(folder.rglob("results_*.json"))
+    data = json.loads(results.read_text())
+    data["group_subtasks"] = {"gsm8k_local": [], "arc_easy": []}  # how older lm-eval versions list plain tasks
+    data["results"]["arc_easy"] = {"alias": "arc_easy", "acc,none": 0.5, "acc_stderr,none": 0.1}
+    data["configs"]["arc_easy"] = {"task": "arc_easy", "output_type": "multiple_choice"}
+    results.write_text(json.dumps(data))
+    run = load_run(folder)
+    assert list(run.tasks) == ["gsm8k_local"]
+    assert [n for n in run.notes if "arc_easy" in n] == [
+        "not classified (loglikelihood tasks, or no logged samples): arc_easy"]

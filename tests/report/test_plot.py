@@ -54,3 +54,38 @@ def test_panels_read_at_a_normal_width_and_the_legend_is_outside_the_axes(tmp_pa
     fig.canvas.draw()
     box = legend.get_window_extent()
     assert all(not box.overlaps(ax.get_window_extent()) for ax in axes)
+
+
+def test_compare_plot_writes_the_reasoning_length_distribution_per_class(tmp_path, capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lm_eval_thinkpack.report.cli import main
+    from lm_eval_thinkpack.report.plot import lengths_path, plot_lengths
+
+    base, naive = _run(tmp_path, "base", True), _run(tmp_path, "naive", False)
+    assert lengths_path(tmp_path / "demo.png") == tmp_path / "demo.lengths.png"
+    out = plot_lengths([base, naive], tmp_path / "l.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    files = [tmp_path / f"{n}.jsonl" for n in ("base", "naive")]
+    assert main(["compare", *map(str, files), "--plot", str(tmp_path / "cmp.png")]) == 0
+    assert "plot of reasoning lengths per class" in capsys.readouterr().out
+    assert (tmp_path / "cmp.lengths.png").stat().st_size > 5000
+
+
+def test_length_plot_boxes_are_the_runs_lengths_per_class(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lm_eval_thinkpack.report.plot import plot_lengths
+
+    figs = []
+    monkeypatch.setattr(plt, "close", lambda fig: figs.append(fig))
+    plot_lengths([_run(tmp_path, "naive", False)], tmp_path / "l.png")
+    (fig,) = figs
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["valid", "empty"]
+    assert "whitespace words" in ax.get_ylabel()  # JSONL names no tokenizer: said on the axis
+    assert plot_lengths([], tmp_path / "none.png") is None

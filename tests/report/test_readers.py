@@ -226,3 +226,23 @@ def test_split_reasoning_of_a_prefilled_template(tmp_path):
     (s,) = load_run(f, fmt="qwq").tasks["qwq"].samples
     assert (s.status, s.reasoning, s.answer) == ("valid", "6 * 7", "42")
     assert s.text.startswith("6 * 7") and "<think>" not in s.text
+
+
+def test_lengths_per_class_and_no_answer_rate_from_generations(tmp_path, capsys):
+    f = write_jsonl(tmp_path / "gens.jsonl", [
+        {"response": "<think>one two three four</think>\n7", "correct": True},
+        {"response": "<think>one two</think>\n\n", "correct": False},  # closed its trace and stopped
+        {"response": "the answer is 9", "correct": False},
+        {"response": "<think>a b c d e f", "correct": False},
+    ])
+    t = summarize(load_run(f)).tasks["gens"]
+    assert t.get("no_answer_rate") == 0.5  # one of the two valid traces has no answer text
+    assert t.token_unit == "words"  # JSONL names no tokenizer: whitespace words, said so
+    assert t.lengths["valid"]["reasoning"] == {"n": 2, "mean": 3.0, "median": 3.0, "p90": pytest.approx(3.8)}
+    assert t.lengths["missing"]["answer"]["mean"] == 4.0 and t.lengths["truncated"]["answer"]["mean"] == 0.0
+    assert t.get("reasoning_tokens") == pytest.approx(12 / 4) and t.get("answer_tokens") == pytest.approx(5 / 4)
+    assert main(["report", str(f)]) == 0
+    out = capsys.readouterr().out
+    for text in ("no answer", "0.500", "reasoning and answer lengths per class (whitespace words: no tokenizer known)",
+                 "reasoning mean", "p90"):
+        assert text in out, text

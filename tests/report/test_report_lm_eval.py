@@ -76,9 +76,14 @@ def test_task_numbers_from_samples(base, tuned):
     m = tuned.tasks["thinkpack_math500"]
     assert vals(m, "missing_trace_rate", "pass@1") == (1.0, 1.0)
     assert m.get("rpass@1") is None and m.trace_words is None  # undefined, never 0
+    # lengths: the canned model names no tokenizer, so the filter counted whitespace words, and says so
+    assert t.token_unit == "words" and t.get("no_answer_rate") == 0.0
+    assert t.get("reasoning_tokens") == pytest.approx(11 / 5) and t.get("answer_tokens") == pytest.approx(7 / 5)
+    assert t.lengths["truncated"]["reasoning"]["mean"] == 6 and t.lengths["valid"]["answer"]["median"] == 1
+    assert tuned.run.tasks["thinkpack_gsm8k"].results["tokens_as_words"]["value"] == 1
     # the recomputed values agree with lm-eval's own aggregation in the results JSON
     for name in TASKS:
-        for metric in (*RATES, "pass@1"):
+        for metric in (*RATES, "pass@1", "reasoning_tokens", "answer_tokens"):
             lm = tuned.run.tasks[name].results[metric]["value"]
             assert tuned.tasks[name].get(metric) == pytest.approx(lm), (name, metric)
 

@@ -174,3 +174,54 @@ def test_hedged_answers_get_no_credit(text, offered):
 )
 def test_not_hedges(text, expected):
     assert extract_choice(text) == expected
+
+
+# ---------------------------------------------------------------- issue 21: words between the marker and the letter
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The answer is for sure D, it can't be A or B",
+        "The answer is definitely D, not A or B.",
+        "The answer is most likely D; A and B are ruled out.",
+        "The answer is clearly (D), since A or B would contradict the data",
+        "Answer: probably D, because A or C fail",
+        "The correct answer is undoubtedly D and neither A nor B",
+        "The answer is, without a doubt, D. A or B are traps.",
+        "So the answer must be option D, never A or B",
+        "The answer would be certainly D (A or B are wrong)",
+        "The answer here is D, not A or B",
+        "The correct answer to this question is D, not A or B",
+        "The answer is, I believe, D; not A or B",
+        "Answer: I'd go with D, not A or B",
+        "So the answer should definitely be D, not A or B.",
+        "The final answer for this one is: D, not A or B",
+    ],
+)
+def test_a_hedge_word_between_marker_and_letter_reads_the_letter(text):
+    assert extract_choice(text) == "D"
+    assert check_choice(text, "D").correct
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The answer is not A, it is D", "D"),
+        ("The answer is definitely not B. I pick C", "C"),
+        ("The answer is never A; it is C.", "C"),
+    ],
+)
+def test_a_negation_is_not_a_hedge_word(text, expected):
+    assert extract_choice(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Looking at the answer options: A is wrong. So I pick C.", "C"),
+        ("The answer choices are A, B, C, D. I pick C.", "C"),
+        ("The answer can't be A. It is C.", "C"),
+    ],
+)
+def test_words_after_answer_that_do_not_announce_one(text, expected):
+    assert extract_choice(text) == expected

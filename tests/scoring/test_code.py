@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 import types
 from dataclasses import dataclass
 
@@ -389,3 +390,115 @@ HOSTILE = {
 def test_extract_code_hostile(text):
     out = extract_code(text, "f")
     assert out is None or isinstance(out, str)
+
+
+# ------------------------------------------------------------------------------- issue 21: extraction classes
+
+ADD = "def add(a, b):\n    return a + b"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Here is the solution:\n{ADD}\nThis works because addition is commutative.",
+        f"Sure! The function below adds the numbers.\n\n{ADD}\n\nIt runs in O(1) time.\nHope this helps!",
+        f"Solution:\n{ADD}\n\nExample usage:\nprint(add(1, 2))",
+        f"We can write it as\nimport math\n\n{ADD}\nNote that math is not needed.",
+        f"I'd do it like this:\n@staticmethod\n{ADD}\nThe decorator is harmless here.",
+        f"Let me think. The answer is simple.\n{ADD}\n\nresult = add(2, 3)\nThat gives 5.",
+        f"Here it is:\n\n    {ADD.replace(chr(10), chr(10) + '    ')}\n\nIt passes the examples.",
+    ],
+)
+def test_code_between_prose_is_extracted(text):
+    out = extract_code(text, "add")
+    assert out is not None and ADD in out
+    ns: dict = {}
+    exec(compile(out, "<answer>", "exec"), ns)  # noqa: S102 - our own test code
+    assert ns["add"](2, 3) == 5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"~~~python\n{ADD}\n~~~",
+        f"~~~~python\n{ADD}\n~~~~\nDone.",
+        f"````python\n{ADD}\n````",
+        f"```Python\n{ADD}\n```",
+        f"``` python\n{ADD}\n```",
+        f"```python3\n{ADD}\n```",
+        f'```python title="solution.py"\n{ADD}\n```',
+        f"```python:solution.py\n{ADD}\n```",
+        f"```{{.python}}\n{ADD}\n```",
+        f"```py linenums\n{ADD}\n```",
+        f"~~~\n{ADD}\n~~~",
+        f"~~~python\n{ADD}",
+        f"````markdown\n```python\n{ADD}\n```\n````",
+        f"~~~python\n{ADD}\nprint('```')\n~~~",
+        f"```python\n{ADD}\n```python\nprint(add(1, 2))\n```",
+    ],
+)
+def test_other_fence_styles(text):
+    out = extract_code(text, "add")
+    assert out is not None and out.startswith(ADD), out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"1. The code:\n   ```python\n   {ADD.replace(chr(10), chr(10) + '   ')}\n   ```\n2. Done.",
+        f"- Code:\n  ```python\n  {ADD.replace(chr(10), chr(10) + '  ')}\n  ```",
+        "* Step one\n    * nested:\n        ```python\n" + textwrap.indent(ADD, " " * 8) + "\n        ```",
+        f"1. First:\n\n    ~~~python\n    {ADD.replace(chr(10), chr(10) + '    ')}\n    ~~~",
+        f"10. Tenth step:\n    ```python\n    {ADD.replace(chr(10), chr(10) + '    ')}\n    ```",
+    ],
+)
+def test_a_fence_indented_in_a_list_item_is_dedented(text):
+    assert extract_code(text, "add") == ADD
+
+
+@pytest.mark.parametrize(
+    ("text", "needed"),
+    [
+        ("```python\ndef helper(x):\n    return x + 1\n```\nNow:\n"
+         "```python\ndef add(a, b):\n    return helper(a) + b - 1\n```", ["def helper"]),
+        ("```python\nimport math\n```\n```python\ndef add(a, b):\n    return math.fsum([a, b])\n```", ["import math"]),
+        ("```python\nOFFSET = 0\n\ndef helper(x):\n    return x + OFFSET\n```\n"
+         "```python\ndef add(a, b):\n    return helper(a) + b\n```", ["OFFSET = 0", "def helper"]),
+        ("```python\nclass Adder:\n    def run(self, a, b):\n        return a + b\n```\n"
+         "```python\ndef add(a, b):\n    return Adder().run(a, b)\n```", ["class Adder"]),
+        ("```python\ndef add(a, b):\n    return helper(a, b)\n```\nwith the helper:\n"
+         "```python\ndef helper(a, b):\n    return a + b\n```", ["def helper"]),
+    ],
+)
+def test_helpers_from_other_blocks_are_kept(text, needed):
+    out = extract_code(text, "add")
+    for piece in needed:
+        assert piece in out
+    ns: dict = {}
+    exec(compile(out, "<answer>", "exec"), ns)  # noqa: S102 - our own test code
+    assert ns["add"](2, 3) == 5
+
+
+def test_an_earlier_draft_of_the_entry_point_is_not_a_helper():
+    text = ("```python\ndef add(a, b):\n    return a - b\n\ndef helper(x):\n    return x\n```\nFixed:\n"
+            "```python\ndef add(a, b):\n    return helper(a) + b\n```")
+    out = extract_code(text, "add")
+    assert out == "def helper(x):\n    return x\n\ndef add(a, b):\n    return helper(a) + b"
+
+
+def test_the_prompts_helpers_are_put_in_front_of_a_full_answer():
+    prompt = 'def double(x):\n    return 2 * x\n\n\ndef add(a, b):\n    """a + b, doubled"""\n'
+    program = build_program("def add(a, b):\n    return double(a + b)", "assert add(1, 2) == 6", "add", prompt)
+    assert "def double" in program
+    assert _run(program) == 0
+
+
+def test_real_sandbox_runs_the_extraction_classes():
+    main_guard = (f"```python\n{ADD}\n\nif __name__ == '__main__':\n    a, b = map(int, input().split())\n"
+                  "    print(add(a, b))\n```")
+    helper = "```python\ndef helper(x):\n    return x\n```\n```python\ndef add(a, b):\n    return helper(a) + b\n```"
+    listed = f"1. Code:\n   ```python\n   {ADD.replace(chr(10), chr(10) + '   ')}\n   ```"
+    prose = f"Here is the solution:\n{ADD}\nThis works because addition is commutative."
+    tilde = f"~~~python\n{ADD}\n~~~"
+    items = [{"text": t, "test": MBPP_TEST, "entry_point": "add"} for t in (main_guard, helper, listed, prose, tilde)]
+    assert [r.correct for r in check_code_many(items, timeout=10.0)] == [True] * 5

@@ -37,7 +37,8 @@ EXTRACT_CASES = [
     (r"\fbox{7}", "7"),
     (r"\boxed 7 is it", "7"),
     (r"\boxed{\text{(B)}}", r"\text{(B)}"),
-    (r"\boxed{x^{2}+\frac{1}{x}} and a trailing unbalanced \boxed{3", r"x^{2}+\frac{1}{x}"),
+    # issue 21: the last answer given is a box cut before its closing brace: no answer (it may have been 3x)
+    (r"\boxed{x^{2}+\frac{1}{x}} and a trailing unbalanced \boxed{3", None),
     (r"\boxed{}", None),
     (r"\boxed{", None),
     ("Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.", r"\frac{1}{2}"),
@@ -557,3 +558,43 @@ def test_a_real_kill_while_the_worker_is_busy():
 def test_last_answer_given_and_lists(text, gold, expected):
     res = check_math(text, gold, timeout=60)
     assert res.error is None and res.correct is expected, res
+
+
+# ---------------------------------------------------------------- issue 21: a marker followed by a sentence, a cut box
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Final Answer: The largest $n$ is 34.", "34"),
+        ("Final Answer: The largest $n$ is 34. I hope it is correct.", "34"),
+        ("Final Answer: There are 34 ways.", "34"),
+        ("Answer: The value of $x$ is $\\frac{3}{4}$.", "\\frac{3}{4}"),
+        ("Final answer: the probability equals 1/2.", "1/2"),
+        ("Final Answer: We get $x = 5$.", "x = 5"),
+        ("Final Answer: I found that $n = 34$.", "n = 34"),
+        ("Final answer: Therefore, the largest n is 34", "34"),
+        ("Final Answer: 34 is the largest", "34"),
+        ("Final Answer: The sum of the roots is $-3$, as claimed.", "-3"),
+        ("\\boxed{33}\nFinal Answer: The largest $n$ is 34.", "34"),
+        # a sentence without a value stays the answer (a word answer), and never overrides a box
+        ("Answer: No solution", "No solution"),
+        ("\\boxed{12}\nThe answer is the sum of $a$ and $b$.", "12"),
+    ],
+)
+def test_a_marker_followed_by_a_sentence_reads_its_final_value(text, expected):
+    assert extract_boxed(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The answer is \\boxed{6",
+        "The answer is $\\boxed{6",
+        "Final Answer: \\fbox{6",
+        "\\boxed{6} ... so in total \\boxed{6",
+        "The answer is \\boxed{\\frac{6}{1}",
+    ],
+)
+def test_a_cut_box_is_never_credited(text):
+    res = check_math(text, "6", timeout=30)
+    assert res == ScoreResult(False, None, None)

@@ -282,3 +282,70 @@ def test_latex_soup_never_raises(text):
     value = parse_latex_number(text)
     assert value is None or read_number(text) is not None
     assert isinstance(check_number(text, "1").correct, bool)
+
+
+# ---------------------------------------------------------------- issue 21: a longer quantity is read whole
+
+QUANTITIES = [
+    # (quantity, value): each is tried after a marker, in a box, and as the last quantity of plain prose
+    ("2 1/2", "2.5"),
+    ("-2 1/2", "-2.5"),
+    ("10 3/4", "10.75"),
+    ("2\u00bd", "2.5"),
+    ("3/4", "0.75"),
+    ("1 million", "1000000"),
+    ("2.5 thousand", "2500"),
+    ("1.5 billion", "1500000000"),
+    ("5 hundred thousand", "500000"),
+    ("3 x 10^5", "300000"),
+    ("3 \u00d7 10^5", "300000"),
+    ("3*10**5", "300000"),
+    ("2.5 \\times 10^{3}", "2500"),
+    ("1e6", "1000000"),
+    ("2.5E3", "2500"),
+    ("2 and a half", "2.5"),
+    ("3 and three quarters", "3.75"),
+    ("4 and one-third", "13/3"),
+    ("$1.5 million", "1500000"),
+    ("3 \u00d7 10\u2075", "300000"),
+    ("10\u00b2", "100"),
+    ("12 \\frac{1}{2}", "12.5"),
+    ("\\tfrac34", "0.75"),
+]
+
+
+@pytest.mark.parametrize(("quantity", "value"), QUANTITIES)
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "The answer is {q}.",
+        "Answer: {q} hours",
+        "#### {q}",
+        "So she needs {q} cups of flour in total.",
+        "First 2 cups, then 3 more, so {q} cups",
+    ],
+)
+def test_a_longer_quantity_is_read_whole(layout, quantity, value):
+    text = layout.format(q=quantity)
+    assert extract_number(text) == value, text
+    assert check_number(text, value).correct
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("He drank 3/4 of a gallon", "0.75"),
+        ("Answer: 3/4 of a cup", "0.75"),
+        ("It takes 2 and a half hours", "2.5"),
+        ("The answer is 2 1/2 hours, not 2.", "2.5"),
+        # not a longer quantity: a list, a range, a count then a fraction of something else
+        ("I count 1, 2 and 3", "3"),
+        ("The answer is 7 and not 8 because 8 > 7", "7"),
+        ("Natalia sold 48/2 = 24 clips", "24"),
+        ("between 2 and 3 hours", "3"),
+        ("2 and a half-hour breaks", "2.5"),
+        ("two thirds of 9 is 6", "6"),
+    ],
+)
+def test_quantities_in_context(text, expected):
+    assert extract_number(text) == expected

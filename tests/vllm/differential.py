@@ -63,7 +63,9 @@ THINKING_ON: dict[str, dict[str, Any]] = {
 
 
 def _release(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", version)[:2])
+    """(major, minor); a name read only in vLLM's main branch ("main") is newer than any release."""
+    found = tuple(int(p) for p in re.findall(r"\d+", version)[:2])
+    return found or (10**6,)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,78 @@
+"""Detection on 70 real chat templates (llama.cpp's ``models/templates`` from the llama-cpp-python sdist), none of
+them written here. Figures are floors: they only go up. Collected only with ``THINKPACK_TEMPLATES`` (conftest)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lm_eval_thinkpack.detect import detect_format
+from lm_eval_thinkpack.template import ChatTemplateError
+from tests.chat_fixtures import make_tokenizer
+
+FOLDER = Path(os.environ.get("THINKPACK_TEMPLATES", ""))
+NAMES = sorted(p.name for p in FOLDER.glob("*.jinja"))
+
+# the family each reasoning template is (from its model), for the templates whose family the registry has
+FAMILY = {
+    "Apertus-8B-Instruct.jinja": "apertus", "Apriel-1.6-15b-Thinker-fixed.jinja": "apriel",
+    "ByteDance-Seed-OSS.jinja": "seed_oss", "Cohere2MoE.jinja": "cohere", "GLM-4.6.jinja": "glm",
+    "GLM-4.7-Flash.jinja": "glm47", "HuggingFaceTB-SmolLM3-3B.jinja": "smollm3", "Kimi-K2-Thinking.jinja": "kimi_k2",
+    "Kimi-K3.jinja": "kimi_k3", "MiMo-VL.jinja": "mimo", "MiniMax-M1.jinja": "minimax", "MiniMax-M2.jinja": "minimax",
+    "MiniMax-M3.jinja": "minimax", "NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.jinja": "nemotron",
+    "NVIDIA-Nemotron-Nano-v2.jinja": "nemotron", "Qwen-Qwen3-0.6B.jinja": "qwen3", "Qwen3.5-4B.jinja": "qwen3",
+    "Reka-Edge.jinja": "reka", "deepseek-ai-DeepSeek-V3.1.jinja": "deepseek_v3",
+    "deepseek-ai-DeepSeek-V3.2.jinja": "deepseek_v3", "deepseek-ai-DeepSeek-V4-Flash-0731.jinja": "deepseek_v4",
+    "deepseek-ai-DeepSeek-V4.jinja": "deepseek_v4", "google-gemma-4-31B-it.jinja": "gemma4",
+    "ibm-granite-granite-3.3-2B-Instruct.jinja": "granite", "ibm-granite-granite-4.0.jinja": "granite4",
+    "inclusionai-ling-3.0-flash.jinja": "ling3", "mistralai-Ministral-3-14B-Reasoning-2512.jinja": "magistral",
+    "muse-glimmer.jinja": "muse", "openai-gpt-oss-120b.jinja": "gpt_oss", "openbmb-MiniCPM5-1B.jinja": "minicpmv",
+    "poolside-Laguna-XS.2.jinja": "poolside_v1", "tencent-Hy3.jinja": "hy:opensource",
+    "upstage-Solar-Open-100B.jinja": "solar_open",
+}
+FAMILY_FLOOR = 33  # of 33 (issue 21)
+RENDER_FLOOR = 64  # of 70 detect a profile; the other 6 need tools/functions or a bos_token to render at all
+
+
+def _tok(name: str):
+    tok = make_tokenizer("chatml")
+    tok.chat_template = (FOLDER / name).read_text()
+    return tok
+
+
+def _detect(name: str, **kwargs):
+    try:
+        return detect_format(_tok(name), **kwargs)
+    except ChatTemplateError as exc:  # one clear line, never a raw template error
+        assert "\n" not in str(exc)
+        return None
+
+
+def test_every_template_gives_a_profile_or_one_clear_error() -> None:
+    assert len(NAMES) == 70
+    profiles = sum(_detect(n) is not None for n in NAMES)
+    assert profiles >= RENDER_FLOOR, f"{profiles} of {len(NAMES)} templates give a profile"
+
+
+def test_family_right_floor() -> None:
+    right = [n for n, fam in FAMILY.items() if (p := _detect(n)) is not None and p.format == fam and not p.ambiguous]
+    wrong = sorted(set(FAMILY) - set(right))
+    assert len(right) >= FAMILY_FLOOR, f"{len(right)} of {len(FAMILY)} families right; wrong: {wrong}"
+
+
+def test_deepseek_v4_flash_thinking_on_is_prefilled() -> None:
+    """Its reasoning_effort (a secondary switch) made thinking=True read as disabled, not prefilled."""
+    p = _detect("deepseek-ai-DeepSeek-V4-Flash-0731.jinja", thinking=True)
+    assert (p.format, p.prefilled, p.thinking_disabled) == ("deepseek_v4", True, False), p.notes
+    p = _detect("deepseek-ai-DeepSeek-V4-Flash-0731.jinja", thinking=True, reasoning_effort="max")
+    assert (p.prefilled, p.thinking_disabled) == (True, False), p.notes
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"enable_thinking": True}, {"enable_thinking": False}])
+def test_a_chatml_template_without_family_markers_is_not_named_exaone(kwargs) -> None:
+    p = _detect("Bielik-11B-v3.0-Instruct.jinja", **kwargs)  # ChatML, a switch, none of any family's markers
+    assert p.format != "exaone" and "exaone" not in p.candidates and p.ambiguous, p.notes
+    q = _detect("Qwen3.5-4B.jinja", **kwargs)
+    assert (q.format, q.ambiguous) == ("qwen3", False), q.notes
