@@ -33,6 +33,7 @@ BENCHES = {
     "masking": "bench_masking",
     "code_extract": "bench_extract",
     "token_counting": "bench_tokens",
+    "anytask_layer": "bench_anytask",
 }
 
 

@@ -349,6 +349,12 @@ def trace_stats(
     )
 
 
+def mean_estimate(values: Sequence[float]) -> Estimate:
+    """The mean of graded per-sample scores (F1, BLEU, a share of instructions followed), one sample per question,
+    with the standard error of the mean (``Estimate.value`` None for no values)."""
+    return _mean_estimate([[float(v) for v in values]], flat=True)
+
+
 def json_ready(obj: Any) -> Any:
     """``obj`` with every unknown number (NaN, infinity; numpy floats too) as None, so ``json.dumps`` writes strict
     JSON (``null``) instead of the bare ``NaN`` that ``JSON.parse`` and most other readers reject. Dicts, lists and

@@ -10,6 +10,8 @@ from .compat import check_lm_eval_version
 
 check_lm_eval_version()  # before touching lm-eval internals: one clear error outside the supported range
 
-from . import filters, results_json  # noqa: E402, F401  (filters registers the "thinkpack_trace" filter)
+from . import filters  # noqa: E402, F401, I001  (registers the "thinkpack_trace" filter)
+from . import anytask  # noqa: E402, F401, I001  (registers "thinkpack_answer": the trace layer of any task)
+from . import results_json  # noqa: E402, I001
 
 results_json.install()  # results files are strict JSON: an unknown value is null, never a bare NaN

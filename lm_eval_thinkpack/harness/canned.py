@@ -2,16 +2,20 @@
 
 ``--model thinkpack-canned --model_args responses=PATH`` where each line of PATH is
 ``{"id": ..., "responses": [...]}`` (or ``"response": "..."``), optionally with ``"task"``. A request is
-matched by (task, doc ``thinkpack_id``), then by ``thinkpack_id`` alone, then by the question text
+matched by (task, lm-eval's ``doc_id``) for lines that give ``"doc_id"`` (any lm-eval task), then by (task, doc
+``thinkpack_id``), then by ``thinkpack_id`` alone, then by the question text
 (``"question"`` lines, compared with the doc's ``thinkpack_question``, or its ``question`` for lm-eval's own
 tasks), then by the exact prompt
-(``"prompt"``). With ``repeats: n`` the k-th copy of a request gets the k-th response. The model is
+(``"prompt"``). With ``repeats: n`` the k-th copy of a request gets the k-th response. A line with ``"fill": true``
+has ``«field»`` replaced by the doc's field in its responses (a gold that the task's own ``process_docs`` computes,
+e.g. GPQA's shuffled letter). The model is
 registered when this module is imported; ``python -m lm_eval_thinkpack.harness.run_lm_eval`` does that.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,13 @@ from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
 from lm_eval_thinkpack.generation import Generation
+
+
+class _Fill(str):
+    """A response template: ``«field»`` stands for the doc's field."""
+
+    def render(self, doc: dict[str, Any]) -> str:
+        return re.sub("«([^»]+)»", lambda m: str(doc[m.group(1)]), str(self))
 
 
 @register_model("thinkpack-canned")
@@ -31,6 +42,7 @@ class CannedLM(LM):
         self._by_key: dict[tuple[str | None, str], list[str | None]] = {}
         self._by_prompt: dict[str, list[str | None]] = {}
         self._by_question: dict[str, list[str | None]] = {}
+        self._by_doc_id: dict[tuple[str | None, int], list[str | None]] = {}
         for lineno, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
@@ -40,11 +52,15 @@ class CannedLM(LM):
                 resps = [row["response"]] if "response" in row else None
             if not isinstance(resps, list) or not all(r is None or isinstance(r, str) for r in resps):
                 raise ValueError(f"{self.path}:{lineno}: needs 'responses' (a list of strings) or 'response'")
+            if row.get("fill"):
+                resps = [_Fill(r) if isinstance(r, str) else r for r in resps]
             reasons = row.get("finish_reasons", [row.get("finish_reason")] * len(resps))
             if not isinstance(reasons, list) or len(reasons) != len(resps):
                 raise ValueError(f"{self.path}:{lineno}: 'finish_reasons' needs one entry per response")
             resps = [r if r is None or why is None else Generation(r, str(why)) for r, why in zip(resps, reasons,
                                                                                                 strict=True)]
+            if "doc_id" in row:
+                self._by_doc_id[(row.get("task"), int(row["doc_id"]))] = resps
             if "prompt" in row:
                 self._by_prompt[str(row["prompt"])] = resps
             if "question" in row:
@@ -54,6 +70,9 @@ class CannedLM(LM):
         self._served: dict[tuple[Any, Any], int] = defaultdict(int)
 
     def _lookup(self, req) -> list[str | None]:
+        for key in ((req.task_name, req.doc_id), (None, req.doc_id)):
+            if key in self._by_doc_id:
+                return self._by_doc_id[key]
         doc = req.doc or {}
         qid = str(doc.get("thinkpack_id"))
         for key in ((req.task_name, qid), (None, qid)):
@@ -77,7 +96,8 @@ class CannedLM(LM):
             if k >= len(resps):
                 raise ValueError(f"{self.path}: id {req.doc.get('thinkpack_id')!r} has {len(resps)} responses, "
                                  f"request copy {k + 1} needs more (repeats?)")
-            out.append(resps[k])
+            resp = resps[k]
+            out.append(resp.render(req.doc or {}) if isinstance(resp, _Fill) else resp)
         return out
 
     def loglikelihood(self, requests, disable_tqdm: bool = False):

@@ -11,7 +11,8 @@ from lm_eval_thinkpack.cli import main
 
 MODELS = {"base", "naive_sft", "masked_sft", "naive_lora", "masked_lora", "distilled_sft"}
 CURVE_KEYS = {"step", "held_out_valid_trace_rate", "in_domain_valid_trace_rate", "in_domain_pass@1"}
-METRICS = {"valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate", "pass@1", "rpass@1"}
+METRICS = {"valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate", "pass@1", "rpass@1",
+           "no_answer_rate", "reasoning_tokens", "answer_tokens"}
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +35,11 @@ def test_results_json_shape(demo: tuple) -> None:
                                     "truncated_trace_rate")]
             assert sum(rates) == pytest.approx(1.0)
             assert m["rpass@1"] is None or 0 <= m["rpass@1"] <= 1
+    # lengths per model over all tasks, per class; the base model writes a trace every time and answers after it
+    assert set(doc["lengths"]) == MODELS
+    base = doc["lengths"]["base"]
+    assert base["unit"] in ("tokens", "words") and base["no_answer_rate"] == 0.0
+    assert base["per_class"]["valid"]["reasoning"]["mean"] > 5 and base["reasoning_tokens"] > 5
     assert (out / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for name in MODELS:  # every model went through lm-eval, with logged samples
         assert list((out / "lm_eval" / name).rglob("results_*.json"))

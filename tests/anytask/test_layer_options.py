@@ -1,0 +1,87 @@
+"""The layer's switches and its pieces for task authors: --no_trace_layer, --primary_metric, the registered
+``thinkpack_answer`` filter as the first step of a task's own pipeline, TraceAwareTask, thinkpack tasks left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from lm_eval_thinkpack import classify
+from lm_eval_thinkpack.eval_cli import layer_options
+from lm_eval_thinkpack.harness.anytask import ANSWER_PREFIX, TRACE_KEY, AnswerFilter, TraceLayerError, answer_of
+
+from .runner import lm_eval_task_dir, run, task_manager
+from .specs import BY_TASK, write_canned
+
+
+def test_layer_options_are_taken_out_of_lm_evals_arguments():
+    assert layer_options(["--tasks", "gsm8k", "--no_trace_layer"]) == (["--tasks", "gsm8k"], False, None)
+    assert layer_options(["--primary_metric", "exact_match,flexible-extract", "--limit", "3"]) == (
+        ["--limit", "3"], True, "exact_match,flexible-extract")
+    assert layer_options(["--primary_metric=acc"]) == ([], True, "acc")
+    with pytest.raises(SystemExit, match="--primary_metric needs a metric name"):
+        layer_options(["--primary_metric", "--limit"])
+
+
+def test_primary_metric_picks_the_pipeline_rpass_reads(local_hub, tmp_path):
+    spec = BY_TASK["gsm8k"]
+    canned = write_canned(tmp_path / "c.jsonl", spec.canned_lines())
+    out = run(["gsm8k"], canned, layer=True, primary="exact_match,flexible-extract")
+    assert out["configs"]["gsm8k"]["metadata"]["thinkpack_primary"] == "exact_match,answer/flexible-extract"
+    with pytest.raises(TraceLayerError, match="no generative task of this run has that metric"):
+        run(["gsm8k"], canned, layer=True, primary="f1")
+
+
+def test_no_layer_leaves_the_task_as_lm_eval_runs_it(local_hub, tmp_path):
+    spec = BY_TASK["gsm8k"]
+    out = run(["gsm8k"], write_canned(tmp_path / "c.jsonl", spec.canned_lines()), layer=False)
+    assert not any(ANSWER_PREFIX in k or TRACE_KEY in k for k in out["results"]["gsm8k"])
+
+
+def test_answer_filter_first_in_an_authors_pipeline(local_hub, tmp_path):
+    """A task YAML of one's own: lm-eval's gsm8k included, its strict pipeline written with thinkpack_answer first."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "gsm8k_answers.yaml").write_text(
+        f"include: {lm_eval_task_dir() / 'gsm8k' / 'gsm8k.yaml'}\n"
+        "task: gsm8k_answers\n"
+        "filter_list:\n"
+        "  - name: strict-answer\n"
+        "    filter:\n"
+        "      - function: thinkpack_answer\n"
+        "        trace_format: think\n"
+        "      - function: regex\n"
+        "        regex_pattern: \"#### (\\\\-?[0-9\\\\.\\\\,]+)\"\n"
+        "      - function: take_first\n")
+    spec = BY_TASK["gsm8k"]
+    lines = [{**x, "task": "gsm8k_answers"} for x in spec.canned_lines()]
+    canned = write_canned(tmp_path / "c.jsonl", lines)
+    import lm_eval
+
+    import lm_eval_thinkpack.harness.canned  # noqa: F401
+
+    tm = task_manager({"trace_format": "think", "prefilled": False}, extra=(str(folder),))
+    out = lm_eval.simple_evaluate(model="thinkpack-canned", model_args=f"responses={canned}",
+                                  tasks=["gsm8k_answers"], log_samples=True, bootstrap_iters=0, task_manager=tm)
+    res = out["results"]["gsm8k_answers"]
+    assert res["exact_match,strict-answer"] == pytest.approx(0.6)  # answers only: the trace's numbers are not read
+
+
+def test_answer_filter_alone_gives_each_classs_answer():
+    texts = ["<think>\nx\n</think>\n\nA", "<think>\ncut", "B", "<think>\n</think>\nC"]
+    out = AnswerFilter(trace_format="think", prefilled=False).apply([[t] for t in texts], [{}] * 4)
+    assert out == [["A"], [""], ["B"], ["C"]]
+    assert answer_of(texts[2], classify(texts[2], "think"), None) is texts[2]  # no copy of a missing trace's text
+
+
+def test_thinkpack_tasks_are_left_alone():
+    from pathlib import Path
+
+    from lm_eval.tasks import TaskManager
+
+    from lm_eval_thinkpack.harness.anytask import install, is_thinkpack_task
+
+    repo_tasks = Path(__file__).resolve().parents[2] / "tasks"
+    loaded = TaskManager(include_path=str(repo_tasks), include_defaults=False,
+                         metadata={"trace_format": "think", "prefilled": False}).load(["thinkpack_demo_add"])
+    task = loaded["tasks"]["thinkpack_demo_add"]
+    assert is_thinkpack_task(task) and not install(task)
