@@ -56,6 +56,7 @@ TRACE_KEY = "trace"
 #: errors belong to thinkpack's scorers)
 LAYER_METRICS = tuple(m for m in METRICS if m.name not in ("pass@1", "scoring_errors"))
 _TRUNCATED = "truncated"
+LENGTH_CHUNK = 16  # docs whose reasoning and answer lengths are counted in one batch
 
 
 class TraceLayerError(ValueError):
@@ -190,7 +191,12 @@ class _TraceStep(Filter):
     def apply(self, resps, docs):
         resps = list(resps)
         traces = self._layer.classified(resps)
-        lengths = count_trace_lengths(traces, [self._layer.profile] * len(traces))  # the catalogue's token counts
+        # the catalogue's token counts, a few docs at a time: counting slices out each reasoning text, and all of
+        # them at once would hold a copy of every trace (peak memory ~1 byte per byte of text instead of ~0.1)
+        lengths: list[Any] = []
+        for k in range(0, len(traces), LENGTH_CHUNK):
+            chunk = traces[k:k + LENGTH_CHUNK]
+            lengths += count_trace_lengths(chunk, [self._layer.profile] * len(chunk))
         return [[TraceMark(t, fault, finish_reason_of(r) if fault is None else None, i, n)
                  for r, (t, fault), n in zip(doc_resps, row, lrow, strict=True)]
                 for i, (doc_resps, row, lrow) in enumerate(zip(resps, traces, lengths, strict=True))]
