@@ -48,26 +48,45 @@ def register(subparsers: Any) -> None:
 
 def run_lm_eval(args: list[str]) -> int:
     """Run ``lm_eval ARGS`` here, after registering the backends, with the trace layer on every generative task
-    unless ``--no_trace_layer``; lm-eval's own exit status is kept."""
-    import lm_eval.evaluator as evaluator
+    unless ``--no_trace_layer``; lm-eval's own exit status is kept.
+
+    First the YAMLs that define the requested tasks are read (``preflight.check_task_files``): one lm-eval would
+    skip prints one line here. A thinkpack setting or input error of the run is one line too (exit status 2)."""
     from lm_eval.__main__ import cli_evaluate
 
-    import lm_eval_thinkpack.harness.backends  # noqa: F401  (registers the backends)
-    from lm_eval_thinkpack.harness.anytask import TraceLayerError, evaluate_with_layer
-    from lm_eval_thinkpack.harness.loader import ThinkpackConfigError
-
     args, layer, primary = layer_options(list(args))
-    saved, saved_eval = sys.argv, evaluator.evaluate
-    sys.argv = ["lm-eval", *args]  # lm-eval's CLI reads sys.argv (and inserts "run" when no command is given)
+    if "-h" in args or "--help" in args:  # lm-eval's own help: no model code needed (it would import torch)
+        return _call(cli_evaluate, args)
+
+    import lm_eval.evaluator as evaluator
+
+    import lm_eval_thinkpack.harness.backends  # noqa: F401  (registers the backends)
+    from lm_eval_thinkpack.harness import preflight
+    from lm_eval_thinkpack.harness.anytask import TraceLayerError, evaluate_with_layer
+
+    saved_eval = evaluator.evaluate
     if layer:
         evaluator.evaluate = evaluate_with_layer(saved_eval, primary)
     try:
-        cli_evaluate()
-    except (TraceLayerError, ThinkpackConfigError) as err:
-        print(f"lm-eval-thinkpack eval: {err}", file=sys.stderr)
+        preflight.check_task_files(args)
+        return _call(cli_evaluate, args)
+    except Exception as err:
+        line = str(err) if isinstance(err, TraceLayerError) else preflight.one_line(err)
+        if line is None:
+            raise
+        print(f"lm-eval-thinkpack eval: {' '.join(line.split())}", file=sys.stderr)
         return 2
     finally:
-        sys.argv, evaluator.evaluate = saved, saved_eval
+        evaluator.evaluate = saved_eval
+
+
+def _call(cli_evaluate: Any, args: list[str]) -> int:
+    saved = sys.argv
+    sys.argv = ["lm-eval", *args]  # lm-eval's CLI reads sys.argv (and inserts "run" when no command is given)
+    try:
+        cli_evaluate()
+    finally:
+        sys.argv = saved
     return 0
 
 

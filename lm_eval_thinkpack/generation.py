@@ -30,22 +30,29 @@ LENGTH = "length"
 
 
 class Generation(str):
-    """A generated text that remembers why the engine stopped (``"stop"``, ``"length"``, or None: unknown)."""
+    """A generated text that remembers why the engine stopped (``"stop"``, ``"length"``, or None: unknown).
+
+    ``fault`` (a reason) marks a reply the backend could not get at all (a server that kept failing or kept
+    sending something that is not a completion): the text is empty and the sample is a harness error, never
+    the model's answer (``records.response_text``)."""
 
     finish_reason: str | None
+    fault: str | None
 
-    def __new__(cls, text: str, finish_reason: str | None = None) -> Generation:
+    def __new__(cls, text: str, finish_reason: str | None = None, fault: str | None = None) -> Generation:
         if not isinstance(text, str):
             raise TypeError(f"Generation needs the generated text as str, got {type(text).__name__}")
         self = super().__new__(cls, text)
         self.finish_reason = finish_reason
+        self.fault = fault
         return self
 
-    def __reduce__(self):  # pickling (lm-eval's request cache) and copy keep the finish reason
-        return (Generation, (str(self), self.finish_reason))
+    def __reduce__(self):  # pickling (lm-eval's request cache) and copy keep the finish reason and the fault
+        return (Generation, (str(self), self.finish_reason, self.fault))
 
     def __repr__(self) -> str:
-        return f"Generation({str.__repr__(self)}, finish_reason={self.finish_reason!r})"
+        fault = f", fault={self.fault!r}" if self.fault else ""
+        return f"Generation({str.__repr__(self)}, finish_reason={self.finish_reason!r}{fault})"
 
 
 def finish_reason_of(response: Any) -> str | None:

@@ -29,8 +29,8 @@ _NO_RESPONSE, _NOT_TEXT = "no_response", "response_not_text:"
 def response_text(resp: Any) -> tuple[str, str | None]:
     """(text, harness fault tag or None): a backend that returns no text is a harness fault, not a model's answer.
     The tag is what a record's ``error`` holds, so ``record_fields`` knows the logged response is not the text."""
-    if isinstance(resp, str):
-        return resp, None
+    if isinstance(resp, str):  # a Generation with a fault: the backend got no reply it could use
+        return (resp, None) if not getattr(resp, "fault", None) else ("", _NO_RESPONSE)
     return "", _NO_RESPONSE if resp is None else f"{_NOT_TEXT}{type(resp).__name__}"
 
 

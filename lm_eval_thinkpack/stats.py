@@ -353,3 +353,18 @@ def mean_estimate(values: Sequence[float]) -> Estimate:
     """The mean of graded per-sample scores (F1, BLEU, a share of instructions followed), one sample per question,
     with the standard error of the mean (``Estimate.value`` None for no values)."""
     return _mean_estimate([[float(v) for v in values]], flat=True)
+
+
+def json_ready(obj: Any) -> Any:
+    """``obj`` with every unknown number (NaN, infinity; numpy floats too) as None, so ``json.dumps`` writes strict
+    JSON (``null``) instead of the bare ``NaN`` that ``JSON.parse`` and most other readers reject. Dicts, lists and
+    tuples are copied; other objects are returned as they are."""
+    if isinstance(obj, float) or (hasattr(obj, "dtype") and getattr(obj.dtype, "kind", "") == "f" and not
+                                  getattr(obj, "shape", ())):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    return obj

@@ -29,3 +29,22 @@ def test_missing_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]
     assert main(["report", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err.strip()
     assert "no such file or folder" in err and "\n" not in err
+
+
+HEAVY = ("torch", "transformers", "datasets", "matplotlib", "peft", "trl", "sympy", "math_verify", "accelerate")
+
+
+@pytest.mark.parametrize("command", [[], ["formats"], ["demo"], ["report"], ["compare"], ["eval"]])
+def test_help_of_every_subcommand_imports_no_heavy_module(command: list[str]) -> None:
+    """--help stays instant: measured by what it imports, not by time (before: the parser imported the demo's
+    pipeline, and with it torch and transformers: 4.6-10 s). ``eval --help`` is lm-eval's own help, so lm-eval's
+    CLI is imported, but not thinkpack's backends (which import torch through lm-eval's hf model)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom lm_eval_thinkpack.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n"
+            "    pass\nprint(sorted(m for m in " + repr(HEAVY) + " if m in sys.modules), file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code, *command, "--help"], capture_output=True, text=True,
+                          timeout=300)
+    assert "usage:" in proc.stdout.lower(), proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr[-2000:]

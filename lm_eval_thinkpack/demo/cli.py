@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from .pipeline import FULL_LIMIT, MODEL_DIR, MODELS, QUICK_LIMIT
+from .settings import FULL_LIMIT, MODEL_DIR, MODELS, QUICK_LIMIT  # not .pipeline: it imports torch
 
 
 def register(subparsers: Any) -> None:

@@ -24,16 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from lm_eval_thinkpack.report.compare import OVERALL, overall
+from lm_eval_thinkpack.stats import json_ready
 
 from . import synthetic
 from .build_model import IN_DOMAIN_TASK
+from .settings import FULL_LIMIT, MODEL_DIR, MODELS, QUICK_LIMIT  # noqa: F401  (defined apart: --help needs no torch)
 
-MODEL_DIR = Path(__file__).resolve().parent / "model"
 METRICS = ("valid_trace_rate", "empty_trace_rate", "missing_trace_rate", "truncated_trace_rate", "pass@1",
            "rpass@1", "no_answer_rate", "reasoning_tokens", "answer_tokens")
-MODELS = ("base", "naive_sft", "masked_sft", "naive_lora", "masked_lora", "distilled_sft")
-QUICK_LIMIT = 12   # questions per task with --quick
-FULL_LIMIT = 100  # every question of the bundled eval sets
 PROBE_SEED = 99   # the callback's probe questions (not the eval sets, not the fine-tuning data)
 PROBES_IN_DOMAIN, PROBES_PER_HELD_OUT = 16, 8
 PROBE_EVERY = 25  # steps between probes (plus step 0 and the end)
@@ -48,18 +46,20 @@ def task_name(task: str) -> str:
     return f"thinkpack_demo_{task}"
 
 
-def _task_manager():
-    """lm-eval's tasks plus ours: the checkout's YAMLs when running from a source checkout (they match the code
-    being run), else the copies ``pip install .`` placed in lm-eval's own task folder."""
+def _task_manager(metadata: dict[str, Any] | None = None):
+    """Our task YAMLs only (lm-eval's own tasks are not needed): the checkout's when running from a source checkout
+    (they match the code being run), else the copies ``pip install .`` placed in lm-eval's own task folder.
+    ``metadata`` (the model args) reaches every task's loader, which detects the trace format from it."""
     from lm_eval.tasks import TaskManager
 
     checkout = Path(__file__).resolve().parents[2] / "tasks"
-    if (checkout / "thinkpack_demo.yaml").exists():
-        return TaskManager(include_path=str(checkout))
-    if importlib.util.find_spec("lm_eval.tasks.thinkpack") is None:
-        raise FileNotFoundError("the thinkpack task YAMLs are not installed in lm-eval; install the project with "
-                                "`pip install .` (not -e)")
-    return TaskManager()
+    if not (checkout / "thinkpack_demo.yaml").exists():
+        spec = importlib.util.find_spec("lm_eval.tasks.thinkpack")
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError("the thinkpack task YAMLs are not installed in lm-eval; install the project with "
+                                    "`pip install .` (not -e)")
+        checkout = Path(next(iter(spec.submodule_search_locations)))
+    return TaskManager(include_path=str(checkout), include_defaults=False, metadata=metadata)
 
 
 def evaluate(model_dir: Path, out_dir: Path, tasks: list[str], *, limit: int | None, batch_size: int = 64,
@@ -69,10 +69,11 @@ def evaluate(model_dir: Path, out_dir: Path, tasks: list[str], *, limit: int | N
     from lm_eval.loggers import EvaluationTracker
 
     tracker = EvaluationTracker(output_path=str(out_dir))
-    results = simple_evaluate(
-        model="hf", model_args={"pretrained": str(model_dir), "dtype": "float32", "device": "cpu"},
+    model_args = {"pretrained": str(model_dir), "dtype": "float32", "device": "cpu"}
+    results = simple_evaluate(  # the tasks get the model args (as the CLI gives them): its format, not a guess
+        model="hf", model_args=model_args,
         tasks=tasks, batch_size=batch_size, limit=limit, log_samples=True, apply_chat_template=True,
-        evaluation_tracker=tracker, task_manager=task_manager or _task_manager(), random_seed=0,
+        evaluation_tracker=tracker, task_manager=task_manager or _task_manager(model_args), random_seed=0,
         numpy_random_seed=0, torch_random_seed=0, fewshot_random_seed=0,
     )
     samples = results.pop("samples")
@@ -195,7 +196,6 @@ def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODE
     held_out = [t for t in synthetic.TASKS if t != IN_DOMAIN_TASK]
     tasks = [task_name(IN_DOMAIN_TASK)] + [task_name(t) for t in held_out]
     recipe = recipe or finetune.Recipe()
-    tm = _task_manager()
     probes = probe_set()
 
     base_model, tokenizer = finetune.load_base(base)
@@ -234,7 +234,7 @@ def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODE
             tuned.save_pretrained(model_dir)
             tokenizer.save_pretrained(model_dir)
         log(f"[demo] evaluating {name} with lm-eval on {', '.join(tasks)} ({limit} questions each)")
-        evaluate(model_dir, out / "lm_eval" / name, tasks, limit=limit, task_manager=tm)
+        evaluate(model_dir, out / "lm_eval" / name, tasks, limit=limit)
         timings[name] = round(time.time() - t0, 1)
 
     runs = [summarize(load_run(out / "lm_eval" / name, label=name)) for name in models]
@@ -265,6 +265,6 @@ def run_demo(output: str | Path, *, quick: bool = False, base: str | Path = MODE
         "plot": str(plot),
         "curves_plot": str(curves_png),
     }
-    (out / "results.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    (out / "results.json").write_text(json.dumps(json_ready(doc), indent=2, default=str) + "\n")  # strict JSON
     log(f"[demo] wrote {out / 'results.json'}, {plot} and {curves_png} in {doc['seconds']['total']} s")
     return doc

@@ -5,6 +5,11 @@
   (``message.reasoning_content``) split every generation; each choice is put back together with
   ``generation.reassemble`` in the trace format of the doc it answers (the loader's ``thinkpack_format`` /
   ``thinkpack_prefilled``), and returned as a ``Generation`` carrying the choice's ``finish_reason``.
+  Every reply is checked inside the retried call: an HTTP error, a timeout, a 200 reply that carries an error
+  object, a ``null`` body, no choices, or a message with no text at all is retried (a 429's ``Retry-After`` is
+  honoured, up to ``RETRY_AFTER_CAP`` seconds); after ``max_retries`` attempts that sample gets a ``Generation``
+  with a ``fault``: a harness error (counted, left out of pass@1), never the end of the run. Content given as a
+  list of parts is read as their text.
 * ``thinkpack-hf``: lm-eval's ``hf`` model, whose outputs also carry a finish reason: ``"length"`` when a
   generation used all ``max_gen_toks`` tokens without an end-of-sequence token, ``"stop"`` otherwise.
 
@@ -14,7 +19,12 @@ lm-eval releases that read the ``lm_eval.models`` entry points find them through
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import email.utils
+import json
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,11 +46,24 @@ class ServerResponseError(ValueError):
 
 def _choices(output: Any) -> list[Mapping[str, Any]]:
     choices = output.get("choices") if isinstance(output, Mapping) else None
-    if not isinstance(choices, list) or not all(isinstance(c, Mapping) for c in choices):
-        raise ServerResponseError(
-            f"the server's reply has no list of choices: {str(output)[:300]!r}. Check that base_url is the "
-            f"server's /v1/chat/completions endpoint.")
+    if not isinstance(choices, list) or not choices or not all(isinstance(c, Mapping) for c in choices):
+        error = output.get("error") if isinstance(output, Mapping) else None
+        what = (f"an error object: {str(error)[:300]!r}" if error is not None else "a null body" if output is None
+                else "no choices" if isinstance(choices, list) else f"no list of choices: {str(output)[:300]!r}")
+        raise ServerResponseError(f"the server's reply has {what}. Check that base_url is the server's "
+                                  "/v1/chat/completions endpoint.")
     return choices
+
+
+def _text(value: Any, field: str) -> str | None:
+    """A message field as text: a string, None, or a list of content parts (``{"type": "text", "text": ...}``)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = [p.get("text") if isinstance(p, Mapping) else p for p in value]
+        if all(isinstance(p, str) for p in parts):
+            return "".join(parts)
+    raise ServerResponseError(f"message.{field} is neither text nor a list of text parts: {str(value)[:300]!r}")
 
 
 def choice_generation(choice: Mapping[str, Any], fmt: str, prefilled: bool) -> Generation:
@@ -48,12 +71,34 @@ def choice_generation(choice: Mapping[str, Any], fmt: str, prefilled: bool) -> G
     message = choice.get("message")
     if not isinstance(message, Mapping):
         raise ServerResponseError(f"a choice without a message object: {str(choice)[:300]!r}")
-    reasoning = message.get("reasoning")
+    reasoning = _text(message.get("reasoning"), "reasoning")
     if reasoning is None:
-        reasoning = message.get("reasoning_content")  # SGLang, older vLLM
+        reasoning = _text(message.get("reasoning_content"), "reasoning_content")  # SGLang, older vLLM
+    content = _text(message.get("content"), "content")
+    if content is None and reasoning is None:
+        raise ServerResponseError(f"a message with no text (content and reasoning null): {str(choice)[:300]!r}")
     reason = choice.get("finish_reason")
-    return Generation(reassemble(reasoning, message.get("content"), fmt, prefilled=prefilled),
+    return Generation(reassemble(reasoning, content, fmt, prefilled=prefilled),
                       reason if isinstance(reason, str) else None)
+
+
+class _Parsed(list):
+    """Generations already checked inside the retried call; ``parse_generations`` passes them through."""
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (a number of seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 @register_model("thinkpack-chat-completions")
@@ -105,6 +150,8 @@ class ThinkpackChatCompletion(LocalChatCompletion):
         return out
 
     def parse_generations(self, outputs: Any, **kwargs: Any) -> list[Generation]:
+        if isinstance(outputs, _Parsed):  # checked (or given up on) inside the retried call
+            return list(outputs)
         fmt, prefilled = self._active or self._default_profile()
         res: list[Generation] = []
         for output in outputs if isinstance(outputs, list) else [outputs]:
@@ -117,6 +164,103 @@ class ThinkpackChatCompletion(LocalChatCompletion):
                 tmp[index] = choice_generation(choice, fmt, prefilled)
             res.extend(tmp)
         return res
+
+    # ------------------------------------------------------------------ each reply checked inside the retries
+
+    #: the longest wait a 429's Retry-After gets (seconds); the backoff between other attempts (seconds)
+    RETRY_AFTER_CAP = 60.0
+    BACKOFF_MIN, BACKOFF_MAX = 1.0, 10.0
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.BACKOFF_MAX, max(self.BACKOFF_MIN, 0.5 * 2 ** attempt))  # as lm-eval's own retry
+
+    def _outcome(self, status: int, retry_after: str | None, body: str, n: int,
+                 attempt: int) -> tuple[list[Generation] | None, str, float | None]:
+        """(generations, "", None) for a good reply; else (None, reason, seconds to wait, or None: do not retry)."""
+        if status == 429:
+            wait = _retry_after(retry_after)
+            return None, "HTTP 429 (rate limited)", (self._backoff(attempt) if wait is None
+                                                    else min(wait, self.RETRY_AFTER_CAP))
+        if status >= 500 or status in (408, 409):
+            return None, f"HTTP {status}: {body[:200]!r}", self._backoff(attempt)
+        if status >= 400:  # the request itself is refused (too long, bad parameter): asking again will not help
+            return None, f"HTTP {status}: {body[:200]!r}", None
+        try:
+            gens = self.parse_generations(json.loads(body))
+            if len(gens) != n:
+                raise ServerResponseError(f"{len(gens)} choices for {n} prompts")
+        except (ValueError, ServerResponseError) as err:  # not JSON, or not a usable completion
+            return None, " ".join(str(err).split())[:300], self._backoff(attempt)
+        return gens, "", None
+
+    def _give_up(self, reason: str, n: int) -> _Parsed:
+        from lm_eval_thinkpack.harness.preflight import warn_once
+
+        warn_once(log, f"server-fault:{reason[:40]}", "thinkpack: no usable reply after %d attempts (%s); the "
+                  "sample is a harness error (not scored, counted in harness_errors) and the run goes on",
+                  self.max_retries, reason)
+        return _Parsed([Generation("", None, fault=reason)] * n)
+
+    def model_call(self, messages: Any, *, generate: bool = True, gen_kwargs: dict | None = None,
+                   **kwargs: Any) -> Any:
+        if not generate:
+            return super().model_call(messages, generate=generate, gen_kwargs=gen_kwargs, **kwargs)
+        import requests
+
+        payload = self._create_payload(self.create_message(messages), generate=True,
+                                       gen_kwargs=copy.deepcopy(gen_kwargs), seed=self._seed, eos=self.eos_string,
+                                       **kwargs)
+        reason = "no attempt"
+        for attempt in range(max(1, self.max_retries)):
+            try:
+                response = requests.post(self.base_url, json=payload, headers=self.header,
+                                         verify=self.verify_certificate, timeout=self.timeout)
+            except requests.RequestException as err:
+                reason, wait = f"{type(err).__name__}: {str(err)[:200]}", self._backoff(attempt)
+            else:
+                gens, reason, wait = self._outcome(response.status_code, response.headers.get("Retry-After"),
+                                                   response.text, len(messages), attempt)
+                if gens is not None:
+                    return _Parsed(gens)
+            if wait is None:
+                break
+            if attempt + 1 < self.max_retries:
+                log.info("thinkpack: retrying a request (%s) in %.1f s", reason, wait)
+                time.sleep(wait)
+        return self._give_up(reason, len(messages))
+
+    async def amodel_call(self, session: Any, sem: asyncio.Semaphore, messages: Any, *, generate: bool = True,
+                          cache_keys: list | None = None, ctxlens: list[int] | None = None,
+                          gen_kwargs: dict | None = None, **kwargs: Any) -> Any:
+        if not generate:
+            return await super().amodel_call(session, sem, messages, generate=generate, cache_keys=cache_keys,
+                                             ctxlens=ctxlens, gen_kwargs=gen_kwargs, **kwargs)
+        import aiohttp
+
+        payload = self._create_payload(self.create_message(messages), generate=True,
+                                       gen_kwargs=copy.deepcopy(gen_kwargs), seed=self._seed, **kwargs)
+        reason, gens = "no attempt", None
+        for attempt in range(max(1, self.max_retries)):
+            async with sem:
+                try:
+                    async with session.post(self.base_url, json=payload, headers=self.header,
+                                            timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+                        body = await response.text()
+                        gens, reason, wait = self._outcome(response.status, response.headers.get("Retry-After"),
+                                                           body, len(messages), attempt)
+                except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+                    reason, wait = f"{type(err).__name__}: {str(err)[:200]}", self._backoff(attempt)
+            if gens is not None:
+                if cache_keys:
+                    for res, key in zip(gens, cache_keys, strict=False):
+                        self.cache_hook.add_partial("generate_until", key, res)
+                return list(gens)
+            if wait is None:
+                break
+            if attempt + 1 < self.max_retries:
+                log.info("thinkpack: retrying a request (%s) in %.1f s", reason, wait)
+                await asyncio.sleep(wait)
+        return list(self._give_up(reason, len(messages)))
 
 
 def _finish_reason(tokens: Sequence[int], budget: int, end_ids: frozenset[int]) -> str:

@@ -28,16 +28,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import preflight
 from .adapters import DataFieldsError, adapt, get_adapter, required_fields, scorer_for
+from .preflight import ThinkpackConfigError
 
 log = logging.getLogger("lm_eval_thinkpack.harness")
 
 SPLIT = "test"
 PROFILE_KEYS = ("trace_format", "prefilled", "thinking_disabled")
 
+__all__ = ["DataFileError", "ThinkpackConfigError", "load_docs", "resolve_profile"]
 
-class ThinkpackConfigError(ValueError):
-    """The run is configured in a way that makes trace classification impossible or wrong."""
+preflight.install_error_hook()  # an lm_eval run stopped by a thinkpack setting or input error prints its one line
 
 
 # ----------------------------------------------------------------------------------------------- profile
@@ -50,13 +52,8 @@ def _truthy(value: Any) -> bool:
 
 
 def _as_bool(value: Any, key: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-        return _truthy(value)
-    raise ThinkpackConfigError(f"--metadata {key}={value!r}: expected true or false")
+    """A --metadata flag: true or false (also as text), else one line naming the key (``preflight.check_metadata``)."""
+    return bool(preflight.check_metadata({key: value}).get(key, value))
 
 
 def _parse_dict(value: Any, key: str) -> dict[str, Any]:
@@ -152,18 +149,23 @@ def resolve_profile(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     from lm_eval_thinkpack.formats import get_format, spec_json
 
     check_model_args(kwargs)
+    flags = preflight.check_metadata(kwargs)  # a null format, a non-boolean flag: one line naming the key
     explicit = {k: kwargs[k] for k in PROFILE_KEYS if kwargs.get(k) is not None}
+    explicit.update(flags)
     user_spec = ""
     if "trace_format" in explicit:
         requested = explicit["trace_format"]
         if isinstance(requested, Mapping) or (isinstance(requested, str) and requested.lstrip().startswith("{")):
-            user_spec = spec_json(requested)  # a user-defined format: bad keys -> FormatSpecError naming them
+            try:
+                user_spec = spec_json(requested)  # a user-defined format: bad keys -> FormatSpecError naming them
+            except ValueError as err:
+                raise type(err)(f"--metadata trace_format: {err}") from None
             if "prefilled" not in explicit and get_format(user_spec).prefilled is not None:
                 explicit["prefilled"] = get_format(user_spec).prefilled
-        explicit["trace_format"] = get_format(user_spec or str(requested)).name  # unknown -> clear error
-    for key in ("prefilled", "thinking_disabled"):
-        if key in explicit:
-            explicit[key] = _as_bool(explicit[key], key)
+        try:
+            explicit["trace_format"] = get_format(user_spec or str(requested)).name  # unknown -> clear error
+        except ValueError as err:  # UnknownFormatError, FormatSpecError: the same type, the key named first
+            raise type(err)(f"--metadata trace_format={requested!r}: {err}") from None
 
     chat_args = _parse_dict(kwargs.get("chat_template_args"), "chat_template_args")
     if "enable_thinking" in kwargs and kwargs["enable_thinking"] is not None:
@@ -187,10 +189,12 @@ def resolve_profile(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     spec = get_format(fmt)
     special = spec.special_delimiters if special is None else special
     if source == "default" and "trace_format" not in explicit:
-        log.warning("thinkpack: no model id to detect the trace format from; assuming %r. Pass "
-                    "--metadata '{\"trace_format\": \"...\", \"prefilled\": ...}' to be explicit.", fmt)
+        preflight.warn_once(log, f"no-model-id:{fmt}", "thinkpack: no model id to detect the trace format from; "
+                            "assuming %r. Pass --metadata '{\"trace_format\": \"...\", \"prefilled\": ...}' to be "
+                            "explicit.", fmt)
     if special:
-        log.warning(
+        preflight.warn_once(
+            log, f"special:{fmt}",
             "thinkpack: the %r trace delimiters (%s ... %s) are special tokens. lm-eval's hf model decodes "
             "with skip_special_tokens=True, which drops them: traces then look 'missing' unless the format "
             "recognises the stripped shape (gpt_oss does). Use a backend that keeps special tokens (lm-eval's "
@@ -198,9 +202,9 @@ def resolve_profile(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     if prefilled is None:
         prefilled = False
         if spec.prefilled is None and "prefilled" not in explicit:
-            log.warning("thinkpack: cannot tell whether the %r chat template prefills the trace opener; "
-                        "assuming not. Pass --metadata '{\"prefilled\": true}' if the prompt ends inside "
-                        "<think>.", fmt)
+            preflight.warn_once(log, f"prefill-unknown:{fmt}", "thinkpack: cannot tell whether the %r chat "
+                                "template prefills the trace opener; assuming not. Pass --metadata "
+                                "'{\"prefilled\": true}' if the prompt ends inside <think>.", fmt)
     # thinkpack_format_spec carries a user-defined format's definition, so the filter resolves it in any process
     return {"thinkpack_format": fmt, "thinkpack_format_spec": user_spec if fmt == explicit.get("trace_format") else "",
             "thinkpack_prefilled": bool(prefilled), "thinkpack_thinking_disabled": bool(disabled),
@@ -231,6 +235,25 @@ MAX_RECORD_MB = 32.0  # one JSONL line (one record): far above any benchmark rec
 
 class DataFileError(DataFieldsError):
     """A local data file that cannot be read as records: the message names the file, the line and the fix."""
+
+
+class DataMissingError(FileNotFoundError):
+    """No data file where the settings point (printed as its one line: ``preflight.one_line``)."""
+
+    thinkpack_user_error = True
+
+
+class HubDataError(RuntimeError):
+    """The task's Hub dataset could not be loaded (offline, gated, renamed); the message names the fix."""
+
+    thinkpack_user_error = True
+
+
+def _local_copy_hint(task: str) -> str:
+    return (f"Pass a local copy (same fields as the Hub dataset): --metadata '{{\"data_dir\": \"DIR\"}}' with "
+            f"DIR/{task}.jsonl (one file per task, so it serves a group too), or --metadata '{{\"data_files\": "
+            f"{{\"{task}\": \"PATH.jsonl\"}}}}'; a plain '{{\"data_files\": \"PATH.jsonl\"}}' only when the run "
+            "has this one task")
 
 
 def _where(source: str, line: int | None) -> str:
@@ -348,9 +371,9 @@ def _data_file_for(task: str, kwargs: Mapping[str, Any]) -> Path | None:
             if candidate.exists():
                 return candidate
     if isinstance(files, Mapping) or data_dir:
-        raise FileNotFoundError(
+        raise DataMissingError(
             f"thinkpack task {task}: --metadata gives data_files/data_dir but no file for this task "
-            f"(expected a '{task}' key in data_files or {data_dir}/{task}.jsonl)"
+            f"(expected a '{task}' key in data_files or {data_dir}/{task}.jsonl). Fix: add that file or key"
         )
     bundled = kwargs.get("thinkpack_bundled")
     if bundled:  # data shipped inside the package (the demo tasks): a path relative to lm_eval_thinkpack/
@@ -364,11 +387,10 @@ def _load_hub(path: str, name: str | None, split: str, task: str) -> list[dict[s
     try:
         ds = datasets.load_dataset(path, name, split=split)
     except Exception as err:
-        raise RuntimeError(
+        raise HubDataError(
             f"thinkpack task {task}: could not load the Hub dataset {path}"
-            f"{'/' + name if name else ''} (split {split}): {type(err).__name__}: {err}. Offline or gated? "
-            f"Pass a local copy with --metadata '{{\"data_files\": \"PATH.jsonl\"}}' (same fields as the Hub "
-            "dataset; GPQA is gated: accept its terms and log in first)."
+            f"{'/' + name if name else ''} (split {split}): {type(err).__name__}: {err}. Offline or gated (GPQA: "
+            f"accept its terms and log in first)? Fix: {_local_copy_hint(task)}."
         ) from err
     return [dict(r) for r in ds]
 
@@ -425,11 +447,14 @@ def load_docs(**kwargs: Any):
     options = _parse_dict(kwargs.get("thinkpack_options"), "thinkpack_options")
     scorer = scorer_for(adapter, kwargs.get("thinkpack_scorer"))  # unknown name: stop before any data is loaded
     profile = resolve_profile(kwargs)  # refuse a stripping configuration before any data is loaded
+    preflight.check_chat_template()  # a model with a template, prompts without it: refused with the fix
+    preflight.fit_budget()  # a max_gen_toks above the model's context: clipped with a warning, not an AssertionError
 
     local = _data_file_for(task, kwargs)
     if local is not None:
         if not local.exists():
-            raise FileNotFoundError(f"thinkpack task {task}: data file {local} does not exist")
+            raise DataMissingError(f"thinkpack task {task}: data file {local} does not exist. Fix: check the path in "
+                                   "--metadata data_files / data_dir")
         (rows, unit), source = _read_records(local, _max_record_bytes(kwargs)), str(local)
     else:
         hub_path = kwargs.get("thinkpack_path")

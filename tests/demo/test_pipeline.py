@@ -98,3 +98,17 @@ def test_the_short_probe_reaches_the_full_verdict(demo: tuple) -> None:
     assert needed is not None and needed["questions_per_task"] <= 8
     rows = sweep["sizes"][str(needed["questions_per_task"])]["models"]
     assert needed["max_token_ratio"] == max(r["token_ratio"] for r in rows.values())
+
+
+def test_the_demo_gives_its_tasks_the_model(demo: tuple) -> None:
+    """Before: the demo built its tasks without the model's arguments, so every task of every model logged
+    "no model id ... assuming 'think'" (60 lines) and its samples said format 'think' where the CLI says qwen3."""
+    from lm_eval_thinkpack.harness import preflight
+    from lm_eval_thinkpack.records import parse_record
+
+    out, _ = demo
+    for name in MODELS:
+        samples = next((out / "lm_eval" / name).rglob("samples_thinkpack_demo_max_*.jsonl")).read_text()
+        first = json.loads(samples.splitlines()[0])
+        assert parse_record(first["filtered_resps"][0][0])["format"] == "qwen3", name
+    assert not [k for k in preflight._seen if k.startswith(("no-model-id", "prefill-unknown"))]

@@ -32,12 +32,16 @@ def run_lm_eval(tmp_path: Path, *args: str, metadata: dict | None = None, check:
     return proc
 
 
+def _not_json(name: str):
+    raise AssertionError(f"the results file holds a bare {name}: not JSON")
+
+
 def load_outputs(tmp_path: Path) -> tuple[dict, dict[str, list[dict]]]:
     """(results JSON, {task: logged samples}) written under ``tmp_path / "out"``."""
     out = tmp_path / "out"
     results = sorted(out.rglob("results_*.json"))
     assert results, f"no results JSON under {out}"
-    data = json.loads(results[-1].read_text())
+    data = json.loads(results[-1].read_text(), parse_constant=_not_json)  # strict JSON: no bare NaN
     samples: dict[str, list[dict]] = {}
     for f in out.rglob("samples_*.jsonl"):
         task = f.name[len("samples_"):].rsplit("_", 1)[0]

@@ -104,10 +104,12 @@ def test_chat_backend_without_a_doc_profile_uses_the_model_args(server: str) -> 
     assert classify(g, "qwq", prefilled=True).status == "valid"
 
 
-def test_chat_backend_refuses_a_reply_that_is_not_a_completion(server: str) -> None:
+def test_chat_backend_makes_a_reply_that_is_not_a_completion_a_harness_fault(server: str) -> None:
     lm = ThinkpackChatCompletion(model="tiny", base_url=server, max_retries=1)
-    with pytest.raises(ServerResponseError, match="no list of choices"):
-        lm.generate_until([_request("broken", QWEN3)], disable_tqdm=True)
+    (g,) = lm.generate_until([_request("broken", QWEN3)], disable_tqdm=True)  # not the end of the run
+    assert g == "" and "an error object" in g.fault
+    with pytest.raises(ServerResponseError, match="an error object"):
+        lm.parse_generations({"error": "no choices here"})
 
 
 def test_plain_local_chat_completions_loses_what_the_backend_keeps(server: str) -> None:
