@@ -516,8 +516,12 @@ def evaluate_with_layer(evaluate: Callable[..., Any], primary: str | None = None
     figures pooled over its tasks afterwards (lm-eval's own group mean is size-weighted per task)."""
 
     def run(lm: Any, task_dict: Any, *args: Any, **kwargs: Any) -> Any:
+        from .preflight import check_chat_template, model_has_chat_template
+
         tasks = task_dict.get("tasks", {}) if isinstance(task_dict, Mapping) else {}
-        install_all(tasks, primary)
+        if install_all(tasks, primary)["layered"]:  # the thinkpack tasks' check, for the foreign tasks too
+            check_chat_template(applied=bool(kwargs.get("apply_chat_template")),
+                                has_template=model_has_chat_template(lm))
         results = evaluate(lm, task_dict, *args, **kwargs)
         if isinstance(results, dict):
             pool_groups(results, tasks)

@@ -76,7 +76,7 @@ def no_env_info() -> Iterator[None]:
 
 
 def run(tasks: list[str], canned: Path, *, layer: bool, primary: str | None = None,
-        metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+        metadata: dict[str, Any] | None = None, chat: bool = True) -> dict[str, Any]:
     """simple_evaluate with the canned model; ``metadata`` is what --model_args/--metadata would give the tasks."""
     import lm_eval
 
@@ -86,7 +86,8 @@ def run(tasks: list[str], canned: Path, *, layer: bool, primary: str | None = No
     ctx = layer_on(primary) if layer else contextlib.nullcontext()
     with ctx, no_env_info():
         return lm_eval.simple_evaluate(model="thinkpack-canned", model_args=f"responses={canned}", tasks=tasks,
-                                       log_samples=True, bootstrap_iters=0, task_manager=task_manager(meta))
+                                       log_samples=True, bootstrap_iters=0, task_manager=task_manager(meta),
+                                       apply_chat_template=chat)
 
 
 def canned_for(spec: Spec, path: Path) -> Path:

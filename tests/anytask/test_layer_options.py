@@ -31,6 +31,18 @@ def test_primary_metric_picks_the_pipeline_rpass_reads(local_hub, tmp_path):
         run(["gsm8k"], canned, layer=True, primary="f1")
 
 
+def test_a_chat_model_without_its_template_is_refused_as_for_thinkpack_tasks(local_hub, tmp_path, monkeypatch):
+    from lm_eval_thinkpack.harness import preflight
+    from lm_eval_thinkpack.harness.loader import ThinkpackConfigError
+
+    monkeypatch.setattr(preflight, "model_has_chat_template", lambda lm: True)  # as an hf chat model's tokenizer
+
+    canned = write_canned(tmp_path / "c.jsonl", BY_TASK["gsm8k"].canned_lines())
+    with pytest.raises(ThinkpackConfigError, match="apply_chat_template"):
+        run(["gsm8k"], canned, layer=True, chat=False)
+    run(["gsm8k"], canned, layer=False, chat=False)  # without the layer lm-eval runs it as ever
+
+
 def test_no_layer_leaves_the_task_as_lm_eval_runs_it(local_hub, tmp_path):
     spec = BY_TASK["gsm8k"]
     out = run(["gsm8k"], write_canned(tmp_path / "c.jsonl", spec.canned_lines()), layer=False)
