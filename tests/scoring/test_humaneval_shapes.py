@@ -17,8 +17,8 @@ from __future__ import annotations
 import ast
 
 from lm_eval_thinkpack.scoring import check_code_many
-from lm_eval_thinkpack.scoring._code_extract import _BUILTINS, _bound_names
 from lm_eval_thinkpack.scoring.code import _build, _completion_body, extract_code
+from lm_eval_thinkpack.scoring.code_extract import _BUILTINS, _bound_names
 from tests.scoring.humaneval_shapes import SHAPES, full_solution, items, problems
 
 ITEMS = items()

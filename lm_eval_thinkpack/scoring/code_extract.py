@@ -202,7 +202,7 @@ def prose_code(text: str) -> tuple[list[str], bool]:
         return [], False
     lines = text.split("\n")
     segments: list[str] = []
-    defines = False
+    any_def = False
     attempts = 0
     row = 0
     while row < len(lines) and len(segments) < _MAX_SEGMENTS and attempts < _MAX_ATTEMPTS:
@@ -222,11 +222,11 @@ def prose_code(text: str) -> tuple[list[str], bool]:
         taken, tree = _parsing_prefix(chunk)
         if taken:
             segments.append("\n".join(chunk[:taken]).strip("\n"))
-            defines = defines or _defines_any(tree)
+            any_def = any_def or _defines_any(tree)
             row += taken
         else:
             row += 1
-    return segments, defines
+    return segments, any_def
 
 
 def _run_end(lines: list[str], row: int, base: int, *, first_only: bool) -> int:
@@ -268,7 +268,7 @@ def _parsing_prefix(chunk: list[str]) -> tuple[int, ast.Module | None]:
     return 0, None
 
 
-def _defines(code: str, entry_point: str) -> bool:
+def defines(code: str, entry_point: str) -> bool:
     name = re.escape(entry_point)
     return re.search(rf"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+{name}\b|^{name}[ \t]*=", code, re.M) is not None
 
@@ -425,7 +425,7 @@ def extract(text: str, entry_point: str | None) -> str | None:
         chosen = pool = None
         if entry_point is not None:
             for group in (python, others):
-                idx = next((i for i in range(len(group) - 1, -1, -1) if _defines(group[i], entry_point)), None)
+                idx = next((i for i in range(len(group) - 1, -1, -1) if defines(group[i], entry_point)), None)
                 if idx is not None:
                     chosen, pool = idx, group
                     break
@@ -444,7 +444,7 @@ def extract(text: str, entry_point: str | None) -> str | None:
         return text.strip("\n") or None  # the whole answer is code
     if _BODY_ONLY_RE.fullmatch(text):
         return None  # every line indented: a function body (the caller's completion path), not prose and code
-    segments, defines = prose_code(text)
-    if not defines:
+    segments, any_def = prose_code(text)
+    if not any_def:
         return None  # no function or class: maybe a bare function body (the caller's completion path)
     return "\n\n".join(segments).strip("\n") or None
