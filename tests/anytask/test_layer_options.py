@@ -97,3 +97,46 @@ def test_thinkpack_tasks_are_left_alone():
                          metadata={"trace_format": "think", "prefilled": False}).load(["thinkpack_demo_add"])
     task = loaded["tasks"]["thinkpack_demo_add"]
     assert is_thinkpack_task(task) and not install(task)
+
+
+def test_a_group_gets_trace_figures_pooled_over_its_tasks_samples(local_hub, tmp_path):
+    """A group of two installed lm-eval tasks: its trace row is pooled over every sample of both (VR over all their
+    responses, Rpass@1 over all their valid ones), not a mean of the two tasks' figures."""
+    import lm_eval
+
+    import lm_eval_thinkpack.harness.canned  # noqa: F401
+    from lm_eval_thinkpack.stats import trace_stats
+
+    from .runner import layer_on, no_env_info
+
+    folder = tmp_path / "grp"
+    folder.mkdir()
+    (folder / "tp_pool.yaml").write_text("group: tp_pool\ntask:\n  - gsm8k\n  - gsm8k_cot_zeroshot\n")
+    cot = BY_TASK["gsm8k_cot_zeroshot"]
+    cot_lines = cot.canned_lines()
+    for i in (2, 4):  # its missing and empty traces become valid, correct ones: 4 valid (3 right) vs gsm8k's 2 (1)
+        cot_lines[i]["responses"] = [cot_lines[0]["responses"][0]]
+    lines = BY_TASK["gsm8k"].canned_lines() + cot_lines
+    canned = write_canned(tmp_path / "c.jsonl", lines)
+    tm = task_manager({"trace_format": "think", "prefilled": False}, extra=(str(folder),))
+    with layer_on(), no_env_info():
+        out = lm_eval.simple_evaluate(model="thinkpack-canned", model_args=f"responses={canned}",
+                                      tasks=["tp_pool"], limit=None, log_samples=True, bootstrap_iters=0,
+                                      task_manager=tm, apply_chat_template=True)
+    texts, primary = [], []
+    for task in ("gsm8k", "gsm8k_cot_zeroshot"):
+        trace_rows = [s for s in out["samples"][task] if s["filter"] == TRACE_KEY]
+        texts += [s["resps"][0][0] for s in trace_rows]
+        answer_key = out["configs"][task]["metadata"]["thinkpack_primary"]
+        metric, _, filt = answer_key.partition(",")
+        by_id = {s["doc_id"]: s for s in out["samples"][task] if s["filter"] == filt}
+        primary += [(classify(s["resps"][0][0], "think"), float(by_id[s["doc_id"]][metric])) for s in trace_rows]
+    traces = [classify(t, "think") for t in texts]
+    pooled = out["results"]["tp_pool"]
+    assert pooled[f"valid_trace_rate,{TRACE_KEY}"] == pytest.approx(trace_stats(traces).valid_trace_rate)
+    valid = [score for trace, score in primary if trace.status.value == "valid"]
+    assert valid and pooled[f"rpass@1,{TRACE_KEY}"] == pytest.approx(sum(valid) / len(valid))
+    assert pooled[f"valid_trace_rate,{TRACE_KEY}"] == pytest.approx(0.6)
+    per_task = [out["results"][t][f"rpass@1,{TRACE_KEY}"] for t in ("gsm8k", "gsm8k_cot_zeroshot")]
+    assert per_task == [pytest.approx(0.5), pytest.approx(0.75)]
+    assert pooled[f"rpass@1,{TRACE_KEY}"] == pytest.approx(4 / 6)  # a mean of the two tasks would say 0.625
