@@ -121,7 +121,7 @@ def stripped_trace_warning(responses: Iterable[Any], fmt: str | TraceFormat, *, 
         blank += not text.strip()
     if n == 0:
         return None
-    return (f"thinkpack: none of the {n} responses has a {spec.open or spec.close} ... {spec.close} trace "
+    return (f"lm-eval-thinkpack: none of the {n} responses has a {spec.open or spec.close} ... {spec.close} trace "
             f"({blank} blank). A server with a reasoning parser (vLLM/SGLang --reasoning-parser) moves the trace "
             f"to message.reasoning / reasoning_content and lm-eval's local-chat-completions reads only "
             f"message.content (a trace cut by the token budget comes back blank), so the trace rates here are "
