@@ -358,13 +358,14 @@ def mean_estimate(values: Sequence[float]) -> Estimate:
 def json_ready(obj: Any) -> Any:
     """``obj`` with every unknown number (NaN, infinity; numpy floats too) as None, so ``json.dumps`` writes strict
     JSON (``null``) instead of the bare ``NaN`` that ``JSON.parse`` and most other readers reject. Dicts, lists and
-    tuples are copied; other objects are returned as they are."""
+    tuples are copied (a key JSON cannot hold, a tuple say, becomes its ``str``); other objects are returned as they
+    are."""
     if isinstance(obj, float) or (hasattr(obj, "dtype") and getattr(obj.dtype, "kind", "") == "f" and not
                                   getattr(obj, "shape", ())):
         value = float(obj)
         return value if math.isfinite(value) else None
     if isinstance(obj, dict):
-        return {k: json_ready(v) for k, v in obj.items()}
+        return {k if k is None or isinstance(k, (str, int, float)) else str(k): json_ready(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [json_ready(v) for v in obj]
     return obj

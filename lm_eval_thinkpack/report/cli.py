@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..stats import json_ready
 from .readers import ReportError
 
 EXIT_INPUT = 2
@@ -120,16 +120,6 @@ def _load(args: argparse.Namespace):
     return runs
 
 
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
-        return None
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
 def _write(dest: str, text: str, what: str) -> None:
     if dest == "-":
         sys.stdout.write(text)
@@ -193,7 +183,7 @@ def run_report(args: argparse.Namespace) -> int:
     print_legend(con)
     if args.json:
         doc = {"runs": [r.as_dict() for r in runs]}
-        _write(args.json, json.dumps(_json_safe(doc), indent=2) + "\n", "json")
+        _write(args.json, json.dumps(json_ready(doc), indent=2) + "\n", "json")
     if args.markdown:
         _write(args.markdown, report_markdown(runs), "markdown")
     if args.plot:
@@ -230,7 +220,7 @@ def run_compare(args: argparse.Namespace) -> int:
     con = _console(args)
     print_compare(cmp, con)
     if args.json:
-        _write(args.json, json.dumps(_json_safe(cmp.as_dict()), indent=2) + "\n", "json")
+        _write(args.json, json.dumps(json_ready(cmp.as_dict()), indent=2) + "\n", "json")
     if args.markdown:
         _write(args.markdown, compare_markdown(cmp), "markdown")
     if args.plot:
