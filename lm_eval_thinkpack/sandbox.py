@@ -76,10 +76,11 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "MARKER_ENV",
@@ -813,16 +814,21 @@ def run_many(
     timeout = _check_timeout(timeout)
     memory_mb = _check_memory(memory_mb)
     python = _check_python(python)
+    return _pooled(programs, lambda p: _run_one(p, timeout, memory_mb, python)[0], workers)
+
+
+def _pooled(items: Sequence[Any], one: Callable[[Any], SandboxResult], workers: int | None) -> list[SandboxResult]:
+    """``one`` over ``items``, ``workers`` at a time (default ``os.cpu_count()``), results in input order."""
     if workers is None:
         workers = os.cpu_count() or 1
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an int >= 1 or None, not {workers!r}")
-    if not programs:
+    if not items:
         return []
-    if workers == 1 or len(programs) == 1:
-        return [_run_one(p, timeout, memory_mb, python)[0] for p in programs]
-    with ThreadPoolExecutor(max_workers=min(workers, len(programs))) as pool:
-        return [r for r, _ in pool.map(lambda p: _run_one(p, timeout, memory_mb, python), programs)]
+    if workers == 1 or len(items) == 1:
+        return [one(x) for x in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(one, items))
 
 
 def run_tests(job: TestJob, *, timeout: float = 10.0, memory_mb: int = 1024,
@@ -858,16 +864,7 @@ def run_tests_many(
     timeout = _check_timeout(timeout)
     memory_mb = _check_memory(memory_mb)
     python = _check_python(python)
-    if workers is None:
-        workers = os.cpu_count() or 1
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an int >= 1 or None, not {workers!r}")
-    if not jobs:
-        return []
-    if workers == 1 or len(jobs) == 1:
-        return [_run_one("", timeout, memory_mb, python, j)[0] for j in jobs]
-    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        return [r for r, _ in pool.map(lambda j: _run_one("", timeout, memory_mb, python, j), jobs)]
+    return _pooled(jobs, lambda j: _run_one("", timeout, memory_mb, python, j)[0], workers)
 
 
 _ISOLATION: frozenset[str] | None = None
