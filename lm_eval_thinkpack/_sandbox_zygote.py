@@ -34,6 +34,7 @@ SETUP_EXIT = 70
 PROOF_LINE = int(sys.argv[3])  # the line of _program's proof point in this file (sandbox.py finds it)
 PROOF_FD = 4  # the run's end of the proof socket (see _program); only the guard thread keeps it
 JOB_FD = 5  # TEST runs: the tests (read by T only after C was forked, so C never holds them)
+LINK_FD = 6  # P's end of the link to a C prepared before the request (see _fork_callee)
 RUNNER = types.ModuleType("_thinkpack_runner")  # not in sys.modules: the program cannot import it
 with open(sys.argv[4], "rb") as _f:
     exec(compile(_f.read(), sys.argv[4], "exec"), RUNNER.__dict__)
@@ -146,6 +147,7 @@ class _Prepared(object):
         self.top = frozenset()  # the names in / when the host folders were listed
         self.stdlib_ok = True  # the unprivileged uid can import the standard library
         self.error = None
+        self.callee = None  # (pid, fd of T's end of the link) of a prepared C: see _callee_waiting
 
 
 def _prepare(pidns):
@@ -262,8 +264,9 @@ def _prepare(pidns):
     return prep
 
 
-def _prepared(pidns, zygote_end, ctrl):
-    # a prepared P (see _serve): build the sandbox, then wait for the request; it runs as _child
+def _prepared(pidns, zygote_end, ctrl, test):
+    # a prepared P (see _serve): build the sandbox (and, when a test run is expected, fork its C, which waits for
+    # the run's uid and limits), then wait for the request; it runs as _child
     try:
         zygote_end.close()
         SOCK.close()
@@ -276,6 +279,8 @@ def _prepared(pidns, zygote_end, ctrl):
         except Exception as e:
             prep = _Prepared()
             prep.error = e
+        if test and prep.error is None:
+            prep.callee = _fork_callee(ctrl)
         msg, fds, _, _ = socket.recv_fds(ctrl, 1 << 16, 8)
         ctrl.close()
         if not msg:
@@ -284,6 +289,69 @@ def _prepared(pidns, zygote_end, ctrl):
         _child(req[1:], fds, pidns, req[0] == "TEST", prep)
     finally:
         os._exit(SETUP_EXIT)
+
+
+def _fork_callee(ctrl):
+    # C forked before the request (test runs): it waits, root and holding nothing of a run, in the run's namespaces,
+    # for what P would have given it at the fork (the run's output, uid, limits, environment); see _callee_waiting
+    try:
+        t_end, c_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        me = os.getpid()
+        cpid = os.fork()
+    except Exception:
+        return None
+    if cpid == 0:
+        try:
+            t_end.close()
+            ctrl.close()
+            _callee_waiting(c_end, me)
+        finally:
+            os._exit(SETUP_EXIT)
+    c_end.close()
+    return cpid, t_end.detach()
+
+
+def _callee_waiting(c_end, parent):
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with P
+    if os.getppid() != parent:
+        return
+    msg, fds, _, _ = socket.recv_fds(c_end, 1 << 16, 2)
+    if not msg.endswith(b"\0.") or len(fds) != 2:
+        return  # P went away (EOF), or a run without tests: nothing to do
+    try:
+        req = msg[:-2].decode("utf-8", "surrogateescape").split("\0")
+        uid, cpu, as_, nproc, fsize, nofile = [int(x) for x in req[:6]]
+        path, stdlib_ok = req[6], req[7] == "1"
+        # the state a C forked by P gets: stdin /dev/null, the run's output, the link on fd 3, nothing else
+        high = [os.dup(fd) for fd in fds] + [os.dup(c_end.fileno())]
+        null = os.open("/dev/null", os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(high[0], 1)
+        os.dup2(high[1], 2)
+        chan = os.dup2(high[2], 3, inheritable=False)
+        os.closerange(4, 65536)
+        c_end.detach()
+        os.environ.clear()
+        os.environ.update(dict(kv.split("=", 1) for kv in req[8:] if "=" in kv))
+        os.chdir(os.path.dirname(path))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (as_, as_))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        if nproc > 0:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        with open(path, "rb") as f:  # written by P; no process of the run's uid has run yet
+            src = f.read()
+        cflags = []
+        _drop(cflags, uid, stdlib_ok, parent)
+        RUNNER.send_msg(chan, ("S " + " ".join(cflags)).encode())
+    except BaseException as e:
+        _fail(repr(e))
+    try:
+        RUNNER.callee(chan, src.decode("utf-8", "surrogateescape"), path)
+    finally:
+        os._exit(1)
 
 
 def _child(req, fds, pidns, test, prep=None):
@@ -298,14 +366,18 @@ def _child(req, fds, pidns, test, prep=None):
             libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the zygote
         with os.fdopen(fds.pop(4), "rb") as f:
             src = f.read()
-        high = [os.dup(fd) for fd in fds]
+        link = prep.callee[1] if prep is not None and prep.callee is not None else None
+        high = [os.dup(fd) for fd in fds + ([link] if link is not None else [])]
         for fd in fds:
             os.close(fd)
         null = os.open("/dev/null", os.O_RDWR)
         os.dup2(null, 0)
-        for target, fd in zip((1, 2, 3, PROOF_FD, JOB_FD), high):
-            os.dup2(fd, target)
-        os.closerange(JOB_FD + 1 if test else PROOF_FD + 1, 65536)
+        for target, fd in zip((1, 2, 3, PROOF_FD, JOB_FD if test else LINK_FD, LINK_FD), high):
+            os.dup2(fd, target, inheritable=target != LINK_FD)
+        if link is not None:  # the prepared C's link, now on LINK_FD
+            prep.callee = (prep.callee[0], LINK_FD)
+        os.closerange(JOB_FD + 1 if test else PROOF_FD + 1, LINK_FD)
+        os.closerange(LINK_FD + 1, 65536)
     except Exception as e:
         _fail(repr(e))
     FD = 3
@@ -357,8 +429,16 @@ def _child(req, fds, pidns, test, prep=None):
                        for h in new):
                 flags.remove("host")
         stdlib_ok = prep.stdlib_ok
+    callee = prep.callee if prep is not None else None
     if test:
-        _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns)
+        _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, (cpu, as_, nproc, fsize, nofile))
+    if callee is not None:  # prepared for a test run, this is a plain one: C goes before the program starts
+        _kill(callee[0])
+        try:
+            os.waitpid(callee[0], 0)
+        except OSError:
+            pass
+        os.close(callee[1])
     _drop(flags, uid, stdlib_ok, PARENT if not pidns else 0)
     try:
         os.write(FD, ("R " + " ".join(flags) + "\n").encode())
@@ -389,20 +469,36 @@ def _drop(flags, uid, stdlib_ok, parent):
         _fail(repr(e))
 
 
-def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns):
-    # TEST runs: fork C (the solution, unprivileged, serving calls); this process becomes T (the tests).
-    # T reads the tests only after the fork, and C closes every fd but its output and its end of the link.
+def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, limits):
+    # TEST runs: C (the solution, unprivileged, serving calls) is the prepared one (see _fork_callee), else forked
+    # now; this process becomes T (the tests). T reads the tests only after C exists, and C holds no fd but its
+    # output and its end of the link.
     if "tmp" in flags:
         work = "/tmp"
         os.environ["HOME"] = os.environ["TMPDIR"] = work
         os.chdir(work)
     path = os.path.join(work, os.path.basename(prog))
-    try:
-        t_end, c_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        me = os.getpid()
-        cpid = os.fork()
-    except Exception as e:
-        _fail(repr(e))
+    cpid = None
+    if callee is not None:
+        cpid, t_end = callee
+        t_end = socket.socket(fileno=t_end)
+        msg = [str(uid)] + [str(x) for x in limits] + [path, "1" if stdlib_ok else "0"]
+        msg += ["%s=%s" % kv for kv in os.environ.items()]
+        try:
+            socket.send_fds(t_end, ["\0".join(msg).encode("utf-8", "surrogateescape") + b"\0."], [1, 2])
+        except OSError:  # it died: a fresh one
+            _kill(cpid)
+            t_end.close()
+            cpid = None
+    if cpid is None:
+        try:
+            t_end, c_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            me = os.getpid()
+            cpid = os.fork()
+        except Exception as e:
+            _fail(repr(e))
+    else:
+        c_end = None
     if cpid == 0:
         try:
             t_end.close()
@@ -422,7 +518,8 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns):
         finally:
             os._exit(1)
     # T
-    c_end.close()
+    if c_end is not None:
+        c_end.close()
     chan = t_end.detach()
     try:
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no /proc/<T>/mem for anyone without CAP_SYS_PTRACE
@@ -736,11 +833,12 @@ def _fresh(pidns, req, fds, test):
     _child(req, list(fds), pidns, test)
 
 
-def _prepare_next():
-    # the next run's P, its sandbox built now (while the current run executes): (pid, control socket) or None
+def _prepare_next(test):
+    # the next run's P, its sandbox built now (while the current run executes), with a waiting C if the next run
+    # is expected to be a test run as this one: (pid, control socket) or None
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
-        pid = _fork(_prepared, ours, theirs)
+        pid = _fork(_prepared, ours, theirs, test)
     finally:
         theirs.close()
     if pid < 0:
@@ -759,7 +857,7 @@ def _reap(pid):
 
 def _serve():
     # a prepared P dies with the zygote (PR_SET_PDEATHSIG), so none outlives it
-    ready = _prepare_next() if ROOT else None
+    ready = _prepare_next(True) if ROOT else None
     while True:
         try:
             msg, fds, _, _ = socket.recv_fds(SOCK, 1 << 16, 8)
@@ -794,7 +892,7 @@ def _serve():
             continue
         SOCK.send(b"P %d" % pid)
         if ROOT:
-            ready = _prepare_next()
+            ready = _prepare_next(test)
         pidfd = os.pidfd_open(pid)
         waiter = select.poll()
         waiter.register(pidfd, select.POLLIN)
