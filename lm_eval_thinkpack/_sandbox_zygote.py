@@ -73,8 +73,25 @@ for _d in [sys.base_prefix, sys.prefix, _exe_root] + sys.path:
         NEED = [n for n in NEED if not n.startswith(_d + "/")] + [_d]
 
 
-# host directories that hold projects, checkouts and data (benchmark files among them): empty for the program
-HOST_DIRS = ("/work", "/home", "/srv", "/mnt", "/media", "/data")
+# top-level folders of the operating system (and package stores the interpreter may map files from); every other
+# top-level folder holds projects, checkouts, venvs or data (benchmark files among them) and is empty for the
+# program, listed at each run (a folder made after the zygote started is covered too), as are the harness' own
+# folders sandbox._harness_dirs names (its working directory, the project, the Hugging Face caches)
+SYSTEM_TOP = frozenset(("bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "sys",
+                        "usr", "var", "tmp", "nix", "gnu", "snap"))
+HARNESS_DIRS = tuple(d for d in (sys.argv[6].split("\n") if len(sys.argv) > 6 else ()) if d.startswith("/"))
+
+
+def _host_dirs():
+    found = set(HARNESS_DIRS)
+    for name in os.listdir("/"):
+        path = "/" + name
+        if name not in SYSTEM_TOP and os.path.isdir(path) and not os.path.islink(path):
+            found.add(path)
+    found = sorted(d for d in found if os.path.isdir(d) and not os.path.islink(d))
+    return [d for d in found if not any(d.startswith(o + "/") for o in found)]  # one mount covers what is below
+
+
 RUNNER_UID = 1099999999  # the uid the trusted test runners run as: sandbox._UID_BASE - 1, below every run's uid
 TMP_KB = int(sys.argv[5]) if len(sys.argv) > 5 else 128 * 1024  # the run's /tmp (a tmpfs): size cap
 TMP_INODES = 65536  # and files + directories
@@ -171,7 +188,7 @@ def _child(req, fds, pidns, test):
             # a fresh tmpfs (size and inode caps) over /tmp, bound over the other world-writable dirs: what the
             # program writes there dies with the namespace; empty tmpfs over the host's data dirs
             covered = ("/var/tmp", "/dev/shm", "/run/lock", "/tmp")
-            hosts = [h for h in HOST_DIRS if os.path.isdir(h) and not os.path.islink(h)]
+            hosts = _host_dirs()
             # interpreter directories under a covered dir (a venv in /tmp or /work, as in a CI checkout) stay
             # visible: hold them now, bind them back read-only at the same path afterwards
             kept = []

