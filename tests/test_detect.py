@@ -470,12 +470,12 @@ def test_a_suffixed_format_name_resolves_where_it_was_not_derived(scratch_regist
 def test_a_tool_grammar_hint_and_a_three_state_switch() -> None:
     tok = _tok("tool_sep_three_state")
     p = detect_format(tok)  # unset: neither opened nor closed, the model decides
-    assert (p.format, p.ambiguous, p.prefilled, p.thinking_disabled) == ("minicpmv", False, False, False), p.notes
+    assert (p.format, p.ambiguous, p.prefilled, p.thinking_disabled) == ("minicpm5", False, False, False), p.notes
     assert any("the model decides" in n for n in p.notes)
     assert detect_format(tok, enable_thinking=True).prefilled is True
     p = detect_format(tok, enable_thinking=False)
     assert (p.prefilled, p.thinking_disabled) == (False, True)
-    # without the hint the same template is Qwen3's
+    # without its tool separator (a MiniCPM 5 template marker) the same template is Qwen3's
     qwen_like = _tok("tool_sep_three_state")
     qwen_like.chat_template = qwen_like.chat_template.replace("<tool_sep>", "")
     assert detect_format(qwen_like).format == "qwen3"
