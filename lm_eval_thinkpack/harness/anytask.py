@@ -357,7 +357,7 @@ def install(task: Any, profile: Mapping[str, Any] | None = None, primary: str | 
     if isinstance(task.config.metadata, dict):
         task.config.metadata["thinkpack_primary"] = shown
         task.config.metadata["thinkpack_trace_format"] = profile.get("thinkpack_format")
-    log.info("thinkpack: %s: trace layer on (format %s, prefilled=%s); Rpass@1 reads %s", state.task_name,
+    log.info("lm-eval-thinkpack: %s: trace layer on (format %s, prefilled=%s); Rpass@1 reads %s", state.task_name,
              profile.get("thinkpack_format"), profile.get("thinkpack_prefilled"), shown)
     return True
 
@@ -430,7 +430,7 @@ def _memo_target(state: _LayerState, original: Callable[..., Any], doc: Any, *ar
 def _lost(state: _LayerState) -> None:
     if state.paired:
         state.paired = False
-        log.warning("thinkpack: %s: process_results calls did not come in lm-eval's pipeline order; Rpass@1 is "
+        log.warning("lm-eval-thinkpack: %s: process_results calls did not come in lm-eval's pipeline order; Rpass@1 is "
                     "left undefined for this task", state.task_name)
 
 
@@ -469,7 +469,7 @@ def install_all(tasks: Mapping[str, Any], primary: str | None = None) -> dict[st
         elif install(task, primary=primary if primary and _has_metric(task, primary) else None):
             done["layered"].append(name)
     if done["loglikelihood"]:
-        log.warning("thinkpack: trace layer: loglikelihood tasks left as they are: %s",
+        log.warning("lm-eval-thinkpack: trace layer: loglikelihood tasks left as they are: %s",
                     ", ".join(done["loglikelihood"]))
     if primary and done["layered"] and not any(_has_metric(tasks[n], primary) for n in done["layered"]):
         raise TraceLayerError(f"--primary_metric {primary}: no generative task of this run has that metric")
