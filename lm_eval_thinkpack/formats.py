@@ -200,6 +200,10 @@ KIMI_K2_CALL = ImplicitClose("<|tool_calls_section_begin|>", r"\s*<\|tool_call_b
 # <tool_calls>...</tool_calls>; HY 3/4 (vLLM hy_v3/hy_v4) write <tool_call> blocks inside <tool_calls> instead.
 HUNYUAN_A13B_CALL = ImplicitClose("<tool_calls>", r"\s*\[\s*\{")
 HY_CALL = ImplicitClose("<tool_calls>", r"\s*<tool_call>")
+# MiniCPM 5's tool parser (vLLM minicpm5, start token '<function') reads '<function name="NAME">' blocks of
+# '<param name="KEY">' values, no wrapper (its tokenizer may glue '<functionname=', which the parser reads too);
+# MiniCPM-V writes Qwen3-Coder XML in <tool_call> instead.
+MINICPM5_CALL = ImplicitClose("<function", r"\s*name=[\"'][^\"'<>]+[\"'][^<>]*>")
 
 _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
@@ -517,9 +521,20 @@ _FORMATS: tuple[TraceFormat, ...] = (
         thinking_switch="thinking", vllm_parsers=("holo2",),
     ),
     TraceFormat(
-        "minicpmv", "MiniCPM-V / MiniCPM 5: <think> with Qwen3-style tool calls.", (THINK,), aliases=("minicpm_v",),
+        "minicpmv", "MiniCPM-V: <think> with Qwen3-Coder tool calls in <tool_call>.", (THINK,), aliases=("minicpm_v",),
         prefilled=None, thinking_switch="enable_thinking", implicit_close=(QWEN3_CALL,),
-        vllm_parsers=("minicpmv",), template_hints=("<tool_sep>", "<tool_def_sep>"),  # MiniCPM 5's tool grammar
+        vllm_parsers=("minicpmv",),
+    ),
+    TraceFormat(
+        "minicpm5", "MiniCPM 5: <think>, three-state enable_thinking; tool calls are '<function name=...>' XML.",
+        (THINK,), aliases=("minicpm_5",), prefilled=None, thinking_switch="enable_thinking",
+        disabled_insert="<think>\n\n</think>\n\n", implicit_close=(MINICPM5_CALL,),
+        notes="vLLM has no MiniCPM 5 reasoning parser: minicpmv (the Qwen3 grammar) reads its <think> but ends an "
+              "open trace only at <tool_call>, a call MiniCPM 5 never writes; its tool parser (minicpm5) reads "
+              "'<function name=...>', the call that ends the trace here.",
+        vllm_parsers=("minicpmv",),
+        # its template's tool separators ('<tool_sep>' in assistant content, '<tool_def_sep>' in the system message)
+        template_markers=("<tool_sep>", "<tool_def_sep>"),
     ),
     TraceFormat(
         "glm47", "GLM-4.7: the template prefills <think>; thinking off ends the prompt with </think>.", (THINK,),
@@ -604,6 +619,7 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     ModelRule(r"ling-?3", "ling3", prefilled=None),
     ModelRule(r"poolside|laguna", "poolside_v1", prefilled=None, thinking_default=False),
     ModelRule(r"holo-?2", "holo2", prefilled=None),
+    ModelRule(r"minicpm-?5", "minicpm5", prefilled=None),
     ModelRule(r"minicpm-v", "minicpmv", prefilled=None),
     ModelRule(r"intern-?s1|nanbeige", "qwen3", prefilled=False),
     ModelRule(r"openthinker|deepseek", "think", prefilled=False),

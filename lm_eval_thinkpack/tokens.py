@@ -230,7 +230,7 @@ def _counter_from_ref(ref: str) -> TokenCounter:
                              bool(spec.get("local_files_only")))
         return TokenCounter(tok)
     except Exception as err:  # noqa: BLE001 - lengths fall back to words; a run never stops for them
-        log.warning("thinkpack: cannot load the tokenizer %s to count tokens (%s: %s); reasoning and answer "
+        log.warning("lm-eval-thinkpack: cannot load the tokenizer %s to count tokens (%s: %s); reasoning and answer "
                     "lengths are whitespace words instead (tokens_as_words = 1)", ref, type(err).__name__, err)
         return _WORDS
 

@@ -1,4 +1,4 @@
-"""lm-eval glue for thinkpack: the loader (``custom_dataset``), the trace filter, the metric aggregations.
+"""lm-eval glue for lm-eval-thinkpack: the loader (``custom_dataset``), the trace filter, the metric aggregations.
 
 This package imports lm_eval; the core (formats, classify, stats, scoring) never does. Importing it
 registers the ``thinkpack_trace`` filter with lm-eval's filter registry. The canned test model lives in

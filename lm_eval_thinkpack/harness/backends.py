@@ -196,7 +196,7 @@ class ThinkpackChatCompletion(LocalChatCompletion):
     def _give_up(self, reason: str, n: int) -> _Parsed:
         from lm_eval_thinkpack.harness.preflight import warn_once
 
-        warn_once(log, f"server-fault:{reason[:40]}", "thinkpack: no usable reply after %d attempts (%s); the "
+        warn_once(log, f"server-fault:{reason[:40]}", "lm-eval-thinkpack: no usable reply after %d attempts (%s); the "
                   "sample is a harness error (not scored, counted in harness_errors) and the run goes on",
                   self.max_retries, reason)
         return _Parsed([Generation("", None, fault=reason)] * n)
@@ -225,7 +225,7 @@ class ThinkpackChatCompletion(LocalChatCompletion):
             if wait is None:
                 break
             if attempt + 1 < self.max_retries:
-                log.info("thinkpack: retrying a request (%s) in %.1f s", reason, wait)
+                log.info("lm-eval-thinkpack: retrying a request (%s) in %.1f s", reason, wait)
                 time.sleep(wait)
         return self._give_up(reason, len(messages))
 
@@ -258,7 +258,7 @@ class ThinkpackChatCompletion(LocalChatCompletion):
             if wait is None:
                 break
             if attempt + 1 < self.max_retries:
-                log.info("thinkpack: retrying a request (%s) in %.1f s", reason, wait)
+                log.info("lm-eval-thinkpack: retrying a request (%s) in %.1f s", reason, wait)
                 await asyncio.sleep(wait)
         return list(self._give_up(reason, len(messages)))
 

@@ -99,8 +99,8 @@ def _score_batch(name: str, items: list[tuple[str, Mapping[str, Any]]]) -> list[
             raise RuntimeError(f"check_many returned {len(results)} verdicts for {len(items)} answers")
         return [_verdict(r) for r in results]
     except Exception as err:  # noqa: BLE001 - a harness fault costs these samples their score, never the run
-        log.warning("thinkpack: scorer %r failed on a batch of %d answers (%s: %s); they are not scored and are "
-                    "counted as harness_errors", name, len(items), type(err).__name__, err)
+        log.warning("lm-eval-thinkpack: scorer %r failed on a batch of %d answers (%s: %s); they are not scored and "
+                    "are counted as harness_errors", name, len(items), type(err).__name__, err)
         return [Verdict(None, None, type(err).__name__, True)] * len(items)
 
 
@@ -122,8 +122,8 @@ def score_traces(traces: Sequence[Sequence[tuple[Trace, str | None]]],
             else:
                 pending.setdefault(name, []).append((i, j))
     if any(v is not None and v.error == "no_scorer" for row in out for v in row):
-        log.warning("thinkpack: docs without thinkpack_scorer (not built by the thinkpack loader?) are not scored; "
-                    "counted as harness_errors")
+        log.warning("lm-eval-thinkpack: docs without thinkpack_scorer (not built by the thinkpack loader?) are not "
+                    "scored; counted as harness_errors")
     for name, where in pending.items():
         for k in range(0, len(where), SCORE_CHUNK):
             chunk = where[k:k + SCORE_CHUNK]
@@ -148,8 +148,8 @@ def count_trace_lengths(traces: Sequence[Sequence[tuple[Trace, str | None]]],
         try:
             lengths = count_lengths(items, counter_from_ref(ref))
         except Exception as err:  # noqa: BLE001 - lengths fall back to words; a run never stops for them
-            log.warning("thinkpack: counting tokens failed (%s: %s); reasoning and answer lengths are whitespace "
-                        "words instead", type(err).__name__, err)
+            log.warning("lm-eval-thinkpack: counting tokens failed (%s: %s); reasoning and answer lengths are "
+                        "whitespace words instead", type(err).__name__, err)
             lengths = count_lengths(items)
         for (i, j), n in zip(where, lengths, strict=True):
             out[i][j] = n

@@ -108,12 +108,13 @@ def _detect_cached(model_id: str, revision: str | None, trust_remote_code: bool,
         tokenizer = load_tokenizer(model_id, revision, trust_remote_code, _offline())
         prof = detect_format(tokenizer, **chat_args)
         if getattr(prof, "ambiguous", False):  # once per model configuration (this function is cached)
-            log.warning("thinkpack: the chat template of %r fits %s equally; classifying with %r. Settle it with %s",
+            log.warning("lm-eval-thinkpack: the chat template of %r fits %s equally; classifying with %r. "
+                        "Settle it with %s",
                         model_id, ", ".join(prof.candidates), prof.format,
                         " or ".join(f"--metadata '{{\"trace_format\": \"{n}\"}}'" for n in prof.candidates))
         return _profile_tuple(prof, "tokenizer")
     except Exception as err:  # noqa: BLE001 - any failure here falls back to the model id
-        log.info("thinkpack: could not read the chat template of %r (%s: %s); using the model id",
+        log.info("lm-eval-thinkpack: could not read the chat template of %r (%s: %s); using the model id",
                  model_id, type(err).__name__, err)
     try:
         from lm_eval_thinkpack.detect import profile_for_model_id
@@ -123,7 +124,7 @@ def _detect_cached(model_id: str, revision: str | None, trust_remote_code: bool,
             return _profile_tuple(prof, "model id")
         return ("think", None, False, False, "default")
     except Exception as err:  # noqa: BLE001 - detection must not stop a run; the registry rule still applies
-        log.warning("thinkpack: profile_for_model_id(%r) failed (%s: %s); using formats.rule_for_model",
+        log.warning("lm-eval-thinkpack: profile_for_model_id(%r) failed (%s: %s); using formats.rule_for_model",
                     model_id, type(err).__name__, err)
     from lm_eval_thinkpack.formats import get_format, rule_for_model
 
@@ -189,20 +190,20 @@ def resolve_profile(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     spec = get_format(fmt)
     special = spec.special_delimiters if special is None else special
     if source == "default" and "trace_format" not in explicit:
-        preflight.warn_once(log, f"no-model-id:{fmt}", "thinkpack: no model id to detect the trace format from; "
-                            "assuming %r. Pass --metadata '{\"trace_format\": \"...\", \"prefilled\": ...}' to be "
-                            "explicit.", fmt)
+        preflight.warn_once(log, f"no-model-id:{fmt}", "lm-eval-thinkpack: no model id to detect the trace format "
+                            "from; assuming %r. Pass --metadata '{\"trace_format\": \"...\", \"prefilled\": ...}' "
+                            "to be explicit.", fmt)
     if special:
         preflight.warn_once(
             log, f"special:{fmt}",
-            "thinkpack: the %r trace delimiters (%s ... %s) are special tokens. lm-eval's hf model decodes "
+            "lm-eval-thinkpack: the %r trace delimiters (%s ... %s) are special tokens. lm-eval's hf model decodes "
             "with skip_special_tokens=True, which drops them: traces then look 'missing' unless the format "
             "recognises the stripped shape (gpt_oss does). Use a backend that keeps special tokens (lm-eval's "
             "vllm passes skip_special_tokens=False) and check the missing_trace_rate.", fmt, spec.open, spec.close)
     if prefilled is None:
         prefilled = False
         if spec.prefilled is None and "prefilled" not in explicit:
-            preflight.warn_once(log, f"prefill-unknown:{fmt}", "thinkpack: cannot tell whether the %r chat "
+            preflight.warn_once(log, f"prefill-unknown:{fmt}", "lm-eval-thinkpack: cannot tell whether the %r chat "
                                 "template prefills the trace opener; assuming not. Pass --metadata "
                                 "'{\"prefilled\": true}' if the prompt ends inside <think>.", fmt)
     # thinkpack_format_spec carries a user-defined format's definition, so the filter resolves it in any process
@@ -222,7 +223,7 @@ def _tokenizer_ref(kwargs: Mapping[str, Any], model_id: str | None) -> str:
     try:
         load_tokenizer(model_id, revision, trust, offline)  # cached: detection loaded it already
     except Exception as err:  # noqa: BLE001 - lengths fall back to words; a run never stops for them
-        log.warning("thinkpack: cannot load the tokenizer of %r (%s: %s); reasoning and answer lengths are "
+        log.warning("lm-eval-thinkpack: cannot load the tokenizer of %r (%s: %s); reasoning and answer lengths are "
                     "counted in whitespace words (tokens_as_words = 1)", model_id, type(err).__name__, err)
         return ""
     return tokenizer_ref(model_id, revision, trust, offline)
@@ -475,6 +476,7 @@ def load_docs(**kwargs: Any):
         doc["thinkpack_server"] = bool(kwargs.get("base_url"))  # an API model: generation.warn_stripped_traces
     if not docs:
         raise DataFieldsError(f"{source}: no record of task {task} passes the task's filter {options}")
-    log.info("thinkpack: %s: %d docs from %s; trace format %s (prefilled=%s, source=%s)", task, len(docs), source,
-             profile["thinkpack_format"], profile["thinkpack_prefilled"], profile["thinkpack_profile_source"])
+    log.info("lm-eval-thinkpack: %s: %d docs from %s; trace format %s (prefilled=%s, source=%s)", task, len(docs),
+             source, profile["thinkpack_format"], profile["thinkpack_prefilled"],
+             profile["thinkpack_profile_source"])
     return datasets.DatasetDict({SPLIT: datasets.Dataset.from_list(docs)})

@@ -184,16 +184,17 @@ def clip_requests(requests: list[Any], context: int, encode: Any) -> list[tuple[
         if asked <= given:
             continue
         if given < 1:
-            log.warning("thinkpack: the longest prompt has %d tokens, the model's whole context (%d); lm-eval will "
-                        "cut prompts from the left. Fix: a model with a longer context or shorter prompts",
+            log.warning("lm-eval-thinkpack: the longest prompt has %d tokens, the model's whole context (%d); lm-eval "
+                        "will cut prompts from the left. Fix: a model with a longer context or shorter prompts",
                         longest, context)
             continue
         for r in reqs:
             r.arguments = (r.arguments[0], {**r.arguments[1], "max_gen_toks": given}, *r.arguments[2:])
         clipped.append((asked, given))
-        log.warning("thinkpack: max_gen_toks=%d does not fit the model's context (%d tokens; the longest prompt has "
-                    "%d): clipped to %d, so generations that reach it end for length (budget_exhausted_rate). Fix: "
-                    "--gen_kwargs max_gen_toks=%d or less says so yourself, or use a model with a longer context",
+        log.warning("lm-eval-thinkpack: max_gen_toks=%d does not fit the model's context (%d tokens; the longest "
+                    "prompt has %d): clipped to %d, so generations that reach it end for length "
+                    "(budget_exhausted_rate). Fix: --gen_kwargs max_gen_toks=%d or less says so yourself, or use "
+                    "a model with a longer context",
                     asked, context, longest, given, given)
     return clipped
 
@@ -303,7 +304,7 @@ def _report_repeats() -> None:
         entries = list(_seen.values())
     for logger, n, text in entries:
         if n:
-            logger.warning("thinkpack: this warning was shown once and came %d more times: %s", n,
+            logger.warning("lm-eval-thinkpack: this warning was shown once and came %d more times: %s", n,
                            text[:120] + ("..." if len(text) > 120 else ""))
 
 

@@ -32,7 +32,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="the prompts already opened the trace (default: decided from each record's or logged "
                         "sample's prompt when present)")
     p.add_argument("--metric", metavar="NAME[,FILTER]", default=None,
-                   help="for lm-eval tasks run without thinkpack: the logged per-sample metric (0/1) that says "
+                   help="for lm-eval tasks run without lm-eval-thinkpack: the logged per-sample metric (0/1) that says "
                         "whether a sample is correct, optionally with its filter, as in lm-eval's results keys "
                         "(e.g. exact_match,flexible-extract); default: the task's first higher-is-better metric "
                         "of its first filter (named in the report's notes)")

@@ -97,6 +97,17 @@ def _handles():
     return handles
 
 
+def _save(plt, fig, out: Path) -> Path:
+    """Write the figure as PNG and free it; an unwritable path is one clear ReportError."""
+    try:
+        fig.savefig(out, dpi=100, format="png")
+    except OSError as err:
+        raise ReportError(f"--plot {out}: cannot write ({err.strerror}); choose a writable path") from None
+    finally:
+        plt.close(fig)
+    return out
+
+
 def plot_runs(runs: list[RunSummary], path: str | Path, title: str | None = None,
               in_domain: str | None = None) -> Path:
     import matplotlib
@@ -117,13 +128,7 @@ def plot_runs(runs: list[RunSummary], path: str | Path, title: str | None = None
         fig = _one_run(plt, runs[0], slots, short, in_domain, title)
     else:
         fig = _panels(plt, runs, slots, short, in_domain, title)
-    try:
-        fig.savefig(out, dpi=100, format="png")
-    except OSError as err:
-        raise ReportError(f"--plot {out}: cannot write ({err.strerror}); choose a writable path") from None
-    finally:
-        plt.close(fig)
-    return out
+    return _save(plt, fig, out)
 
 
 def _one_run(plt, run: RunSummary, slots: list[str], short: dict[str, str], in_domain: str | None,
@@ -234,10 +239,4 @@ def plot_lengths(runs: list[RunSummary], path: str | Path, title: str | None = N
     ax.set_title(title or "Reasoning length per trace class (box: quartiles; whiskers: 5th-95th percentile)",
                  fontsize=10, pad=30 if m <= 3 else 50)
     fig.tight_layout()
-    try:
-        fig.savefig(out, dpi=100, format="png")
-    except OSError as err:
-        raise ReportError(f"--plot {out}: cannot write ({err.strerror}); choose a writable path") from None
-    finally:
-        plt.close(fig)
-    return out
+    return _save(plt, fig, out)

@@ -49,7 +49,7 @@ def safe_check(check: CheckFn, answer: str, doc: Mapping[str, Any], name: str) -
     try:
         return check(answer, doc)
     except Exception as err:  # noqa: BLE001 - one bad sample must never kill a batch
-        log.warning("thinkpack: scorer %r failed on doc %s (%s: %s); counted wrong and as a scoring error",
+        log.warning("lm-eval-thinkpack: scorer %r failed on doc %s (%s: %s); counted wrong and as a scoring error",
                     name, doc.get("thinkpack_id") if isinstance(doc, Mapping) else None, type(err).__name__, err)
         return ScoreResult(False, None, type(err).__name__)
 
@@ -66,7 +66,7 @@ def _make_many(name: str, check: CheckFn, many: ManyFn | None) -> ManyFn:
         try:
             out = list(many(items))
         except Exception as err:  # noqa: BLE001 - fall back to one at a time, so one bad item costs one verdict
-            log.warning("thinkpack: scorer %r batch failed (%s: %s); scoring one at a time",
+            log.warning("lm-eval-thinkpack: scorer %r batch failed (%s: %s); scoring one at a time",
                         name, type(err).__name__, err)
             return loop(items)
         if len(out) != len(items):

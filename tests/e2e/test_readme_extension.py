@@ -63,7 +63,7 @@ def test_adding_a_task_from_the_users_own_folder(user_folder: Path) -> None:
     assert sum(rates) == pytest.approx(1.0) and task["harness_errors,thinkpack"] == 0  # built, run and scored
     assert "no model id" not in proc.stderr  # the format comes from the model: qwen3
     # the tasks ask 32768 tokens; the bundled model has 512 positions: clipped with a warning, not an AssertionError
-    assert "thinkpack: max_gen_toks=32768 does not fit the model's context (512 tokens" in proc.stderr
+    assert "lm-eval-thinkpack: max_gen_toks=32768 does not fit the model's context (512 tokens" in proc.stderr
 
 
 @pytest.mark.e2e

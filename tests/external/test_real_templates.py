@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lm_eval_thinkpack import classify
 from lm_eval_thinkpack.detect import detect_format
 from lm_eval_thinkpack.template import ChatTemplateError
 from tests.chat_fixtures import make_tokenizer
@@ -28,7 +29,7 @@ FAMILY = {
     "deepseek-ai-DeepSeek-V4.jinja": "deepseek_v4", "google-gemma-4-31B-it.jinja": "gemma4",
     "ibm-granite-granite-3.3-2B-Instruct.jinja": "granite", "ibm-granite-granite-4.0.jinja": "granite4",
     "inclusionai-ling-3.0-flash.jinja": "ling3", "mistralai-Ministral-3-14B-Reasoning-2512.jinja": "magistral",
-    "muse-glimmer.jinja": "muse", "openai-gpt-oss-120b.jinja": "gpt_oss", "openbmb-MiniCPM5-1B.jinja": "minicpmv",
+    "muse-glimmer.jinja": "muse", "openai-gpt-oss-120b.jinja": "gpt_oss", "openbmb-MiniCPM5-1B.jinja": "minicpm5",
     "poolside-Laguna-XS.2.jinja": "poolside_v1", "tencent-Hy3.jinja": "hy:opensource",
     "upstage-Solar-Open-100B.jinja": "solar_open",
 }
@@ -76,3 +77,37 @@ def test_a_chatml_template_without_family_markers_is_not_named_exaone(kwargs) ->
     assert p.format != "exaone" and "exaone" not in p.candidates and p.ambiguous, p.notes
     q = _detect("Qwen3.5-4B.jinja", **kwargs)
     assert (q.format, q.ambiguous) == ("qwen3", False), q.notes
+
+
+def test_minicpm5_is_its_own_family_and_the_call_its_template_writes_ends_a_trace() -> None:
+    """Issue 21: MiniCPM 5 read as minicpmv, whose implicit close is Qwen3's '<tool_call>', a call MiniCPM 5 never
+    writes. Its template writes '<function name=...>' calls (the shape vLLM's minicpm5 tool parser reads): that call,
+    taken from the template's own render, ends an open trace."""
+    p = _detect("openbmb-MiniCPM5-1B.jinja", enable_thinking=True)
+    assert (p.format, p.ambiguous, p.prefilled, p.thinking_disabled) == ("minicpm5", False, True, False), p.notes
+    call = {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}
+    rendered = _tok("openbmb-MiniCPM5-1B.jinja").apply_chat_template(
+        [{"role": "user", "content": "Weather?"}, {"role": "assistant", "content": "", "tool_calls": [call]}],
+        tokenize=False)
+    start = rendered.index("<function")
+    written = rendered[start:rendered.index("</function>", start) + len("</function>")]
+    assert written == '<function name="get_weather"><param name="city">Paris</param></function>'
+    trace = classify("Need the weather.\n" + written, p.format, prefilled=True)
+    assert (trace.status.value, trace.closed_by, trace.reasoning, trace.answer) == \
+        ("valid", "implicit", "Need the weather.", written)
+
+
+@pytest.mark.parametrize("name", ["Qwen-QwQ-32B.jinja", "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"])
+def test_llama_cpps_qwq_and_r1_distill_close_the_trace_unless_enable_thinking_is_passed(name: str) -> None:
+    """Read as thinking disabled, and rightly: llama.cpp's copies of these two prefilling templates end the prompt with
+    '<think>\\n</think>' unless ``enable_thinking`` is true (``{% if not enable_thinking %}</think>``). llama.cpp's
+    server always passes enable_thinking (true by default); ``apply_chat_template`` without kwargs does not, so the
+    prompt really closes the trace. The profile says so and names the switch; with it the prompt is prefilled."""
+    msgs = [{"role": "user", "content": "What is 2 + 3?"}]
+    prompt = _tok(name).apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+    assert prompt.endswith("<think>\n</think>")
+    p = _detect(name)
+    assert (p.prefilled, p.thinking_disabled) == (False, True), p.notes
+    assert any("pass enable_thinking=True" in n for n in p.notes), p.notes
+    p = _detect(name, enable_thinking=True)
+    assert (p.prefilled, p.thinking_disabled) == (True, False), p.notes

@@ -99,7 +99,7 @@ def test_lm_eval_hf_with_a_budget_above_the_bundled_models_context_runs(tmp_path
                     "--gen_kwargs", "max_gen_toks=1024", "--output_path", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "AssertionError" not in proc.stderr
-    assert "thinkpack: max_gen_toks=1024 does not fit the model's context (512 tokens" in proc.stderr
+    assert "lm-eval-thinkpack: max_gen_toks=1024 does not fit the model's context (512 tokens" in proc.stderr
     results = _strict(next((tmp_path / "out").rglob("results_*.json")).read_text())  # strict: NaN is null
     task = results["results"]["thinkpack_demo_parity"]
     assert task["valid_trace_rate,thinkpack"] == 1.0
@@ -162,11 +162,12 @@ def test_a_repeated_warning_is_shown_once_and_counted(caplog, monkeypatch):
     log = logging.getLogger("lm_eval_thinkpack.harness")
     with caplog.at_level(logging.WARNING, logger="lm_eval_thinkpack.harness"):
         for _ in range(5):
-            preflight.warn_once(log, "k", "thinkpack: assuming %r", "think")
+            preflight.warn_once(log, "k", "lm-eval-thinkpack: assuming %r", "think")
         preflight._report_repeats()
     lines = [r.getMessage() for r in caplog.records]
-    assert lines == ["thinkpack: assuming 'think'",
-                     "thinkpack: this warning was shown once and came 4 more times: thinkpack: assuming 'think'"]
+    assert lines == ["lm-eval-thinkpack: assuming 'think'",
+                     "lm-eval-thinkpack: this warning was shown once and came 4 more times: "
+                     "lm-eval-thinkpack: assuming 'think'"]
 
 
 def test_loader_warnings_repeat_once_per_process(caplog, monkeypatch):

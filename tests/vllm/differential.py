@@ -311,6 +311,7 @@ CALL_MARKERS: dict[str, tuple[str, ...]] = {
     "hy_v3": (),
     "kimi_k3": (),  # extract_reasoning ends reasoning only at the think close (tools wait for it)
     "inkling": ("<|message_model|><|content_invoke_tool_json|>",),  # a JSON call, not a raw tool-text block
+    "minicpmv": ("<tool_call>",),  # the Qwen3 grammar: MiniCPM 5's '<function name=...>' call stays reasoning
 }
 
 
@@ -784,7 +785,9 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "other_call_dialect",
         "The family writes its tool calls in several dialects (DeepSeek V4 '<｜DSML｜tool_calls>', V4.1 "
         "'<｜DSML｜ calls>'); each vLLM parser ends reasoning only at its own dialect's block, a block of the "
-        "other one stays reasoning (truncated); the hy_v3/hy_v4 and kimi_k3 parsers know none; Inkling's "
+        "other one stays reasoning (truncated); the hy_v3/hy_v4 and kimi_k3 parsers know none; MiniCPM 5 has no "
+        "reasoning parser of its own and minicpmv (the Qwen3 grammar) ends reasoning only at '<tool_call>', not "
+        "at the '<function name=...>' call its minicpm5 tool parser reads; Inkling's "
         "parser ends reasoning at a JSON tool block, not at a raw '<|content_invoke_tool_text|>' one. We accept "
         "every dialect the family uses (formats registry: the template ends the trace at the call).",
         _other_call_dialect),
@@ -1015,7 +1018,7 @@ SPECS: dict[str, Spec] = {
     "step3p5": Spec(_ENGINE),
     "mimo": Spec(_ENGINE),
     "ling3": Spec(_GLM),
-    "minicpmv": Spec(_ENGINE),
+    "minicpmv": Spec(("other_call_dialect", *_ENGINE)),  # MiniCPM-V and MiniCPM 5 (no parser of its own)
     "deepseek_v4": Spec(("other_call_dialect", *_GLM)),
     "deepseek_v41": Spec(("other_call_dialect", *_GLM)),
     "plamo3": Spec(_GLM),

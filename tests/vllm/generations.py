@@ -63,6 +63,7 @@ _CALLS = (
     '<|plamo:begin_tool_request:plamo|><|plamo:begin_tool_name:plamo|>calc<|plamo:end_tool_name:plamo|>{"expr": '
     '"6*7"}<|plamo:end_tool_arguments:plamo|><|plamo:end_tool_request:plamo|><|plamo:end_tool_requests:plamo|>',
     '\n{"name": "calc", "arguments": {"expr": "6*7"}}',
+    ' name="calc"><param name="expr">6*7</param></function>',
 )
 
 

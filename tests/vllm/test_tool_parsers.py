@@ -23,12 +23,14 @@ JSON_CALL = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}
 GLM = "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n</tool_call>"
 HY = "<tool_calls>\n<tool_call>get_weather<tool_sep>\n<arg_key>city</arg_key><arg_value>Paris</arg_value>\n" \
      "</tool_call>\n</tool_calls>"
+MINICPM5 = '<function name="get_weather"><param name="city">Paris</param></function>'
 
 # (family, vLLM tool parser, a call in the shape that parser reads)
 CALLS: list[tuple[str, str, str]] = [
     ("qwen3", "qwen3_xml", XML), ("qwen3", "qwen3_coder", XML), ("qwen3", "hermes", JSON_CALL),
     ("qwen3", "qwen3_json", JSON_CALL), ("nemotron", "qwen3_coder", XML), ("mimo", "mimo", XML),
     ("minicpmv", "qwen3_coder", XML),  # MiniCPM-V registers no tool parser: it writes Qwen3-Coder XML
+    ("minicpm5", "minicpm5", MINICPM5),
     ("granite4", "granite4", JSON_CALL), ("glm", "glm45", GLM), ("glm47", "glm47", GLM), ("ling3", "ling3", GLM),
     ("kimi_k2", "kimi_k2", "<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0"
                            '<|tool_call_argument_begin|>{"city": "Paris"}<|tool_call_end|><|tool_calls_section_end|>'),
@@ -110,3 +112,12 @@ def test_hunyuan_and_hy_each_read_only_their_own_engines_call(tool_tokenizer) ->
     assert not _extract(tool_tokenizer, "hunyuan_a13b", HY).tools_called
     assert classify("<think>Need the weather.\n" + HY, "hunyuan").status.value == "truncated"
     assert classify("<think>Need the weather.\n" + a13b, "hy").status.value == "truncated"
+
+
+def test_minicpm5_and_minicpmv_each_read_only_their_own_engines_call(tool_tokenizer) -> None:
+    """Issue 21: MiniCPM 5 was read as MiniCPM-V, whose close (Qwen3's <tool_call>) its engine's minicpm5 tool
+    parser never reads; MiniCPM 5's '<function name=...>' call is no call to MiniCPM-V's qwen3_coder either."""
+    assert not _extract(tool_tokenizer, "minicpm5", XML).tools_called
+    assert not _extract(tool_tokenizer, "qwen3_coder", MINICPM5).tools_called
+    assert classify("Need the weather.\n" + XML, "minicpm5", prefilled=True).status.value == "truncated"
+    assert classify("Need the weather.\n" + MINICPM5, "minicpmv", prefilled=True).status.value == "truncated"

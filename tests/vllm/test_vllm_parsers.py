@@ -198,6 +198,10 @@ MINIMAL = {
         ("hy", "hy_v4", "<think>a\n<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>", False,
          ("valid", "a", "<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>"),
          ("a\n<tool_calls>\n<tool_call>calc\n</tool_call>\n</tool_calls>", None)),
+        # MiniCPM 5 has no reasoning parser of its own; minicpmv (Qwen3's grammar) does not end at its call
+        ("minicpm5", "minicpmv", '<think>a\n<function name="calc"><param name="x">1</param></function>', False,
+         ("valid", "a", '<function name="calc"><param name="x">1</param></function>'),
+         ('a\n<function name="calc"><param name="x">1</param></function>', None)),
         ("inkling", "inkling", "<|content_thinking|>a<|message_model|><|content_invoke_tool_text|>calc", False,
          ("valid", "a", "<|message_model|><|content_invoke_tool_text|>calc"),
          ("a<|message_model|><|content_invoke_tool_text|>calc", None)),
