@@ -527,13 +527,11 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, limits):
             job = f.read()
         import json
         job = json.loads(job.decode("utf-8", "surrogatepass"))
-        line = RUNNER.recv_msg(chan)  # C's setup report, sent before any of the solution runs
-        if not line.startswith(b"S "):
-            raise OSError("unexpected setup report %r" % (line[:100],))
-        cflags = line.decode("ascii", "replace").split()[1:]
-        if "uid" in cflags:
+        drop = ROOT and stdlib_ok and uid >= 0  # C takes the run's uid exactly then (see _drop)
+        if drop:
             # the tests are benchmark code: they run unprivileged too, as a uid no solution ever has (so no
-            # solution can signal or trace the runner), with no new privileges and the same seccomp filter
+            # solution can signal or trace the runner), with no new privileges and the same seccomp filter;
+            # done while C sets itself up
             os.setgroups([])
             os.setresgid(RUNNER_UID, RUNNER_UID, RUNNER_UID)
             os.setresuid(RUNNER_UID, RUNNER_UID, RUNNER_UID)
@@ -543,10 +541,17 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, limits):
             if libc.prctl(38, 1, 0, 0, 0) != 0 or not _deny_fd_theft():
                 raise OSError("could not restrict the runner")
             libc.prctl(4, 0, 0, 0, 0)  # non-dumpable again (a uid change resets it)
-            cflags.append("runner")
             sys.path.extend(TRUSTED_PATH)
         elif not ROOT:
             sys.path.extend(SITE_DIRS)  # without root the solution can read them anyway
+        line = RUNNER.recv_msg(chan)  # C's setup report, sent before any of the solution runs
+        if not line.startswith(b"S "):
+            raise OSError("unexpected setup report %r" % (line[:100],))
+        cflags = line.decode("ascii", "replace").split()[1:]
+        if drop != ("uid" in cflags):
+            raise OSError("the solution's process did not take the run's uid")
+        if drop:
+            cflags.append("runner")
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = "1"  # a package's thread pool would count against the runner uid's process limit
         os.write(FD, ("R " + " ".join(flags + cflags + ["split"]) + "\n").encode())
