@@ -116,7 +116,7 @@ def main(quick: bool = False) -> dict:
 
 
 def _leftovers() -> dict[str, int]:
-    workdirs = glob.glob(os.path.join(tempfile.gettempdir(), f"{sandbox.WORKDIR_PREFIX}*"))
+    workdirs = sandbox.work_dirs()
     locks = glob.glob("/run/lock/thinkpack-sandbox-uid-*.lock") + glob.glob(
         os.path.join(tempfile.gettempdir(), "thinkpack-sandbox-uid-*.lock"))
     procs = 0

@@ -585,6 +585,15 @@ def _prompt_state(
     if disabled:
         notes.append("the generation prompt already holds a closed trace block: thinking is disabled by these "
                      "kwargs, generations carry no trace by configuration (not a collapse)")
+        # name the switch that leaves the block open (llama.cpp's QwQ template closes it unless enable_thinking
+        # is passed, which llama.cpp always does and apply_chat_template does not)
+        for sw in switches.values():
+            value = sw.on.get(sw.name, _DROP)
+            if (sw.effective and value is not _DROP and r.render(primary, True, sw.on) != prompt
+                    and not _closed_block_at_end(r.gen_suffix(primary, sw.on), fmt)):
+                notes.append(f"the template's {sw.name!r} switch leaves the block open: pass {sw.name}={value!r} "
+                             "to turn thinking on")
+                break
     # The format's own switch, when the template reads it and it changes the prompt, is the one that decides:
     # a secondary switch (DeepSeek-V4-Flash's reasoning_effort next to its thinking) only adds to the prompt.
     own = switches.get(fmt.thinking_switch) if fmt.thinking_switch else None

@@ -541,3 +541,19 @@ def test_detecting_a_suffixed_template_twice_gives_the_same_profile(scratch_regi
     second = detect_format(_tok("suffixed_effort"), reasoning_effort="high")
     assert (second.format, second.ambiguous, second.candidates) == (first.format, False, ()) == \
         ("hy:fixture1", False, ()), second.notes
+
+
+def test_a_prompt_closed_unless_a_switch_is_passed_names_the_switch() -> None:
+    """llama.cpp's edits of prefilling templates (QwQ-32B, R1-Distill-Qwen-32B) append '</think>' after the prefilled
+    opener unless ``enable_thinking`` is true: llama.cpp always passes it, ``apply_chat_template`` does not. Rendered
+    without it the prompt holds a closed block, so 'thinking disabled' is right; the note names the switch."""
+    tok = make_tokenizer("chatml")
+    tok.chat_template = ("{%- for m in messages -%}"
+                         "{{- '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' -}}{%- endfor -%}"
+                         "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n<think>\\n' -}}"
+                         "{%- if not enable_thinking -%}{{- '</think>' -}}{%- endif -%}{%- endif -%}")
+    p = detect_format(tok)
+    assert (p.prefilled, p.thinking_disabled) == (False, True), p.notes
+    assert any("pass enable_thinking=True to turn thinking on" in n for n in p.notes), p.notes
+    p = detect_format(tok, enable_thinking=True)
+    assert (p.prefilled, p.thinking_disabled) == (True, False), p.notes

@@ -48,7 +48,7 @@ def _assert_clean(result) -> None:
     """Nothing of the run is left: no process carries its marker, its workdir is gone."""
     token = _marker(result)
     assert _processes_with(token) == []
-    assert glob.glob(os.path.join(tempfile.gettempdir(), f"{WORKDIR_PREFIX}{token}-*")) == []
+    assert [d for d in sandbox.work_dirs() if os.path.basename(d).startswith(f"{WORKDIR_PREFIX}{token}-")] == []
 
 
 def _assert_still_works() -> None:

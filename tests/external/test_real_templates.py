@@ -95,3 +95,19 @@ def test_minicpm5_is_its_own_family_and_the_call_its_template_writes_ends_a_trac
     trace = classify("Need the weather.\n" + written, p.format, prefilled=True)
     assert (trace.status.value, trace.closed_by, trace.reasoning, trace.answer) == \
         ("valid", "implicit", "Need the weather.", written)
+
+
+@pytest.mark.parametrize("name", ["Qwen-QwQ-32B.jinja", "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"])
+def test_llama_cpps_qwq_and_r1_distill_close_the_trace_unless_enable_thinking_is_passed(name: str) -> None:
+    """Read as thinking disabled, and rightly: llama.cpp's copies of these two prefilling templates end the prompt with
+    '<think>\\n</think>' unless ``enable_thinking`` is true (``{% if not enable_thinking %}</think>``). llama.cpp's
+    server always passes enable_thinking (true by default); ``apply_chat_template`` without kwargs does not, so the
+    prompt really closes the trace. The profile says so and names the switch; with it the prompt is prefilled."""
+    msgs = [{"role": "user", "content": "What is 2 + 3?"}]
+    prompt = _tok(name).apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+    assert prompt.endswith("<think>\n</think>")
+    p = _detect(name)
+    assert (p.prefilled, p.thinking_disabled) == (False, True), p.notes
+    assert any("pass enable_thinking=True" in n for n in p.notes), p.notes
+    p = _detect(name, enable_thinking=True)
+    assert (p.prefilled, p.thinking_disabled) == (True, False), p.notes
