@@ -145,89 +145,93 @@ class _Prepared(object):
         self.flags = []
         self.hosts = []
         self.top = frozenset()  # the names in / when the host folders were listed
+        self.rebound = set()  # interpreter folders bound back (reachable as they are)
         self.stdlib_ok = True  # the unprivileged uid can import the standard library
         self.error = None
         self.callee = None  # (pid, fd of T's end of the link) of a prepared C: see _callee_waiting
 
 
-def _prepare(pidns):
-    # P's sandbox, everything that does not depend on the request (root only): fresh mount, IPC and network
-    # namespaces, a fresh tmpfs over /tmp (owned by root until the run's uid is known), the host folders covered,
-    # the interpreter folders bound back, /proc.  The zygote builds it in a fresh process while the previous run
-    # executes (see _serve): it is pid 1 of its own pid namespace, reachable by no run, and holds nothing of one.
-    prep = _Prepared()
-    flags = prep.flags
-    if libc.unshare(sum(f for _, f in NS)) == 0:
-        flags.extend(n for n, _ in NS)
-    else:
-        for name, flag in NS:
-            if libc.unshare(flag) == 0:
-                flags.append(name)
-    rebound = set()  # interpreter folders bound back over the run's /tmp (reachable as they are)
-    # MS_REC | MS_PRIVATE on "/" first so that nothing propagates to the host
-    if "mnt" in flags and libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0:
-        # a fresh tmpfs (size and inode caps) over /tmp, bound over the other world-writable dirs: what the
-        # program writes there dies with the namespace; empty tmpfs over the host's data dirs
-        covered = ("/var/tmp", "/dev/shm", "/run/lock", "/tmp")
-        prep.top = frozenset(os.listdir("/"))
-        hosts = prep.hosts = _host_dirs()
-        # interpreter directories under a covered dir (a venv in /tmp or /work, as in a CI checkout) stay
-        # visible: hold them now, bind them back read-only at the same path afterwards
-        kept = []
-        for d in NEED:
-            if any(d == c or d.startswith(c + "/") for c in covered + tuple(hosts)):
-                try:
-                    kept.append((d, os.open(d, os.O_PATH | os.O_DIRECTORY)))
-                except OSError:
-                    pass
-        site_held = []  # the interpreter's site-packages, for the trusted runner only (see below)
-        for d in SITE_DIRS if ROOT else ():
+COVERED = ("/var/tmp", "/dev/shm", "/run/lock", "/tmp")  # the run's tmpfs /tmp, bound over the other three
+TEMPLATE = None  # the mounts every run shares, built once (see _start_template): what they are
+TEMPLATE_NS = -1  # and an fd of their mount namespace
+
+
+def _under(d, dirs):
+    return any(d == c or d.startswith(c + "/") for c in dirs)
+
+
+def _mounts(prep, part, pidns):
+    # The run's mounts (MS_PRIVATE is in place).  part "all": every one; "static": those every run shares (host
+    # folders covered, the runner's packages, interpreter folders bound back, site-packages emptied), made once in
+    # the template namespace and then read-only; "run": the run's own, in a copy of the template (its tmpfs /tmp,
+    # the interpreter folders under it bound back, /proc).
+    flags, hosts, rebound = prep.flags, prep.hosts, prep.rebound
+    static, own = part in ("all", "static"), part in ("all", "run")
+    # interpreter directories under a covered dir (a venv in /tmp or /work, as in a CI checkout) stay
+    # visible: hold them now, bind them back read-only at the same path afterwards
+    kept = []
+    for d in NEED:
+        if (own and _under(d, COVERED)) or (static and _under(d, hosts)):
             try:
-                site_held.append(os.open(d, os.O_PATH | os.O_DIRECTORY))
+                kept.append((d, os.open(d, os.O_PATH | os.O_DIRECTORY)))
             except OSError:
                 pass
-        # root's until the request names the run's uid (_child chowns it then)
+    site_held = []  # the interpreter's site-packages, for the trusted runner only (see below)
+    for d in SITE_DIRS if ROOT and static else ():
+        try:
+            site_held.append(os.open(d, os.O_PATH | os.O_DIRECTORY))
+        except OSError:
+            pass
+    if own:
+        # a fresh tmpfs (size and inode caps) over /tmp, bound over the other world-writable dirs: what the
+        # program writes there dies with the namespace; root's until the request names the run's uid (_child
+        # chowns it then)
         opts = ("mode=700,size=%dk,nr_inodes=%d" % (TMP_KB, TMP_INODES)).encode()
         ok = libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 2 | 4, opts) == 0  # nosuid nodev
-        for d in covered[:-1]:
+        for d in COVERED[:-1]:
             if ok and os.path.isdir(d) and libc.mount(b"/tmp", d.encode(), None, 0x1000, None) != 0:
                 ok = False
         if ok:
             flags.append("tmp")
+    shared = []  # the tmpfs every run shares: read-only once set up
+    if static:
+        # empty tmpfs over the host's data dirs
         if all(libc.mount(b"tmpfs", h.encode(), b"tmpfs", 2 | 4, b"mode=755,size=64k") == 0 for h in hosts):
             flags.append("host")
-        # the benchmark's tests may use the harness' packages (EvalPlus' assertion imports numpy): bound
-        # read-only into a folder of the runner's uid (mode 700) in a covered host dir the solution cannot
-        # write to, so the solution cannot read or replace them
-        if site_held and "host" in flags:
-            base = os.path.join(hosts[0], ".thinkpack-runner")
-            try:
-                os.mkdir(base, 0o700)
-                os.chown(base, RUNNER_UID, RUNNER_UID)
-                for i, fd in enumerate(site_held):
-                    d = os.path.join(base, "site%d" % i)
-                    os.mkdir(d, 0o755)
-                    if libc.mount(("/proc/self/fd/%d" % fd).encode(), d.encode(), None, 0x1000 | 0x4000,
-                                  None) == 0:
-                        libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
-                        TRUSTED_PATH.append(d)
-            except OSError:
-                pass
-        for fd in site_held:
-            os.close(fd)
-        for d, fd in kept:
-            try:
-                os.makedirs(d, 0o755, exist_ok=True)
-                src_fd = ("/proc/self/fd/%d" % fd).encode()
-                if libc.mount(src_fd, d.encode(), None, 0x1000 | 0x4000, None) == 0:
+            shared += hosts
+    # the benchmark's tests may use the harness' packages (EvalPlus' assertion imports numpy): bound
+    # read-only into a folder of the runner's uid (mode 700) in a covered host dir the solution cannot
+    # write to, so the solution cannot read or replace them
+    if site_held and "host" in flags:
+        base = os.path.join(hosts[0], ".thinkpack-runner")
+        try:
+            os.mkdir(base, 0o700)
+            os.chown(base, RUNNER_UID, RUNNER_UID)
+            for i, fd in enumerate(site_held):
+                d = os.path.join(base, "site%d" % i)
+                os.mkdir(d, 0o755)
+                if libc.mount(("/proc/self/fd/%d" % fd).encode(), d.encode(), None, 0x1000 | 0x4000,
+                              None) == 0:
                     libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
-                    rebound.add(d)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
-        if pidns and libc.mount(b"proc", b"/proc", b"proc", 2 | 4 | 8, None) == 0:
-            flags.append("proc")  # nosuid nodev noexec: only the run's processes are visible
+                    TRUSTED_PATH.append(d)
+        except OSError:
+            pass
+    for fd in site_held:
+        os.close(fd)
+    for d, fd in kept:
+        try:
+            os.makedirs(d, 0o755, exist_ok=True)
+            src_fd = ("/proc/self/fd/%d" % fd).encode()
+            if libc.mount(src_fd, d.encode(), None, 0x1000 | 0x4000, None) == 0:
+                libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
+                rebound.add(d)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    if own and pidns and libc.mount(b"proc", b"/proc", b"proc", 2 | 4 | 8, None) == 0:
+        flags.append("proc")  # nosuid nodev noexec: only the run's processes are visible
+    if static:
         # The unprivileged uid must be able to import the standard library.
         # If the interpreter lives where others cannot traverse (a pyenv build
         # under /root), cover that directory with an empty tmpfs and bind
@@ -241,6 +245,7 @@ def _prepare(pidns):
             for a, dirs in blocked.items():
                 held = [(d, os.open(d, os.O_PATH | os.O_DIRECTORY)) for d in dirs]
                 if libc.mount(b"tmpfs", a.encode(), b"tmpfs", 2 | 4, b"mode=755,size=64k") == 0:
+                    shared.append(a)
                     for d, fd in held:
                         os.makedirs(d, 0o755, exist_ok=True)
                         src_fd = ("/proc/self/fd/%d" % fd).encode()
@@ -256,9 +261,95 @@ def _prepare(pidns):
         if all(libc.mount(b"tmpfs", d.encode(), b"tmpfs", 1 | 2 | 4, b"mode=755,size=4k") == 0
                for d in SITE_DIRS if os.path.isdir(d)):
             flags.append("nosite")
+    if part == "static":
+        for d in shared:  # MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV: shared by every run, written by none
+            if libc.mount(None, d.encode(), None, 0x20 | 1 | 2 | 4, None) != 0:
+                raise OSError("could not make %s read-only" % d)
+
+
+def _start_template():
+    # The mounts every run shares, built once per zygote in a mount namespace of their own, held by a process
+    # that waits for the zygote to go (see _prepare): a run's namespace is a copy of it, plus the run's own
+    # mounts.  Their tmpfs are read-only, so nothing of one run can reach the next through them.
+    global TEMPLATE, TEMPLATE_NS
+    import json
+
+    r, w = os.pipe()
+    hold_r, hold_w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        return
+    if pid == 0:
+        try:
+            os.close(r)
+            os.close(hold_w)
+            SOCK.close()
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the zygote
+            if os.getppid() == PARENT and libc.unshare(NS[0][1]) == 0 and \
+                    libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0:
+                prep = _Prepared()
+                prep.top = frozenset(os.listdir("/"))
+                prep.hosts = _host_dirs()
+                _mounts(prep, "static", False)
+                os.write(w, json.dumps({"flags": prep.flags, "hosts": prep.hosts, "top": sorted(prep.top),
+                                        "rebound": sorted(prep.rebound), "trusted": TRUSTED_PATH}).encode())
+            os.close(w)
+            os.read(hold_r, 1)  # EOF when the zygote exits
+        finally:
+            os._exit(0)
+    os.close(w)
+    os.close(hold_r)
+    chunks = []
+    while True:
+        b = os.read(r, 1 << 16)
+        if not b:
+            break
+        chunks.append(b)
+    os.close(r)
+    try:
+        report = json.loads(b"".join(chunks).decode()) if chunks else None
+        if report is not None:
+            TEMPLATE_NS = os.open("/proc/%d/ns/mnt" % pid, os.O_RDONLY | os.O_CLOEXEC)
+            TEMPLATE = report
+            TEMPLATE["hold"] = hold_w  # kept open for the zygote's life
+            return
+    except (OSError, ValueError):
+        pass
+    os.close(hold_w)
+
+
+def _prepare(pidns, use_template=True):
+    # P's sandbox, everything that does not depend on the request (root only): fresh mount, IPC and network
+    # namespaces, a fresh tmpfs over /tmp (owned by root until the run's uid is known), the host folders covered,
+    # the interpreter folders bound back, /proc.  The zygote builds it in a fresh process while the previous run
+    # executes (see _serve): it is pid 1 of its own pid namespace, reachable by no run, and holds nothing of one.
+    prep = _Prepared()
+    flags = prep.flags
+    template = TEMPLATE if use_template and TEMPLATE_NS >= 0 and libc.setns(TEMPLATE_NS, NS[0][1]) == 0 else None
+    if libc.unshare(sum(f for _, f in NS)) == 0:
+        flags.extend(n for n, _ in NS)
+    else:
+        for name, flag in NS:
+            if libc.unshare(flag) == 0:
+                flags.append(name)
+    if template is not None:
+        if "mnt" not in flags:  # never mount in the template itself
+            raise OSError("could not copy the template mount namespace")
+        prep.top = frozenset(template["top"])
+        prep.hosts = list(template["hosts"])
+        prep.rebound.update(template["rebound"])
+        flags.extend(template["flags"])
+        TRUSTED_PATH[:] = template["trusted"]
+        _mounts(prep, "run", pidns)
+    # MS_REC | MS_PRIVATE on "/" first so that nothing propagates to the host
+    elif "mnt" in flags and libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0:
+        prep.top = frozenset(os.listdir("/"))
+        prep.hosts = _host_dirs()
+        _mounts(prep, "all", pidns)
     if ROOT:
         try:
-            prep.stdlib_ok = not any(_blocked(d) for d in NEED if d not in rebound)
+            prep.stdlib_ok = not any(_blocked(d) for d in NEED if d not in prep.rebound)
         except OSError:
             prep.stdlib_ok = False
     return prep
@@ -403,7 +494,7 @@ def _child(req, fds, pidns, test, prep=None):
         except OSError as e:
             _fail(repr(e))
         if ROOT:
-            prep = _prepare(pidns)
+            prep = _prepare(pidns, use_template=False)  # the template's fd went with the fd shuffle above
     if prep is not None and prep.error is not None:
         _fail(repr(prep.error))
     stdlib_ok = True
@@ -527,13 +618,11 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, limits):
             job = f.read()
         import json
         job = json.loads(job.decode("utf-8", "surrogatepass"))
-        line = RUNNER.recv_msg(chan)  # C's setup report, sent before any of the solution runs
-        if not line.startswith(b"S "):
-            raise OSError("unexpected setup report %r" % (line[:100],))
-        cflags = line.decode("ascii", "replace").split()[1:]
-        if "uid" in cflags:
+        drop = ROOT and stdlib_ok and uid >= 0  # C takes the run's uid exactly then (see _drop)
+        if drop:
             # the tests are benchmark code: they run unprivileged too, as a uid no solution ever has (so no
-            # solution can signal or trace the runner), with no new privileges and the same seccomp filter
+            # solution can signal or trace the runner), with no new privileges and the same seccomp filter;
+            # done while C sets itself up
             os.setgroups([])
             os.setresgid(RUNNER_UID, RUNNER_UID, RUNNER_UID)
             os.setresuid(RUNNER_UID, RUNNER_UID, RUNNER_UID)
@@ -543,10 +632,17 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, limits):
             if libc.prctl(38, 1, 0, 0, 0) != 0 or not _deny_fd_theft():
                 raise OSError("could not restrict the runner")
             libc.prctl(4, 0, 0, 0, 0)  # non-dumpable again (a uid change resets it)
-            cflags.append("runner")
             sys.path.extend(TRUSTED_PATH)
         elif not ROOT:
             sys.path.extend(SITE_DIRS)  # without root the solution can read them anyway
+        line = RUNNER.recv_msg(chan)  # C's setup report, sent before any of the solution runs
+        if not line.startswith(b"S "):
+            raise OSError("unexpected setup report %r" % (line[:100],))
+        cflags = line.decode("ascii", "replace").split()[1:]
+        if drop != ("uid" in cflags):
+            raise OSError("the solution's process did not take the run's uid")
+        if drop:
+            cflags.append("runner")
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = "1"  # a package's thread pool would count against the runner uid's process limit
         os.write(FD, ("R " + " ".join(flags + cflags + ["split"]) + "\n").encode())
@@ -934,6 +1030,8 @@ def _kill_now(pid):
 # objects that exist now are never collected: keeps the collector from touching
 # (and so copying) the zygote's pages in every forked run
 if __name__ == "__main__":  # run with -c by sandbox.py; importing this file must not start a server
+    if ROOT:
+        _start_template()
     gc.collect()
     gc.freeze()
     _serve()

@@ -154,7 +154,7 @@ def _harness_dirs() -> list[str]:
 # modules the zygote imports once so that every program finds them loaded
 _PRELOAD = (
     "typing,math,re,collections,itertools,functools,heapq,bisect,string,hashlib,random,"
-    "copy,operator,threading,fractions,statistics,json,decimal,datetime"
+    "copy,operator,fractions,statistics,json,decimal,datetime"
 )
 
 
