@@ -423,10 +423,10 @@ def test_a_program_that_kills_itself_is_its_own_failure():
 # ------------------------------------------------------- the next run's sandbox is prepared while one runs
 
 
-_SEES = (
+_SEES = (  # an interpreter installed under /tmp (a venv there) is bound back into it: only .py files count
     "import os\n"
-    "print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), os.listdir('/tmp'), os.stat('/tmp').st_uid == "
-    "os.getuid())\n"
+    "print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()),\n"
+    "      sorted(f for f in os.listdir('/tmp') if f.endswith('.py')), os.stat('/tmp').st_uid == os.getuid())\n"
 )
 
 
