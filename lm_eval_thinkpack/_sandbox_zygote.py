@@ -34,6 +34,7 @@ SETUP_EXIT = 70
 PROOF_LINE = int(sys.argv[3])  # the line of _program's proof point in this file (sandbox.py finds it)
 PROOF_FD = 4  # the run's end of the proof socket (see _program); only the guard thread keeps it
 JOB_FD = 5  # TEST runs: the tests (read by T only after C was forked, so C never holds them)
+LINK_FD = 6  # P's end of the link to a C prepared before the request (see _fork_callee)
 RUNNER = types.ModuleType("_thinkpack_runner")  # not in sys.modules: the program cannot import it
 with open(sys.argv[4], "rb") as _f:
     exec(compile(_f.read(), sys.argv[4], "exec"), RUNNER.__dict__)
@@ -137,21 +138,337 @@ def _fail(what):
         os._exit(SETUP_EXIT)
 
 
-def _child(req, fds, pidns, test):
+class _Prepared(object):
+    # what _prepare built before the request: flags, the top-level folders it covered, the interpreter folders
+    # bound back, and an exception if it failed (reported when the request comes, as a setup error)
+    def __init__(self):
+        self.flags = []
+        self.hosts = []
+        self.top = frozenset()  # the names in / when the host folders were listed
+        self.rebound = set()  # interpreter folders bound back (reachable as they are)
+        self.stdlib_ok = True  # the unprivileged uid can import the standard library
+        self.error = None
+        self.callee = None  # (pid, fd of T's end of the link) of a prepared C: see _callee_waiting
+
+
+COVERED = ("/var/tmp", "/dev/shm", "/run/lock", "/tmp")  # the run's tmpfs /tmp, bound over the other three
+TEMPLATE = None  # the mounts every run shares, built once (see _start_template): what they are
+TEMPLATE_NS = -1  # and an fd of their mount namespace
+
+
+def _under(d, dirs):
+    return any(d == c or d.startswith(c + "/") for c in dirs)
+
+
+def _mounts(prep, part, pidns):
+    # The run's mounts (MS_PRIVATE is in place).  part "all": every one; "static": those every run shares (host
+    # folders covered, the runner's packages, interpreter folders bound back, site-packages emptied), made once in
+    # the template namespace and then read-only; "run": the run's own, in a copy of the template (its tmpfs /tmp,
+    # the interpreter folders under it bound back, /proc).
+    flags, hosts, rebound = prep.flags, prep.hosts, prep.rebound
+    static, own = part in ("all", "static"), part in ("all", "run")
+    # interpreter directories under a covered dir (a venv in /tmp or /work, as in a CI checkout) stay
+    # visible: hold them now, bind them back read-only at the same path afterwards
+    kept = []
+    for d in NEED:
+        if (own and _under(d, COVERED)) or (static and _under(d, hosts)):
+            try:
+                kept.append((d, os.open(d, os.O_PATH | os.O_DIRECTORY)))
+            except OSError:
+                pass
+    site_held = []  # the interpreter's site-packages, for the trusted runner only (see below)
+    for d in SITE_DIRS if ROOT and static else ():
+        try:
+            site_held.append(os.open(d, os.O_PATH | os.O_DIRECTORY))
+        except OSError:
+            pass
+    if own:
+        # a fresh tmpfs (size and inode caps) over /tmp, bound over the other world-writable dirs: what the
+        # program writes there dies with the namespace; root's until the request names the run's uid (_child
+        # chowns it then)
+        opts = ("mode=700,size=%dk,nr_inodes=%d" % (TMP_KB, TMP_INODES)).encode()
+        ok = libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 2 | 4, opts) == 0  # nosuid nodev
+        for d in COVERED[:-1]:
+            if ok and os.path.isdir(d) and libc.mount(b"/tmp", d.encode(), None, 0x1000, None) != 0:
+                ok = False
+        if ok:
+            flags.append("tmp")
+    shared = []  # the tmpfs every run shares: read-only once set up
+    if static:
+        # empty tmpfs over the host's data dirs
+        if all(libc.mount(b"tmpfs", h.encode(), b"tmpfs", 2 | 4, b"mode=755,size=64k") == 0 for h in hosts):
+            flags.append("host")
+            shared += hosts
+    # the benchmark's tests may use the harness' packages (EvalPlus' assertion imports numpy): bound
+    # read-only into a folder of the runner's uid (mode 700) in a covered host dir the solution cannot
+    # write to, so the solution cannot read or replace them
+    if site_held and "host" in flags:
+        base = os.path.join(hosts[0], ".thinkpack-runner")
+        try:
+            os.mkdir(base, 0o700)
+            os.chown(base, RUNNER_UID, RUNNER_UID)
+            for i, fd in enumerate(site_held):
+                d = os.path.join(base, "site%d" % i)
+                os.mkdir(d, 0o755)
+                if libc.mount(("/proc/self/fd/%d" % fd).encode(), d.encode(), None, 0x1000 | 0x4000,
+                              None) == 0:
+                    libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
+                    TRUSTED_PATH.append(d)
+        except OSError:
+            pass
+    for fd in site_held:
+        os.close(fd)
+    for d, fd in kept:
+        try:
+            os.makedirs(d, 0o755, exist_ok=True)
+            src_fd = ("/proc/self/fd/%d" % fd).encode()
+            if libc.mount(src_fd, d.encode(), None, 0x1000 | 0x4000, None) == 0:
+                libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
+                rebound.add(d)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    if own and pidns and libc.mount(b"proc", b"/proc", b"proc", 2 | 4 | 8, None) == 0:
+        flags.append("proc")  # nosuid nodev noexec: only the run's processes are visible
+    if static:
+        # The unprivileged uid must be able to import the standard library.
+        # If the interpreter lives where others cannot traverse (a pyenv build
+        # under /root), cover that directory with an empty tmpfs and bind
+        # only the interpreter's own directories into it, read-only.
+        try:
+            blocked = {}
+            for d in NEED:
+                a = None if d in rebound else _blocked(d)
+                if a is not None:
+                    blocked.setdefault(a, []).append(d)
+            for a, dirs in blocked.items():
+                held = [(d, os.open(d, os.O_PATH | os.O_DIRECTORY)) for d in dirs]
+                if libc.mount(b"tmpfs", a.encode(), b"tmpfs", 2 | 4, b"mode=755,size=64k") == 0:
+                    shared.append(a)
+                    for d, fd in held:
+                        os.makedirs(d, 0o755, exist_ok=True)
+                        src_fd = ("/proc/self/fd/%d" % fd).encode()
+                        if libc.mount(src_fd, d.encode(), None, 0x1000 | 0x4000, None) == 0:
+                            libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
+                for _, fd in held:
+                    os.close(fd)
+            if blocked:
+                flags.append("expose")
+        except OSError:
+            pass
+        # the interpreter's site-packages (the harness' packages, benchmark data in them) become empty
+        if all(libc.mount(b"tmpfs", d.encode(), b"tmpfs", 1 | 2 | 4, b"mode=755,size=4k") == 0
+               for d in SITE_DIRS if os.path.isdir(d)):
+            flags.append("nosite")
+    if part == "static":
+        for d in shared:  # MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV: shared by every run, written by none
+            if libc.mount(None, d.encode(), None, 0x20 | 1 | 2 | 4, None) != 0:
+                raise OSError("could not make %s read-only" % d)
+
+
+def _start_template():
+    # The mounts every run shares, built once per zygote in a mount namespace of their own, held by a process
+    # that waits for the zygote to go (see _prepare): a run's namespace is a copy of it, plus the run's own
+    # mounts.  Their tmpfs are read-only, so nothing of one run can reach the next through them.
+    global TEMPLATE, TEMPLATE_NS
+    import json
+
+    r, w = os.pipe()
+    hold_r, hold_w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        return
+    if pid == 0:
+        try:
+            os.close(r)
+            os.close(hold_w)
+            SOCK.close()
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the zygote
+            if os.getppid() == PARENT and libc.unshare(NS[0][1]) == 0 and \
+                    libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0:
+                prep = _Prepared()
+                prep.top = frozenset(os.listdir("/"))
+                prep.hosts = _host_dirs()
+                _mounts(prep, "static", False)
+                os.write(w, json.dumps({"flags": prep.flags, "hosts": prep.hosts, "top": sorted(prep.top),
+                                        "rebound": sorted(prep.rebound), "trusted": TRUSTED_PATH}).encode())
+            os.close(w)
+            os.read(hold_r, 1)  # EOF when the zygote exits
+        finally:
+            os._exit(0)
+    os.close(w)
+    os.close(hold_r)
+    chunks = []
+    while True:
+        b = os.read(r, 1 << 16)
+        if not b:
+            break
+        chunks.append(b)
+    os.close(r)
+    try:
+        report = json.loads(b"".join(chunks).decode()) if chunks else None
+        if report is not None:
+            TEMPLATE_NS = os.open("/proc/%d/ns/mnt" % pid, os.O_RDONLY | os.O_CLOEXEC)
+            TEMPLATE = report
+            TEMPLATE["hold"] = hold_w  # kept open for the zygote's life
+            return
+    except (OSError, ValueError):
+        pass
+    os.close(hold_w)
+
+
+def _prepare(pidns, use_template=True):
+    # P's sandbox, everything that does not depend on the request (root only): fresh mount, IPC and network
+    # namespaces, a fresh tmpfs over /tmp (owned by root until the run's uid is known), the host folders covered,
+    # the interpreter folders bound back, /proc.  The zygote builds it in a fresh process while the previous run
+    # executes (see _serve): it is pid 1 of its own pid namespace, reachable by no run, and holds nothing of one.
+    prep = _Prepared()
+    flags = prep.flags
+    template = TEMPLATE if use_template and TEMPLATE_NS >= 0 and libc.setns(TEMPLATE_NS, NS[0][1]) == 0 else None
+    if libc.unshare(sum(f for _, f in NS)) == 0:
+        flags.extend(n for n, _ in NS)
+    else:
+        for name, flag in NS:
+            if libc.unshare(flag) == 0:
+                flags.append(name)
+    if template is not None:
+        if "mnt" not in flags:  # never mount in the template itself
+            raise OSError("could not copy the template mount namespace")
+        prep.top = frozenset(template["top"])
+        prep.hosts = list(template["hosts"])
+        prep.rebound.update(template["rebound"])
+        flags.extend(template["flags"])
+        TRUSTED_PATH[:] = template["trusted"]
+        _mounts(prep, "run", pidns)
+    # MS_REC | MS_PRIVATE on "/" first so that nothing propagates to the host
+    elif "mnt" in flags and libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0:
+        prep.top = frozenset(os.listdir("/"))
+        prep.hosts = _host_dirs()
+        _mounts(prep, "all", pidns)
+    if ROOT:
+        try:
+            prep.stdlib_ok = not any(_blocked(d) for d in NEED if d not in prep.rebound)
+        except OSError:
+            prep.stdlib_ok = False
+    return prep
+
+
+def _prepared(pidns, zygote_end, ctrl, test):
+    # a prepared P (see _serve): build the sandbox (and, when a test run is expected, fork its C, which waits for
+    # the run's uid and limits), then wait for the request; it runs as _child
+    try:
+        zygote_end.close()
+        SOCK.close()
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the zygote
+        if os.getppid() != (0 if pidns else PARENT):  # 0: the parent is outside our pid namespace
+            return  # the zygote is gone already
+        os.setsid()
+        try:
+            prep = _prepare(pidns)
+        except Exception as e:
+            prep = _Prepared()
+            prep.error = e
+        if test and prep.error is None:
+            prep.callee = _fork_callee(ctrl)
+        msg, fds, _, _ = socket.recv_fds(ctrl, 1 << 16, 8)
+        ctrl.close()
+        if not msg:
+            return
+        req = msg.decode("utf-8", "surrogateescape").split("\0")
+        _child(req[1:], fds, pidns, req[0] == "TEST", prep)
+    finally:
+        os._exit(SETUP_EXIT)
+
+
+def _fork_callee(ctrl):
+    # C forked before the request (test runs): it waits, root and holding nothing of a run, in the run's namespaces,
+    # for what P would have given it at the fork (the run's output, uid, limits, environment); see _callee_waiting
+    try:
+        t_end, c_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        me = os.getpid()
+        cpid = os.fork()
+    except Exception:
+        return None
+    if cpid == 0:
+        try:
+            t_end.close()
+            ctrl.close()
+            _callee_waiting(c_end, me)
+        finally:
+            os._exit(SETUP_EXIT)
+    c_end.close()
+    return cpid, t_end.detach()
+
+
+def _callee_waiting(c_end, parent):
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with P
+    if os.getppid() != parent:
+        return
+    msg, fds, _, _ = socket.recv_fds(c_end, 1 << 16, 2)
+    if not msg.endswith(b"\0.") or len(fds) != 2:
+        return  # P went away (EOF), or a run without tests: nothing to do
+    try:
+        req = msg[:-2].decode("utf-8", "surrogateescape").split("\0")
+        uid, cpu, as_, nproc, fsize, nofile = [int(x) for x in req[:6]]
+        path, stdlib_ok = req[6], req[7] == "1"
+        # the state a C forked by P gets: stdin /dev/null, the run's output, the link on fd 3, nothing else
+        high = [os.dup(fd) for fd in fds] + [os.dup(c_end.fileno())]
+        null = os.open("/dev/null", os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(high[0], 1)
+        os.dup2(high[1], 2)
+        chan = os.dup2(high[2], 3, inheritable=False)
+        os.closerange(4, 65536)
+        c_end.detach()
+        os.environ.clear()
+        os.environ.update(dict(kv.split("=", 1) for kv in req[8:] if "=" in kv))
+        os.chdir(os.path.dirname(path))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (as_, as_))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        if nproc > 0:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        with open(path, "rb") as f:  # written by P; no process of the run's uid has run yet
+            src = f.read()
+        cflags = []
+        _drop(cflags, uid, stdlib_ok, parent)
+        RUNNER.send_msg(chan, ("S " + " ".join(cflags)).encode())
+    except BaseException as e:
+        _fail(repr(e))
+    try:
+        RUNNER.callee(chan, src.decode("utf-8", "surrogateescape"), path)
+    finally:
+        os._exit(1)
+
+
+def _child(req, fds, pidns, test, prep=None):
     # P: the run's process.  With a pid namespace it is its pid 1, so when it
     # exits (or is killed) the kernel kills everything it left behind.
-    SOCK.close()
+    # fds: stdout, stderr, the info pipe, the proof socket, the program, (TEST) the tests
+    if prep is None:
+        SOCK.close()
     try:
-        os.setsid()
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the zygote
-        high = [os.dup(fd) for fd in fds]
+        if prep is None:
+            os.setsid()
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the zygote
+        with os.fdopen(fds.pop(4), "rb") as f:
+            src = f.read()
+        link = prep.callee[1] if prep is not None and prep.callee is not None else None
+        high = [os.dup(fd) for fd in fds + ([link] if link is not None else [])]
         for fd in fds:
             os.close(fd)
         null = os.open("/dev/null", os.O_RDWR)
         os.dup2(null, 0)
-        for target, fd in zip((1, 2, 3, PROOF_FD, JOB_FD), high):
-            os.dup2(fd, target)
-        os.closerange(JOB_FD + 1 if test else PROOF_FD + 1, 65536)
+        for target, fd in zip((1, 2, 3, PROOF_FD, JOB_FD if test else LINK_FD, LINK_FD), high):
+            os.dup2(fd, target, inheritable=target != LINK_FD)
+        if link is not None:  # the prepared C's link, now on LINK_FD
+            prep.callee = (prep.callee[0], LINK_FD)
+        os.closerange(JOB_FD + 1 if test else PROOF_FD + 1, LINK_FD)
+        os.closerange(LINK_FD + 1, 65536)
     except Exception as e:
         _fail(repr(e))
     FD = 3
@@ -161,9 +478,6 @@ def _child(req, fds, pidns, test):
         prog, work = req[6], req[7]
         os.environ.clear()
         os.environ.update(dict(kv.split("=", 1) for kv in req[8:] if "=" in kv))
-        os.chdir(work)
-        with open(prog, "rb") as f:
-            src = f.read()
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_AS, (as_, as_))
@@ -173,121 +487,49 @@ def _child(req, fds, pidns, test):
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     except Exception as e:
         _fail(repr(e))
-
-    stdlib_ok = True
-    if ROOT:
-        if libc.unshare(sum(f for _, f in NS)) == 0:
-            flags.extend(n for n, _ in NS)
-        else:
-            for name, flag in NS:
-                if libc.unshare(flag) == 0:
-                    flags.append(name)
-        rebound = set()  # interpreter folders bound back over the run's /tmp (reachable as they are)
-        # MS_REC | MS_PRIVATE on "/" first so that nothing propagates to the host
-        if "mnt" in flags and libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0:
-            # a fresh tmpfs (size and inode caps) over /tmp, bound over the other world-writable dirs: what the
-            # program writes there dies with the namespace; empty tmpfs over the host's data dirs
-            covered = ("/var/tmp", "/dev/shm", "/run/lock", "/tmp")
-            hosts = _host_dirs()
-            # interpreter directories under a covered dir (a venv in /tmp or /work, as in a CI checkout) stay
-            # visible: hold them now, bind them back read-only at the same path afterwards
-            kept = []
-            for d in NEED:
-                if any(d == c or d.startswith(c + "/") for c in covered + tuple(hosts)):
-                    try:
-                        kept.append((d, os.open(d, os.O_PATH | os.O_DIRECTORY)))
-                    except OSError:
-                        pass
-            site_held = []  # the interpreter's site-packages, for the trusted runner only (see below)
-            for d in SITE_DIRS if test and uid >= 0 else ():
-                try:
-                    site_held.append(os.open(d, os.O_PATH | os.O_DIRECTORY))
-                except OSError:
-                    pass
-            owner = ",uid=%d,gid=%d" % (uid, uid) if uid >= 0 else ""
-            opts = ("mode=700,size=%dk,nr_inodes=%d%s" % (TMP_KB, TMP_INODES, owner)).encode()
-            ok = libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 2 | 4, opts) == 0  # nosuid nodev
-            for d in covered[:-1]:
-                if ok and os.path.isdir(d) and libc.mount(b"/tmp", d.encode(), None, 0x1000, None) != 0:
-                    ok = False
-            if ok:
-                try:
-                    dest = os.path.join("/tmp", os.path.basename(prog))
-                    with open(dest, "wb") as f:
-                        f.write(src)
-                    if uid >= 0:
-                        os.chown(dest, uid, uid)
-                    flags.append("tmp")
-                except OSError as e:
-                    _fail("could not write the program into the run's /tmp: %r" % (e,))
-            if all(libc.mount(b"tmpfs", h.encode(), b"tmpfs", 2 | 4, b"mode=755,size=64k") == 0 for h in hosts):
-                flags.append("host")
-            # the benchmark's tests may use the harness' packages (EvalPlus' assertion imports numpy): bound
-            # read-only into a folder of the runner's uid (mode 700) in a covered host dir the solution cannot
-            # write to, so the solution cannot read or replace them
-            if site_held and "host" in flags:
-                base = os.path.join(hosts[0], ".thinkpack-runner")
-                try:
-                    os.mkdir(base, 0o700)
-                    os.chown(base, RUNNER_UID, RUNNER_UID)
-                    for i, fd in enumerate(site_held):
-                        d = os.path.join(base, "site%d" % i)
-                        os.mkdir(d, 0o755)
-                        if libc.mount(("/proc/self/fd/%d" % fd).encode(), d.encode(), None, 0x1000 | 0x4000,
-                                      None) == 0:
-                            libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
-                            TRUSTED_PATH.append(d)
-                except OSError:
-                    pass
-            for fd in site_held:
-                os.close(fd)
-            for d, fd in kept:
-                try:
-                    os.makedirs(d, 0o755, exist_ok=True)
-                    src_fd = ("/proc/self/fd/%d" % fd).encode()
-                    if libc.mount(src_fd, d.encode(), None, 0x1000 | 0x4000, None) == 0:
-                        libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
-                        rebound.add(d)
-                except OSError:
-                    pass
-                finally:
-                    os.close(fd)
-            if pidns and libc.mount(b"proc", b"/proc", b"proc", 2 | 4 | 8, None) == 0:
-                flags.append("proc")  # nosuid nodev noexec: only the run's processes are visible
-            # The unprivileged uid must be able to import the standard library.
-            # If the interpreter lives where others cannot traverse (a pyenv build
-            # under /root), cover that directory with an empty tmpfs and bind
-            # only the interpreter's own directories into it, read-only.
-            try:
-                blocked = {}
-                for d in NEED:
-                    a = None if d in rebound else _blocked(d)
-                    if a is not None:
-                        blocked.setdefault(a, []).append(d)
-                for a, dirs in blocked.items():
-                    held = [(d, os.open(d, os.O_PATH | os.O_DIRECTORY)) for d in dirs]
-                    if libc.mount(b"tmpfs", a.encode(), b"tmpfs", 2 | 4, b"mode=755,size=64k") == 0:
-                        for d, fd in held:
-                            os.makedirs(d, 0o755, exist_ok=True)
-                            src_fd = ("/proc/self/fd/%d" % fd).encode()
-                            if libc.mount(src_fd, d.encode(), None, 0x1000 | 0x4000, None) == 0:
-                                libc.mount(None, d.encode(), None, 0x20 | 0x1000 | 1, None)  # read-only
-                    for _, fd in held:
-                        os.close(fd)
-                if blocked:
-                    flags.append("expose")
-            except OSError:
-                pass
-            # the interpreter's site-packages (the harness' packages, benchmark data in them) become empty
-            if all(libc.mount(b"tmpfs", d.encode(), b"tmpfs", 1 | 2 | 4, b"mode=755,size=4k") == 0
-                   for d in SITE_DIRS if os.path.isdir(d)):
-                flags.append("nosite")
+    late = prep is not None  # prepared before the request: the working directory may be covered by now
+    if not late:
         try:
-            stdlib_ok = not any(_blocked(d) for d in NEED if d not in rebound)
-        except OSError:
-            stdlib_ok = False
+            os.chdir(work)  # before /tmp is covered: the fallback's working directory
+        except OSError as e:
+            _fail(repr(e))
+        if ROOT:
+            prep = _prepare(pidns, use_template=False)  # the template's fd went with the fd shuffle above
+    if prep is not None and prep.error is not None:
+        _fail(repr(prep.error))
+    stdlib_ok = True
+    if prep is not None:
+        flags.extend(prep.flags)
+        try:
+            if "tmp" in flags:
+                if uid >= 0:
+                    os.chown("/tmp", uid, uid)
+                dest = os.path.join("/tmp", os.path.basename(prog))
+                with open(dest, "wb") as f:
+                    f.write(src)
+                if uid >= 0:
+                    os.chown(dest, uid, uid)
+            elif late:
+                os.chdir(work)
+        except OSError as e:
+            _fail("could not write the program into the run's /tmp: %r" % (e,))
+        if "host" in flags and late and not prep.top.issuperset(os.listdir("/")):
+            # a top-level folder made since the sandbox was prepared is covered too
+            new = [h for h in _host_dirs() if h not in prep.hosts]
+            if not all(libc.mount(b"tmpfs", h.encode(), b"tmpfs", 2 | 4, b"mode=755,size=64k") == 0
+                       for h in new):
+                flags.remove("host")
+        stdlib_ok = prep.stdlib_ok
+    callee = prep.callee if prep is not None else None
     if test:
-        _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns)
+        _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, (cpu, as_, nproc, fsize, nofile))
+    if callee is not None:  # prepared for a test run, this is a plain one: C goes before the program starts
+        _kill(callee[0])
+        try:
+            os.waitpid(callee[0], 0)
+        except OSError:
+            pass
+        os.close(callee[1])
     _drop(flags, uid, stdlib_ok, PARENT if not pidns else 0)
     try:
         os.write(FD, ("R " + " ".join(flags) + "\n").encode())
@@ -318,20 +560,36 @@ def _drop(flags, uid, stdlib_ok, parent):
         _fail(repr(e))
 
 
-def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns):
-    # TEST runs: fork C (the solution, unprivileged, serving calls); this process becomes T (the tests).
-    # T reads the tests only after the fork, and C closes every fd but its output and its end of the link.
+def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, limits):
+    # TEST runs: C (the solution, unprivileged, serving calls) is the prepared one (see _fork_callee), else forked
+    # now; this process becomes T (the tests). T reads the tests only after C exists, and C holds no fd but its
+    # output and its end of the link.
     if "tmp" in flags:
         work = "/tmp"
         os.environ["HOME"] = os.environ["TMPDIR"] = work
         os.chdir(work)
     path = os.path.join(work, os.path.basename(prog))
-    try:
-        t_end, c_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        me = os.getpid()
-        cpid = os.fork()
-    except Exception as e:
-        _fail(repr(e))
+    cpid = None
+    if callee is not None:
+        cpid, t_end = callee
+        t_end = socket.socket(fileno=t_end)
+        msg = [str(uid)] + [str(x) for x in limits] + [path, "1" if stdlib_ok else "0"]
+        msg += ["%s=%s" % kv for kv in os.environ.items()]
+        try:
+            socket.send_fds(t_end, ["\0".join(msg).encode("utf-8", "surrogateescape") + b"\0."], [1, 2])
+        except OSError:  # it died: a fresh one
+            _kill(cpid)
+            t_end.close()
+            cpid = None
+    if cpid is None:
+        try:
+            t_end, c_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            me = os.getpid()
+            cpid = os.fork()
+        except Exception as e:
+            _fail(repr(e))
+    else:
+        c_end = None
     if cpid == 0:
         try:
             t_end.close()
@@ -351,7 +609,8 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns):
         finally:
             os._exit(1)
     # T
-    c_end.close()
+    if c_end is not None:
+        c_end.close()
     chan = t_end.detach()
     try:
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no /proc/<T>/mem for anyone without CAP_SYS_PTRACE
@@ -359,13 +618,11 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns):
             job = f.read()
         import json
         job = json.loads(job.decode("utf-8", "surrogatepass"))
-        line = RUNNER.recv_msg(chan)  # C's setup report, sent before any of the solution runs
-        if not line.startswith(b"S "):
-            raise OSError("unexpected setup report %r" % (line[:100],))
-        cflags = line.decode("ascii", "replace").split()[1:]
-        if "uid" in cflags:
+        drop = ROOT and stdlib_ok and uid >= 0  # C takes the run's uid exactly then (see _drop)
+        if drop:
             # the tests are benchmark code: they run unprivileged too, as a uid no solution ever has (so no
-            # solution can signal or trace the runner), with no new privileges and the same seccomp filter
+            # solution can signal or trace the runner), with no new privileges and the same seccomp filter;
+            # done while C sets itself up
             os.setgroups([])
             os.setresgid(RUNNER_UID, RUNNER_UID, RUNNER_UID)
             os.setresuid(RUNNER_UID, RUNNER_UID, RUNNER_UID)
@@ -375,10 +632,17 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns):
             if libc.prctl(38, 1, 0, 0, 0) != 0 or not _deny_fd_theft():
                 raise OSError("could not restrict the runner")
             libc.prctl(4, 0, 0, 0, 0)  # non-dumpable again (a uid change resets it)
-            cflags.append("runner")
             sys.path.extend(TRUSTED_PATH)
         elif not ROOT:
             sys.path.extend(SITE_DIRS)  # without root the solution can read them anyway
+        line = RUNNER.recv_msg(chan)  # C's setup report, sent before any of the solution runs
+        if not line.startswith(b"S "):
+            raise OSError("unexpected setup report %r" % (line[:100],))
+        cflags = line.decode("ascii", "replace").split()[1:]
+        if drop != ("uid" in cflags):
+            raise OSError("the solution's process did not take the run's uid")
+        if drop:
+            cflags.append("runner")
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = "1"  # a package's thread pool would count against the runner uid's process limit
         os.write(FD, ("R " + " ".join(flags + cflags + ["split"]) + "\n").encode())
@@ -642,9 +906,54 @@ def _refuse_tracing():
     sys.addaudithook(hook)
 
 
+def _fork(run, *args):
+    # fork P, pid 1 of a fresh pid namespace: run(pidns, *args) in the child, which never returns; the pid (-1: no
+    # fork)
+    pidns = OWN_PIDNS >= 0 and libc.unshare(CLONE_NEWPID) == 0
+    try:
+        pid = os.fork()
+    except OSError:
+        pid = -1
+    if pid == 0:
+        try:
+            run(pidns, *args)
+        finally:
+            os._exit(SETUP_EXIT)
+    if pidns:  # back to our own namespace for our own future children
+        libc.setns(OWN_PIDNS, CLONE_NEWPID)
+    return pid
+
+
+def _fresh(pidns, req, fds, test):
+    # a P forked for the request at hand: it builds its sandbox itself
+    _child(req, list(fds), pidns, test)
+
+
+def _prepare_next(test):
+    # the next run's P, its sandbox built now (while the current run executes), with a waiting C if the next run
+    # is expected to be a test run as this one: (pid, control socket) or None
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        pid = _fork(_prepared, ours, theirs, test)
+    finally:
+        theirs.close()
+    if pid < 0:
+        ours.close()
+        return None
+    return pid, ours
+
+
+def _reap(pid):
+    _kill_now(pid)
+    try:
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+
+
 def _serve():
-    poller = select.poll()
-    poller.register(SOCK, select.POLLIN)
+    # a prepared P dies with the zygote (PR_SET_PDEATHSIG), so none outlives it
+    ready = _prepare_next(True) if ROOT else None
     while True:
         try:
             msg, fds, _, _ = socket.recv_fds(SOCK, 1 << 16, 8)
@@ -654,31 +963,32 @@ def _serve():
             return
         req = msg.decode("utf-8", "surrogateescape").split("\0")
         test = req[0] == "TEST"
-        if not ((req[0] == "RUN" and len(fds) == 4) or (test and len(fds) == 5)):
+        if not ((req[0] == "RUN" and len(fds) == 5) or (test and len(fds) == 6)):
             for fd in fds:
                 os.close(fd)
             if req[0] == "K":  # a kill request that crossed the run's end: nothing to do
                 continue
             return
-        # the next child becomes pid 1 of a fresh pid namespace
-        pidns = OWN_PIDNS >= 0 and libc.unshare(CLONE_NEWPID) == 0
-        try:
-            pid = os.fork()
-        except OSError:
-            pid = -1
-        if pid == 0:
+        pid = -1
+        if ready is not None:  # hand the request to the prepared P
+            pid, ctrl = ready
+            ready = None
             try:
-                _child(req[1:], fds, pidns, test)
-            finally:
-                os._exit(SETUP_EXIT)
-        if pidns:  # back to our own namespace for our own future children
-            libc.setns(OWN_PIDNS, CLONE_NEWPID)
+                socket.send_fds(ctrl, [msg], fds)
+            except OSError:  # it died while preparing: a fresh one below
+                _reap(pid)
+                pid = -1
+            ctrl.close()
+        if pid < 0:
+            pid = _fork(_fresh, req[1:], fds, test)
         for fd in fds:
             os.close(fd)
         if pid < 0:
             SOCK.send(b"E -1 0 0")
             continue
         SOCK.send(b"P %d" % pid)
+        if ROOT:
+            ready = _prepare_next(test)
         pidfd = os.pidfd_open(pid)
         waiter = select.poll()
         waiter.register(pidfd, select.POLLIN)
@@ -720,6 +1030,8 @@ def _kill_now(pid):
 # objects that exist now are never collected: keeps the collector from touching
 # (and so copying) the zygote's pages in every forked run
 if __name__ == "__main__":  # run with -c by sandbox.py; importing this file must not start a server
+    if ROOT:
+        _start_template()
     gc.collect()
     gc.freeze()
     _serve()

@@ -418,3 +418,42 @@ def test_a_program_that_kills_itself_is_its_own_failure():
                  "os.kill(os.getppid(), signal.SIGKILL)", "os.kill(0, signal.SIGTERM)"):
         r = run(f"import os, signal, time\n{kill}\ntime.sleep(0.5)\nraise SystemExit(0)\n", timeout=5)
         assert r.status == "failed", (kill, r)  # not "error": the harness did not fail
+
+
+# ------------------------------------------------------- the next run's sandbox is prepared while one runs
+
+
+_SEES = (  # an interpreter installed under /tmp (a venv there) is bound back into it: only .py files count
+    "import os\n"
+    "print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()),\n"
+    "      sorted(f for f in os.listdir('/tmp') if f.endswith('.py')), os.stat('/tmp').st_uid == os.getuid())\n"
+)
+
+
+def test_prepared_sandboxes_alternate_plain_and_test_runs():
+    # each server prepares the next run's sandbox during a run (for a test run with its solution's process
+    # waiting): a plain run after a test run, and a test run after a plain one, see only themselves; their /tmp is
+    # their own (the program alone in it, owned by the run's uid)
+    from lm_eval_thinkpack.sandbox import TestJob, run_tests
+
+    job = TestJob(solution="def f(x):\n    return x + 1\n" + _SEES, tests="assert f(1) == 2\n", entry_point="f")
+    for _ in range(3):
+        t = run_tests(job, timeout=10)
+        p = run(_SEES, timeout=10)
+        assert t.status == "passed" and p.status == "passed", (t, p)
+        if "proc" in sandbox.isolation():
+            # a test run: T (pid 1) and the solution's process; a plain run: the program alone (pid 1)
+            assert t.stdout.startswith("[1, 2] ['solution.py'] True"), t.stdout
+            assert p.stdout.startswith("[1] ['program.py'] True"), p.stdout
+
+
+def test_a_program_killing_all_it_can_leaves_the_next_prepared_run_intact():
+    # the next run's sandbox exists while this one runs: the program cannot reach it (own pid namespace, root)
+    from lm_eval_thinkpack.sandbox import TestJob, run_tests_many
+
+    hostile = TestJob(solution="import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n"
+                               "def f(x):\n    return x\n", tests="assert f(1) == 1\n", entry_point="f")
+    honest = TestJob(solution="def f(x):\n    return x\n", tests="assert f(1) == 1\n", entry_point="f")
+    results = run_tests_many([hostile, honest] * 4, timeout=10, workers=2)
+    assert [r.status for r in results[1::2]] == ["passed"] * 4, results
+    assert all(r.status in ("passed", "failed") for r in results[::2]), results

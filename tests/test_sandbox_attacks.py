@@ -48,7 +48,7 @@ def _assert_clean(result) -> None:
     """Nothing of the run is left: no process carries its marker, its workdir is gone."""
     token = _marker(result)
     assert _processes_with(token) == []
-    assert glob.glob(os.path.join(tempfile.gettempdir(), f"{WORKDIR_PREFIX}{token}-*")) == []
+    assert [d for d in sandbox.work_dirs() if os.path.basename(d).startswith(f"{WORKDIR_PREFIX}{token}-")] == []
 
 
 def _assert_still_works() -> None:
@@ -1042,3 +1042,39 @@ def test_host_dirs_site_packages_and_benchmark_data_are_out_of_sight():
         full = [line for line in r.stdout.splitlines() if line.startswith("tmp full")]
         assert full and int(full[0].split()[-1]) * 8 <= sandbox.TMP_SIZE_MB, r.stdout  # the cap, not the disk
     _assert_clean(r)
+
+
+def test_the_folders_every_run_shares_are_read_only():
+    # the covered host folders, the interpreter's site-packages and the runner's folder are mounted once per
+    # server and shared by every run's namespace: no run (solution or tests) may write there, so nothing of one
+    # run reaches the next through them
+    from lm_eval_thinkpack.sandbox import TestJob, run_tests
+
+    tag = f"tp-shared-{os.getpid()}"
+    writer = (
+        "import os, sys\n"
+        "dirs = [os.path.join('/', d) for d in os.listdir('/')] + [p for p in sys.path if p]\n"
+        "for top in list(dirs):\n"
+        "    try:\n        dirs += [os.path.join(top, d) for d in os.listdir(top)]\n"
+        "    except OSError:\n        pass\n"
+        "wrote = []\n"
+        "for d in dirs:\n"
+        "    own = ('/tmp', '/var/tmp', '/dev/shm', '/run/lock', '/proc', '/sys', '/dev')\n"
+        "    if os.path.realpath(d).startswith(own):\n"
+        "        continue  # the run's own tmpfs (and /var/lock, /run/shm: links to it)\n"
+        "    try:\n"
+        f"        open(os.path.join(d, {tag!r}), 'w').close()\n"
+        "        wrote.append(d)\n"
+        "    except OSError:\n        pass\n"
+        "print('wrote', wrote)\n"
+    )
+    r = run(writer, timeout=30)
+    t = run_tests(TestJob(solution=writer + "def f():\n    return 1\n", tests=writer + "assert f() == 1\n",
+                          entry_point="f"), timeout=30)
+    assert r.status == "passed" and t.status == "passed", (r, t)
+    if {"uid", "host", "nosite"} <= sandbox.isolation():
+        assert r.stdout.strip() == "wrote []", r.stdout
+        assert t.stdout.strip().splitlines() == ["wrote []", "wrote []"], t.stdout
+    reader = f"import os\nprint([d for d, _, fs in os.walk('/') if {tag!r} in fs and not d.startswith('/proc')])\n"
+    after = run(reader, timeout=60)
+    assert after.status == "passed" and after.stdout.strip() == "[]", after

@@ -6,8 +6,10 @@ One layer (profile -> ``classify`` -> answer), installed on a built lm-eval task
   copy ``answer/P`` is added whose first step is ``thinkpack_answer``: each response is replaced by its answer under
   the model's profile (valid / empty: the text after the closer; missing: the whole text; truncated: nothing). The
   task's own ``process_results`` then scores the copy, so ``exact_match,answer/strict-match`` is lm-eval's own
-  ``exact_match`` on the answers. A doc whose (first) response is a truncated trace is never credited: its
-  answer-only values are set to 0 / False.
+  ``exact_match`` on the answers. A truncated trace is never credited: a doc whose one response is a truncated
+  trace gets 0 / False for its answer-only values, and so does a doc of a ``repeats: n`` task whose scored value
+  is the no-answer of a truncated response (``take_first`` of one, a majority of them); a truncated response
+  among others simply gives no answer to vote with.
 * a ``trace`` pipeline classifies each response once (the answer pipelines reuse that classification) and reports
   the catalogue's metrics (``lm_eval_thinkpack.stats.METRICS``: VR, ER, MR, TR, budget_exhausted_rate, Rpass@1,
   no_answer_rate, reasoning/answer token counts, harness_errors; each rate and mean with its ``_stderr``) through
@@ -15,7 +17,9 @@ One layer (profile -> ``classify`` -> answer), installed on a built lm-eval task
 * Rpass@1 is the task's primary metric on the answer over the valid-trace samples. The primary metric is the
   first ``higher_is_better`` metric of the first pipeline, or the one the user names (``primary="exact_match"`` or
   ``"exact_match,flexible-extract"``); the choice is logged and kept in the task config's metadata
-  (``thinkpack_primary``).
+  (``thinkpack_primary``). With ``repeats: n`` lm-eval scores each doc once (its first response, a majority
+  vote...): that value pairs with the doc's first response, so Rpass@1 is over the docs whose first response is
+  a valid trace; the trace rates count every response.
 
 lm-eval calls ``process_results(doc, results)`` once per doc for each pipeline in turn, pipeline after pipeline, in
 the order the pipelines were applied (``evaluator.evaluate``). The layer puts its pipelines after the task's and
@@ -97,7 +101,7 @@ class _LayerState:
             self.answer_keys else None
         self._resps: list[Any] | None = None
         self.traces: list[list[tuple[Trace, str | None]]] = []
-        self.truncated: list[bool] = []  # per doc: its first response is a truncated trace (or a fault)
+        self.truncated: list[bool] = []  # per doc: its only response is a truncated trace (or a fault)
         self.n_docs = 0
         self.calls = 0
         self.primary_values: list[float | None] = []
@@ -114,7 +118,7 @@ class _LayerState:
         if cached is None or len(cached) != len(resps) or any(a is not b for a, b in zip(cached, resps, strict=True)):
             warn_stripped_traces(resps, [self.profile])
             self.traces = [[classify_response(r, self.profile) for r in doc_resps] for doc_resps in resps]
-            self.truncated = [bool(row) and (row[0][1] is not None or row[0][0].status.value == _TRUNCATED)
+            self.truncated = [len(row) == 1 and (row[0][1] is not None or row[0][0].status.value == _TRUNCATED)
                               for row in self.traces]
             self._resps = list(resps)
             self.n_docs = len(resps)
@@ -130,10 +134,29 @@ class _LayerState:
 # ------------------------------------------------------------------------------------------------ filters
 
 
+class NoAnswer(str):
+    """The empty answer of a truncated trace or a harness fault; a task's filters that pass it on unchanged
+    (``take_first``, ``majority_vote``) let the layer see that the value it scores is no answer."""
+
+    __slots__ = ()
+
+
+NO_ANSWER = NoAnswer("")
+
+
+def _no_answer_scored(results: Sequence[Any]) -> bool:
+    """The filtered value of a doc is (only) the no-answer of truncated responses."""
+    value = results[0] if len(results) == 1 else results
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(v is NO_ANSWER for v in value)
+    return value is NO_ANSWER
+
+
 def answer_of(resp: Any, trace: Trace, fault: str | None) -> str:
-    """The text a task's own pipeline scores: the answer; nothing for a truncated trace or a harness fault."""
+    """The text a task's own pipeline scores: the answer; nothing (:data:`NO_ANSWER`) for a truncated trace or a
+    harness fault."""
     if fault is not None or trace.status.value == _TRUNCATED:
-        return ""
+        return NO_ANSWER
     answer = trace.answer
     return resp if answer == resp and isinstance(resp, str) else answer  # a missing trace: the response itself
 
@@ -253,7 +276,9 @@ def _binary(v: Any) -> bool:
 
 def agg_rpass(rows: list[dict[str, Any]]) -> float:
     """Rpass@1 of the layer: the catalogue's (``stats.trace_stats``) for a 0/1 primary metric; for a graded one
-    (F1, BLEU...) the mean of its values over the valid-trace samples (``stats.mean_estimate``)."""
+    (F1, BLEU...), or docs with several responses (``repeats``: one value per doc, paired with its first
+    response), the mean of the values over the docs whose first response is a valid trace
+    (``stats.mean_estimate``)."""
     est = _rpass_estimate(rows)
     return float("nan") if est.value is None else est.value
 
@@ -266,11 +291,11 @@ def agg_rpass_stderr(rows: list[dict[str, Any]]) -> float:
 def _rpass_estimate(rows: list[dict[str, Any]]) -> Estimate:
     from .metrics import rows_stats
 
-    if all(_binary(c) for r in rows for c in r["correct"]):
+    if all(len(r["status"]) == 1 and _binary(r["correct"][0]) for r in rows):
         est = rows_stats(rows).estimates.get("rpass@1")
         return est if est is not None else Estimate(None, None, None, None, 0, 0)
     return mean_estimate([r["correct"][0] for r in rows if r["status"] and r["status"][0] == "valid"
-                          and r["correct"][0] is not None])
+                          and r["correct"][0] is not None and not (r.get("harness_error") or [None])[0]])
 
 
 def _aggregations() -> dict[str, Callable[[list[Any]], Any]]:
@@ -382,11 +407,12 @@ def _process_results(state: _LayerState, original: Callable[[Any, Any], dict[str
             state.raw[k][d] = (results, doc, metrics)
         else:  # answer/P: the same metrics on the answers; P's own when the answer pipeline gave the same values
             raw = state.raw[state.copy_of[k - state.n_orig]][d]
-            if raw is not None and (raw[1] is doc or raw[1] == doc) and (state.truncated[d] or raw[0] == results):
+            none = state.truncated[d] or _no_answer_scored(results)
+            if raw is not None and (raw[1] is doc or raw[1] == doc) and (none or raw[0] == results):
                 metrics = dict(raw[2])
             else:
                 metrics = original(doc, results)
-            if state.truncated[d]:
+            if none:
                 metrics = {name: _never_credited(v) for name, v in metrics.items()}
     finally:
         state.current = None
@@ -531,6 +557,6 @@ def evaluate_with_layer(evaluate: Callable[..., Any], primary: str | None = None
     return run
 
 
-__all__ = ["ANSWER_PREFIX", "AnswerFilter", "LAYER_METRICS", "TRACE_KEY", "TraceAwareTask", "TraceLayerError",
-           "TraceMark", "answer_of", "evaluate_with_layer", "install", "install_all", "is_thinkpack_task",
-           "primary_of", "profile_for"]
+__all__ = ["ANSWER_PREFIX", "AnswerFilter", "LAYER_METRICS", "NO_ANSWER", "NoAnswer", "TRACE_KEY", "TraceAwareTask",
+           "TraceLayerError", "TraceMark", "answer_of", "evaluate_with_layer", "install", "install_all",
+           "is_thinkpack_task", "primary_of", "profile_for"]

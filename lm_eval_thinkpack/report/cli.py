@@ -41,6 +41,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-record-mb", type=float, default=MAX_RECORD_MB, metavar="N",
                    help=f"refuse a JSONL line (or results JSON) above N megabytes (default {MAX_RECORD_MB:g}, "
                         "the data loader's limit); inputs are streamed, one record in memory at a time")
+    p.add_argument("--tokenizer", metavar="NAME_OR_PATH", default=None,
+                   help="count the reasoning and answer tokens of samples the run did not count (plain lm_eval, "
+                        "--metadata count_tokens=false, older runs, JSONL) with this tokenizer (a local folder or a "
+                        "Hub id); 'none' for whitespace words. Default: the tokenizer the run's model args name "
+                        "(tokenizer=/pretrained=/model=), from local files only, else whitespace words; one line "
+                        "on stderr says which unit and why")
     p.add_argument("--json", metavar="FILE", help="write the numbers as JSON ('-' for stdout)")
     p.add_argument("--markdown", metavar="FILE", help="write markdown tables ('-' for stdout)")
     p.add_argument("--plot", metavar="FILE.png", help="stacked bars of the trace classes with pass@1/Rpass@1, and "
@@ -109,7 +115,8 @@ def _load(args: argparse.Namespace):
     for i, path in enumerate(args.paths):
         runs.append(summarize(load_run(path, fmt=args.format, prefilled=args.prefilled,
                                        label=labels[i] if labels else None, progress=args.progress,
-                                       metric=args.metric, keep_text=False, max_record_mb=args.max_record_mb)))
+                                       metric=args.metric, keep_text=False, max_record_mb=args.max_record_mb,
+                                       tokenizer=args.tokenizer)))
     seen: dict[str, int] = {}
     for r in runs:  # keep labels apart: they key the tables, the JSON and the plot
         if r.label in seen:
@@ -118,6 +125,14 @@ def _load(args: argparse.Namespace):
         else:
             seen[r.label] = 1
     return runs
+
+
+def _token_notes(runs: list[Any], command: str) -> None:
+    """One line per run on stderr: the unit of the lengths of samples the run did not count itself, and why
+    (after the command's output, so an input error stays the only line)."""
+    for r in runs:
+        if r.run.token_note:
+            print(f"lm-eval-thinkpack {command}: run {r.label}: {r.run.token_note}", file=sys.stderr)
 
 
 def _write(dest: str, text: str, what: str) -> None:
@@ -188,6 +203,7 @@ def run_report(args: argparse.Namespace) -> int:
         _write(args.markdown, report_markdown(runs), "markdown")
     if args.plot:
         _plots(runs, args.plot, con)
+    _token_notes(runs, "report")
     return 0
 
 
@@ -225,6 +241,7 @@ def run_compare(args: argparse.Namespace) -> int:
         _write(args.markdown, compare_markdown(cmp), "markdown")
     if args.plot:
         _plots(runs, args.plot, con)
+    _token_notes(runs, "compare")
     return EXIT_COLLAPSE if args.fail_on_collapse and cmp.collapsed else 0
 
 

@@ -85,13 +85,18 @@ class Sample:
     token_unit: str | None = None  # "tokens" (the model's tokenizer) or "words"
 
 
-def _sample(keep_text: bool, reasoning: str, answer: str, text: str, **kw: Any) -> Sample:
-    """A ``Sample`` with its length figures and excerpt; the texts themselves only when ``keep_text``."""
+def _sample(keep_text: bool, reasoning: str, answer: str, text: str, counting: Any = None, **kw: Any) -> Sample:
+    """A ``Sample`` with its length figures and excerpt; the texts themselves only when ``keep_text``.
+    ``counting`` (a ``counting.SampleCounter``) counts its reasoning and answer tokens when its record did not."""
     figures = {"trace_words": len(reasoning.split()), "trace_chars": len(reasoning), "excerpt": text[:EXCERPT_CHARS],
                "answer_words": len(answer.split()), "no_answer": not answer.strip()}
     if not keep_text:
-        return Sample(**figures, **kw)
-    return Sample(reasoning=reasoning, answer=answer, text=text, **figures, **kw)
+        s = Sample(**figures, **kw)
+    else:
+        s = Sample(reasoning=reasoning, answer=answer, text=text, **figures, **kw)
+    if counting is not None:
+        counting.add(s, reasoning, answer)
+    return s
 
 
 @dataclass
@@ -121,6 +126,8 @@ class RunData:
     # settings that change the classes (compare refuses to gate runs that differ): "chat template" (True/False),
     # "format" and "prefilled" (sorted tuples of the values met); a key is absent when the source does not say
     settings: dict[str, Any] = field(default_factory=dict)
+    # samples read without token counts: the unit they were counted in and why (one line); None: there were none
+    token_note: str | None = None
 
 
 # --------------------------------------------------------------------------------------------- entry point
@@ -136,6 +143,8 @@ class ReadOptions:
     progress: bool | None = None
     keep_text: bool = True  # keep each generation's reasoning, answer and text on its Sample
     max_record_bytes: int = int(MAX_RECORD_MB * 2**20)
+    # --tokenizer: counts samples read without token counts (None: the run's own, local files only; "none": words)
+    tokenizer: str | None = None
 
 
 def max_record_bytes(mb: float) -> int:
@@ -147,7 +156,7 @@ def max_record_bytes(mb: float) -> int:
 
 def load_run(path: str | os.PathLike[str], *, fmt: str | None = None, prefilled: bool = False,
              label: str | None = None, progress: bool | None = None, metric: str | None = None,
-             keep_text: bool = True, max_record_mb: float = MAX_RECORD_MB) -> RunData:
+             keep_text: bool = True, max_record_mb: float = MAX_RECORD_MB, tokenizer: str | None = None) -> RunData:
     """Read ``path`` (an lm-eval output folder / results JSON, or a JSONL of generations).
 
     thinkpack tasks carry their own classification; any other generative task with logged samples is classified
@@ -155,6 +164,10 @@ def load_run(path: str | os.PathLike[str], *, fmt: str | None = None, prefilled:
     resolve it) and scored by its own logged metric (``metric``: "name" or "name,filter"; default: the task's
     first higher-is-better metric of its first filter). ``keep_text=False`` streams: only lengths and an excerpt
     of each generation stay in memory. A line (or results JSON) above ``max_record_mb`` is refused.
+
+    Samples whose records carry no token counts (runs made without the trace filter's counting) are counted with
+    ``tokenizer`` (a name or path; "none": whitespace words); by default with the tokenizer the run's model args
+    name, from local files only, else in whitespace words. ``RunData.token_note`` says which, and why.
     """
     p = Path(path).expanduser()
     if not p.exists():
@@ -165,8 +178,11 @@ def load_run(path: str | os.PathLike[str], *, fmt: str | None = None, prefilled:
             get_format(fmt)
         except UnknownFormatError as err:
             raise ReportError(f"--format {fmt}: {err}") from None
+    from .counting import explicit_tokenizer
+
+    explicit_tokenizer(tokenizer)  # a tokenizer that cannot be loaded is an error before anything is read
     opts = ReadOptions(fmt=fmt, prefilled=prefilled, metric=metric, progress=progress, keep_text=keep_text,
-                       max_record_bytes=max_record_bytes(max_record_mb))
+                       max_record_bytes=max_record_bytes(max_record_mb), tokenizer=tokenizer)
     if p.is_dir() or re.match(r"results_.*\.json$", p.name):
         run = read_lm_eval(p, opts)
     else:
@@ -374,6 +390,9 @@ def read_lm_eval(path: Path, opts: ReadOptions | None = None) -> RunData:
     for f in results_file.parent.glob(f"samples_*_{ts}.jsonl"):
         sample_files[f.name[len("samples_"):-len(f"_{ts}.jsonl")]] = f
 
+    from .counting import SampleCounter, named_tokenizer
+
+    counting = SampleCounter(opts.tokenizer, named_tokenizer(_model_args(data)))
     n_samples = data.get("n-samples") or {}
     configs = data.get("configs") or {}
     foreign: list[str] = []
@@ -392,7 +411,8 @@ def read_lm_eval(path: Path, opts: ReadOptions | None = None) -> RunData:
         eff = (n_samples.get(task) or {}).get("effective")
         td.n = int(eff) if isinstance(eff, int) else values.get("sample_len")
         if task in sample_files:
-            td.samples, td.thinking_disabled, known = _read_lm_eval_samples(sample_files[task], task, opts, run)
+            td.samples, td.thinking_disabled, known = _read_lm_eval_samples(sample_files[task], task, opts, run,
+                                                                            counting)
             run.budget_known = run.budget_known or known
             if td.thinking_disabled:
                 run.notes.append(f"{task}: thinking was disabled by the chat template (a configuration, not a "
@@ -402,7 +422,8 @@ def read_lm_eval(path: Path, opts: ReadOptions | None = None) -> RunData:
         run.notes.append("--format/--prefilled ignored for thinkpack tasks: their samples carry their own "
                          "classification")
     if foreign:
-        _read_foreign(run, data, foreign, sample_files, opts)
+        _read_foreign(run, data, foreign, sample_files, opts, counting)
+    run.token_note = counting.note()
     if skipped:
         run.notes.append(f"not classified (loglikelihood tasks, or no logged samples): {', '.join(sorted(skipped))}")
     if not run.tasks:
@@ -443,8 +464,8 @@ def _per_request(line: dict[str, Any], key: str) -> list[Any]:
     return items if isinstance(items, list) else []
 
 
-def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions,
-                          run: RunData | None = None) -> tuple[list[Sample], bool, bool]:
+def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions, run: RunData | None = None,
+                          counting: Any = None) -> tuple[list[Sample], bool, bool]:
     """(samples, thinking disabled, finish reasons known) of one task's ``samples_*.jsonl``.
 
     Each logged ``filtered_resps`` entry is a thinkpack record; ``record_fields`` rebuilds its pieces from the
@@ -478,7 +499,7 @@ def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions,
                 _add_setting(run, "prefilled", rec.get("prefilled"))
             samples.append(_sample(
                 opts.keep_text, str(rec.get("reasoning") or ""), str(rec.get("answer") or ""),
-                str(rec.get("text") or ""),
+                str(rec.get("text") or ""), counting,
                 task=task, question_id=qid, status=str(row["status"][j]),
                 correct=bool((row.get("correct") or [False] * n)[j]),
                 budget_exhausted=bool(rec.get("budget_exhausted")) if known else None,
@@ -486,6 +507,8 @@ def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions,
                 reasoning_tokens=rec.get("reasoning_tokens"), answer_tokens=rec.get("answer_tokens"),
                 token_unit=rec.get("token_unit"),
             ))
+    if counting is not None:
+        counting.flush()
     return samples, disabled, budget_known
 
 
@@ -571,7 +594,7 @@ def _foreign_profile(data: dict[str, Any], opts: ReadOptions, source: str) -> tu
 
 
 def _read_foreign(run: RunData, data: dict[str, Any], tasks: list[str], files: dict[str, Path],
-                  opts: ReadOptions) -> None:
+                  opts: ReadOptions, counting: Any = None) -> None:
     """Classify the logged responses of generative tasks that ran without thinkpack; score them by their metric."""
     fmt, forced_prefilled, source = _foreign_profile(data, opts, run.source)
     higher_all = data.get("higher_is_better") or {}
@@ -602,7 +625,7 @@ def _read_foreign(run: RunData, data: dict[str, Any], tasks: list[str], files: d
                     or (extracted is not None and extracted.strip() != ""
                         and extracted.strip() in trace.reasoning and extracted.strip() not in trace.answer))
                 td.samples.append(_sample(
-                    opts.keep_text, trace.reasoning, trace.answer, text,
+                    opts.keep_text, trace.reasoning, trace.answer, text, counting,
                     task=task, question_id=f"{line.get('doc_id', lineno)}:{j}" if len(resps) > 1
                     else str(line.get("doc_id", lineno)),
                     status=trace.status.value, correct=correct, harness_error=fault is not None,
@@ -612,6 +635,8 @@ def _read_foreign(run: RunData, data: dict[str, Any], tasks: list[str], files: d
                 s.correct, s.in_trace_credit = None, False
             run.notes.append(f"{task}: several responses per question and one {metric} per question: classes "
                              "counted per response, correctness not attributed (pass@1 and Rpass@1 left out)")
+        if counting is not None:
+            counting.flush()
         td.n = len(td.samples)
         run.tasks[task] = td
     _add_setting(run, "format", fmt)
@@ -634,11 +659,11 @@ def _first_choice(rec: dict[str, Any], key: str) -> dict[str, Any] | None:
 
 def parse_generation(rec: dict[str, Any], *, fmt: str = "think", prefilled: bool = False,
                      where: str = "record", default_task: str = "generations",
-                     index: int = 0, keep_text: bool = True) -> Sample:
+                     index: int = 0, keep_text: bool = True, counting: Any = None) -> Sample:
     """One JSONL record (plain, OpenAI chat completion or vLLM output) -> ``Sample``.
 
     ``prefilled`` forces a prefilled prompt; otherwise a record's ``prefilled`` field, else its ``prompt``
-    (``prompt_is_prefilled``), decides.
+    (``prompt_is_prefilled``), decides. ``counting`` (a ``counting.SampleCounter``) counts its lengths in tokens.
     """
     body = rec
     if isinstance(rec.get("response"), dict):  # OpenAI Batch API output: {"response": {"body": {...}}}
@@ -709,7 +734,7 @@ def parse_generation(rec: dict[str, Any], *, fmt: str = "think", prefilled: bool
         text = reassemble(reasoning_field, content, fmt, prefilled=pre)
     trace = classify(text, fmt, prefilled=pre, finish_reason=finish_reason if isinstance(finish_reason, str)
                      else None)
-    return _sample(keep_text, trace.reasoning, trace.answer, text, task=task, question_id=question_id,
+    return _sample(keep_text, trace.reasoning, trace.answer, text, counting, task=task, question_id=question_id,
                    status=trace.status.value, correct=correct, budget_exhausted=exhausted)
 
 
@@ -723,16 +748,20 @@ def read_generations(path: Path, *, fmt: str = "think", prefilled: bool = False,
     n_records = 0
     unscored = 0
     opts = opts or ReadOptions()
+    from .counting import SampleCounter
+
+    counting = SampleCounter(opts.tokenizer, None, "a JSONL of generations")
     run.settings["format"] = (fmt,)
     for lineno, rec in iter_jsonl(path, progress, opts.max_record_bytes):
         s = parse_generation(rec, fmt=fmt, prefilled=prefilled, where=f"{path}:{lineno}", default_task=stem,
-                             index=lineno, keep_text=opts.keep_text)
+                             index=lineno, keep_text=opts.keep_text, counting=counting)
         n_records += 1
         unscored += s.correct is None
         run.budget_known = run.budget_known or s.budget_exhausted is not None
         run.tasks.setdefault(s.task, TaskData(name=s.task, samples=[])).samples.append(s)
     if n_records == 0:
         raise ReportError(f"{path}: no records (the file is empty); write one JSON object a line")
+    run.token_note = counting.note()
     if 0 < unscored < n_records:
         run.notes.append(f"{unscored} of {n_records} records have no 'correct' field: counted as wrong in pass@1")
     for td in run.tasks.values():

@@ -13,8 +13,10 @@ valid traces; the JSON export also has the mean in characters.
 
 Reasoning and answer lengths (``lengths``: mean, median and p90 per trace class; ``reasoning_tokens`` /
 ``answer_tokens``: means per generation) are the model's tokens the trace filter counted when the run was
-made; where any sample of a summary was not counted in tokens (JSONL generations, older logs, no tokenizer),
-every sample of it is counted in whitespace words instead and ``token_unit`` says "words": units never mix.
+made; samples it did not count (plain lm_eval, ``count_tokens=false``, older logs, JSONL) are counted as they are
+read, with the tokenizer the run names or ``--tokenizer`` (``report.counting``). Where any sample of a summary is
+still not counted in tokens (no tokenizer known), every sample of it is counted in whitespace words instead and
+``token_unit`` says "words": units never mix.
 """
 
 from __future__ import annotations
@@ -132,6 +134,7 @@ class RunSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {"label": self.label, "source": self.run.source, "kind": self.run.kind, "notes": self.run.notes,
+                "token_note": self.run.token_note,
                 "trace_length_unit": "whitespace tokens of the reasoning, mean over valid traces",
                 "tasks": {t: s.as_dict() for t, s in self.tasks.items()},
                 "groups": {g: s.as_dict() for g, s in self.groups.items()}}

@@ -141,3 +141,115 @@ def test_older_group_listing_and_a_loglikelihood_task_named_once(runs, tmp_path)
     assert list(run.tasks) == ["gsm8k_local"]
     assert [n for n in run.notes if "arc_easy" in n] == [
         "not classified (loglikelihood tasks, or no logged samples): arc_easy"]
+
+
+# ------------------------------------------------------------------ lengths of a past run, in the model's tokens
+
+
+def _naming(src: Path, folder: Path, **model_args: str) -> Path:
+    """A copy of run ``src`` whose results JSON names ``model_args`` (as a run of that model would have logged)."""
+    import shutil
+
+    shutil.copytree(src, folder)
+    (results,) = list(folder.rglob("results_*.json"))
+    data = json.loads(results.read_text())
+    args = data["config"]["model_args"]
+    extra = ",".join(f"{k}={v}" for k, v in model_args.items())
+    data["config"]["model_args"] = f"{args},{extra}" if isinstance(args, str) else {**(args or {}), **model_args}
+    results.write_text(json.dumps(data))
+    return folder
+
+
+def _expected_lengths(folder: Path, tokenizer):
+    """The lengths count_lengths gives for the run's classified traces (read with their text), per class."""
+    from lm_eval_thinkpack.tokens import count_lengths, lengths_by_class
+
+    samples = load_run(folder, tokenizer="none").tasks["gsm8k_local"].samples
+    counts = count_lengths([(s.reasoning, s.answer) for s in samples], tokenizer)
+    return lengths_by_class([s.status for s in samples], [n.reasoning for n in counts],
+                            [n.answer for n in counts])
+
+
+def test_a_past_run_is_counted_with_the_tokenizer_its_model_args_name(runs, tmp_path, capsys):
+    from lm_eval_thinkpack.demo.pipeline import MODEL_DIR
+    from lm_eval_thinkpack.tokens import load_tokenizer
+
+    folder = _naming(runs["base"], tmp_path / "past", pretrained=str(MODEL_DIR))
+    expected = _expected_lengths(folder, load_tokenizer(str(MODEL_DIR)))
+    s = summarize(load_run(folder, keep_text=False)).tasks["gsm8k_local"]
+    assert s.token_unit == "tokens" and s.lengths == expected
+    assert expected["all"]["reasoning"]["mean"] != _expected_lengths(folder, None)["all"]["reasoning"]["mean"]
+    assert s.get("reasoning_tokens") == pytest.approx(expected["all"]["reasoning"]["mean"])
+    assert main(["report", str(folder), "--json", str(tmp_path / "r.json")]) == 0
+    out, err = capsys.readouterr()
+    assert "reasoning and answer lengths per class (the model's tokens)" in out
+    task = json.loads((tmp_path / "r.json").read_text())["runs"][0]["tasks"]["gsm8k_local"]
+    assert task["token_unit"] == "tokens" and task["lengths"] == expected
+    assert err.strip().splitlines() == [
+        f"lm-eval-thinkpack report: run model: 6 sample(s) without token counts counted in tokens (tokenizer "
+        f"'{MODEL_DIR}', named by the run's model args)"]
+
+
+def test_tokenizer_option_overrides_the_runs_and_none_forces_words(runs, tmp_path, capsys):
+    from lm_eval_thinkpack.demo.pipeline import MODEL_DIR
+    from lm_eval_thinkpack.tokens import load_tokenizer
+    from tests.chat_fixtures import make_tokenizer
+
+    other = tmp_path / "other_tok"
+    make_tokenizer("qwen3").save_pretrained(other)  # a byte-level BPE that splits differently from the demo's
+    folder = _naming(runs["base"], tmp_path / "past", pretrained=str(MODEL_DIR))
+    expected = _expected_lengths(folder, load_tokenizer(str(other)))
+    assert expected != _expected_lengths(folder, load_tokenizer(str(MODEL_DIR)))
+    assert summarize(load_run(folder, tokenizer=str(other))).tasks["gsm8k_local"].lengths == expected
+    words = summarize(load_run(folder, tokenizer="none")).tasks["gsm8k_local"]
+    assert words.token_unit == "words" and words.lengths == _expected_lengths(folder, None)
+    assert main(["report", str(folder), "--tokenizer", "none"]) == 0
+    out, err = capsys.readouterr()
+    assert "(whitespace words: no tokenizer known)" in out
+    assert err.strip().splitlines() == ["lm-eval-thinkpack report: run model: counted in whitespace words "
+                                        "(--tokenizer none)"]
+
+
+def test_an_unknown_tokenizer_gives_words_and_one_line_saying_why(runs, tmp_path, capsys):
+    folder = _naming(runs["base"], tmp_path / "past", pretrained="no-such-org/no-such-model")
+    assert main(["report", str(folder), "--json", str(tmp_path / "r.json")]) == 0
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert [x for x in err.splitlines() if x.startswith("lm-eval-thinkpack")] == [
+        "lm-eval-thinkpack report: run no-such-org/no-such-model: counted in whitespace words (tokenizer "
+        "'no-such-org/no-such-model' not available locally; pass --tokenizer NAME_OR_PATH)"]
+    assert json.loads((tmp_path / "r.json").read_text())["runs"][0]["tasks"]["gsm8k_local"]["token_unit"] == "words"
+    # a run that names no model at all says that instead
+    assert main(["report", str(runs["base"])]) == 0
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(
+        "counted in whitespace words (the run names no tokenizer; pass --tokenizer NAME_OR_PATH)")
+
+
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_a_tokenizer_that_cannot_be_loaded_is_one_error_line(runs, tmp_path, capsys, command):
+    bad = tmp_path / "no_such_tokenizer"
+    paths = [str(runs["base"])] * (2 if command == "compare" else 1)
+    assert main([command, *paths, "--tokenizer", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"lm-eval-thinkpack {command}: --tokenizer {bad}: cannot load a tokenizer (")
+    assert line.endswith("pass a local tokenizer folder or a Hub model id, or --tokenizer none for whitespace words")
+
+
+def test_compare_and_its_lengths_plot_count_past_runs_in_tokens(runs, tmp_path, capsys):
+    from lm_eval_thinkpack.demo.pipeline import MODEL_DIR
+    from lm_eval_thinkpack.report.summary import sample_lengths
+
+    base = _naming(runs["base"], tmp_path / "base", pretrained=str(MODEL_DIR))
+    tuned = _naming(runs["tuned"], tmp_path / "tuned", pretrained=str(MODEL_DIR))
+    png = tmp_path / "cmp.png"
+    assert main(["compare", str(base), str(tuned), "--plot", str(png)]) == 0
+    out, err = capsys.readouterr()
+    assert png.with_name("cmp.lengths.png").stat().st_size > 0
+    assert [x.split(": ", 2)[2] for x in err.strip().splitlines()] == [
+        f"6 sample(s) without token counts counted in tokens (tokenizer '{MODEL_DIR}', named by the run's model "
+        "args)"] * 2
+    # the figure draws sample_lengths of the runs as the command reads them (streamed): tokens for both
+    assert [sample_lengths(summarize(load_run(p, keep_text=False)).samples())[2] for p in (base, tuned)] == [
+        "tokens", "tokens"]
