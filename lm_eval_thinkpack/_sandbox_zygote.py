@@ -7,6 +7,10 @@ only and stays compatible with Python 3.9+.
 Two kinds of request: ``RUN`` (a whole program; its pass is the in-process proof of completion, see _program)
 and ``TEST`` (a solution and the benchmark's tests: the run's process P forks the solution's process C, which
 drops privileges and serves calls, and P itself becomes the trusted runner T; see _sandbox_runner).
+
+The mounts every run shares are made once, in a template mount namespace (_start_template). Each run's P is
+forked and builds its sandbox before its request comes, while the previous run executes (_prepare_next); for a
+test run its C is forked then too and waits for the run's uid (_fork_callee).
 """
 
 import _thread

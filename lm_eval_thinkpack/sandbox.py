@@ -8,7 +8,10 @@ Process layout::
 
     harness (this process; run_many: one thread per worker)
       └─ zygote  warm ``python -I -S -B`` server, root, one per busy worker, reused
-          └─ C   one per program: pid 1 of a fresh pid namespace, unprivileged
+          ├─ template  holds the mounts every run shares (read-only), made once
+          └─ P   one per program: pid 1 of a fresh pid namespace; built (namespaces, mounts) while the previous
+                 run executes, then handed the request; it drops to the run's uid and runs the program, or (test
+                 runs) becomes the trusted runner T of the tests, its child C serving the solution's calls
 
 Programs see only the standard library (``-S``: no site-packages; ``exit`` and
 ``quit`` are provided anyway); common modules (typing, re, math, ...) are
