@@ -28,7 +28,8 @@ Decisions for the cases the study leaves open (each has a test in ``tests/test_c
   reasoning on the ``<tool_call>`` *token*; a model that types the tag in prose produces other tokens, so vLLM
   does not end there. Decoded text cannot show token ids, so the required continuation stands in for them:
   "I could emit <tool_call> here" stays reasoning. The same rule holds for every family with an implicit
-  close. Real closers always win.
+  close. Real closers always win, except a closer that ends every kind of block (``close_needs_open``: Inkling's
+  ``<|end_message|>``, Muse's ``<|eom|>``): after a call it ends the call's own block, so the call ended the trace.
 * Two spellings (Magistral ``[THINK]``/``<think>``, EXAONE, Granite, MiniMax, K2 Horizon): the spelling that
   starts first (its opener, or its closer when no opener precedes it) owns the trace, and only its own closer
   ends it; the other spelling's tags are text. A closer that ends every kind of block (``close_needs_open``:
@@ -357,6 +358,13 @@ def classify(
         else:
             _, plan, open_pos, open_len, close_pos, close_len = best
     if close_pos >= 0 and (open_pos >= 0 or prefilled or not plan.close_needs_open):
+        if plan.close_needs_open and implicit:
+            # the closer ends every kind of block (Inkling, Muse): after a tool call it ends the call's block, and
+            # the call, not that closer, ended the trace
+            marker_pos = _implicit_close(text, open_pos + open_len if open_pos >= 0 else 0, implicit)
+            if 0 <= marker_pos < close_pos:
+                return _closed(text, spec, plan, open_pos, open_len, marker_pos, marker_pos, prefilled, exhausted,
+                               "implicit", markup)
         return _closed(text, spec, plan, open_pos, open_len, close_pos, close_pos + close_len,
                        prefilled, exhausted, "delimiter", markup)
     if open_pos >= 0 or prefilled:

@@ -269,6 +269,8 @@ _FORMATS: tuple[TraceFormat, ...] = (
         "magistral", "Magistral: [THINK]...[/THINK] control tokens (2507+), plain <think> (2506).",
         (_d("[THINK]", "[/THINK]", label="2507+"), _d("<think>", "</think>", label="2506")),
         aliases=("mistral",), special_delimiters=True,
+        # vLLM's mistral parser ends reasoning at [TOOL_CALLS]; its tool parser reads 'NAME[ARGS]{...}' after it
+        implicit_close=(ImplicitClose("[TOOL_CALLS]", r"[^\s\[\]]+\[ARGS\]"),),
         notes="[THINK] tokens are dropped by skip_special_tokens; the plain-text 2506 tags are not.",
         vllm_parsers=("mistral",), sglang_detectors=("mistral",), template_markers=("[THINK]",),
     ),
@@ -319,6 +321,8 @@ _FORMATS: tuple[TraceFormat, ...] = (
         (_d("<seed:think>", "</seed:think>"),), aliases=("seed",), thinking_switch="thinking_budget",
         switch_values=(None, 0),
         special_delimiters=True,
+        # the Qwen3 grammar with its own wrapper: vLLM's seed_oss parser ends reasoning at <seed:tool_call>
+        implicit_close=(ImplicitClose("<seed:tool_call>", r"\s*<function="),),
         vllm_parsers=("seed_oss",), sglang_detectors=(), template_markers=("<seed:think>",),
     ),
     TraceFormat(
@@ -341,6 +345,9 @@ _FORMATS: tuple[TraceFormat, ...] = (
     TraceFormat(
         "minimax", "MiniMax-M1 (<think>), M2 (prompt ends '<think>\\n'), M3 (<mm:think>).",
         (THINK, _d("<mm:think>", "</mm:think>", label="m3")), aliases=("minimax_m2", "minimax_m1"), prefilled=None,
+        # M2: vLLM's minimax_m2 parser ends reasoning at its tool block, '<invoke name=...>' calls inside (M3's
+        # parser does not: its calls follow the closed trace)
+        implicit_close=(ImplicitClose("<minimax:tool_call>", r"\s*<invoke\s+name="),),
         vllm_parsers=("minimax_m2", "minimax_m2_append_think", "minimax_m3"),
         sglang_detectors=("minimax", "minimax-append-think", "minimax-m3"),
         template_markers=("]~b]", "<minimax:tool_call>", "<beginning_of_sentence>"),
@@ -389,7 +396,10 @@ _FORMATS: tuple[TraceFormat, ...] = (
         (_d("<|open|>think<|sep|>", "<|close|>think<|sep|>", answer_open="<|open|>response<|sep|>",
             answer_close="<|close|>response<|sep|>", answer_alt=((None, "<|close|>message<|sep|>"),)),),
         prefilled=None, thinking_switch="thinking", special_delimiters=True,
-        implicit_close=(ImplicitClose("<|open|>tools<|sep|>", r"\s*<\|open\|>call"),),
+        # its tool parser (vLLM kimi_k3) reads '<|open|>call tool="NAME" index="N"<|sep|>' blocks in the tools channel;
+        # a call block without its tool attribute is no call to it
+        implicit_close=(ImplicitClose("<|open|>tools<|sep|>",
+                                      r'\s*<\|open\|>\s*call\s+(?:(?!<\|sep\|>).)*?\btool="[^"]+"'),),
         notes="Each marker is a 3-token sequence; serving may prefill the think opener.",
         vllm_parsers=("kimi_k3",), sglang_detectors=("kimi_k3",), template_markers=("<|open|>think<|sep|>",),
     ),
@@ -410,7 +420,10 @@ _FORMATS: tuple[TraceFormat, ...] = (
         # A channel body ends at <|eom|> or at the next channel header: a model that leaves the to=self channel
         # without <|eom|> writes the tool's (or the user's) header, 'to=functions.f<|message|><atem:...>'. A bare
         # <atem:function_calls> inside the to=self body is an echo in the reasoning, not a call (vLLM's reading).
-        implicit_close=(ImplicitClose("to=", r"(?!self<\|message\|>)[^\s<]+<\|message\|>"),),
+        # The header may carry its role ('<|start|>assistant to=f<|message|>', as the template writes a call):
+        # vLLM's muse_glimmer tool parser ends the body at that <|start|>.
+        implicit_close=(ImplicitClose("to=", r"(?!self<\|message\|>)[^\s<]+<\|message\|>"),
+                        ImplicitClose("<|start|>assistant to=", r"(?!self<\|message\|>)[^\s<]+<\|message\|>")),
         notes="The framing markers are not single tokens in every checkpoint; a channel header ends an open body. "
               "vLLM 0.33's Spark profile (muse, musespark1x) also reads a recipient-less '<|message|>' as "
               "reasoning and to=commentary as content: not modelled here (Glimmer's reading, as SGLang's).",
@@ -423,8 +436,11 @@ _FORMATS: tuple[TraceFormat, ...] = (
             answer_close="<|end_message|>", answer_alt=(("<|content_text|>", "<|content_model_end_sampling|>"),),
             close_needs_open=True),),
         special_delimiters=True,
+        # a JSON tool block is a call to its tool parser (vLLM inkling); a raw '<|content_invoke_tool_text|>' block
+        # is visible text to it (no call), and inside an open thinking block it is more reasoning. The call ends the
+        # trace with or without its message header (vLLM reads that header as text inside a thinking block).
         implicit_close=(ImplicitClose("<|message_model|><|content_invoke_tool_json|>", r"\s*\{"),
-                        ImplicitClose("<|message_model|><|content_invoke_tool_text|>")),
+                        ImplicitClose("<|content_invoke_tool_json|>", r"\s*\{")),
         vllm_parsers=("inkling",), sglang_detectors=("inkling",), template_markers=("<|content_thinking|>",),
     ),
     TraceFormat(
@@ -486,6 +502,7 @@ _FORMATS: tuple[TraceFormat, ...] = (
         disabled_insert="</think>",
         implicit_close=(ImplicitClose("<\uff5cDSML\uff5ctool_calls>", r"\s*<\uff5cDSML\uff5cinvoke"),
                         ImplicitClose("<\uff5cDSML\uff5ctoolcalls>", r"\s*<\uff5cDSML\uff5cinvoke"),
+                        ImplicitClose("<\uff5cDSML\uff5ctool>", r"\s*<\uff5cDSML\uff5cinvoke"),  # vLLM's third spelling
                         ImplicitClose("<\uff5cDSML\uff5c calls>", r"\s*<\uff5cDSML\uff5c invoke")),
         vllm_parsers=("deepseek_v4", "deepseek_v41"), sglang_detectors=("deepseek-v4", "deepseek-v41"),
         # its tool-call block (V3.2 also writes DSML, as '<|DSML|function_calls>'); the source builds it from pieces,

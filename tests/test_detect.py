@@ -367,7 +367,8 @@ def test_user_registered_formats_take_part_in_detection(scratch_registry) -> Non
     seed = get_format("seed_oss")
     twin = register_format(TraceFormat("my_seed", "a copy of seed_oss under another name", seed.delimiters,
                                        thinking_switch=seed.thinking_switch, switch_values=seed.switch_values,
-                                       special_delimiters=True, template_markers=seed.template_markers))
+                                       special_delimiters=True, template_markers=seed.template_markers,
+                                       implicit_close=seed.implicit_close))
     assert isinstance(twin.delimiters[0], Delimiters)
     p = detect_format(make_tokenizer("seed_oss"))
     assert p.ambiguous and set(p.candidates) >= {"seed_oss", twin.name}

@@ -288,6 +288,36 @@ CASES: list[tuple[str, str, bool, str, str, str]] = [
     ("granite4", "<think>\n</think>\n42", False, E, "", "42"),
     ("granite4", "Granite 4", True, T, "Granite 4", ""),
     ("granite4", "42", False, M, "", "42"),
+    # Issue 21, implicit closes in the shape each family's vLLM 0.32 tool parser reads (tests/vllm/test_tool_parsers.py)
+    # and wherever vLLM's reasoning grammar leaves reasoning for a tool call: Seed-OSS, MiniMax M2, Magistral,
+    # DeepSeek V4's third spelling
+    ("seed_oss", "<seed:think>Need it.<seed:tool_call>\n<function=f>\n</function>\n</seed:tool_call>", False, V,
+     "Need it.", "<seed:tool_call>\n<function=f>\n</function>\n</seed:tool_call>"),
+    ("seed_oss", "<seed:think>A <seed:tool_call> tag, so", False, T, "A <seed:tool_call> tag, so", ""),
+    ("minimax", 'Need it.\n<minimax:tool_call>\n<invoke name="f">\n</invoke>\n</minimax:tool_call>', True, V,
+     "Need it.", '<minimax:tool_call>\n<invoke name="f">\n</invoke>\n</minimax:tool_call>'),
+    ("minimax", "The <minimax:tool_call> block, so", True, T, "The <minimax:tool_call> block, so", ""),
+    ("magistral", '[THINK]Need it.[TOOL_CALLS]f[ARGS]{"x": 1}', False, V, "Need it.", '[TOOL_CALLS]f[ARGS]{"x": 1}'),
+    ("magistral", "[THINK][TOOL_CALLS] starts a call, so", False, T, "[TOOL_CALLS] starts a call, so", ""),
+    ("deepseek_v4", 'Need data.<\uff5cDSML\uff5ctool><\uff5cDSML\uff5cinvoke name="f">', True, V, "Need data.",
+     '<\uff5cDSML\uff5ctool><\uff5cDSML\uff5cinvoke name="f">'),
+    # Kimi K3: a call block names its tool ('call tool="f"'), or its tool parser reads no call
+    ("kimi_k3", 'Need it.<|open|>tools<|sep|><|open|>call tool="f" index="1"<|sep|><|close|>call<|sep|>', True, V,
+     "Need it.", '<|open|>tools<|sep|><|open|>call tool="f" index="1"<|sep|><|close|>call<|sep|>'),
+    ("kimi_k3", "Need it.<|open|>tools<|sep|><|open|>call<|sep|>f<|close|>call<|sep|>", True, T,
+     "Need it.<|open|>tools<|sep|><|open|>call<|sep|>f<|close|>call<|sep|>", ""),
+    # Inkling and Muse: the call's own block end (<|end_message|>, <|eom|>) also closes thinking blocks; after a call
+    # it ends the call, and the call ended the trace. Inkling's raw tool-text block is no call (text to vLLM).
+    ("inkling", 'Need it.<|message_model|><|content_invoke_tool_json|>{"name": "f", "args": {}}<|end_message|>', True,
+     V, "Need it.", '<|message_model|><|content_invoke_tool_json|>{"name": "f", "args": {}}<|end_message|>'),
+    ("inkling", '<|content_thinking|>Need it.<|content_invoke_tool_json|>{"name": "f"}<|end_message|>', False, V,
+     "Need it.", '<|content_invoke_tool_json|>{"name": "f"}<|end_message|>'),
+    ("inkling", "Need it.<|message_model|><|content_invoke_tool_text|>f x", True, T,
+     "Need it.<|message_model|><|content_invoke_tool_text|>f x", ""),
+    ("muse", 'Need it.<|start|>assistant to=f<|message|><atem:function_calls><atem:invoke name="f"></atem:invoke>'
+             "</atem:function_calls><|eom|>", True, V, "Need it.",
+     '<|start|>assistant to=f<|message|><atem:function_calls><atem:invoke name="f"></atem:invoke>'
+     "</atem:function_calls><|eom|>"),
     # Poolside (Laguna) and Holo2: DeepSeek-V3-style switches
     ("poolside_v1", "Laguna reasons.</think>42", True, V, "Laguna reasons.", "42"),
     ("poolside_v1", "</think>42", True, E, "", "42"),

@@ -96,16 +96,17 @@ def _offline() -> bool:
 
 
 @lru_cache(maxsize=32)
-def _detect_cached(model_id: str, revision: str | None, trust_remote_code: bool,
-                   chat_args_json: str) -> tuple[str, bool | None, bool, bool, str]:
-    """(format, prefilled, thinking_disabled, special_delimiters, source) for one model configuration."""
+def _detect_cached(model_id: str, revision: str | None, trust_remote_code: bool, chat_args_json: str,
+                   offline: bool = False) -> tuple[str, bool | None, bool, bool, str]:
+    """(format, prefilled, thinking_disabled, special_delimiters, source) for one model configuration
+    (``offline``: the tokenizer from local files only)."""
     chat_args = json.loads(chat_args_json)
     try:
         from lm_eval_thinkpack.detect import detect_format
         from lm_eval_thinkpack.tokens import load_tokenizer
 
         # the same cached tokenizer counts the reasoning and answer tokens later (tokens.counter_from_ref)
-        tokenizer = load_tokenizer(model_id, revision, trust_remote_code, _offline())
+        tokenizer = load_tokenizer(model_id, revision, trust_remote_code, offline)
         prof = detect_format(tokenizer, **chat_args)
         if getattr(prof, "ambiguous", False):  # once per model configuration (this function is cached)
             log.warning("lm-eval-thinkpack: the chat template of %r fits %s equally; classifying with %r. "
@@ -145,8 +146,10 @@ def _profile_tuple(prof: Any, source: str) -> tuple[str, bool | None, bool, bool
             fmt.special_delimiters if special is None else bool(special), getattr(prof, "source", None) or source)
 
 
-def resolve_profile(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """The trace profile for this run: explicit --metadata values win over detection from the model args."""
+def resolve_profile(kwargs: Mapping[str, Any], *, local_only: bool = False) -> dict[str, Any]:
+    """The trace profile for this run: explicit --metadata values win over detection from the model args.
+    ``local_only``: the model's tokenizer is read from local files only, whatever HF_HUB_OFFLINE says (a report
+    on a past run: no network, no retries)."""
     from lm_eval_thinkpack.formats import get_format, spec_json
 
     check_model_args(kwargs)
@@ -178,7 +181,7 @@ def resolve_profile(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         detected = (explicit["trace_format"], explicit["prefilled"], False, None, "metadata")
     elif model_id is not None:
         detected = _detect_cached(model_id, kwargs.get("revision"), _truthy(kwargs.get("trust_remote_code", False)),
-                                  json.dumps(chat_args, sort_keys=True, default=str))
+                                  json.dumps(chat_args, sort_keys=True, default=str), local_only or _offline())
     else:
         detected = ("think", None, False, None, "default")
     fmt, prefilled, disabled, special, source = detected
@@ -209,17 +212,18 @@ def resolve_profile(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     # thinkpack_format_spec carries a user-defined format's definition, so the filter resolves it in any process
     return {"thinkpack_format": fmt, "thinkpack_format_spec": user_spec if fmt == explicit.get("trace_format") else "",
             "thinkpack_prefilled": bool(prefilled), "thinkpack_thinking_disabled": bool(disabled),
-            "thinkpack_profile_source": source, "thinkpack_tokenizer": _tokenizer_ref(kwargs, model_id)}
+            "thinkpack_profile_source": source,
+            "thinkpack_tokenizer": _tokenizer_ref(kwargs, model_id, local_only or _offline())}
 
 
-def _tokenizer_ref(kwargs: Mapping[str, Any], model_id: str | None) -> str:
+def _tokenizer_ref(kwargs: Mapping[str, Any], model_id: str | None, offline: bool) -> str:
     """The tokenizer that counts reasoning and answer tokens: the model's, the one detection read (loaded once,
     ``tokens.load_tokenizer``); "" (whitespace words) when it cannot be loaded or ``count_tokens`` is false."""
     from lm_eval_thinkpack.tokens import load_tokenizer, tokenizer_ref
 
     if not _as_bool(kwargs.get("count_tokens", True), "count_tokens") or model_id is None:
         return ""
-    revision, trust, offline = kwargs.get("revision"), _truthy(kwargs.get("trust_remote_code", False)), _offline()
+    revision, trust = kwargs.get("revision"), _truthy(kwargs.get("trust_remote_code", False))
     try:
         load_tokenizer(model_id, revision, trust, offline)  # cached: detection loaded it already
     except Exception as err:  # noqa: BLE001 - lengths fall back to words; a run never stops for them

@@ -582,7 +582,7 @@ def _foreign_profile(data: dict[str, Any], opts: ReadOptions, source: str) -> tu
     logger = logging.getLogger("lm_eval_thinkpack.harness")
     old, logger.disabled = logger.disabled, True  # its advice names --metadata; the report's note names --format
     try:
-        prof = resolve_profile(kwargs)
+        prof = resolve_profile(kwargs, local_only=True)  # a past run: its tokenizer from local files, no network
     except (ThinkpackConfigError, ValueError) as err:
         raise ReportError(f"{source}: {err}") from None
     finally:

@@ -253,3 +253,28 @@ def test_compare_and_its_lengths_plot_count_past_runs_in_tokens(runs, tmp_path, 
     # the figure draws sample_lengths of the runs as the command reads them (streamed): tokens for both
     assert [sample_lengths(summarize(load_run(p, keep_text=False)).samples())[2] for p in (base, tuned)] == [
         "tokens", "tokens"]
+
+
+def test_a_past_run_is_read_without_the_network(runs, tmp_path, monkeypatch):
+    """The run's model is looked up in local files only, for its profile as for its counts, whatever HF_HUB_OFFLINE
+    says. Before, the profile's detection loaded it with the network allowed: offline without the variable, a report
+    on a past run of a model not in the cache waited 107 s on the Hub client's retries."""
+    import lm_eval_thinkpack.tokens as tokens
+    from lm_eval_thinkpack.report import counting
+
+    calls = []
+
+    def spy(name, revision=None, trust_remote_code=False, local_files_only=False):
+        calls.append((name, local_files_only))
+        if not local_files_only:
+            raise OSError("would have asked the Hub")  # never reach the network from a test
+        return tokens.load_tokenizer.__wrapped__(name, revision, trust_remote_code, local_files_only)
+
+    spy.__wrapped__ = tokens.load_tokenizer.__wrapped__
+    monkeypatch.setattr(tokens, "load_tokenizer", spy)
+    monkeypatch.setattr(counting, "load_tokenizer", spy)
+    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(key, raising=False)
+    folder = _naming(runs["base"], tmp_path / "past", pretrained="no-such-org/never-fetched")
+    assert main(["report", str(folder)]) == 0
+    assert calls and all(name == "no-such-org/never-fetched" and local for name, local in calls), calls

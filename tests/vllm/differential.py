@@ -305,12 +305,13 @@ def _needs_both(c: Case) -> Case:
 
 # The tool-call markers a parser's grammar knows, where the family has several dialects.
 CALL_MARKERS: dict[str, tuple[str, ...]] = {
-    "deepseek_v4": ("<\uff5cDSML\uff5ctool_calls>", "<\uff5cDSML\uff5ctoolcalls>"),
+    "deepseek_v4": ("<\uff5cDSML\uff5ctool_calls>", "<\uff5cDSML\uff5ctoolcalls>", "<\uff5cDSML\uff5ctool>"),
     "deepseek_v41": ("<\uff5cDSML\uff5c calls>",),
     "hy_v4": (),  # a BaseThinkingReasoningParser-style parser: no tool-call close at all
     "hy_v3": (),
     "kimi_k3": (),  # extract_reasoning ends reasoning only at the think close (tools wait for it)
-    "inkling": ("<|message_model|><|content_invoke_tool_json|>",),  # a JSON call, not a raw tool-text block
+    "minimax_m3": (),  # M3's parser ends reasoning at its closer only: M2's <minimax:tool_call> stays reasoning
+    "muse_glimmer": ("to=",),  # see header_role_is_reasoning
     "minicpmv": ("<tool_call>",),  # the Qwen3 grammar: MiniCPM 5's '<function name=...>' call stays reasoning
 }
 
@@ -514,6 +515,11 @@ def _text_before_wrapper_joins_answer(c: Case) -> Case:
 HEADERS: dict[str, str] = {"inkling": "<|message_model|>"}
 
 
+# Block kinds a parser renders as visible text, not as a call (Inkling's raw tool-text block: no call to vLLM's inkling
+# tool parser, so no implicit close of ours either).
+TEXT_BLOCKS: dict[str, tuple[str, ...]] = {"inkling": ("<|content_invoke_tool_text|>",)}
+
+
 def _header_is_metadata(c: Case) -> Case:
     """Drop what the parser drops as header: the header token outside a thinking block with the text between it
     and the block's kind marker (the output starts in a header: no prefilled trace); text before a closer, or
@@ -522,7 +528,8 @@ def _header_is_metadata(c: Case) -> Case:
     bare = (lambda s: s[len(h):] if s.startswith(h) and s != h else s)  # noqa: E731
     openers = tuple(dict.fromkeys(bare(o) for o in d.open))
     calls = tuple(replace(ic, marker=bare(ic.marker)) for ic in c.fmt.implicit_close)  # the calls it parses
-    kinds = (*openers, *(w for w, _ in d.wrappers if w), *(bare(ic.marker) for ic in family.implicit_close))
+    kinds = (*openers, *(w for w, _ in d.wrappers if w), *(bare(ic.marker) for ic in family.implicit_close),
+             *TEXT_BLOCKS.get(c.parser, ()))
     tokens = sorted({h, *kinds, *d.close}, key=len, reverse=True)
     out, state, pos = [], "header", 0
     for m in re.finditer("|".join(map(re.escape, tokens)), c.text):
@@ -557,7 +564,7 @@ def _text_outside_blocks_is_content(c: Case) -> Case:
     h, family = HEADERS.get(c.parser, ""), FORMATS[c.fmt.name]
     visible = {m[len(h):] if h and m.startswith(h) else m
                for m in (*(w for fd in family.delimiters for w, _ in fd.wrappers if w),
-                         *(ic.marker for ic in family.implicit_close))} - set(calls)
+                         *(ic.marker for ic in family.implicit_close), *TEXT_BLOCKS.get(c.parser, ()))} - set(calls)
     tokens = sorted({*d.open, *calls, *visible, *d.close}, key=len, reverse=True)
     out, state, pos, blocks = [], "content", 0, 0
     for m in re.finditer("|".join(map(re.escape, tokens)), c.text):
@@ -785,11 +792,18 @@ DIFFERENCES: dict[str, Difference] = {d.name: d for d in (
         "other_call_dialect",
         "The family writes its tool calls in several dialects (DeepSeek V4 '<｜DSML｜tool_calls>', V4.1 "
         "'<｜DSML｜ calls>'); each vLLM parser ends reasoning only at its own dialect's block, a block of the "
-        "other one stays reasoning (truncated); the hy_v3/hy_v4 and kimi_k3 parsers know none; MiniCPM 5 has no "
-        "reasoning parser of its own and minicpmv (the Qwen3 grammar) ends reasoning only at '<tool_call>', not "
-        "at the '<function name=...>' call its minicpm5 tool parser reads; Inkling's "
-        "parser ends reasoning at a JSON tool block, not at a raw '<|content_invoke_tool_text|>' one. We accept "
+        "other one stays reasoning (truncated); the hy_v3/hy_v4 and kimi_k3 parsers know none; MiniMax M3's "
+        "parser does not end at M2's '<minimax:tool_call>'; MiniCPM 5 has no reasoning parser of its own and "
+        "minicpmv (the Qwen3 grammar) ends reasoning only at '<tool_call>', not at the '<function name=...>' "
+        "call its minicpm5 tool parser reads. We accept "
         "every dialect the family uses (formats registry: the template ends the trace at the call).",
+        _other_call_dialect),
+    Difference(
+        "header_role_is_reasoning",
+        "MuseGlimmer's reasoning parser ends an open to=self body at the next ' to=NAME<|message|>', so a header "
+        "written with its role ('<|start|>assistant to=f<|message|>', as the template writes a call) leaves "
+        "'<|start|>assistant' at the end of the reasoning; vLLM's muse_glimmer tool parser reads the role as part "
+        "of the header (a body never holds <|start|>). We end the trace where the header starts, role included.",
         _other_call_dialect),
     Difference(
         "answer_closer_dropped",
@@ -1042,18 +1056,19 @@ SPECS: dict[str, Spec] = {
     "hy_v3": Spec(("other_call_dialect", *_BASE)),
     "step3": Spec(("opener_not_read",)),
     "gemma4": Spec(("label_needs_newline", *_CONTENT_FIRST)),
-    "minimax_m3": Spec(("assumes_prefilled", "opener_restarts_trace", "preamble_is_content")),
+    "minimax_m3": Spec(("other_call_dialect", "assumes_prefilled", "opener_restarts_trace", "preamble_is_content")),
     "kimi_k3": Spec(("other_call_dialect", "answer_closer_dropped", *_BASE)),
     "granite": Spec(("needs_both_delimiters", "cuts_at_first_opener"), spelling="3.2"),
     # gpt-oss: vLLM's HarmonyParser on token ids; its own renderer ends the prompt at '<|start|>assistant'
     "openai_gptoss": Spec(("reasoning_messages_joined", "cut_header_is_content", "content_messages_joined",
                            "tool_calls_not_content"),
                           spelling="harmony", harmony=True, prefills=(False,)),
-    "muse_glimmer": Spec(("header_starts_trace", "stray_closer_hides_blocks", "open_body_repeated",
-                          "self_blocks_join_reasoning", "tool_channel_is_content", "answer_needs_channel")),
+    "muse_glimmer": Spec(("header_role_is_reasoning", "header_starts_trace", "stray_closer_hides_blocks",
+                          "open_body_repeated", "self_blocks_join_reasoning", "tool_channel_is_content",
+                          "answer_needs_channel")),
     # typed blocks: no prefill assumed (extract_reasoning starts in a message header), every thinking block is
     # reasoning, everything else is content
-    "inkling": Spec(("other_call_dialect", "header_is_metadata", "text_outside_blocks_is_content",
+    "inkling": Spec(("header_is_metadata", "text_outside_blocks_is_content",
                      "preamble_is_content", "later_blocks_join_reasoning", "drops_openers_in_trace")),
 }
 

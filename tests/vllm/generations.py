@@ -53,7 +53,6 @@ _CALLS = (
     '\n<tool_call>calc\n```json\n{"expr": "6*7"}\n```\n</tool_call>\n</tool_calls>',
     '[{"tool_call_id": "0", "tool_name": "calc", "parameters": {"expr": "6*7"}}]<|END_ACTION|>',
     'call:calc{expr:6*7}<tool_call|>',
-    '<|open|>call<|sep|>calc<|sep|>{"expr": "6*7"}<|close|>call<|sep|>',
     '<ifm|tool_call>{"name": "calc", "arguments": {"expr": "6*7"}}</ifm|tool_call>',
     'functions.calc<|message|><atem:function_calls><atem:invoke name="calc"><atem:parameter name="expr">6*7'
     '</atem:parameter></atem:invoke></atem:function_calls>',
@@ -67,9 +66,22 @@ _CALLS = (
 )
 
 
+# The whole call as the family's tool parser reads it, for markers whose call no payload above writes (the block's own
+# end included: Inkling's call block ends with the token that also ends a thinking block).
+_CALLS_BY_MARKER = {
+    "<seed:tool_call>": "\n<function=calc>\n<parameter=expr>\n6*7\n</parameter>\n</function>\n</seed:tool_call>",
+    "<minimax:tool_call>": '\n<invoke name="calc">\n<parameter name="expr">6*7</parameter>\n</invoke>\n'
+                           "</minimax:tool_call>",
+    "[TOOL_CALLS]": 'calc[ARGS]{"expr": "6*7"}',
+    "<|open|>tools<|sep|>": '<|open|>call tool="calc" index="1"<|sep|><|open|>argument key="expr" type="string"<|sep|>'
+                            "6*7<|close|>argument<|sep|><|close|>call<|sep|><|close|>tools<|sep|>",
+    "<|message_model|><|content_invoke_tool_json|>": '{"name": "calc", "args": {"expr": "6*7"}}<|end_message|>',
+}
+
+
 def _tool_call(fmt: TraceFormat, rng: random.Random) -> str:
     ic = rng.choice(fmt.implicit_close)
-    payload = next((c for c in _CALLS if re.match(ic.follows, c)), None)
+    payload = _CALLS_BY_MARKER.get(ic.marker) or next((c for c in _CALLS if re.match(ic.follows, c)), None)
     if payload is None:
         raise AssertionError(f"{fmt.name}: no tool-call payload matches {ic.marker!r} followed by {ic.follows!r}")
     return ic.marker + payload
