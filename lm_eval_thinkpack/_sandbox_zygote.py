@@ -438,6 +438,15 @@ def _callee_waiting(c_end, parent):
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         with open(path, "rb") as f:  # written by P; no process of the run's uid has run yet
             src = f.read()
+    except BaseException as e:
+        _fail(repr(e))
+    _become_callee(chan, uid, stdlib_ok, parent, src, path)
+
+
+def _become_callee(chan, uid, stdlib_ok, parent, src, path):
+    # C's last steps, prepared or forked late: drop to the run's uid, tell T which isolation it got, then only
+    # answer T's calls on ``chan`` until T is done; C never returns
+    try:
         cflags = []
         _drop(cflags, uid, stdlib_ok, parent)
         RUNNER.send_msg(chan, ("S " + " ".join(cflags)).encode())
@@ -603,15 +612,9 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, limits):
             chan = os.dup2(raw, 3, inheritable=False)
             if raw != chan:
                 os.close(raw)
-            cflags = []
-            _drop(cflags, uid, stdlib_ok, me)
-            RUNNER.send_msg(chan, ("S " + " ".join(cflags)).encode())
         except BaseException as e:
             _fail(repr(e))
-        try:
-            RUNNER.callee(chan, src.decode("utf-8", "surrogateescape"), path)
-        finally:
-            os._exit(1)
+        _become_callee(chan, uid, stdlib_ok, me, src, path)
     # T
     if c_end is not None:
         c_end.close()
