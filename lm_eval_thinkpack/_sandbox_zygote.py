@@ -406,6 +406,22 @@ def _fork_callee(ctrl):
     return cpid, t_end.detach()
 
 
+def _enter_run(req):
+    # a request's first six fields (uid, cpu seconds, address space, processes, file size, open files) and its
+    # environment (fields 8 on): this process takes the environment and the limits; returns the uid and limits
+    uid, cpu, as_, nproc, fsize, nofile = [int(x) for x in req[:6]]
+    os.environ.clear()
+    os.environ.update(dict(kv.split("=", 1) for kv in req[8:] if "=" in kv))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (as_, as_))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+    if nproc > 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    return uid, (cpu, as_, nproc, fsize, nofile)
+
+
 def _callee_waiting(c_end, parent):
     libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with P
     if os.getppid() != parent:
@@ -415,7 +431,6 @@ def _callee_waiting(c_end, parent):
         return  # P went away (EOF), or a run without tests: nothing to do
     try:
         req = msg[:-2].decode("utf-8", "surrogateescape").split("\0")
-        uid, cpu, as_, nproc, fsize, nofile = [int(x) for x in req[:6]]
         path, stdlib_ok = req[6], req[7] == "1"
         # the state a C forked by P gets: stdin /dev/null, the run's output, the link on fd 3, nothing else
         high = [os.dup(fd) for fd in fds] + [os.dup(c_end.fileno())]
@@ -426,16 +441,8 @@ def _callee_waiting(c_end, parent):
         chan = os.dup2(high[2], 3, inheritable=False)
         os.closerange(4, 65536)
         c_end.detach()
-        os.environ.clear()
-        os.environ.update(dict(kv.split("=", 1) for kv in req[8:] if "=" in kv))
+        uid, _ = _enter_run(req)  # once only the run's fds are left
         os.chdir(os.path.dirname(path))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (as_, as_))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-        if nproc > 0:
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         with open(path, "rb") as f:  # written by P; no process of the run's uid has run yet
             src = f.read()
     except BaseException as e:
@@ -487,17 +494,8 @@ def _child(req, fds, pidns, test, prep=None):
     FD = 3
     flags = ["pid"] if pidns else []
     try:
-        uid, cpu, as_, nproc, fsize, nofile = [int(x) for x in req[:6]]
+        uid, limits = _enter_run(req)
         prog, work = req[6], req[7]
-        os.environ.clear()
-        os.environ.update(dict(kv.split("=", 1) for kv in req[8:] if "=" in kv))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (as_, as_))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-        if nproc > 0:
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     except Exception as e:
         _fail(repr(e))
     late = prep is not None  # prepared before the request: the working directory may be covered by now
@@ -535,7 +533,7 @@ def _child(req, fds, pidns, test, prep=None):
         stdlib_ok = prep.stdlib_ok
     callee = prep.callee if prep is not None else None
     if test:
-        _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, (cpu, as_, nproc, fsize, nofile))
+        _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, limits)
     if callee is not None:  # prepared for a test run, this is a plain one: C goes before the program starts
         _kill(callee[0])
         try:
