@@ -27,10 +27,12 @@ machines):
   (root is exempt from it) and counts only that run's processes and threads;
   the program cannot write outside its working directory, and it cannot signal,
   trace or inspect the harness;
-* fresh pid, mount, network and IPC namespaces: when the program's main
+* fresh pid, mount and IPC namespaces: when the program's main
   process exits (or the run is killed) the kernel kills every process left in
-  the pid namespace, including double-forked ``setsid`` daemons; the network
-  namespace has no usable interface (not even loopback); ``/tmp``,
+  the pid namespace, including double-forked ``setsid`` daemons; a network
+  namespace with no usable interface (not even loopback), one per zygote, joined
+  by its runs one after another (never by two runs at once; see
+  ``_sandbox_zygote.NET_NS``); ``/tmp``,
   ``/var/tmp``, ``/dev/shm`` and ``/run/lock`` are bind mounts of the run's
   working directory, so the program sees none of the harness' temporary files
   and whatever it leaves there is deleted with the working directory; ``/proc``
