@@ -421,12 +421,32 @@ def _fork_callee(ctrl):
     return cpid, t_end.detach()
 
 
+def _set_environ(pairs):
+    # os.environ becomes ``pairs``; only what differs from the zygote's is changed, through os.environ's own
+    # bytes mapping (its clear() and update() go through the mapping ABC's Python methods: ~90 page faults and
+    # ~0.4 ms of CPU in a freshly forked process, twice per test run)
+    env = os.environ
+    data = getattr(env, "_data", None)
+    enc = getattr(env, "encodekey", None), getattr(env, "encodevalue", None)
+    if type(data) is not dict or None in enc:
+        env.clear()
+        env.update(pairs)
+        return
+    new = dict((enc[0](k), enc[1](v)) for k, v in pairs.items())
+    for key in [k for k in data if k not in new]:
+        os.unsetenv(key)
+        del data[key]
+    for key, value in new.items():
+        if data.get(key) != value:
+            os.putenv(key, value)
+            data[key] = value
+
+
 def _enter_run(req):
     # a request's first six fields (uid, cpu seconds, address space, processes, file size, open files) and its
     # environment (fields 8 on): this process takes the environment and the limits; returns the uid and limits
     uid, cpu, as_, nproc, fsize, nofile = [int(x) for x in req[:6]]
-    os.environ.clear()
-    os.environ.update(dict(kv.split("=", 1) for kv in req[8:] if "=" in kv))
+    _set_environ(dict(kv.split("=", 1) for kv in req[8:] if "=" in kv))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (as_, as_))
