@@ -1,8 +1,9 @@
 """The sandbox's zygote: a warm interpreter that forks one sandboxed process per program.
 
-Not imported: ``sandbox.py`` reads this file and runs it as ``python -I -S -B -c <this file> <socket fd>
-<modules to preload> <line of the proof point> <path of _sandbox_runner.py>``, so it uses the standard library
-only and stays compatible with Python 3.9+.
+Not imported: ``sandbox.py`` reads this file and runs it through ``python -I -S -B -c <sandbox._BOOT> <socket fd>
+<modules to preload> <line of the proof point> <path of _sandbox_runner.py> <tmp size> <harness dirs> <this
+file>`` (the boot compiles this file and the runner in a child and runs the code as ``__main__``), so it uses the
+standard library only and stays compatible with Python 3.9+.
 
 Two kinds of request: ``RUN`` (a whole program; its pass is the in-process proof of completion, see _program)
 and ``TEST`` (a solution and the benchmark's tests: the run's process P forks the solution's process C, which
@@ -40,8 +41,15 @@ PROOF_FD = 4  # the run's end of the proof socket (see _program); only the guard
 JOB_FD = 5  # TEST runs: the tests (read by T only after C was forked, so C never holds them)
 LINK_FD = 6  # P's end of the link to a C prepared before the request (see _fork_callee)
 RUNNER = types.ModuleType("_thinkpack_runner")  # not in sys.modules: the program cannot import it
-with open(sys.argv[4], "rb") as _f:
-    exec(compile(_f.read(), sys.argv[4], "exec"), RUNNER.__dict__)
+_code = globals().pop("RUNNER_CODE", None)  # compiled by sandbox._BOOT's child
+if _code is None:
+    with open(sys.argv[4], "rb") as _f:
+        _code = compile(_f.read(), sys.argv[4], "exec")
+exec(_code, RUNNER.__dict__)
+del _code
+# the first compile() of a process builds the interpreter's AST types (~3 ms and ~120 page faults in a forked
+# run); T and C compile the tests and the solution: built once here
+compile("", "<string>", "exec")
 CLONE_FILES = 0x00000400
 # events the program may not raise: a trace function can set f_lineno and so jump over the tests
 REFUSED_EVENTS = frozenset(("sys.settrace", "sys.monitoring.register_callback", "sys.monitoring.set_events",
