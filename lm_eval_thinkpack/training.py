@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -532,14 +533,23 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def restates_answer(reasoning: str, gold: str, min_words: int = 3) -> bool:
-    """A trace that only restates the answer: fewer than ``min_words`` words that are neither words of the gold
-    answer nor filler (``the``, ``answer``, ``is``, ``so``, ``therefore``, ...). ``"The answer is 15."`` and
-    ``"So it is 15, as given."`` restate; ``"7 + 8: 7 + 3 = 10, plus 5 is 15."`` reasons (it has numbers of its
-    own). Rationalization asks the teacher for the reasoning toward a known answer; a trace like this teaches the
-    model nothing but the answer."""
-    own = {w.lower() for w in _WORD.findall(gold)}
-    words = [w for w in (x.lower() for x in _WORD.findall(reasoning)) if w not in own and w not in _FILLER]
-    return len(words) < min_words
+    """A trace that only restates the answer: fewer than ``min_words`` words of its own, counting the words that
+    are neither filler (``the``, ``answer``, ``is``, ``so``, ``therefore``, ...) nor the gold answer's words, plus
+    each further use of a gold word beyond the answer itself. ``"The answer is 15."`` and ``"So it is 15, as
+    given."`` restate; ``"7 + 8: 7 + 3 = 10, plus 5 is 15."`` reasons (it has numbers of its own), and so does
+    ``"9>9 2>9 9>9"`` for the answer 9 (a running maximum: the answer's digit, used at every step, is the work).
+    Rationalization asks the teacher for the reasoning toward a known answer; a trace that only says the answer
+    teaches the model nothing but the answer."""
+    own = Counter(w.lower() for w in _WORD.findall(gold))
+    seen: Counter[str] = Counter()
+    words = 0
+    for w in (x.lower() for x in _WORD.findall(reasoning)):
+        if w in own:
+            seen[w] += 1
+            words += seen[w] > own[w]  # the answer said once is no reasoning; its words used again are
+        elif w not in _FILLER:
+            words += 1
+    return words < min_words
 
 
 @dataclass

@@ -412,8 +412,26 @@ def test_restates_answer_rule() -> None:
                        ("Therefore the final answer is \\boxed{15}.", "15"), ("Paris is the answer.", "Paris")]:
         assert restates_answer(text, gold), text
     for text, gold in [("7 + 8: 7 + 3 = 10, plus 5 is 15.", "15"), ("Count up from 7 by eight steps.", "15"),
-                       ("The capital city of France is Paris.", "Paris")]:
+                       ("The capital city of France is Paris.", "Paris"), ("9>9 9>9 2>9 9>9", "9"),
+                       ("0+0\n0+0+0=0", "0")]:
         assert not restates_answer(text, gold), text
+    for text, gold in [("The answer is 15. So 15.", "15"), ("The answer is 1/2.", "1/2")]:
+        assert restates_answer(text, gold), text
+
+
+def test_no_reference_trace_of_the_bundled_data_counts_as_restating_its_answer() -> None:
+    """Before: 16 of the 100 'max' traces ("9>9 9>9 2>9 9>9 9>9": a running maximum whose steps mostly repeat the
+    answer's digit) and 1 'add' trace ("0+0\n0+0+0=0") were taken for restatements, so rationalization dropped
+    real reasoning whenever the answer's words carry the work."""
+    import json
+    from pathlib import Path
+
+    from lm_eval_thinkpack.training import restates_answer
+
+    data = Path(__file__).resolve().parents[1] / "lm_eval_thinkpack" / "demo" / "data"
+    rows = [json.loads(line) for f in sorted(data.glob("*.jsonl")) for line in f.read_text().splitlines()]
+    assert len(rows) >= 500
+    assert [r["trace"] for r in rows if restates_answer(r["trace"], r["answer"])] == []
 
 
 def test_rationalize_gives_the_teacher_the_answer(base) -> None:

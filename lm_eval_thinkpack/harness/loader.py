@@ -77,14 +77,14 @@ def check_model_args(kwargs: Mapping[str, Any]) -> None:
     tok = kwargs.get("think_end_token")
     if tok not in (None, "", False):
         raise ThinkpackConfigError(
-            f"thinkpack cannot classify traces: the model args set think_end_token={tok!r}, so lm-eval's "
+            f"lm-eval-thinkpack cannot classify traces: the model args set think_end_token={tok!r}, so lm-eval's "
             "model class (hf/vllm) cuts every generation at that token and drops the reasoning before "
-            "thinkpack's filter runs; every trace would look 'missing'. Fix: remove think_end_token from "
-            "--model_args (thinkpack separates the trace from the answer itself)."
+            "the trace filter runs; every trace would look 'missing'. Fix: remove think_end_token from "
+            "--model_args (lm-eval-thinkpack separates the trace from the answer itself)."
         )
     if "enable_thinking" in kwargs and kwargs["enable_thinking"] is not None and _truthy(kwargs["enable_thinking"]):
         raise ThinkpackConfigError(
-            "thinkpack cannot classify traces: --model_args enable_thinking=True makes lm-eval 0.4.13's "
+            "lm-eval-thinkpack cannot classify traces: --model_args enable_thinking=True makes lm-eval 0.4.13's "
             "hf/vllm model require think_end_token and strip the trace inside the model class. Fix: drop "
             "enable_thinking from --model_args; thinking models think by default, and for hf you can set the "
             "template switch with chat_template_args='{\"enable_thinking\": true}' instead."

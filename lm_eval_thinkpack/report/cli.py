@@ -24,7 +24,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     from .readers import MAX_RECORD_MB
 
     p.add_argument("--format", metavar="NAME", default=None,
-                   help="trace format of JSONL generations and of lm-eval tasks run without thinkpack (default: "
+                   help="trace format of JSONL generations and of lm-eval tasks run without lm-eval-thinkpack "
+                        "(default: "
                         "for JSONL think; for lm-eval runs the model's profile, resolved from the run's model "
                         "args as the thinkpack tasks resolve it; see `lm-eval-thinkpack formats`). thinkpack "
                         "tasks keep their own classification")
