@@ -240,8 +240,8 @@ def run_compare(args: argparse.Namespace) -> int:
         _write(args.json, json.dumps(json_ready(cmp.as_dict()), indent=2) + "\n", "json")
     if args.markdown:
         _write(args.markdown, compare_markdown(cmp), "markdown")
-    if args.plot:
-        _plots(runs, args.plot, con)
+    if args.plot:  # the compared views: with --task, that task only (and tasks named as the base names them)
+        _plots([cmp.base, *cmp.others], args.plot, con)
     _token_notes(runs, "compare")
     return EXIT_COLLAPSE if args.fail_on_collapse and cmp.collapsed else 0
 
