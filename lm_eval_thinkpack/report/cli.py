@@ -57,7 +57,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``report`` and ``compare`` to the ``thinkpack`` command's subparsers."""
+    """Add ``report`` and ``compare`` to the ``lm-eval-thinkpack`` command's subparsers."""
     p = subparsers.add_parser(
         "report", help="trace rates, pass@1 and Rpass@1 of an lm-eval run or a JSONL of generations",
         description="Per task: the four trace rates, pass@1 and Rpass@1 with Wilson 95% intervals, mean trace "
