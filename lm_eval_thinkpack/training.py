@@ -445,6 +445,8 @@ class TraceHealthCallback(TrainerCallback):
         self.scorer, self.fmt, self.batch_size = resolve_scorer(scorer), fmt, batch_size
         self.stop_on_collapse, self.rule, self.stop_verdicts = stop_on_collapse, rule, tuple(stop_verdicts)
         self.template_kwargs = dict(template_kwargs or {})
+        if tokenizer is not None:  # refused now, not at the first probe (train begin) or never
+            _check_template_kwargs("TraceHealthCallback", tokenizer, self.template_kwargs)
         self.trainer = trainer
         self.history: list[dict[str, Any]] = []  # {"step": S, "metrics": {...}, "groups": {...}, "verdict": ..}
         self.baseline: ProbeResult | None = None

@@ -817,3 +817,18 @@ def test_a_tokenizer_that_changes_the_delimiters_is_warned_about_once():
         tokenize_conversation(tok, _answer_only("magistral_2506"), fmt="magistral")
         for name in NAMES:  # every fixture tokenizer round-trips its family's delimiters
             assert check_round_trip(make_tokenizer(name), get_format(case(name).format)) == []
+
+
+def test_a_tokenizer_that_drops_spaces_is_warned_about():
+    """transformers#45488 (5.3-5.12) drops the spaces of some byte-level tokenizers: '<think>' still round-trips,
+    plain text does not. Before: no warning (only the delimiters were checked); thinkpack warns on plain text."""
+    from tokenizers import decoders
+
+    from lm_eval_thinkpack.chat import ROUND_TRIP_TEXT, DelimiterRoundTripWarning, check_round_trip
+    from lm_eval_thinkpack.formats import get_format
+
+    tok = make_tokenizer("qwen3")
+    tok.backend_tokenizer.decoder = decoders.Sequence([decoders.Replace("\u0120", ""), decoders.ByteLevel()])
+    assert tok.decode(tok.encode("<think>", add_special_tokens=False)) == "<think>"
+    with pytest.warns(DelimiterRoundTripWarning, match="plain text"):
+        assert check_round_trip(tok, get_format("qwen3")) == [ROUND_TRIP_TEXT]

@@ -478,6 +478,9 @@ def test_unknown_keyword_arguments_are_refused(base) -> None:
         distill_prompts(CONVS, tokenizer=tok, thinking_budget=3)
     with pytest.raises(TypeError, match="unexpected"):
         TraceHealthCallback(["What is 1 + 1?"], template_kwargs={"enable_thinkng": False}).run_probe(model, tok)
+    with pytest.raises(TypeError, match="enable_thinkng"):  # with the tokenizer known, at construction
+        TraceHealthCallback(["What is 1 + 1?"], tokenizer=tok, template_kwargs={"enable_thinkng": False})
+    assert TraceHealthCallback(["What is 1 + 1?"], tokenizer=tok, template_kwargs={"enable_thinking": False})
     # a variable the template reads still goes through
     assert "<think>" not in distill_prompts(CONVS[:1], tokenizer=tok)[0].split("<|im_start|>assistant")[0]
     assert distill_prompts(CONVS[:1], tokenizer=tok, enable_thinking=True)

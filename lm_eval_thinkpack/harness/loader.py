@@ -95,6 +95,21 @@ def _offline() -> bool:
     return any(_truthy(os.environ.get(k, "")) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 
+def _warn_round_trip(tokenizer: Any, fmt: str) -> None:
+    """Say so (in the log, once per model configuration) when the tokenizer changes the family's delimiters or
+    plain text on encode then decode (transformers#45488): the decoded generations would be classified wrong."""
+    import warnings
+
+    from lm_eval_thinkpack.chat import check_round_trip
+    from lm_eval_thinkpack.formats import get_format
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_round_trip(tokenizer, get_format(fmt))
+    for w in caught:
+        log.warning("lm-eval-thinkpack: %s", w.message)
+
+
 @lru_cache(maxsize=32)
 def _detect_cached(model_id: str, revision: str | None, trust_remote_code: bool, chat_args_json: str,
                    offline: bool = False) -> tuple[str, bool | None, bool, bool, str]:
@@ -108,6 +123,7 @@ def _detect_cached(model_id: str, revision: str | None, trust_remote_code: bool,
         # the same cached tokenizer counts the reasoning and answer tokens later (tokens.counter_from_ref)
         tokenizer = load_tokenizer(model_id, revision, trust_remote_code, offline)
         prof = detect_format(tokenizer, **chat_args)
+        _warn_round_trip(tokenizer, prof.format)
         if getattr(prof, "ambiguous", False):  # once per model configuration (this function is cached)
             log.warning("lm-eval-thinkpack: the chat template of %r fits %s equally; classifying with %r. "
                         "Settle it with %s",
