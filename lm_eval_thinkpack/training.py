@@ -718,7 +718,9 @@ def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Sco
         if chosen is None:
             drops[reason] += 1
             continue
-        reply = p.gold if answer == "dataset" else chosen.answer
+        # the teacher's answer is the conclusion that was judged (under rationalize, the trace's last line when
+        # nothing follows the trace): never an empty reply, which would train a trace followed by no answer
+        reply = p.gold if answer == "dataset" else _conclusion(chosen, method)
         kept.append([dict(m) for m in p.messages]
                     + [{"role": "assistant", "content": reply, "reasoning": chosen.reasoning}])
     report = DistillReport(len(items), len(kept), statuses, drops["wrong"], drops["scoring_error"], tokens, method,
@@ -726,14 +728,20 @@ def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Sco
     return kept, report
 
 
+def _conclusion(t: Trace, method: str) -> str:
+    """The answer a valid generation reaches: the text after its trace; under rationalize, when nothing follows the
+    trace, the trace's last non-blank line."""
+    if method == "rationalize" and not t.answer.strip():
+        lines = [ln.strip() for ln in t.reasoning.splitlines() if ln.strip()]
+        return lines[-1] if lines else ""
+    return t.answer
+
+
 def _drop_reason(t: Trace, gold: str | None, scorer: Scorer, method: str) -> str | None:
     """Why trace ``t`` is not kept (a ``DROP_REASONS`` name), or None to keep it."""
     if t.status is not TraceStatus.VALID:
         return t.status.value
-    conclusion = t.answer
-    if method == "rationalize" and not conclusion.strip():
-        lines = [ln for ln in t.reasoning.splitlines() if ln.strip()]
-        conclusion = lines[-1] if lines else ""
+    conclusion = _conclusion(t, method)
     try:
         verdict = scorer(conclusion, gold)
     except Exception as exc:  # one bad answer never stops the run
