@@ -35,7 +35,14 @@ from typing import Any, Literal
 
 from transformers import TrainerCallback
 
-from .chat import BlockStyle, check_round_trip, render_prompt, resolve_format, template_style
+from .chat import (
+    BlockStyle,
+    check_round_trip,
+    check_template_kwargs,
+    render_prompt,
+    resolve_format,
+    template_style,
+)
 from .classify import Trace, TraceStatus, classify, prompt_is_prefilled
 from .formats import TraceFormat
 from .stats import RATE_NAMES, trace_stats
@@ -343,7 +350,7 @@ def probe(model: Any, tokenizer: Any, probes: Sequence[Probe | str | Sequence[Ma
     scorer = resolve_scorer(scorer)
     if mode not in ("full", "opened"):
         raise ValueError(f"mode must be 'full' or 'opened', got {mode!r}")
-    template_kwargs = _check_template_kwargs("probe", tokenizer, template_kwargs)
+    template_kwargs = check_template_kwargs("probe", tokenizer, template_kwargs)
     items = [_as_probe(p) for p in probes]
     if not items:
         raise ValueError("probe needs at least one probe prompt")
@@ -446,7 +453,7 @@ class TraceHealthCallback(TrainerCallback):
         self.stop_on_collapse, self.rule, self.stop_verdicts = stop_on_collapse, rule, tuple(stop_verdicts)
         self.template_kwargs = dict(template_kwargs or {})
         if tokenizer is not None:  # refused now, not at the first probe (train begin) or never
-            _check_template_kwargs("TraceHealthCallback", tokenizer, self.template_kwargs)
+            check_template_kwargs("TraceHealthCallback", tokenizer, self.template_kwargs)
         self.trainer = trainer
         self.history: list[dict[str, Any]] = []  # {"step": S, "metrics": {...}, "groups": {...}, "verdict": ..}
         self.baseline: ProbeResult | None = None
@@ -601,21 +608,6 @@ def _supplied_text(g: Any, style: BlockStyle, prefilled: bool) -> str:
                     f"got {type(g).__name__}")
 
 
-def _check_template_kwargs(fn: str, tokenizer: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """Extra keyword arguments go to the chat template; one the template does not read (and that is not an
-    ``apply_chat_template`` option) is refused, so a misspelt or unsupported argument never vanishes."""
-    if not kwargs:
-        return {}
-    from .template import accepted_kwargs
-
-    known = accepted_kwargs(tokenizer, kwargs)
-    bad = sorted(k for k in kwargs if k not in known)
-    if bad:
-        raise TypeError(f"{fn}() got unexpected keyword argument(s) {', '.join(map(repr, bad))}: not a parameter of "
-                        f"{fn}, and the chat template does not read them")
-    return dict(kwargs)
-
-
 def _teacher_messages(p: Probe, method: str, rationale_prompt: str) -> list[dict[str, Any]]:
     msgs = [dict(m) for m in p.messages]
     if method == "rationalize":
@@ -642,7 +634,7 @@ def distill_prompts(conversations: Sequence[Sequence[Mapping[str, Any]]], *, tok
     """The teacher prompts ``distill`` renders (thinking on), for generating elsewhere (vLLM, an API) and passing
     the texts back as ``distill(..., generations=...)`` with the same ``method``."""
     _check_method(method, rationale_prompt)
-    kwargs = _check_template_kwargs("distill_prompts", tokenizer, template_kwargs)
+    kwargs = check_template_kwargs("distill_prompts", tokenizer, template_kwargs)
     spec = resolve_format(tokenizer, fmt)
     return [render_prompt(tokenizer, _teacher_messages(p, method, rationale_prompt), thinking=True, fmt=spec,
                           **kwargs) for p in probes_from_conversations(conversations)]
@@ -679,7 +671,7 @@ def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Sco
         raise ValueError("distill needs exactly one of teacher= (a model) or generations= (texts you supply)")
     if answer not in ("dataset", "teacher"):
         raise ValueError(f"answer must be 'dataset' or 'teacher', got {answer!r}")
-    kwargs = _check_template_kwargs("distill", tokenizer, template_kwargs)
+    kwargs = check_template_kwargs("distill", tokenizer, template_kwargs)
     items = probes_from_conversations(conversations)
     spec = resolve_format(tokenizer, fmt)
     check_round_trip(tokenizer, spec)
