@@ -34,6 +34,8 @@ for _name in sys.argv[2].split(","):
     except Exception:
         pass
 libc = ctypes.CDLL(None, use_errno=True)
+for _name in ("prctl", "unshare", "setns", "mount"):
+    getattr(libc, _name)  # looked up once here: ctypes makes (and caches) a function object per name
 SOCK = socket.socket(fileno=int(sys.argv[1]))
 SETUP_EXIT = 70
 PROOF_LINE = int(sys.argv[3])  # the line of _program's proof point in this file (sandbox.py finds it)
@@ -429,6 +431,19 @@ def _fork_callee(ctrl):
     return cpid, t_end.detach()
 
 
+def _read_fd(fd):
+    # all of a file from an fd, which is closed; plain os.read: open()'s io objects cost a forked run page faults
+    chunks = []
+    try:
+        while True:
+            b = os.read(fd, 1 << 20)
+            if not b:
+                return b"".join(chunks)
+            chunks.append(b)
+    finally:
+        os.close(fd)
+
+
 def _set_environ(pairs):
     # os.environ becomes ``pairs``; only what differs from the zygote's is changed, through os.environ's own
     # bytes mapping (its clear() and update() go through the mapping ABC's Python methods: ~90 page faults and
@@ -486,8 +501,8 @@ def _callee_waiting(c_end, parent):
         c_end.detach()
         uid, _ = _enter_run(req)  # once only the run's fds are left
         os.chdir(os.path.dirname(path))
-        with open(path, "rb") as f:  # written by P; no process of the run's uid has run yet
-            src = f.read()
+        # written by P; no process of the run's uid has run yet
+        src = _read_fd(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
     except BaseException as e:
         _fail(repr(e))
     _become_callee(chan, uid, stdlib_ok, parent, src, path)
@@ -518,8 +533,7 @@ def _child(req, fds, pidns, test, prep=None):
         if prep is None:
             os.setsid()
             libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the zygote
-        with os.fdopen(fds.pop(4), "rb") as f:
-            src = f.read()
+        src = _read_fd(fds.pop(4))
         link = prep.callee[1] if prep is not None and prep.callee is not None else None
         high = [os.dup(fd) for fd in fds + ([link] if link is not None else [])]
         for fd in fds:
@@ -559,10 +573,15 @@ def _child(req, fds, pidns, test, prep=None):
                 if uid >= 0:
                     os.chown("/tmp", uid, uid)
                 dest = os.path.join("/tmp", os.path.basename(prog))
-                with open(dest, "wb") as f:
-                    f.write(src)
-                if uid >= 0:
-                    os.chown(dest, uid, uid)
+                fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+                try:
+                    view = memoryview(src)
+                    while view:
+                        view = view[os.write(fd, view):]
+                    if uid >= 0:
+                        os.fchown(fd, uid, uid)
+                finally:
+                    os.close(fd)
             elif late:
                 os.chdir(work)
         except OSError as e:
@@ -662,8 +681,7 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, limits):
     chan = t_end.detach()
     try:
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no /proc/<T>/mem for anyone without CAP_SYS_PTRACE
-        with os.fdopen(JOB_FD, "rb") as f:  # read while C sets itself up
-            job = f.read()
+        job = _read_fd(JOB_FD)  # read while C sets itself up
         import json
         job = json.loads(job.decode("utf-8", "surrogatepass"))
         drop = ROOT and stdlib_ok and uid >= 0  # C takes the run's uid exactly then (see _drop)
