@@ -46,7 +46,14 @@ from typing import Any
 from .classify import prompt_is_prefilled
 from .detect import detect_format
 from .formats import Delimiters, TraceFormat, get_format
-from .template import ChatTemplateError, Renderer, renderer, selected_template, template_variables
+from .template import (
+    ChatTemplateError,
+    Renderer,
+    accepted_kwargs,
+    renderer,
+    selected_template,
+    template_variables,
+)
 
 __all__ = [
     "REASONING_KEYS",
@@ -58,6 +65,7 @@ __all__ = [
     "block_style",
     "check_messages",
     "check_round_trip",
+    "check_template_kwargs",
     "render_messages",
     "render_prompt",
     "render_prompts",
@@ -157,6 +165,26 @@ def check_round_trip(tokenizer: Any, spec: TraceFormat) -> list[str]:
                       DelimiterRoundTripWarning, stacklevel=3)
     memo[key] = bad
     return bad
+
+
+def check_template_kwargs(fn: str, tokenizer: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Extra keyword arguments of ``fn`` go to the chat template; one the template does not read (and that is not
+    an ``apply_chat_template`` option) raises ``TypeError``, so a misspelt argument (``respnse_prefix=``,
+    ``turn="all"``) never vanishes into the template. Checked once per tokenizer configuration."""
+    if not kwargs:
+        return {}
+    try:
+        memo = renderer(tokenizer, kwargs).memo
+    except Exception:  # noqa: BLE001 - no template state to remember it in: check every time
+        memo = {}
+    if "kwargs_checked" not in memo:
+        known = accepted_kwargs(tokenizer, kwargs)
+        bad = sorted(k for k in kwargs if k not in known)
+        if bad:
+            raise TypeError(f"{fn}() got unexpected keyword argument(s) {', '.join(map(repr, bad))}: not a parameter "
+                            f"of {fn}, and the chat template does not read them")
+        memo["kwargs_checked"] = True
+    return dict(kwargs)
 
 
 def resolve_format(tokenizer: Any, fmt: str | TraceFormat | None = None) -> TraceFormat:
@@ -484,6 +512,7 @@ def render_prompt(
     if not add_generation_prompt and (prefill is not None or think_prefix is not None or response_prefix is not None):
         raise ValueError("prefill, think_prefix and response_prefix shape the generation prompt: they need "
                          "add_generation_prompt=True")
+    check_template_kwargs("render_prompt", tokenizer, template_kwargs)
 
     spec = resolve_format(tokenizer, fmt)
     source = selected_template(tokenizer, template_kwargs)

@@ -484,3 +484,19 @@ def test_unknown_keyword_arguments_are_refused(base) -> None:
     # a variable the template reads still goes through
     assert "<think>" not in distill_prompts(CONVS[:1], tokenizer=tok)[0].split("<|im_start|>assistant")[0]
     assert distill_prompts(CONVS[:1], tokenizer=tok, enable_thinking=True)
+
+
+def test_rationalize_reads_the_conclusion_from_the_trace_when_nothing_follows_it(base) -> None:
+    """A trace that ends in its conclusion with no text after it: rationalize judges the trace's last line (sample
+    judges the empty answer: wrong). Before: with answer="teacher" the kept turn's content was "", which trains
+    the model to close its trace and stop (what no_answer_rate counts)."""
+    convs = [[{"role": "user", "content": "What is 7 + 8?"}, {"role": "assistant", "content": "15"}],
+             [{"role": "user", "content": "What is 2 + 2?"}, {"role": "assistant", "content": "4"}]]
+    gens = ["<think>\n7 + 3 = 10\n10 + 5 = 15\n</think>", "<think>\n2 + 2 counts up to 5\n</think>"]
+    _, sampled = distill(convs, scorer="number", tokenizer=base[1], generations=gens)
+    assert sampled.kept == 0 and sampled.drops["wrong"] == 2
+    for answer, content in (("dataset", "15"), ("teacher", "10 + 5 = 15")):
+        kept, report = distill(convs, scorer="number", tokenizer=base[1], generations=gens, method="rationalize",
+                               answer=answer)
+        assert report.kept == 1 and report.drops["wrong"] == 1
+        assert kept[0][-1] == {"role": "assistant", "content": content, "reasoning": "7 + 3 = 10\n10 + 5 = 15"}
