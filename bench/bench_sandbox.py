@@ -214,6 +214,21 @@ def _plus_items(path: str) -> tuple[list[dict], list[dict], list[str]]:
     return items, problems, completions
 
 
+def _test_count(test: str) -> int | None:
+    """How many inputs an EvalPlus-shaped test runs: the length of its ``inputs = [...]`` list, if it has one."""
+    import ast
+
+    try:
+        tree = ast.parse(test)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "inputs" for t in node.targets)
+                and isinstance(node.value, (ast.List, ast.Tuple))):
+            return len(node.value.elts)
+    return None
+
+
 def plus(paths: list[str], timeout: float = 20.0, repeats: int = 2) -> dict:
     items, problems, completions = [], [], []
     for path in paths:
@@ -232,13 +247,20 @@ def plus(paths: list[str], timeout: float = 20.0, repeats: int = 2) -> dict:
                        for i, (p, c) in enumerate(zip(problems, completions, strict=True))]
             out["base"] = [f.result() for f in futures]
 
+    counts = sorted(c for c in (_test_count(p["test"]) for p in problems) if c is not None)
     check_code_many(items[:4], timeout=timeout, workers=WORKERS)
     t_ours, t_base = interleaved(ours, baseline, repeats)
     n = len(items)
+    tests = ({"tests_mean": round(sum(counts) / len(counts), 1), "tests_min": counts[0], "tests_max": counts[-1],
+              "tests": sum(counts)} if counts else {})
     rec = report("sandbox_plus", n / t_ours, n / t_base, "programs/s", n=n,
                  passed_ours=sum(r.correct for r in out["ours"]), passed_base=sum(r["passed"] for r in out["base"]),
-                 harness_errors=sum(r.harness_error for r in out["ours"]), workers=WORKERS,
+                 harness_errors=sum(r.harness_error for r in out["ours"]), **tests, workers=WORKERS,
                  files=",".join(os.path.basename(p) for p in paths))
+    failed = [p["task_id"] for p, r, b in zip(problems, out["ours"], out["base"], strict=True)
+              if not (r.correct and b["passed"])]
+    if failed:
+        print(f"sandbox_plus: not passed on both sides: {failed[:20]}", flush=True)
     save({"sandbox_plus": rec})
     return rec
 
