@@ -16,7 +16,9 @@ float-tolerant comparison. Per problem:
 3. the expected outputs: the canonical solution again, in a fresh namespace, 1 s per input; an input is dropped when
    it raises, times out, returns anything but plain data (None, bool, int, float, str, list, tuple, dict, set), or
    when the input or output does not survive ``repr`` -> ``ast.literal_eval`` (nan, ints past the 4,300 digit
-   limit) or its text is over 2,000 characters.
+   limit) or its text is over 2,000 characters; and once the canonical solution has spent ``--budget`` seconds
+   (2) on the kept inputs, the rest are left out, so the whole test runs well inside the task's 10 s limit on a
+   loaded machine (HumanEval/75's canonical triple loop takes ~70 ms an input: 510 inputs took 36-60+ s).
 
 Each problem runs in its own process (``PYTHONHASHSEED=0``, 2 GB address space, ``--problem-timeout`` of wall time);
 a problem whose process fails keeps its base inputs only (reported). The test written is EvalPlus' (the shape of its
@@ -153,20 +155,26 @@ def _mutated(problem: dict, base: list[tuple], n: int, attempts: int) -> list[tu
     return [tuple(x) for x in gen.new_inputs[:n]]
 
 
-def _expected(problem: dict, inputs: list[tuple]) -> tuple[list[str], list[str]]:
+def _expected(problem: dict, inputs: list[tuple], budget: float) -> tuple[list[str], list[str]]:
     signal.signal(signal.SIGALRM, _alarm)  # EvalPlus' time limit put its own handler there
     ns: dict = {}
     exec(compile(problem["prompt"] + problem["canonical_solution"], "<canonical>", "exec"), ns)
     fn = ns[problem["entry_point"]]
     ins, outs, keys = [], [], set()
+    spent = 0.0
     for args in inputs:
+        if spent > budget:  # the rest would make the whole test slower than the task's time limit allows
+            break
         arg_text = _literal(list(args))
         if arg_text is None or arg_text in keys:
             continue
+        t0 = time.perf_counter()
         try:
             out = _call(fn, args, PER_INPUT_S)
         except BaseException:  # noqa: BLE001 - an input the canonical solution does not take is dropped
             continue
+        finally:
+            spent += time.perf_counter() - t0
         out_text = _literal(out) if _plain(out) else None
         if out_text is None:
             continue
@@ -176,7 +184,7 @@ def _expected(problem: dict, inputs: list[tuple]) -> tuple[list[str], list[str]]
     return ins, outs
 
 
-def worker(problem: dict, n: int, attempts: int) -> dict:
+def worker(problem: dict, n: int, attempts: int, budget: float) -> dict:
     signal.signal(signal.SIGALRM, _alarm)
     sys.setrecursionlimit(10_000)
     base = _base_inputs(problem)
@@ -187,7 +195,7 @@ def worker(problem: dict, n: int, attempts: int) -> dict:
     except BaseException as e:  # noqa: BLE001 - reported; the problem keeps its base inputs
         plus, error = [], f"{type(e).__name__}: {e}"
     gen_s = time.perf_counter() - t0
-    ins, outs = _expected(problem, base + plus)
+    ins, outs = _expected(problem, base + plus, budget)
     return {"base": len(base), "plus": len(plus), "inputs": ins, "results": outs, "gen_s": gen_s, "error": error}
 
 
@@ -231,12 +239,12 @@ def build_test(problem: dict, ins: list[str], outs: list[str]) -> str:
             "        assertion(candidate(*inp), exp, 0)\n")
 
 
-def _run_one(problem: dict, n: int, attempts: int, timeout: float) -> dict:
+def _run_one(problem: dict, n: int, attempts: int, budget: float, timeout: float) -> dict:
     def limits():
         resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 
     env = dict(os.environ, PYTHONHASHSEED="0")
-    payload = pickle.dumps((problem, n, attempts))
+    payload = pickle.dumps((problem, n, attempts, budget))
     try:
         proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker"], input=payload,
                               capture_output=True, timeout=timeout, env=env, preexec_fn=limits)
@@ -245,15 +253,15 @@ def _run_one(problem: dict, n: int, attempts: int, timeout: float) -> dict:
         why = (proc.stderr.decode(errors="replace").strip().splitlines() or [f"exit {proc.returncode}"])[-1]
     except subprocess.TimeoutExpired:
         why = f"over {timeout:.0f} s"
-    out = worker_base_only(problem)
+    out = worker_base_only(problem, budget)
     out["error"] = why
     return out
 
 
-def worker_base_only(problem: dict) -> dict:
+def worker_base_only(problem: dict, budget: float) -> dict:
     signal.signal(signal.SIGALRM, _alarm)
     base = _base_inputs(problem)
-    ins, outs = _expected(problem, base)
+    ins, outs = _expected(problem, base, budget)
     return {"base": len(base), "plus": 0, "inputs": ins, "results": outs, "gen_s": 0.0, "error": None}
 
 
@@ -262,6 +270,8 @@ def main() -> None:
     ap.add_argument("--out", required=True, help="the HumanEval+-shaped JSONL to write")
     ap.add_argument("--n", type=int, default=500, help="mutated inputs to ask for per problem (default 500)")
     ap.add_argument("--attempts", type=int, default=20_000, help="mutation tries per problem (default 20,000)")
+    ap.add_argument("--budget", type=float, default=2.0,
+                    help="seconds of the canonical solution's time per problem; inputs past it are left out (2)")
     ap.add_argument("--problem-timeout", type=float, default=300.0, help="wall seconds per problem (default 300)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--tasks", nargs="*", help="only these task ids")
@@ -275,7 +285,8 @@ def main() -> None:
         problems = [p for p in problems if p["task_id"] in set(args.tasks)]
     start = time.perf_counter()
     with ThreadPoolExecutor(args.workers) as ex:
-        done = list(ex.map(lambda p: _run_one(p, args.n, args.attempts, args.problem_timeout), problems))
+        done = list(ex.map(lambda p: _run_one(p, args.n, args.attempts, args.budget, args.problem_timeout),
+                           problems))
     counts = []
     with open(args.out, "w", encoding="utf-8") as f:
         for p, r in zip(problems, done, strict=True):
@@ -294,8 +305,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--worker"]:
-        problem, n, attempts = pickle.loads(sys.stdin.buffer.read())
+        problem, n, attempts, budget = pickle.loads(sys.stdin.buffer.read())
         answer, sys.stdout = sys.stdout.buffer, sys.stderr  # EvalPlus' progress lines and any print go to stderr
-        answer.write(pickle.dumps(worker(problem, n, attempts)))
+        answer.write(pickle.dumps(worker(problem, n, attempts, budget)))
     else:
         main()

