@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import pytest
 
@@ -74,7 +73,7 @@ def test_a_trace_aware_yaml_clips_a_budget_above_the_context(run, monkeypatch, c
 
 
 def test_the_eval_layer_clips_a_budget_above_the_context(run, monkeypatch, caplog):
-    """What ``lm-eval-thinkpack eval`` does: lm-eval's ``evaluate`` with the layer (``--gen_kwargs max_gen_toks=1024``)."""
+    """What ``lm-eval-thinkpack eval`` does: lm-eval's ``evaluate`` with the layer, max_gen_toks=1024."""
     from lm_eval import evaluator
 
     from lm_eval_thinkpack.harness.anytask import evaluate_with_layer
