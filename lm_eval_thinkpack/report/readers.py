@@ -44,6 +44,7 @@ TRACE_METRICS = tuple(m.name for m in METRICS if m.kind is not MetricKind.COUNT)
 COUNT_METRICS = tuple(m.name for m in METRICS if m.kind is MetricKind.COUNT)
 RESPONSE_FIELDS = ("response", "output", "text")
 PROGRESS_MIN_LINES = 10_000
+LAYER_FILTER = "trace"  # the trace layer's pipeline in an lm-eval task (harness.anytask.TRACE_KEY)
 MAX_RECORD_MB = 32.0  # one JSONL line / one results JSON: the data loader's limit (harness.loader.MAX_RECORD_MB)
 EXCERPT_CHARS = 400  # of each generation kept for the compare examples when the text itself is not kept
 
@@ -397,6 +398,7 @@ def read_lm_eval(path: Path, opts: ReadOptions | None = None) -> RunData:
     configs = data.get("configs") or {}
     foreign: list[str] = []
     skipped: list[str] = []
+    layered_tasks: list[str] = []  # lm-eval tasks run with the trace layer (lm-eval-thinkpack eval)
     for task, values in data["results"].items():
         if task in group_names or not isinstance(values, dict):
             continue
@@ -410,9 +412,15 @@ def read_lm_eval(path: Path, opts: ReadOptions | None = None) -> RunData:
         td = TaskData(name=task, results=_metric_values(values))
         eff = (n_samples.get(task) or {}).get("effective")
         td.n = int(eff) if isinstance(eff, int) else values.get("sample_len")
+        layered = _metric_entry(values, "valid_trace_rate")[0] == LAYER_FILTER
+        if layered:
+            cfg = configs.get(task) if isinstance(configs.get(task), dict) else {}
+            primary = (cfg.get("metadata") or {}).get("thinkpack_primary") if isinstance(cfg.get("metadata"),
+                                                                                        dict) else None
+            layered_tasks.append(f"{task} ({primary or 'its primary metric on the answer'})")
         if task in sample_files:
-            td.samples, td.thinking_disabled, known = _read_lm_eval_samples(sample_files[task], task, opts, run,
-                                                                            counting)
+            td.samples, td.thinking_disabled, known = _read_lm_eval_samples(
+                sample_files[task], task, opts, run, counting, layered=layered)
             run.budget_known = run.budget_known or known
             if td.thinking_disabled:
                 run.notes.append(f"{task}: thinking was disabled by the chat template (a configuration, not a "
@@ -421,6 +429,9 @@ def read_lm_eval(path: Path, opts: ReadOptions | None = None) -> RunData:
     if run.tasks and (opts.fmt is not None or opts.prefilled):
         run.notes.append("--format/--prefilled ignored for thinkpack tasks: their samples carry their own "
                          "classification")
+    if layered_tasks:
+        run.notes.append("lm-eval tasks run with the trace layer, classified at run time and scored by their "
+                         f"primary metric on the answer: {', '.join(layered_tasks)}")
     if foreign:
         _read_foreign(run, data, foreign, sample_files, opts, counting)
     run.token_note = counting.note()
@@ -465,17 +476,22 @@ def _per_request(line: dict[str, Any], key: str) -> list[Any]:
 
 
 def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions, run: RunData | None = None,
-                          counting: Any = None) -> tuple[list[Sample], bool, bool]:
+                          counting: Any = None, layered: bool = False) -> tuple[list[Sample], bool, bool]:
     """(samples, thinking disabled, finish reasons known) of one task's ``samples_*.jsonl``.
 
     Each logged ``filtered_resps`` entry is a thinkpack record; ``record_fields`` rebuilds its pieces from the
-    raw response in ``resps`` (records of older logs carry the text themselves).
+    raw response in ``resps`` (records of older logs carry the text themselves). ``layered``: an lm-eval task run
+    with the trace layer, whose records are its ``trace`` pipeline's lines (the other lines are its own and its
+    answer-only pipelines'); a row's ``correct`` is the primary metric on the answer, one value per doc, so a doc
+    with several responses (``repeats``) has its correctness left unattributed, as for a foreign run.
     """
     from lm_eval_thinkpack.records import RecordError, record_fields
 
     samples: list[Sample] = []
-    disabled = budget_known = False
+    disabled = budget_known = multi = False
     for lineno, line in iter_jsonl(path, opts.progress, opts.max_record_bytes):
+        if layered and line.get("filter") != LAYER_FILTER:
+            continue
         row = _sample_row(line)
         if row is None:
             raise ReportError(f"{path}:{lineno}: no thinkpack per-sample row (a metric key holding 'status' and "
@@ -497,11 +513,15 @@ def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions, run: RunData
             if run is not None:
                 _add_setting(run, "format", rec.get("format"))
                 _add_setting(run, "prefilled", rec.get("prefilled"))
+            correct = (row.get("correct") or [False] * n)[j]
+            if layered:
+                multi = multi or n > 1
+                correct = None if correct is None or n > 1 else correct > 0
             samples.append(_sample(
                 opts.keep_text, str(rec.get("reasoning") or ""), str(rec.get("answer") or ""),
                 str(rec.get("text") or ""), counting,
                 task=task, question_id=qid, status=str(row["status"][j]),
-                correct=bool((row.get("correct") or [False] * n)[j]),
+                correct=correct if layered else bool(correct),
                 budget_exhausted=bool(rec.get("budget_exhausted")) if known else None,
                 scoring_error=err is not None, harness_error=harness is not None,
                 reasoning_tokens=rec.get("reasoning_tokens"), answer_tokens=rec.get("answer_tokens"),
@@ -509,6 +529,10 @@ def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions, run: RunData
             ))
     if counting is not None:
         counting.flush()
+    if multi and run is not None:
+        run.notes.append(f"{task}: several responses per question and one primary value per question: classes "
+                         "counted per response, correctness not attributed (pass@1 and Rpass@1 left out; the "
+                         "run's own rpass@1,trace pairs each value with its question's first response)")
     return samples, disabled, budget_known
 
 

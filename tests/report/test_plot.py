@@ -124,3 +124,25 @@ def test_length_plot_reads_at_a_normal_width_with_six_models_of_long_names(tmp_p
                    for title in titles)
     names = [t.get_text() for ax in axes for t in ax.get_xticklabels()]
     assert names and all(n.startswith("\u2026/checkpoints/run_") for n in names)  # the end of a long name
+
+
+def test_compare_task_plots_that_task_only(tmp_path, monkeypatch):
+    """Before: ``compare --task max --plot`` judged max alone but plotted every task of both runs (the class panels
+    and the reasoning lengths, n=20 per model instead of 4)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lm_eval_thinkpack.report.cli import main
+
+    _run(tmp_path, "base", True), _run(tmp_path, "naive", False)
+    figs = []
+    monkeypatch.setattr(plt, "close", lambda fig: figs.append(fig))
+    files = [str(tmp_path / f"{n}.jsonl") for n in ("base", "naive")]
+    assert main(["compare", *files, "--task", "max", "--plot", str(tmp_path / "cmp.png")]) == 0
+    classes, lengths = figs
+    assert [ax.get_title() for ax in classes.axes if ax.get_visible()] == ["max"]
+    # max alone: base's 4 valid traces, naive's 4 empty ones (a panel per class, a box per model)
+    assert [t.get_text() for ax in lengths.axes if ax.get_visible() for t in ax.get_xticklabels()] == [
+        "base, n=4", "naive, n=0", "base, n=0", "naive, n=4"]
