@@ -40,6 +40,7 @@ PROFILE_KEYS = ("trace_format", "prefilled", "thinking_disabled")
 __all__ = ["DataFileError", "ThinkpackConfigError", "load_docs", "resolve_profile"]
 
 preflight.install_error_hook()  # an lm_eval run stopped by a thinkpack setting or input error prints its one line
+preflight.collapse_lm_eval_repeats()  # lm-eval's "Custom kwargs can be passed..." once per run, not once per task
 
 
 # ----------------------------------------------------------------------------------------------- profile
