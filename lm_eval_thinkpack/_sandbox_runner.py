@@ -205,7 +205,11 @@ class _Reader(object):
         return b
 
     def size(self):
-        n = _HDR.unpack(self.take(4))[0]
+        pos = self.pos
+        if pos + 4 > len(self.buf):
+            raise ProtocolError("truncated message")
+        n = _HDR.unpack_from(self.buf, pos)[0]
+        self.pos = pos + 4
         if n > len(self.buf) - self.pos:  # each part takes at least a byte: refuse counts the data cannot hold
             raise ProtocolError("count larger than the message")
         return n
@@ -230,70 +234,89 @@ def decode(data, handle=None, ref=None):
     return v
 
 
+# the tags, as the ints that indexing bytes gives
+_N, _T, _Fa, _DOT, _I, _FL, _CX, _S, _B, _Y = b"NTF.ifcsby"
+_L, _TU, _SE, _ZS, _D, _Q, _DE, _R, _E, _HN, _HR = b"ltSZdQDrEHh"
+
+
 def _dec(r, depth):
+    # one value; the tags are tested most frequent first (ints, strings, lists) on the int of one byte
     if depth > MAX_DEPTH:
         raise ProtocolError("value nested deeper than %d" % MAX_DEPTH)
     r.count += 1
     if r.count > MAX_VALUES:
         raise ProtocolError("more than %d values" % MAX_VALUES)
-    tag = r.take(1)
-    if tag == b"N":
-        return None
-    if tag == b"T":
-        return True
-    if tag == b"F":
-        return False
-    if tag == b".":
-        return Ellipsis
-    if tag == b"i":
-        return int.from_bytes(r.take(r.size()), "big", signed=True)
-    if tag == b"f":
-        return _F.unpack(r.take(8))[0]
-    if tag == b"c":
-        re_, im = _C.unpack(r.take(16))
-        return complex(re_, im)
-    if tag == b"s":
-        return r.take(r.size()).decode("utf-8", "surrogatepass")
-    if tag == b"b":
-        return bytes(r.take(r.size()))
-    if tag == b"y":
-        return bytearray(r.take(r.size()))
-    if tag in (b"l", b"t", b"S", b"Z"):
+    buf, pos = r.buf, r.pos
+    if pos >= len(buf):
+        raise ProtocolError("truncated message")
+    tag = buf[pos]
+    r.pos = pos + 1
+    if tag == _I:
+        n = r.size()
+        pos = r.pos
+        r.pos = pos + n
+        return int.from_bytes(buf[pos:pos + n], "big", signed=True)
+    if tag == _S:
+        n = r.size()
+        pos = r.pos
+        r.pos = pos + n
+        return buf[pos:pos + n].decode("utf-8", "surrogatepass")
+    if tag == _L or tag == _TU:
         n = r.size()
         items = [_dec(r, depth + 1) for _ in range(n)]
-        if tag == b"l":
-            return items
-        if tag == b"t":
-            return tuple(items)
-        return set(items) if tag == b"S" else frozenset(items)
-    if tag == b"d":
+        return items if tag == _L else tuple(items)
+    if tag == _N:
+        return None
+    if tag == _T:
+        return True
+    if tag == _Fa:
+        return False
+    if tag == _FL:
+        if pos + 9 > len(buf):
+            raise ProtocolError("truncated message")
+        r.pos = pos + 9
+        return _F.unpack_from(buf, pos + 1)[0]
+    if tag == _D:
         n = r.size()
         out = {}
         for _ in range(n):
             k = _dec(r, depth + 1)
             out[k] = _dec(r, depth + 1)
         return out
-    if tag == b"Q":
+    if tag == _SE or tag == _ZS:
+        n = r.size()
+        items = [_dec(r, depth + 1) for _ in range(n)]
+        return set(items) if tag == _SE else frozenset(items)
+    if tag == _DOT:
+        return Ellipsis
+    if tag == _CX:
+        re_, im = _C.unpack(r.take(16))
+        return complex(re_, im)
+    if tag == _B:
+        return bytes(r.take(r.size()))
+    if tag == _Y:
+        return bytearray(r.take(r.size()))
+    if tag == _Q:
         num, den = _dec(r, depth + 1), _dec(r, depth + 1)
         if type(num) is not int or type(den) is not int or den == 0:
             raise ProtocolError("bad fraction")
         return fractions.Fraction(num, den)
-    if tag == b"D":
+    if tag == _DE:
         s = _dec(r, depth + 1)
         if type(s) is not str or len(s) > 10000:
             raise ProtocolError("bad decimal")
         return decimal.Decimal(s)
-    if tag == b"r":
+    if tag == _R:
         a, b, c = _dec(r, depth + 1), _dec(r, depth + 1), _dec(r, depth + 1)
         if not (type(a) is int and type(b) is int and type(c) is int):
             raise ProtocolError("bad range")
         return range(a, b, c)
-    if tag == b"E":
+    if tag == _E:
         name, msg = _dec(r, depth + 1), _dec(r, depth + 1)
         if type(name) is not str or type(msg) is not str:
             raise ProtocolError("bad exception")
         return exception_for(name, msg)
-    if tag == b"H":
+    if tag == _HN:
         hid = _HDR.unpack(r.take(4))[0]
         if r.handle is None:
             raise ProtocolError("unexpected handle")
@@ -302,12 +325,12 @@ def _dec(r, depth):
         if type(tname) is not str:
             raise ProtocolError("bad handle")
         return r.handle(hid, kind, tname[:200])
-    if tag == b"h":
+    if tag == _HR:
         hid = _HDR.unpack(r.take(4))[0]
         if r.ref is None:
             raise ProtocolError("unexpected reference")
         return r.ref(hid)
-    raise ProtocolError("unknown tag %r" % (tag,))
+    raise ProtocolError("unknown tag %r" % (bytes((tag,)),))
 
 
 # --------------------------------------------------------------------------------------------- exceptions
@@ -363,11 +386,26 @@ def _read_exact(fd, n):
     return b"".join(chunks)
 
 
+_PENDING = {}  # fd -> bytes read past the last message (the peer may have sent its next message already)
+
+
 def recv_msg(fd):
-    n = _HDR.unpack(_read_exact(fd, 4))[0]
+    # one read usually brings the header and the whole message (two reads before: header, then body)
+    buf = _PENDING.pop(fd, b"")
+    while len(buf) < 4:
+        b = os.read(fd, 1 << 16)
+        if not b:
+            raise EOFError("the solution's process closed its end")
+        buf += b
+    n = _HDR.unpack_from(buf)[0]
     if n > MAX_MESSAGE:
         raise ProtocolError("message of %d bytes (at most %d)" % (n, MAX_MESSAGE))
-    return _read_exact(fd, n)
+    end = 4 + n
+    if len(buf) < end:
+        return buf[4:] + _read_exact(fd, end - len(buf))  # reads no further than the message
+    if len(buf) > end:
+        _PENDING[fd] = buf[end:]
+    return buf[4:end]
 
 
 # ------------------------------------------------------------------------------------- C: the callee

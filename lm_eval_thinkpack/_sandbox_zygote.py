@@ -1,8 +1,9 @@
 """The sandbox's zygote: a warm interpreter that forks one sandboxed process per program.
 
-Not imported: ``sandbox.py`` reads this file and runs it as ``python -I -S -B -c <this file> <socket fd>
-<modules to preload> <line of the proof point> <path of _sandbox_runner.py>``, so it uses the standard library
-only and stays compatible with Python 3.9+.
+Not imported: ``sandbox.py`` reads this file and runs it through ``python -I -S -B -c <sandbox._BOOT> <socket fd>
+<modules to preload> <line of the proof point> <path of _sandbox_runner.py> <tmp size> <harness dirs> <this
+file>`` (the boot compiles this file and the runner in a child and runs the code as ``__main__``), so it uses the
+standard library only and stays compatible with Python 3.9+.
 
 Two kinds of request: ``RUN`` (a whole program; its pass is the in-process proof of completion, see _program)
 and ``TEST`` (a solution and the benchmark's tests: the run's process P forks the solution's process C, which
@@ -33,6 +34,8 @@ for _name in sys.argv[2].split(","):
     except Exception:
         pass
 libc = ctypes.CDLL(None, use_errno=True)
+for _name in ("prctl", "unshare", "setns", "mount"):
+    getattr(libc, _name)  # looked up once here: ctypes makes (and caches) a function object per name
 SOCK = socket.socket(fileno=int(sys.argv[1]))
 SETUP_EXIT = 70
 PROOF_LINE = int(sys.argv[3])  # the line of _program's proof point in this file (sandbox.py finds it)
@@ -40,8 +43,15 @@ PROOF_FD = 4  # the run's end of the proof socket (see _program); only the guard
 JOB_FD = 5  # TEST runs: the tests (read by T only after C was forked, so C never holds them)
 LINK_FD = 6  # P's end of the link to a C prepared before the request (see _fork_callee)
 RUNNER = types.ModuleType("_thinkpack_runner")  # not in sys.modules: the program cannot import it
-with open(sys.argv[4], "rb") as _f:
-    exec(compile(_f.read(), sys.argv[4], "exec"), RUNNER.__dict__)
+_code = globals().pop("RUNNER_CODE", None)  # compiled by sandbox._BOOT's child
+if _code is None:
+    with open(sys.argv[4], "rb") as _f:
+        _code = compile(_f.read(), sys.argv[4], "exec")
+exec(_code, RUNNER.__dict__)
+del _code
+# the first compile() of a process builds the interpreter's AST types (~3 ms and ~120 page faults in a forked
+# run); T and C compile the tests and the solution: built once here
+compile("", "<string>", "exec")
 CLONE_FILES = 0x00000400
 # events the program may not raise: a trace function can set f_lineno and so jump over the tests
 REFUSED_EVENTS = frozenset(("sys.settrace", "sys.monitoring.register_callback", "sys.monitoring.set_events",
@@ -158,6 +168,12 @@ class _Prepared(object):
 COVERED = ("/var/tmp", "/dev/shm", "/run/lock", "/tmp")  # the run's tmpfs /tmp, bound over the other three
 TEMPLATE = None  # the mounts every run shares, built once (see _start_template): what they are
 TEMPLATE_NS = -1  # and an fd of their mount namespace
+# A network namespace with no usable interface (loopback down), made once with the template and joined by every
+# run of this zygote that has a pid namespace: this zygote's runs come one at a time, and the kernel has ended
+# every process of a run (its pid namespace) before the next run's request is handed over, so no two runs are
+# in it at once and no socket of one outlives it.  A fresh one per run cost ~2 x 0.7 ms of CPU (its setup, and
+# its teardown in a kernel worker).
+NET_NS = -1
 
 
 def _under(d, dirs):
@@ -275,7 +291,7 @@ def _start_template():
     # The mounts every run shares, built once per zygote in a mount namespace of their own, held by a process
     # that waits for the zygote to go (see _prepare): a run's namespace is a copy of it, plus the run's own
     # mounts.  Their tmpfs are read-only, so nothing of one run can reach the next through them.
-    global TEMPLATE, TEMPLATE_NS
+    global TEMPLATE, TEMPLATE_NS, NET_NS
     import json
 
     r, w = os.pipe()
@@ -290,14 +306,17 @@ def _start_template():
             os.close(hold_w)
             SOCK.close()
             libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the zygote
-            if os.getppid() == PARENT and libc.unshare(NS[0][1]) == 0 and \
+            alive = os.getppid() == PARENT
+            net = alive and libc.unshare(NS[0][1] | NS[2][1]) == 0  # the runs' network namespace too (NET_NS)
+            if alive and (net or libc.unshare(NS[0][1]) == 0) and \
                     libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0:
                 prep = _Prepared()
                 prep.top = frozenset(os.listdir("/"))
                 prep.hosts = _host_dirs()
                 _mounts(prep, "static", False)
                 os.write(w, json.dumps({"flags": prep.flags, "hosts": prep.hosts, "top": sorted(prep.top),
-                                        "rebound": sorted(prep.rebound), "trusted": TRUSTED_PATH}).encode())
+                                        "rebound": sorted(prep.rebound), "trusted": TRUSTED_PATH,
+                                        "net": net}).encode())
             os.close(w)
             os.read(hold_r, 1)  # EOF when the zygote exits
         finally:
@@ -315,6 +334,8 @@ def _start_template():
         report = json.loads(b"".join(chunks).decode()) if chunks else None
         if report is not None:
             TEMPLATE_NS = os.open("/proc/%d/ns/mnt" % pid, os.O_RDONLY | os.O_CLOEXEC)
+            if report.get("net"):
+                NET_NS = os.open("/proc/%d/ns/net" % pid, os.O_RDONLY | os.O_CLOEXEC)
             TEMPLATE = report
             TEMPLATE["hold"] = hold_w  # kept open for the zygote's life
             return
@@ -331,10 +352,14 @@ def _prepare(pidns, use_template=True):
     prep = _Prepared()
     flags = prep.flags
     template = TEMPLATE if use_template and TEMPLATE_NS >= 0 and libc.setns(TEMPLATE_NS, NS[0][1]) == 0 else None
-    if libc.unshare(sum(f for _, f in NS)) == 0:
-        flags.extend(n for n, _ in NS)
+    todo = NS
+    if template is not None and pidns and NET_NS >= 0 and libc.setns(NET_NS, NS[2][1]) == 0:
+        flags.append("net")  # the zygote's (see NET_NS): only with a pid namespace, which ends a run whole
+        todo = NS[:2]
+    if libc.unshare(sum(f for _, f in todo)) == 0:
+        flags.extend(n for n, _ in todo)
     else:
-        for name, flag in NS:
+        for name, flag in todo:
             if libc.unshare(flag) == 0:
                 flags.append(name)
     if template is not None:
@@ -406,12 +431,45 @@ def _fork_callee(ctrl):
     return cpid, t_end.detach()
 
 
+def _read_fd(fd):
+    # all of a file from an fd, which is closed; plain os.read: open()'s io objects cost a forked run page faults
+    chunks = []
+    try:
+        while True:
+            b = os.read(fd, 1 << 20)
+            if not b:
+                return b"".join(chunks)
+            chunks.append(b)
+    finally:
+        os.close(fd)
+
+
+def _set_environ(pairs):
+    # os.environ becomes ``pairs``; only what differs from the zygote's is changed, through os.environ's own
+    # bytes mapping (its clear() and update() go through the mapping ABC's Python methods: ~90 page faults and
+    # ~0.4 ms of CPU in a freshly forked process, twice per test run)
+    env = os.environ
+    data = getattr(env, "_data", None)
+    enc = getattr(env, "encodekey", None), getattr(env, "encodevalue", None)
+    if type(data) is not dict or None in enc:
+        env.clear()
+        env.update(pairs)
+        return
+    new = dict((enc[0](k), enc[1](v)) for k, v in pairs.items())
+    for key in [k for k in data if k not in new]:
+        os.unsetenv(key)
+        del data[key]
+    for key, value in new.items():
+        if data.get(key) != value:
+            os.putenv(key, value)
+            data[key] = value
+
+
 def _enter_run(req):
     # a request's first six fields (uid, cpu seconds, address space, processes, file size, open files) and its
     # environment (fields 8 on): this process takes the environment and the limits; returns the uid and limits
     uid, cpu, as_, nproc, fsize, nofile = [int(x) for x in req[:6]]
-    os.environ.clear()
-    os.environ.update(dict(kv.split("=", 1) for kv in req[8:] if "=" in kv))
+    _set_environ(dict(kv.split("=", 1) for kv in req[8:] if "=" in kv))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (as_, as_))
@@ -443,8 +501,8 @@ def _callee_waiting(c_end, parent):
         c_end.detach()
         uid, _ = _enter_run(req)  # once only the run's fds are left
         os.chdir(os.path.dirname(path))
-        with open(path, "rb") as f:  # written by P; no process of the run's uid has run yet
-            src = f.read()
+        # written by P; no process of the run's uid has run yet
+        src = _read_fd(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
     except BaseException as e:
         _fail(repr(e))
     _become_callee(chan, uid, stdlib_ok, parent, src, path)
@@ -475,8 +533,7 @@ def _child(req, fds, pidns, test, prep=None):
         if prep is None:
             os.setsid()
             libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the zygote
-        with os.fdopen(fds.pop(4), "rb") as f:
-            src = f.read()
+        src = _read_fd(fds.pop(4))
         link = prep.callee[1] if prep is not None and prep.callee is not None else None
         high = [os.dup(fd) for fd in fds + ([link] if link is not None else [])]
         for fd in fds:
@@ -516,10 +573,15 @@ def _child(req, fds, pidns, test, prep=None):
                 if uid >= 0:
                     os.chown("/tmp", uid, uid)
                 dest = os.path.join("/tmp", os.path.basename(prog))
-                with open(dest, "wb") as f:
-                    f.write(src)
-                if uid >= 0:
-                    os.chown(dest, uid, uid)
+                fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+                try:
+                    view = memoryview(src)
+                    while view:
+                        view = view[os.write(fd, view):]
+                    if uid >= 0:
+                        os.fchown(fd, uid, uid)
+                finally:
+                    os.close(fd)
             elif late:
                 os.chdir(work)
         except OSError as e:
@@ -619,8 +681,7 @@ def _split(flags, FD, src, prog, work, uid, stdlib_ok, pidns, callee, limits):
     chan = t_end.detach()
     try:
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no /proc/<T>/mem for anyone without CAP_SYS_PTRACE
-        with os.fdopen(JOB_FD, "rb") as f:  # read while C sets itself up
-            job = f.read()
+        job = _read_fd(JOB_FD)  # read while C sets itself up
         import json
         job = json.loads(job.decode("utf-8", "surrogatepass"))
         drop = ROOT and stdlib_ok and uid >= 0  # C takes the run's uid exactly then (see _drop)
@@ -1039,4 +1100,8 @@ if __name__ == "__main__":  # run with -c by sandbox.py; importing this file mus
         _start_template()
     gc.collect()
     gc.freeze()
+    try:  # hand the heap's free pages back (the compiler's among them): fewer pages to copy at every fork
+        libc.malloc_trim(0)
+    except AttributeError:  # not glibc
+        pass
     _serve()

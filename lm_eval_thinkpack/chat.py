@@ -46,10 +46,18 @@ from typing import Any
 from .classify import prompt_is_prefilled
 from .detect import detect_format
 from .formats import Delimiters, TraceFormat, get_format
-from .template import ChatTemplateError, Renderer, renderer, selected_template, template_variables
+from .template import (
+    ChatTemplateError,
+    Renderer,
+    accepted_kwargs,
+    renderer,
+    selected_template,
+    template_variables,
+)
 
 __all__ = [
     "REASONING_KEYS",
+    "ROUND_TRIP_TEXT",
     "BlockStyle",
     "ChatTemplateError",
     "DelimiterRoundTripWarning",
@@ -57,6 +65,7 @@ __all__ = [
     "block_style",
     "check_messages",
     "check_round_trip",
+    "check_template_kwargs",
     "render_messages",
     "render_prompt",
     "render_prompts",
@@ -106,14 +115,20 @@ class BlockStyle:
 
 
 class DelimiterRoundTripWarning(UserWarning):
-    """The tokenizer changes a trace delimiter of the family when it encodes then decodes it (e.g. transformers
-    5.3-5.12, huggingface/transformers#45488, or a normalizer that rewrites the tag): masking's character spans,
-    decoded generations and their classes can then be wrong."""
+    """The tokenizer changes a trace delimiter of the family, or plain text, when it encodes then decodes it (e.g.
+    transformers 5.3-5.12 drop the spaces of some byte-level tokenizers, huggingface/transformers#45488, or a
+    normalizer rewrites the tag): masking's character spans, decoded generations and their classes can then be
+    wrong."""
+
+
+#: plain text with spaces, punctuation and a line break: what transformers#45488 breaks (thinkpack checks the same)
+ROUND_TRIP_TEXT = "Okay, let me think: 2 + 3 = 5.\nThe answer is 5."
 
 
 def check_round_trip(tokenizer: Any, spec: TraceFormat) -> list[str]:
-    """The family's delimiters that ``decode(encode(d))`` changes; warns ``DelimiterRoundTripWarning`` once per
-    tokenizer configuration and family. ``[]`` when all round-trip (or the object cannot encode)."""
+    """The family's delimiters, and ``ROUND_TRIP_TEXT``, that ``decode(encode(x))`` changes; warns
+    ``DelimiterRoundTripWarning`` once per tokenizer configuration and family. ``[]`` when all round-trip (or the
+    object cannot encode)."""
     tok = tokenizer if callable(getattr(tokenizer, "encode", None)) else getattr(tokenizer, "tokenizer", None)
     if tok is None or not callable(getattr(tok, "encode", None)) or not callable(getattr(tok, "decode", None)):
         return []
@@ -125,7 +140,7 @@ def check_round_trip(tokenizer: Any, spec: TraceFormat) -> list[str]:
     if key in memo:
         return memo[key]
     bad = []
-    for d in dict.fromkeys((*spec.all_open, *spec.all_close)):
+    for d in dict.fromkeys((*spec.all_open, *spec.all_close, ROUND_TRIP_TEXT)):
         try:
             back = tok.decode(tok.encode(d, add_special_tokens=False), skip_special_tokens=False,
                               clean_up_tokenization_spaces=False)
@@ -137,13 +152,39 @@ def check_round_trip(tokenizer: Any, spec: TraceFormat) -> list[str]:
         import warnings
 
         name = getattr(tok, "name_or_path", "") or type(tok).__name__
-        warnings.warn(f"the tokenizer {name!r} does not round-trip the {spec.name!r} delimiter(s) "
-                      f"{', '.join(map(repr, bad))} (encode then decode changes them): masking spans and decoded "
-                      "generations may be wrong. Check the transformers version (5.3-5.12 break round trips, "
-                      "huggingface/transformers#45488) and the tokenizer's normalizer.",
+        delims = [d for d in bad if d != ROUND_TRIP_TEXT]
+        what = []
+        if delims:
+            what.append(f"the {spec.name!r} delimiter(s) {', '.join(map(repr, delims))}")
+        if ROUND_TRIP_TEXT in bad:
+            what.append(f"plain text ({ROUND_TRIP_TEXT!r})")
+        warnings.warn(f"the tokenizer {name!r} does not round-trip {' nor '.join(what)} (encode then decode changes "
+                      "them): masking spans, token ids and decoded generations may be wrong. Check the transformers "
+                      "version (5.3-5.12 break round trips, huggingface/transformers#45488) and the tokenizer's "
+                      "normalizer and decoder.",
                       DelimiterRoundTripWarning, stacklevel=3)
     memo[key] = bad
     return bad
+
+
+def check_template_kwargs(fn: str, tokenizer: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Extra keyword arguments of ``fn`` go to the chat template; one the template does not read (and that is not
+    an ``apply_chat_template`` option) raises ``TypeError``, so a misspelt argument (``respnse_prefix=``,
+    ``turn="all"``) never vanishes into the template. Checked once per tokenizer configuration."""
+    if not kwargs:
+        return {}
+    try:
+        memo = renderer(tokenizer, kwargs).memo
+    except Exception:  # noqa: BLE001 - no template state to remember it in: check every time
+        memo = {}
+    if "kwargs_checked" not in memo:
+        known = accepted_kwargs(tokenizer, kwargs)
+        bad = sorted(k for k in kwargs if k not in known)
+        if bad:
+            raise TypeError(f"{fn}() got unexpected keyword argument(s) {', '.join(map(repr, bad))}: not a parameter "
+                            f"of {fn}, and the chat template does not read them")
+        memo["kwargs_checked"] = True
+    return dict(kwargs)
 
 
 def resolve_format(tokenizer: Any, fmt: str | TraceFormat | None = None) -> TraceFormat:
@@ -471,6 +512,7 @@ def render_prompt(
     if not add_generation_prompt and (prefill is not None or think_prefix is not None or response_prefix is not None):
         raise ValueError("prefill, think_prefix and response_prefix shape the generation prompt: they need "
                          "add_generation_prompt=True")
+    check_template_kwargs("render_prompt", tokenizer, template_kwargs)
 
     spec = resolve_format(tokenizer, fmt)
     source = selected_template(tokenizer, template_kwargs)

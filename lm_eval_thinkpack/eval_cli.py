@@ -38,8 +38,8 @@ def layer_options(args: list[str]) -> tuple[list[str], bool, str | None]:
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "eval", add_help=False, prefix_chars="\0",  # every token, --help too, is lm-eval's
-        help=f"lm-eval's CLI (every lm_eval flag) with thinkpack's backends: {', '.join(BACKENDS)}",
-        description="Run lm-eval's command line in-process with thinkpack's model backends registered. Every "
+        help=f"lm-eval's CLI (every lm_eval flag) with lm-eval-thinkpack's backends: {', '.join(BACKENDS)}",
+        description="Run lm-eval's command line in-process with lm-eval-thinkpack's model backends registered. Every "
                     "generate_until task gets the trace layer (answer-only metrics, VR/ER/MR/TR, Rpass@1); "
                     f"{NO_LAYER} turns it off, {PRIMARY} METRIC[,FILTER] picks Rpass@1's metric.")
     p.add_argument("lm_eval_args", nargs=argparse.REMAINDER, help="arguments for lm_eval, unchanged")

@@ -72,6 +72,7 @@ from .chat import (
     answer_opens,
     check_messages,
     check_round_trip,
+    check_template_kwargs,
     render_messages,
     resolve_format,
     split_reasoning,
@@ -456,6 +457,7 @@ def conversation_spans(
 ) -> MaskSpans:
     """Render one training conversation and locate its prompt, think-block, trace and response character spans."""
     _check_turns(turns)
+    check_template_kwargs("conversation_spans", tokenizer, template_kwargs)
     spec = resolve_format(tokenizer, fmt)
     check_round_trip(tokenizer, spec)
     style = template_style(tokenizer, spec, template_kwargs)
@@ -663,6 +665,7 @@ def tokenize_conversation(
     _check_tokenizer(tokenizer)
     _check_mode(mask)
     _check_ignore_index(ignore_index)
+    check_template_kwargs("tokenize_conversation", tokenizer, template_kwargs)
     spans = conversation_spans(tokenizer, messages, fmt=fmt, insert_empty_block=insert_empty_block, turns=turns,
                                **template_kwargs)
     out = _encode(tokenizer, [spans], mask, max_length, ignore_index)
@@ -752,6 +755,7 @@ def tokenize_dataset(
     _check_mode(mask)
     _check_turns(turns)
     _check_ignore_index(ignore_index)
+    check_template_kwargs("tokenize_dataset", tokenizer, template_kwargs)
     spec = resolve_format(tokenizer, fmt)
     check_round_trip(tokenizer, spec)
     style = template_style(tokenizer, spec, template_kwargs)

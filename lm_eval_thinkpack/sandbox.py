@@ -27,10 +27,12 @@ machines):
   (root is exempt from it) and counts only that run's processes and threads;
   the program cannot write outside its working directory, and it cannot signal,
   trace or inspect the harness;
-* fresh pid, mount, network and IPC namespaces: when the program's main
+* fresh pid, mount and IPC namespaces: when the program's main
   process exits (or the run is killed) the kernel kills every process left in
-  the pid namespace, including double-forked ``setsid`` daemons; the network
-  namespace has no usable interface (not even loopback); ``/tmp``,
+  the pid namespace, including double-forked ``setsid`` daemons; a network
+  namespace with no usable interface (not even loopback), one per zygote, joined
+  by its runs one after another (never by two runs at once; see
+  ``_sandbox_zygote.NET_NS``); ``/tmp``,
   ``/var/tmp``, ``/dev/shm`` and ``/run/lock`` are bind mounts of the run's
   working directory, so the program sees none of the harness' temporary files
   and whatever it leaves there is deleted with the working directory; ``/proc``
@@ -127,7 +129,7 @@ _PID_MOD = 1 << 22
 _STATUSES = ("passed", "failed", "timeout", "memory", "error")
 
 # The zygote: a warm interpreter started once per harness worker
-# (``python -I -S -B -c _ZYGOTE <socket fd> <preload>``) that forks one P per
+# (``python -I -S -B -c _BOOT <socket fd> <preload> ... _ZYGOTE``) that forks one P per
 # program.  It must stay compatible with older interpreters (``python=``, 3.9+).
 _ZYGOTE = (Path(__file__).resolve().parent / "_sandbox_zygote.py").read_text()
 # the trusted test runner (and the solution's call server), loaded once by every zygote
@@ -135,6 +137,45 @@ _RUNNER_PATH = str(Path(__file__).resolve().parent / "_sandbox_runner.py")
 
 # the line of _program's proof point: the guard thread checks that the main thread stands on it
 _PROOF_LINE, = (i for i, line in enumerate(_ZYGOTE.splitlines(), 1) if "# <- the proof point" in line)
+# The zygote's ``-c`` program: it compiles the zygote (its source is the last argument, taken off ``sys.argv``)
+# and the runner in a child and only loads their code objects, so the compiler's memory (~3 MB of heap and
+# arenas it leaves fragmented) is never the zygote's, whose every page each run's forks copy; then it runs the
+# zygote as ``__main__``.  Without a child (a failed fork), it compiles them itself.
+_BOOT = """import marshal, os, sys
+def _boot():
+    src, runner, pid = sys.argv.pop(7), sys.argv[4], -1
+    r, w = os.pipe()
+    try:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(r)
+                with open(runner, "rb") as f:
+                    data = marshal.dumps((compile(src, "<string>", "exec"), compile(f.read(), runner, "exec")))
+                while data:
+                    data = data[os.write(w, data):]
+            finally:
+                os._exit(0)
+        os.close(w)
+        w, chunks = -1, []
+        while True:
+            b = os.read(r, 1 << 20)
+            if not b:
+                break
+            chunks.append(b)
+        return marshal.loads(b"".join(chunks))
+    except Exception:
+        return compile(src, "<string>", "exec"), None
+    finally:
+        for fd in (r, w):
+            if fd >= 0:
+                os.close(fd)
+        if pid > 0:
+            os.waitpid(pid, 0)
+_code, RUNNER_CODE = _boot()
+del _boot
+exec(_code)
+"""
 
 def _harness_dirs() -> list[str]:
     """Where the harness is run from, the project is imported from and the Hugging Face caches sit: a run
@@ -504,8 +545,8 @@ class _Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = subprocess.Popen(
-                [python, "-I", "-S", "-B", "-c", _ZYGOTE, str(theirs.fileno()), _PRELOAD, str(_PROOF_LINE),
-                 _RUNNER_PATH, str(TMP_SIZE_MB * 1024), "\n".join(_harness_dirs())],
+                [python, "-I", "-S", "-B", "-c", _BOOT, str(theirs.fileno()), _PRELOAD, str(_PROOF_LINE),
+                 _RUNNER_PATH, str(TMP_SIZE_MB * 1024), "\n".join(_harness_dirs()), _ZYGOTE],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

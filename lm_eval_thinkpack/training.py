@@ -28,13 +28,21 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from transformers import TrainerCallback
 
-from .chat import BlockStyle, check_round_trip, render_prompt, resolve_format, template_style
+from .chat import (
+    BlockStyle,
+    check_round_trip,
+    check_template_kwargs,
+    render_prompt,
+    resolve_format,
+    template_style,
+)
 from .classify import Trace, TraceStatus, classify, prompt_is_prefilled
 from .formats import TraceFormat
 from .stats import RATE_NAMES, trace_stats
@@ -342,7 +350,7 @@ def probe(model: Any, tokenizer: Any, probes: Sequence[Probe | str | Sequence[Ma
     scorer = resolve_scorer(scorer)
     if mode not in ("full", "opened"):
         raise ValueError(f"mode must be 'full' or 'opened', got {mode!r}")
-    template_kwargs = _check_template_kwargs("probe", tokenizer, template_kwargs)
+    template_kwargs = check_template_kwargs("probe", tokenizer, template_kwargs)
     items = [_as_probe(p) for p in probes]
     if not items:
         raise ValueError("probe needs at least one probe prompt")
@@ -444,6 +452,8 @@ class TraceHealthCallback(TrainerCallback):
         self.scorer, self.fmt, self.batch_size = resolve_scorer(scorer), fmt, batch_size
         self.stop_on_collapse, self.rule, self.stop_verdicts = stop_on_collapse, rule, tuple(stop_verdicts)
         self.template_kwargs = dict(template_kwargs or {})
+        if tokenizer is not None:  # refused now, not at the first probe (train begin) or never
+            check_template_kwargs("TraceHealthCallback", tokenizer, self.template_kwargs)
         self.trainer = trainer
         self.history: list[dict[str, Any]] = []  # {"step": S, "metrics": {...}, "groups": {...}, "verdict": ..}
         self.baseline: ProbeResult | None = None
@@ -532,14 +542,23 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def restates_answer(reasoning: str, gold: str, min_words: int = 3) -> bool:
-    """A trace that only restates the answer: fewer than ``min_words`` words that are neither words of the gold
-    answer nor filler (``the``, ``answer``, ``is``, ``so``, ``therefore``, ...). ``"The answer is 15."`` and
-    ``"So it is 15, as given."`` restate; ``"7 + 8: 7 + 3 = 10, plus 5 is 15."`` reasons (it has numbers of its
-    own). Rationalization asks the teacher for the reasoning toward a known answer; a trace like this teaches the
-    model nothing but the answer."""
-    own = {w.lower() for w in _WORD.findall(gold)}
-    words = [w for w in (x.lower() for x in _WORD.findall(reasoning)) if w not in own and w not in _FILLER]
-    return len(words) < min_words
+    """A trace that only restates the answer: fewer than ``min_words`` words of its own, counting the words that
+    are neither filler (``the``, ``answer``, ``is``, ``so``, ``therefore``, ...) nor the gold answer's words, plus
+    each further use of a gold word beyond the answer itself. ``"The answer is 15."`` and ``"So it is 15, as
+    given."`` restate; ``"7 + 8: 7 + 3 = 10, plus 5 is 15."`` reasons (it has numbers of its own), and so does
+    ``"9>9 2>9 9>9"`` for the answer 9 (a running maximum: the answer's digit, used at every step, is the work).
+    Rationalization asks the teacher for the reasoning toward a known answer; a trace that only says the answer
+    teaches the model nothing but the answer."""
+    own = Counter(w.lower() for w in _WORD.findall(gold))
+    seen: Counter[str] = Counter()
+    words = 0
+    for w in (x.lower() for x in _WORD.findall(reasoning)):
+        if w in own:
+            seen[w] += 1
+            words += seen[w] > own[w]  # the answer said once is no reasoning; its words used again are
+        elif w not in _FILLER:
+            words += 1
+    return words < min_words
 
 
 @dataclass
@@ -589,21 +608,6 @@ def _supplied_text(g: Any, style: BlockStyle, prefilled: bool) -> str:
                     f"got {type(g).__name__}")
 
 
-def _check_template_kwargs(fn: str, tokenizer: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """Extra keyword arguments go to the chat template; one the template does not read (and that is not an
-    ``apply_chat_template`` option) is refused, so a misspelt or unsupported argument never vanishes."""
-    if not kwargs:
-        return {}
-    from .template import accepted_kwargs
-
-    known = accepted_kwargs(tokenizer, kwargs)
-    bad = sorted(k for k in kwargs if k not in known)
-    if bad:
-        raise TypeError(f"{fn}() got unexpected keyword argument(s) {', '.join(map(repr, bad))}: not a parameter of "
-                        f"{fn}, and the chat template does not read them")
-    return dict(kwargs)
-
-
 def _teacher_messages(p: Probe, method: str, rationale_prompt: str) -> list[dict[str, Any]]:
     msgs = [dict(m) for m in p.messages]
     if method == "rationalize":
@@ -630,7 +634,7 @@ def distill_prompts(conversations: Sequence[Sequence[Mapping[str, Any]]], *, tok
     """The teacher prompts ``distill`` renders (thinking on), for generating elsewhere (vLLM, an API) and passing
     the texts back as ``distill(..., generations=...)`` with the same ``method``."""
     _check_method(method, rationale_prompt)
-    kwargs = _check_template_kwargs("distill_prompts", tokenizer, template_kwargs)
+    kwargs = check_template_kwargs("distill_prompts", tokenizer, template_kwargs)
     spec = resolve_format(tokenizer, fmt)
     return [render_prompt(tokenizer, _teacher_messages(p, method, rationale_prompt), thinking=True, fmt=spec,
                           **kwargs) for p in probes_from_conversations(conversations)]
@@ -667,7 +671,7 @@ def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Sco
         raise ValueError("distill needs exactly one of teacher= (a model) or generations= (texts you supply)")
     if answer not in ("dataset", "teacher"):
         raise ValueError(f"answer must be 'dataset' or 'teacher', got {answer!r}")
-    kwargs = _check_template_kwargs("distill", tokenizer, template_kwargs)
+    kwargs = check_template_kwargs("distill", tokenizer, template_kwargs)
     items = probes_from_conversations(conversations)
     spec = resolve_format(tokenizer, fmt)
     check_round_trip(tokenizer, spec)
@@ -706,7 +710,9 @@ def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Sco
         if chosen is None:
             drops[reason] += 1
             continue
-        reply = p.gold if answer == "dataset" else chosen.answer
+        # the teacher's answer is the conclusion that was judged (under rationalize, the trace's last line when
+        # nothing follows the trace): never an empty reply, which would train a trace followed by no answer
+        reply = p.gold if answer == "dataset" else _conclusion(chosen, method)
         kept.append([dict(m) for m in p.messages]
                     + [{"role": "assistant", "content": reply, "reasoning": chosen.reasoning}])
     report = DistillReport(len(items), len(kept), statuses, drops["wrong"], drops["scoring_error"], tokens, method,
@@ -714,14 +720,20 @@ def distill(conversations: Sequence[Sequence[Mapping[str, Any]]], *, scorer: Sco
     return kept, report
 
 
+def _conclusion(t: Trace, method: str) -> str:
+    """The answer a valid generation reaches: the text after its trace; under rationalize, when nothing follows the
+    trace, the trace's last non-blank line."""
+    if method == "rationalize" and not t.answer.strip():
+        lines = [ln.strip() for ln in t.reasoning.splitlines() if ln.strip()]
+        return lines[-1] if lines else ""
+    return t.answer
+
+
 def _drop_reason(t: Trace, gold: str | None, scorer: Scorer, method: str) -> str | None:
     """Why trace ``t`` is not kept (a ``DROP_REASONS`` name), or None to keep it."""
     if t.status is not TraceStatus.VALID:
         return t.status.value
-    conclusion = t.answer
-    if method == "rationalize" and not conclusion.strip():
-        lines = [ln for ln in t.reasoning.splitlines() if ln.strip()]
-        conclusion = lines[-1] if lines else ""
+    conclusion = _conclusion(t, method)
     try:
         verdict = scorer(conclusion, gold)
     except Exception as exc:  # one bad answer never stops the run

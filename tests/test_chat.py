@@ -329,3 +329,26 @@ def test_render_prompts_takes_one_prefix_per_conversation():
         render_prompt(tok, convs[0], response_prefix=3, fmt=spec)
     with pytest.raises(ValueError, match="add_generation_prompt"):
         render_prompt(tok, convs[0], response_prefix="x", add_generation_prompt=False, fmt=spec)
+
+
+def test_misspelt_keyword_arguments_are_refused_not_passed_to_the_template():
+    """Before: render_prompt(..., respnse_prefix=...) and tokenize_conversation(..., turn="all") went to the chat
+    template, which ignored them: no prefix, only the last turn trained, and no word about it (issue 20: unknown
+    keyword arguments are refused)."""
+    from lm_eval_thinkpack.chat import render_prompts
+    from lm_eval_thinkpack.masking import conversation_spans, tokenize_conversation, tokenize_dataset
+
+    c, tok, spec, _ = _setup("qwen3")
+    convs = [c.messages() + [{"role": "assistant", "content": "A."}]]
+    calls = {"render_prompt": lambda: render_prompt(tok, c.messages(), respnse_prefix="x", fmt=spec),
+             "render_prompts": lambda: render_prompts(tok, [c.messages()], respnse_prefix="x", fmt=spec),
+             "tokenize_conversation": lambda: tokenize_conversation(tok, convs[0], turn="all", fmt=spec),
+             "conversation_spans": lambda: conversation_spans(tok, convs[0], turn="all", fmt=spec),
+             "tokenize_dataset": lambda: tokenize_dataset(tok, convs, turn="all", fmt=spec)}
+    for name, call in calls.items():
+        fn = "render_prompt" if name == "render_prompts" else name  # the batch form reports the call that refused
+        with pytest.raises(TypeError, match=rf"^{fn}\(\) got unexpected keyword argument\(s\) '(respnse_prefix|turn)'"):
+            call()
+    # what the template reads, and apply_chat_template's own options, still go through
+    assert render_prompt(tok, c.messages(), enable_thinking=False, fmt=spec).endswith("<think>\n\n</think>\n\n")
+    assert tokenize_conversation(tok, convs[0], fmt=spec, enable_thinking=True, tools=None)["labels"]

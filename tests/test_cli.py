@@ -48,3 +48,9 @@ def test_help_of_every_subcommand_imports_no_heavy_module(command: list[str]) ->
                           timeout=300)
     assert "usage:" in proc.stdout.lower(), proc.stderr[-2000:]
     assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr[-2000:]
+    # the command and the package are lm-eval-thinkpack; a bare "thinkpack" is the study's package (issue 20).
+    # Before: "with thinkpack's backends", "tasks run without thinkpack"
+    import re
+
+    text = " ".join(proc.stdout.split()).replace("lm-eval- thinkpack", "lm-eval-thinkpack")  # argparse wraps at '-'
+    assert re.findall(r".{0,30}(?<![-\w])thinkpack(?![-\w]| tasks?\b).{0,30}", text) == []

@@ -18,6 +18,15 @@ def test_think_end_token_is_refused_with_the_fix() -> None:
         resolve_profile({"pretrained": "Qwen/Qwen3-8B", "think_end_token": "</think>"})
 
 
+@pytest.mark.parametrize("args", [{"think_end_token": "</think>"}, {"enable_thinking": True}])
+def test_refusals_name_this_package_not_the_studys(args) -> None:
+    """Before: 'thinkpack cannot classify traces: ...', the name of the study's own package (issue 20)."""
+    with pytest.raises(ThinkpackConfigError) as err:
+        resolve_profile({"pretrained": "Qwen/Qwen3-8B", **args})
+    assert str(err.value).startswith("lm-eval-thinkpack cannot classify traces: ")
+    assert "thinkpack's" not in str(err.value)
+
+
 def test_tokenizer_without_chat_template() -> None:
     with pytest.raises(ValueError, match=r"no chat template.*Pass trace_format=<name> explicitly"):
         detect_format(make_tokenizer(None))

@@ -739,10 +739,11 @@ def test_turns_all_on_a_single_turn_is_turns_last():
 
 @settings(max_examples=60, deadline=None)
 @given(st.sampled_from(NAMES), st.sets(st.sampled_from(TARGETS)), st.sets(st.sampled_from(TARGETS)),
-       st.integers(0, 5), st.sampled_from(["last", "all"]))
-def test_masking_property_targets_combine_as_a_union(name, a, b, which, turns):
-    """Labels of a '+'-joined mask are the union of its targets' labels, whatever the order, template, turns or
-    conversation; masking never changes input_ids; the empty set trains every token."""
+       st.integers(0, 5), st.sampled_from(["last", "all"]), st.sampled_from([IGNORE_INDEX, -1, -7]))
+def test_masking_property_targets_combine_as_a_union(name, a, b, which, turns, ignore):
+    """Labels of a '+'-joined mask are the union of its targets' labels, whatever the order, template, turns,
+    ignore_index or conversation; masking never changes input_ids; the empty set trains every token; an untrained
+    token's label is ignore_index and a trained one's is its id."""
     c = case(name)
     tok = make_tokenizer(name)
     convs = mixed_conversations(name) + [_multi_turn(name)]
@@ -750,16 +751,17 @@ def test_masking_property_targets_combine_as_a_union(name, a, b, which, turns):
 
     def labels(targets):
         mode = "+".join(sorted(targets, key=lambda t: hash(t) % 7)) or "none"
-        return tokenize_conversation(tok, msgs, mask=mode, fmt=c.format, turns=turns)
+        return tokenize_conversation(tok, msgs, mask=mode, fmt=c.format, turns=turns, ignore_index=ignore)
 
     la, lb, lab = labels(a), labels(b), labels(a | b)
     assert la["input_ids"] == lb["input_ids"] == lab["input_ids"]
-    assert lab["labels"] == [IGNORE_INDEX if IGNORE_INDEX in (x, y) else x
+    assert lab["labels"] == [ignore if ignore in (x, y) else x
                              for x, y in zip(la["labels"], lb["labels"], strict=True)]
+    assert all(x in (ignore, i) for x, i in zip(lab["labels"], lab["input_ids"], strict=True))
     if not a:
         assert la["labels"] == la["input_ids"]
     if a == set(TARGETS):
-        assert set(la["labels"]) <= {IGNORE_INDEX}
+        assert set(la["labels"]) <= {ignore}
 
 
 # --------------------------------------------------------- a family with several spellings: the one the template writes
@@ -817,3 +819,18 @@ def test_a_tokenizer_that_changes_the_delimiters_is_warned_about_once():
         tokenize_conversation(tok, _answer_only("magistral_2506"), fmt="magistral")
         for name in NAMES:  # every fixture tokenizer round-trips its family's delimiters
             assert check_round_trip(make_tokenizer(name), get_format(case(name).format)) == []
+
+
+def test_a_tokenizer_that_drops_spaces_is_warned_about():
+    """transformers#45488 (5.3-5.12) drops the spaces of some byte-level tokenizers: '<think>' still round-trips,
+    plain text does not. Before: no warning (only the delimiters were checked); thinkpack warns on plain text."""
+    from tokenizers import decoders
+
+    from lm_eval_thinkpack.chat import ROUND_TRIP_TEXT, DelimiterRoundTripWarning, check_round_trip
+    from lm_eval_thinkpack.formats import get_format
+
+    tok = make_tokenizer("qwen3")
+    tok.backend_tokenizer.decoder = decoders.Sequence([decoders.Replace("\u0120", ""), decoders.ByteLevel()])
+    assert tok.decode(tok.encode("<think>", add_special_tokens=False)) == "<think>"
+    with pytest.warns(DelimiterRoundTripWarning, match="plain text"):
+        assert check_round_trip(tok, get_format("qwen3")) == [ROUND_TRIP_TEXT]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -457,3 +458,58 @@ def test_a_program_killing_all_it_can_leaves_the_next_prepared_run_intact():
     results = run_tests_many([hostile, honest] * 4, timeout=10, workers=2)
     assert [r.status for r in results[1::2]] == ["passed"] * 4, results
     assert all(r.status in ("passed", "failed") for r in results[::2]), results
+
+
+_NETNS = "import os\nprint(os.readlink('/proc/self/ns/net'))\n"
+
+
+def test_network_namespace_is_never_shared_by_two_runs_at_once():
+    # one network namespace per zygote (no interface up), joined by its runs one after another: two runs at once
+    # are on two zygotes, so they never share one
+    if "net" not in sandbox.isolation():
+        pytest.skip("no network namespace here (needs root)")
+    slow = _NETNS + "import time\ntime.sleep(1.5)\n"
+    a, b = run_many([slow, slow], timeout=10, workers=2)
+    assert a.status == b.status == "passed", (a, b)
+    assert a.stdout.startswith("net:[") and b.stdout.startswith("net:[")
+    assert a.stdout != b.stdout
+    assert os.readlink("/proc/self/ns/net") + "\n" not in (a.stdout, b.stdout)  # nor the harness' namespace
+
+
+def test_nothing_of_a_run_stays_in_the_network_namespace_the_next_one_joins():
+    # a daemon left behind holding a port dies with its run (pid namespace): the next run of the same zygote, in
+    # the same network namespace, binds that port; and neither has a usable interface
+    if "net" not in sandbox.isolation():
+        pytest.skip("no network namespace here (needs root)")
+    holder = _NETNS + (
+        "import os, socket, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "    s.bind(('0.0.0.0', 47123))\n"
+        "    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+        "    t.bind(('0.0.0.0', 47123))\n"
+        "    t.listen()\n"
+        "    time.sleep(60)\n"
+        "time.sleep(0.3)\n"
+    )
+    binder = _NETNS + (
+        "import socket\n"
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "s.bind(('0.0.0.0', 47123))\n"
+        "t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+        "t.bind(('0.0.0.0', 47123))\n"
+        "print(sorted(line.split(':')[0].strip() for line in open('/proc/net/dev').read().splitlines()[2:]))\n"
+        "try:\n"
+        "    s.connect(('127.0.0.1', 47123))\n"
+        "    print('loopback up')\n"
+        "except OSError as e:\n"
+        "    print('unreachable', e.errno)\n"
+    )
+    first = run(holder, timeout=10)
+    second = run(binder, timeout=10)
+    assert first.status == "passed", first
+    assert second.status == "passed", second
+    ns, devices, state = second.stdout.splitlines()
+    assert ns == first.stdout.strip()  # the same zygote, one after the other: the same namespace
+    assert devices == "['lo']" and state == f"unreachable {errno.ENETUNREACH}"  # loopback down, nothing else

@@ -100,6 +100,32 @@ def test_decoder_limits_values(monkeypatch):
         runner.decode(b"l" + struct.pack(">I", 200) + b"N" * 200)
 
 
+def test_messages_read_whole_when_sent_back_to_back_or_in_pieces():
+    # recv_msg reads ahead: a second message already sent is kept for the next call, a long one is read to its end
+    import socket
+    import threading
+
+    a, b = socket.socketpair()
+    try:
+        runner.send_msg(a.fileno(), runner.encode("first"))
+        runner.send_msg(a.fileno(), runner.encode(["second", 2]))
+        big = runner.encode("x" * 300_000)
+        assert runner.decode(runner.recv_msg(b.fileno())) == "first"
+        assert runner.decode(runner.recv_msg(b.fileno())) == ["second", 2]
+        sender = threading.Thread(target=runner.send_msg, args=(a.fileno(), big))
+        sender.start()
+        assert runner.recv_msg(b.fileno()) == big
+        sender.join()
+        a.sendall(struct.pack(">I", 5) + b"N")  # a message cut short by the peer closing its end
+        a.close()
+        with pytest.raises(EOFError):
+            runner.recv_msg(b.fileno())
+    finally:
+        for sock in (a, b):
+            sock.close()
+        runner._PENDING.pop(b.fileno(), None)
+
+
 def test_remote_exceptions_map_to_builtins_or_remote_errors():
     e = runner.exception_for("ValueError", "bad")
     assert type(e) is ValueError and str(e) == "bad"

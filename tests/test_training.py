@@ -412,8 +412,26 @@ def test_restates_answer_rule() -> None:
                        ("Therefore the final answer is \\boxed{15}.", "15"), ("Paris is the answer.", "Paris")]:
         assert restates_answer(text, gold), text
     for text, gold in [("7 + 8: 7 + 3 = 10, plus 5 is 15.", "15"), ("Count up from 7 by eight steps.", "15"),
-                       ("The capital city of France is Paris.", "Paris")]:
+                       ("The capital city of France is Paris.", "Paris"), ("9>9 9>9 2>9 9>9", "9"),
+                       ("0+0\n0+0+0=0", "0")]:
         assert not restates_answer(text, gold), text
+    for text, gold in [("The answer is 15. So 15.", "15"), ("The answer is 1/2.", "1/2")]:
+        assert restates_answer(text, gold), text
+
+
+def test_no_reference_trace_of_the_bundled_data_counts_as_restating_its_answer() -> None:
+    """Before: 16 of the 100 'max' traces ("9>9 9>9 2>9 9>9 9>9": a running maximum whose steps mostly repeat the
+    answer's digit) and 1 'add' trace ("0+0\n0+0+0=0") were taken for restatements, so rationalization dropped
+    real reasoning whenever the answer's words carry the work."""
+    import json
+    from pathlib import Path
+
+    from lm_eval_thinkpack.training import restates_answer
+
+    data = Path(__file__).resolve().parents[1] / "lm_eval_thinkpack" / "demo" / "data"
+    rows = [json.loads(line) for f in sorted(data.glob("*.jsonl")) for line in f.read_text().splitlines()]
+    assert len(rows) >= 500
+    assert [r["trace"] for r in rows if restates_answer(r["trace"], r["answer"])] == []
 
 
 def test_rationalize_gives_the_teacher_the_answer(base) -> None:
@@ -460,6 +478,25 @@ def test_unknown_keyword_arguments_are_refused(base) -> None:
         distill_prompts(CONVS, tokenizer=tok, thinking_budget=3)
     with pytest.raises(TypeError, match="unexpected"):
         TraceHealthCallback(["What is 1 + 1?"], template_kwargs={"enable_thinkng": False}).run_probe(model, tok)
+    with pytest.raises(TypeError, match="enable_thinkng"):  # with the tokenizer known, at construction
+        TraceHealthCallback(["What is 1 + 1?"], tokenizer=tok, template_kwargs={"enable_thinkng": False})
+    assert TraceHealthCallback(["What is 1 + 1?"], tokenizer=tok, template_kwargs={"enable_thinking": False})
     # a variable the template reads still goes through
     assert "<think>" not in distill_prompts(CONVS[:1], tokenizer=tok)[0].split("<|im_start|>assistant")[0]
     assert distill_prompts(CONVS[:1], tokenizer=tok, enable_thinking=True)
+
+
+def test_rationalize_reads_the_conclusion_from_the_trace_when_nothing_follows_it(base) -> None:
+    """A trace that ends in its conclusion with no text after it: rationalize judges the trace's last line (sample
+    judges the empty answer: wrong). Before: with answer="teacher" the kept turn's content was "", which trains
+    the model to close its trace and stop (what no_answer_rate counts)."""
+    convs = [[{"role": "user", "content": "What is 7 + 8?"}, {"role": "assistant", "content": "15"}],
+             [{"role": "user", "content": "What is 2 + 2?"}, {"role": "assistant", "content": "4"}]]
+    gens = ["<think>\n7 + 3 = 10\n10 + 5 = 15\n</think>", "<think>\n2 + 2 counts up to 5\n</think>"]
+    _, sampled = distill(convs, scorer="number", tokenizer=base[1], generations=gens)
+    assert sampled.kept == 0 and sampled.drops["wrong"] == 2
+    for answer, content in (("dataset", "15"), ("teacher", "10 + 5 = 15")):
+        kept, report = distill(convs, scorer="number", tokenizer=base[1], generations=gens, method="rationalize",
+                               answer=answer)
+        assert report.kept == 1 and report.drops["wrong"] == 1
+        assert kept[0][-1] == {"role": "assistant", "content": content, "reasoning": "7 + 3 = 10\n10 + 5 = 15"}

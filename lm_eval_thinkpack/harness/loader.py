@@ -77,14 +77,14 @@ def check_model_args(kwargs: Mapping[str, Any]) -> None:
     tok = kwargs.get("think_end_token")
     if tok not in (None, "", False):
         raise ThinkpackConfigError(
-            f"thinkpack cannot classify traces: the model args set think_end_token={tok!r}, so lm-eval's "
+            f"lm-eval-thinkpack cannot classify traces: the model args set think_end_token={tok!r}, so lm-eval's "
             "model class (hf/vllm) cuts every generation at that token and drops the reasoning before "
-            "thinkpack's filter runs; every trace would look 'missing'. Fix: remove think_end_token from "
-            "--model_args (thinkpack separates the trace from the answer itself)."
+            "the trace filter runs; every trace would look 'missing'. Fix: remove think_end_token from "
+            "--model_args (lm-eval-thinkpack separates the trace from the answer itself)."
         )
     if "enable_thinking" in kwargs and kwargs["enable_thinking"] is not None and _truthy(kwargs["enable_thinking"]):
         raise ThinkpackConfigError(
-            "thinkpack cannot classify traces: --model_args enable_thinking=True makes lm-eval 0.4.13's "
+            "lm-eval-thinkpack cannot classify traces: --model_args enable_thinking=True makes lm-eval 0.4.13's "
             "hf/vllm model require think_end_token and strip the trace inside the model class. Fix: drop "
             "enable_thinking from --model_args; thinking models think by default, and for hf you can set the "
             "template switch with chat_template_args='{\"enable_thinking\": true}' instead."
@@ -93,6 +93,21 @@ def check_model_args(kwargs: Mapping[str, Any]) -> None:
 
 def _offline() -> bool:
     return any(_truthy(os.environ.get(k, "")) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def _warn_round_trip(tokenizer: Any, fmt: str) -> None:
+    """Say so (in the log, once per model configuration) when the tokenizer changes the family's delimiters or
+    plain text on encode then decode (transformers#45488): the decoded generations would be classified wrong."""
+    import warnings
+
+    from lm_eval_thinkpack.chat import check_round_trip
+    from lm_eval_thinkpack.formats import get_format
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_round_trip(tokenizer, get_format(fmt))
+    for w in caught:
+        log.warning("lm-eval-thinkpack: %s", w.message)
 
 
 @lru_cache(maxsize=32)
@@ -108,6 +123,7 @@ def _detect_cached(model_id: str, revision: str | None, trust_remote_code: bool,
         # the same cached tokenizer counts the reasoning and answer tokens later (tokens.counter_from_ref)
         tokenizer = load_tokenizer(model_id, revision, trust_remote_code, offline)
         prof = detect_format(tokenizer, **chat_args)
+        _warn_round_trip(tokenizer, prof.format)
         if getattr(prof, "ambiguous", False):  # once per model configuration (this function is cached)
             log.warning("lm-eval-thinkpack: the chat template of %r fits %s equally; classifying with %r. "
                         "Settle it with %s",

@@ -24,7 +24,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     from .readers import MAX_RECORD_MB
 
     p.add_argument("--format", metavar="NAME", default=None,
-                   help="trace format of JSONL generations and of lm-eval tasks run without thinkpack (default: "
+                   help="trace format of JSONL generations and of lm-eval tasks run without lm-eval-thinkpack "
+                        "(default: "
                         "for JSONL think; for lm-eval runs the model's profile, resolved from the run's model "
                         "args as the thinkpack tasks resolve it; see `lm-eval-thinkpack formats`). thinkpack "
                         "tasks keep their own classification")
@@ -56,7 +57,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``report`` and ``compare`` to the ``thinkpack`` command's subparsers."""
+    """Add ``report`` and ``compare`` to the ``lm-eval-thinkpack`` command's subparsers."""
     p = subparsers.add_parser(
         "report", help="trace rates, pass@1 and Rpass@1 of an lm-eval run or a JSONL of generations",
         description="Per task: the four trace rates, pass@1 and Rpass@1 with Wilson 95% intervals, mean trace "
@@ -239,8 +240,8 @@ def run_compare(args: argparse.Namespace) -> int:
         _write(args.json, json.dumps(json_ready(cmp.as_dict()), indent=2) + "\n", "json")
     if args.markdown:
         _write(args.markdown, compare_markdown(cmp), "markdown")
-    if args.plot:
-        _plots(runs, args.plot, con)
+    if args.plot:  # the compared views: with --task, that task only (and tasks named as the base names them)
+        _plots([cmp.base, *cmp.others], args.plot, con)
     _token_notes(runs, "compare")
     return EXIT_COLLAPSE if args.fail_on_collapse and cmp.collapsed else 0
 

@@ -260,8 +260,11 @@ def _prepare(i: int, item: object) -> ScoreResult | tuple[str, tuple[str, str, s
     if missing:
         raise ValueError(f"items[{i}] is missing key(s) {sorted(missing)}")
     extracted = extract_code(item["text"], item["entry_point"])
+    parsed = None  # a text already known to parse alone
     if extracted is None:
         extracted = _completion_body(item["text"], item.get("prompt"), item["entry_point"])
+        if extracted is not None:
+            parsed = item["prompt"] + extracted  # _completion_body parsed it
     if extracted is None:
         # Still validate the arguments, so a bad item is reported whether or not the model answered.
         build_program("", item["test"], item["entry_point"], item.get("prompt"))
@@ -269,7 +272,7 @@ def _prepare(i: int, item: object) -> ScoreResult | tuple[str, tuple[str, str, s
     build_program(extracted, item["test"], item["entry_point"], item.get("prompt"))  # checks the arguments
     test = item["test"] if isinstance(item["test"], str) else "\n".join(item["test"])
     solution = _build(extracted, test, item["entry_point"], item.get("prompt"))[0]
-    if not _parses_alone(solution):
+    if solution != parsed and not _parses_alone(solution):
         return ScoreResult(False, extracted, None)  # the model's code is not a complete program
     return extracted, (solution, _tests(test, item["entry_point"]), item["entry_point"], item.get("prompt") or "")
 

@@ -311,3 +311,20 @@ def test_group_yamls_aggregate_the_catalogue_rates_and_accuracies(group):
     # a count (scoring_errors, harness_errors) or a flag (tokens_as_words) has no meaningful size-weighted mean
     assert listed == [m.name for m in METRICS if m.kind not in (MetricKind.COUNT, MetricKind.FLAG)]
     assert all(a["filter_list"] == ["thinkpack"] and a["weight_by_size"] is True for a in cfg["aggregate_metric_list"])
+
+
+def test_an_evaluation_warns_when_the_models_tokenizer_drops_spaces(tmp_path, caplog) -> None:
+    """transformers#45488: a tokenizer that drops spaces on decode spoils every decoded generation. Before: the
+    round-trip check ran in masking, probe and distill only; the profile of an lm-eval run said nothing."""
+    from tokenizers import decoders
+
+    from tests.chat_fixtures import make_tokenizer
+
+    tok = make_tokenizer("qwen3")
+    tok.backend_tokenizer.decoder = decoders.Sequence([decoders.Replace("\u0120", ""), decoders.ByteLevel()])
+    tok.save_pretrained(tmp_path / "broken")
+    with caplog.at_level(logging.WARNING, logger="lm_eval_thinkpack"):
+        profile = loader.resolve_profile({"pretrained": str(tmp_path / "broken")})
+    assert (profile["thinkpack_format"], profile["thinkpack_profile_source"]) == ("qwen3", "chat_template")
+    assert any("does not round-trip plain text" in r.getMessage() and "45488" in r.getMessage()
+               for r in caplog.records), [r.getMessage() for r in caplog.records]

@@ -89,3 +89,23 @@ def test_length_plot_boxes_are_the_runs_lengths_per_class(tmp_path, monkeypatch)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["valid", "empty"]
     assert "whitespace words" in ax.get_ylabel()  # JSONL names no tokenizer: said on the axis
     assert plot_lengths([], tmp_path / "none.png") is None
+
+
+def test_compare_task_plots_that_task_only(tmp_path, monkeypatch):
+    """Before: ``compare --task max --plot`` judged max alone but plotted every task of both runs (the class panels
+    and the reasoning lengths, n=20 per model instead of 4)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lm_eval_thinkpack.report.cli import main
+
+    _run(tmp_path, "base", True), _run(tmp_path, "naive", False)
+    figs = []
+    monkeypatch.setattr(plt, "close", lambda fig: figs.append(fig))
+    files = [str(tmp_path / f"{n}.jsonl") for n in ("base", "naive")]
+    assert main(["compare", *files, "--task", "max", "--plot", str(tmp_path / "cmp.png")]) == 0
+    classes, lengths = figs
+    assert [ax.get_title() for ax in classes.axes if ax.get_visible()] == ["max"]
+    assert [t.get_text() for t in lengths.axes[0].texts] == ["base\nn=4", "naive\nn=4"]
