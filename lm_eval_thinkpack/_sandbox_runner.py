@@ -91,7 +91,16 @@ def _enc(v, out, handle_for, depth, count):
     if count[0] > MAX_VALUES:
         raise ValueError("value has more than %d parts" % MAX_VALUES)
     t = type(v)
-    if v is None:
+    if t is int:  # the most frequent first; an exact int (never a bool: bool is its own type)
+        b = _SMALL_INTS.get(v)
+        if b is None:
+            b = _int_bytes(v)
+            b = b"i" + _HDR.pack(len(b)) + b
+        out.append(b)
+    elif t is str:
+        b = v.encode("utf-8", "surrogatepass")
+        out.append(b"s" + _HDR.pack(len(b)) + b)
+    elif v is None:
         out.append(b"N")
     elif v is True:
         out.append(b"T")
@@ -99,14 +108,8 @@ def _enc(v, out, handle_for, depth, count):
         out.append(b"F")
     elif v is Ellipsis:
         out.append(b".")
-    elif t is int:
-        b = _int_bytes(v)
-        out.append(b"i" + _HDR.pack(len(b)) + b)
     elif t is float:
         out.append(b"f" + _F.pack(v))
-    elif t is str:
-        b = v.encode("utf-8", "surrogatepass")
-        out.append(b"s" + _HDR.pack(len(b)) + b)
     elif t is bytes or t is bytearray:
         out.append((b"b" if t is bytes else b"y") + _HDR.pack(len(v)) + bytes(v))
     elif t is complex:
@@ -166,6 +169,9 @@ def _enc(v, out, handle_for, depth, count):
             _enc(h.tname, out, None, depth + 1, count)
     else:
         raise TypeError("cannot send a %s across the sandbox (plain data only)" % (type(v).__name__,))
+
+
+_SMALL_INTS = dict((i, b"i" + _HDR.pack(len(_int_bytes(i))) + _int_bytes(i)) for i in range(-256, 1025))
 
 
 def _exc_name(e):
