@@ -52,13 +52,15 @@ def run_lm_eval(args: list[str]) -> int:
 
     First the YAMLs that define the requested tasks are read (``preflight.check_task_files``): one lm-eval would
     skip prints one line here. A thinkpack setting or input error of the run is one line too (exit status 2)."""
-    from lm_eval.__main__ import cli_evaluate
-
     args, layer, primary = layer_options(list(args))
-    if "-h" in args or "--help" in args:  # lm-eval's own help: no model code needed (it would import torch)
-        return _call(cli_evaluate, args)
+    if "-h" in args or "--help" in args:
+        # lm-eval's own help, from its parser alone: no model code (torch), and not lm_eval.__main__, whose
+        # lm_eval.utils import (requests, numpy, ...) made `eval --help` take 2.4-3.9 s here, as `lm_eval --help` does
+        from lm_eval._cli import HarnessCLI
 
+        return _call(lambda: HarnessCLI().parse_args(), args)
     import lm_eval.evaluator as evaluator
+    from lm_eval.__main__ import cli_evaluate
 
     import lm_eval_thinkpack.harness.backends  # noqa: F401  (registers the backends)
     from lm_eval_thinkpack.harness import preflight

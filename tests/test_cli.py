@@ -31,14 +31,16 @@ def test_missing_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]
     assert "no such file or folder" in err and "\n" not in err
 
 
-HEAVY = ("torch", "transformers", "datasets", "matplotlib", "peft", "trl", "sympy", "math_verify", "accelerate")
+HEAVY = ("torch", "transformers", "datasets", "matplotlib", "peft", "trl", "sympy", "math_verify", "accelerate",
+         "lm_eval.utils", "requests")
 
 
 @pytest.mark.parametrize("command", [[], ["formats"], ["demo"], ["report"], ["compare"], ["eval"]])
 def test_help_of_every_subcommand_imports_no_heavy_module(command: list[str]) -> None:
     """--help stays instant: measured by what it imports, not by time (before: the parser imported the demo's
     pipeline, and with it torch and transformers: 4.6-10 s). ``eval --help`` is lm-eval's own help, so lm-eval's
-    CLI is imported, but not thinkpack's backends (which import torch through lm-eval's hf model)."""
+    CLI parser is imported, but not thinkpack's backends (which import torch through lm-eval's hf model), nor
+    ``lm_eval.__main__``'s ``lm_eval.utils`` (requests, ...: ``eval --help`` took 2.4-3.9 s, as ``lm_eval --help``)."""
     import subprocess
     import sys
 

@@ -473,9 +473,14 @@ def _task_class() -> type:
         other keys define it, plus the trace layer (profile from ``--model_args`` / ``--metadata``)."""
 
         def __init__(self, config: dict | None = None, **kwargs: Any) -> None:
+            from . import preflight
+
+            preflight.install_error_hook()  # a refusal below ends a plain lm_eval run as its one line
             config = {k: v for k, v in (config or {}).items() if k != "class"}
             super().__init__(config=config, **kwargs)
-            install(self)
+            if install(self):  # the thinkpack tasks' checks (loader.load_docs), for this task too
+                preflight.check_chat_template()
+                preflight.fit_budget()
 
     return TraceAwareTask
 
@@ -548,12 +553,13 @@ def evaluate_with_layer(evaluate: Callable[..., Any], primary: str | None = None
     figures pooled over its tasks afterwards (lm-eval's own group mean is size-weighted per task)."""
 
     def run(lm: Any, task_dict: Any, *args: Any, **kwargs: Any) -> Any:
-        from .preflight import check_chat_template, model_has_chat_template
+        from .preflight import check_chat_template, fit_budget, model_has_chat_template
 
         tasks = task_dict.get("tasks", {}) if isinstance(task_dict, Mapping) else {}
-        if install_all(tasks, primary)["layered"]:  # the thinkpack tasks' check, for the foreign tasks too
+        if install_all(tasks, primary)["layered"]:  # the thinkpack tasks' checks, for the foreign tasks too
             check_chat_template(applied=bool(kwargs.get("apply_chat_template")),
                                 has_template=model_has_chat_template(lm))
+            fit_budget(lm)  # a budget above the model's context: clipped with a warning, not lm-eval's AssertionError
         results = evaluate(lm, task_dict, *args, **kwargs)
         if isinstance(results, dict):
             pool_groups(results, tasks)

@@ -13,7 +13,7 @@ Used by the thinkpack tasks' loader and, for foreign tasks, by the any-task laye
 * ``check_metadata()``: the thinkpack keys of ``--metadata`` / ``--model_args``, each checked for its type; a
   bad one is one line naming the key and the fix (``"trace_format": null``, ``"prefilled": 1`` included).
 * ``warn_once()``: a warning that would repeat per task is logged once; how often it repeated is said once at
-  the end of the process.
+  the end of the process. ``collapse_lm_eval_repeats()`` does the same for lm-eval's own per-task warnings.
 * ``install_error_hook()``: a ``ThinkpackConfigError`` (or a data, format or scorer error of thinkpack's)
   that ends an ``lm_eval`` run prints as its one line, not as a 50-line traceback. Only uncaught exceptions
   reach the hook: a Python caller still gets the exception.
@@ -279,18 +279,48 @@ _seen: dict[str, list[Any]] = {}
 _seen_lock = threading.Lock()
 
 
-def warn_once(logger: logging.Logger, key: str, msg: str, *args: Any) -> None:
-    """Log ``msg % args`` the first time ``key`` is seen; later ones are counted and reported once at exit."""
+def _first(key: str, logger: logging.Logger, text: str) -> bool:
+    """True the first time ``key`` is seen; later calls are counted, and reported once at exit."""
     with _seen_lock:
         entry = _seen.get(key)
         if entry is not None:
             entry[1] += 1
-            return
+            return False
         first = len(_seen) == 0
-        _seen[key] = [logger, 0, msg % args if args else msg]
+        _seen[key] = [logger, 0, text]
     if first:
         atexit.register(_report_repeats)
-    logger.warning(msg, *args)
+    return True
+
+
+def warn_once(logger: logging.Logger, key: str, msg: str, *args: Any) -> None:
+    """Log ``msg % args`` the first time ``key`` is seen; later ones are counted and reported once at exit."""
+    if _first(key, logger, msg % args if args else msg):
+        logger.warning(msg, *args)
+
+
+#: lm-eval 0.4.13's warnings that come once per task built (every thinkpack task has a ``custom_dataset``; the demo
+#: builds 5 tasks for each of its 6 models: 60 lines): (logger, text they hold)
+LM_EVAL_REPEATS = (("lm_eval.api.task", "Custom kwargs can be passed to `--metadata`"),)
+
+
+class _OnceFilter(logging.Filter):
+    def __init__(self, marker: str) -> None:
+        super().__init__()
+        self.marker = marker
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.marker not in str(record.msg):
+            return True
+        return _first(f"lm-eval:{self.marker}", log, record.getMessage())
+
+
+def collapse_lm_eval_repeats() -> None:
+    """Show each of lm-eval's per-task warnings (``LM_EVAL_REPEATS``) once, counted as ``warn_once`` counts."""
+    for name, marker in LM_EVAL_REPEATS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _OnceFilter) and f.marker == marker for f in logger.filters):
+            logger.addFilter(_OnceFilter(marker))
 
 
 def repeats() -> dict[str, int]:
@@ -304,6 +334,7 @@ def _report_repeats() -> None:
         entries = list(_seen.values())
     for logger, n, text in entries:
         if n:
+            text = " ".join(text.split())
             logger.warning("lm-eval-thinkpack: this warning was shown once and came %d more times: %s", n,
                            text[:120] + ("..." if len(text) > 120 else ""))
 

@@ -60,6 +60,14 @@ def _short_names(slots: list[str], width: int = 18) -> dict[str, str]:
     return out
 
 
+def _cut(label: str, width: int = 24) -> str:
+    """A model name short enough to sit under its box: the end of a long name, from a path boundary if any."""
+    if len(label) <= width:
+        return label
+    tail = label[-(width - 1):]
+    return "\u2026" + (tail[tail.index("/"):] if "/" in tail else tail)
+
+
 def _summary(run: RunSummary, slot: str, in_domain: str | None) -> Summary | None:
     if slot == ALL:
         return overall(run)
@@ -213,30 +221,39 @@ def plot_lengths(runs: list[RunSummary], path: str | Path, title: str | None = N
     import matplotlib.pyplot as plt
 
     out = Path(path)
-    classes = [c for _, name, _ in CLASSES if any(name in d[1] for d in data) for c in (name,)]
+    classes = [name for _, name, _ in CLASSES if any(name in d[1] for d in data)]
     colors = {name: color for _, name, color in CLASSES}
     m = len(data)
-    width = 0.8 / m
-    fig, ax = plt.subplots(figsize=(min(max(6.5, 1.1 * len(classes) * max(1, m / 2) + 2.5), 16), 4.6))
-    for i, cls in enumerate(classes):
-        for j, (label, by_class, _) in enumerate(data):
-            x = i + (j - (m - 1) / 2) * width
-            values = by_class.get(cls)
-            if not values:
-                continue
-            box = ax.boxplot([values], positions=[x], widths=width * 0.85, patch_artist=True, showfliers=False,
-                             whis=(5, 95), medianprops={"color": "black"})
-            box["boxes"][0].set(facecolor=colors.get(cls, "#cccccc"), alpha=0.85)
-            ax.text(x, 1.0, f"{label}\nn={len(values)}", ha="center", va="bottom", fontsize=7,
-                    transform=ax.get_xaxis_transform(), rotation=0 if m <= 3 else 60)
-    ax.set_xticks(range(len(classes)))
-    ax.set_xticklabels(classes)
-    ax.set_xlim(-0.6, len(classes) - 0.4)
+    # one panel per class, a box per model, laid out as plot_runs' panels: at most three a row, model names
+    # under the boxes (long names are cut), so the figure reads at a normal width and no label crosses a title
+    cols = min(MAX_COLUMNS, len(classes))
+    rows = math.ceil(len(classes) / cols)
+    panel_w = max(3.4, 0.42 * m + 1.2)
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_w * cols, 2.9 * rows + 1.6), sharey=True, squeeze=False)
     units = {u for _, _, u in data}
     unit = "tokens" if units == {"tokens"} else ("whitespace words (no tokenizer known)" if units == {"words"}
                                                  else "tokens or words (see the report)")
-    ax.set_ylabel(f"reasoning length, {unit}")
-    ax.set_title(title or "Reasoning length per trace class (box: quartiles; whiskers: 5th-95th percentile)",
-                 fontsize=10, pad=30 if m <= 3 else 50)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(classes):
+            ax.set_visible(False)
+            continue
+        cls = classes[k]
+        ticks = []
+        for j, (label, by_class, _) in enumerate(data):
+            values = by_class.get(cls) or []
+            ticks.append(f"{_cut(label)}, n={len(values)}")
+            if not values:
+                continue
+            box = ax.boxplot([values], positions=[j], widths=0.7, patch_artist=True, showfliers=False,
+                             whis=(5, 95), medianprops={"color": "black"})
+            box["boxes"][0].set(facecolor=colors.get(cls, "#cccccc"), alpha=0.85)
+        ax.set_title(cls, fontsize=10)
+        ax.set_xticks(range(m))
+        ax.set_xticklabels(ticks, rotation=35 if m > 2 else 0, ha="right" if m > 2 else "center", fontsize=8)
+        ax.set_xlim(-0.6, m - 0.4)
+        if k % cols == 0:
+            ax.set_ylabel(f"reasoning length,\n{unit}", fontsize=9)
+    fig.suptitle(title or "Reasoning length per trace class (box: quartiles; whiskers: 5th-95th percentile)",
+                 fontsize=11)
     fig.tight_layout()
     return _save(plt, fig, out)

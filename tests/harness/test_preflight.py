@@ -179,6 +179,21 @@ def test_loader_warnings_repeat_once_per_process(caplog, monkeypatch):
     assert preflight.repeats() and max(preflight.repeats().values()) == 5
 
 
+def test_lm_evals_per_task_warning_is_shown_once_and_counted(caplog, monkeypatch):
+    """Before: lm-eval 0.4.13 warned "Custom kwargs can be passed to `--metadata`..." (2 lines) for every thinkpack
+    task it built: 60 lines in the demo (5 tasks, 6 models)."""
+    from lm_eval.tasks import TaskManager, get_task_dict
+
+    monkeypatch.setattr(preflight, "_seen", {})
+    manager = TaskManager(include_path=str(REPO / "tasks"), include_defaults=False,
+                          metadata={"trace_format": "qwen3", "prefilled": False})
+    with caplog.at_level(logging.WARNING):
+        for _ in range(2):
+            get_task_dict(["thinkpack_demo_add", "thinkpack_demo_parity"], manager)
+    assert sum("Custom kwargs can be passed" in r.getMessage() for r in caplog.records) == 1
+    assert [n for text, n in preflight.repeats().items() if "Custom kwargs can be passed" in text] == [3]
+
+
 # --------------------------------------------------------------------------------------------- strict JSON
 
 

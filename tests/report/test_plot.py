@@ -85,10 +85,45 @@ def test_length_plot_boxes_are_the_runs_lengths_per_class(tmp_path, monkeypatch)
     monkeypatch.setattr(plt, "close", lambda fig: figs.append(fig))
     plot_lengths([_run(tmp_path, "naive", False)], tmp_path / "l.png")
     (fig,) = figs
-    ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["valid", "empty"]
-    assert "whitespace words" in ax.get_ylabel()  # JSONL names no tokenizer: said on the axis
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in axes] == ["valid", "empty"]  # a panel per class
+    assert [t.get_text() for t in axes[1].get_xticklabels()] == ["naive, n=16"]
+    assert "whitespace words" in axes[0].get_ylabel()  # JSONL names no tokenizer: said on the axis
     assert plot_lengths([], tmp_path / "none.png") is None
+
+
+def test_length_plot_reads_at_a_normal_width_with_six_models_of_long_names(tmp_path, monkeypatch):
+    """Before: one axis, the model names written above the boxes: with six models named by their paths (the
+    default label of an lm-eval run) the names ran into each other and over the title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from lm_eval_thinkpack.report.plot import plot_lengths
+
+    figs = []
+    monkeypatch.setattr(plt, "close", lambda fig: figs.append(fig))
+    runs = [_run(tmp_path, f"m{k}", k % 2 == 0) for k in range(6)]
+    for k, run in enumerate(runs):
+        run.run.label = f"demo_out/models/checkpoints/run_{k}"
+    out = plot_lengths(runs, tmp_path / "l.png")
+    width, height = Image.open(out).size
+    assert width <= 1300 and height <= 900, (width, height)
+    (fig,) = figs
+    fig.canvas.draw()
+    frame = fig.bbox
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    titles = [t for t in [fig._suptitle] if t is not None] + [ax.title for ax in axes]
+    labels = [t for ax in axes for t in [*ax.get_xticklabels(), *ax.texts]]
+    for t in titles + labels:
+        box = t.get_window_extent()
+        assert frame.x0 - 1 <= box.x0 and box.x1 <= frame.x1 + 1 and frame.y0 - 1 <= box.y0, t.get_text()
+    assert not any(label.get_window_extent().overlaps(title.get_window_extent()) for label in labels
+                   for title in titles)
+    names = [t.get_text() for ax in axes for t in ax.get_xticklabels()]
+    assert names and all(n.startswith("\u2026/checkpoints/run_") for n in names)  # the end of a long name
 
 
 def test_compare_task_plots_that_task_only(tmp_path, monkeypatch):
@@ -108,4 +143,6 @@ def test_compare_task_plots_that_task_only(tmp_path, monkeypatch):
     assert main(["compare", *files, "--task", "max", "--plot", str(tmp_path / "cmp.png")]) == 0
     classes, lengths = figs
     assert [ax.get_title() for ax in classes.axes if ax.get_visible()] == ["max"]
-    assert [t.get_text() for t in lengths.axes[0].texts] == ["base\nn=4", "naive\nn=4"]
+    # max alone: base's 4 valid traces, naive's 4 empty ones (a panel per class, a box per model)
+    assert [t.get_text() for ax in lengths.axes if ax.get_visible() for t in ax.get_xticklabels()] == [
+        "base, n=4", "naive, n=0", "base, n=0", "naive, n=4"]
