@@ -245,6 +245,36 @@ _N, _T, _Fa, _DOT, _I, _FL, _CX, _S, _B, _Y = b"NTF.ifcsby"
 _L, _TU, _SE, _ZS, _D, _Q, _DE, _R, _E, _HN, _HR = b"ltSZdQDrEHh"
 
 
+def _items(r, n, depth):
+    # the n values of a list or tuple; an int or a string among them is read here, without a call of _dec (the
+    # same checks: depth, count, bounds)
+    out = []
+    append = out.append
+    buf = r.buf
+    size = len(buf)
+    for _ in range(n):
+        pos = r.pos
+        tag = buf[pos] if pos < size else -1
+        if (tag == _I or tag == _S) and depth <= MAX_DEPTH:
+            r.count += 1
+            if r.count > MAX_VALUES:
+                raise ProtocolError("more than %d values" % MAX_VALUES)
+            start = pos + 5
+            if start > size:
+                raise ProtocolError("truncated message")
+            k = _HDR.unpack_from(buf, pos + 1)[0]
+            if k > size - start:
+                raise ProtocolError("count larger than the message")
+            r.pos = start + k
+            if tag == _I:
+                append(int.from_bytes(buf[start:start + k], "big", signed=True))
+            else:
+                append(buf[start:start + k].decode("utf-8", "surrogatepass"))
+        else:
+            append(_dec(r, depth))
+    return out
+
+
 def _dec(r, depth):
     # one value; the tags are tested most frequent first (ints, strings, lists) on the int of one byte
     if depth > MAX_DEPTH:
@@ -268,8 +298,7 @@ def _dec(r, depth):
         r.pos = pos + n
         return buf[pos:pos + n].decode("utf-8", "surrogatepass")
     if tag == _L or tag == _TU:
-        n = r.size()
-        items = [_dec(r, depth + 1) for _ in range(n)]
+        items = _items(r, r.size(), depth + 1)
         return items if tag == _L else tuple(items)
     if tag == _N:
         return None
