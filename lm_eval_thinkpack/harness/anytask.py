@@ -110,6 +110,7 @@ class _LayerState:
         self.copy_of: list[int] = []  # answer pipeline -> index of the task pipeline it copies
         self.current: tuple[int, Any] | None = None  # (doc position, doc) of the process_results call under way
         self.rows: list[DocRow] = []  # the trace rows of the last scoring pass (pooled for groups)
+        self.primary_shown = ""  # "metric,pipeline" of Rpass@1, as the results JSON keeps it (thinkpack_primary)
         self.paired = True
 
     def classified(self, resps: Sequence[Any]) -> list[list[tuple[Trace, str | None]]]:
@@ -379,6 +380,7 @@ def install(task: Any, profile: Mapping[str, Any] | None = None, primary: str | 
     task.doc_to_target = partial(_memo_target, state, task.doc_to_target)
     task._thinkpack_layer = state
     shown = f"{metric},{ANSWER_PREFIX if key in state.answer_keys else ''}{key}"
+    state.primary_shown = shown
     if isinstance(task.config.metadata, dict):
         task.config.metadata["thinkpack_primary"] = shown
         task.config.metadata["thinkpack_trace_format"] = profile.get("thinkpack_format")
@@ -499,6 +501,10 @@ def install_all(tasks: Mapping[str, Any], primary: str | None = None) -> dict[st
             done["thinkpack"].append(name)
         elif install(task, primary=primary if primary and _has_metric(task, primary) else None):
             done["layered"].append(name)
+    if done["layered"]:  # a line the eval command prints (its INFO lines are not shown): which metric is primary
+        log.warning("lm-eval-thinkpack: trace layer on %s; Rpass@1 reads (pick another with --primary_metric): %s",
+                    ", ".join(done["layered"]), "; ".join(
+                        f"{n} {tasks[n]._thinkpack_layer.primary_shown}" for n in done["layered"]))
     if done["loglikelihood"]:
         log.warning("lm-eval-thinkpack: trace layer: loglikelihood tasks left as they are: %s",
                     ", ".join(done["loglikelihood"]))

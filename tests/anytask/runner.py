@@ -42,7 +42,7 @@ _MANAGERS: dict[str, Any] = {}
 
 #: the folders of lm-eval's installed task tree the tests use (indexing all of it takes a minute on a busy machine)
 LM_EVAL_FOLDERS = ("gsm8k", "hendrycks_math", "bbh/cot_zeroshot", "gpqa/cot_zeroshot", "mmlu_pro", "ifeval",
-                   "leaderboard")
+                   "leaderboard", "code_x_glue/code-text")
 
 
 def lm_eval_task_dir() -> Path:
@@ -76,7 +76,7 @@ def no_env_info() -> Iterator[None]:
 
 
 def run(tasks: list[str], canned: Path, *, layer: bool, primary: str | None = None,
-        metadata: dict[str, Any] | None = None, chat: bool = True) -> dict[str, Any]:
+        metadata: dict[str, Any] | None = None, chat: bool = True, limit: int | None = None) -> dict[str, Any]:
     """simple_evaluate with the canned model; ``metadata`` is what --model_args/--metadata would give the tasks."""
     import lm_eval
 
@@ -87,7 +87,7 @@ def run(tasks: list[str], canned: Path, *, layer: bool, primary: str | None = No
     with ctx, no_env_info():
         return lm_eval.simple_evaluate(model="thinkpack-canned", model_args=f"responses={canned}", tasks=tasks,
                                        log_samples=True, bootstrap_iters=0, task_manager=task_manager(meta),
-                                       apply_chat_template=chat)
+                                       apply_chat_template=chat, limit=limit)
 
 
 def canned_for(spec: Spec, path: Path) -> Path:

@@ -108,7 +108,17 @@ def _ifeval_rows() -> list[dict[str, Any]]:
              "kwargs": [{"num_words": None}]} for i in range(5)]
 
 
+def _code2text_rows() -> list[dict[str, Any]]:
+    funcs = [("def fact ( n ) : return 1 if n < 2 else n * fact ( n - 1 )", "Compute the factorial recursively ."),
+             ("def area ( r ) : return 3.14 * r * r", "Area of a circle from its radius ."),
+             ("def rev ( s ) : return s [ : : - 1 ]", "Reverse a string ."),
+             ("def avg ( xs ) : return sum ( xs ) / len ( xs )", "Arithmetic mean of a list ."),
+             ("def sq ( x ) : return x * x", "Square a number .")]
+    return [{"code_tokens": code.split(), "docstring_tokens": doc.split(), "docstring": doc} for code, doc in funcs]
+
+
 MMLU_TEST, MMLU_VAL = _mmlu_pro_rows()
+CODE2TEXT = _code2text_rows()
 
 SPECS: tuple[Spec, ...] = (
     Spec("gsm8k", "openai/gsm8k", "main", {"test": _gsm8k_rows(), "train": _gsm8k_rows()},
@@ -127,6 +137,11 @@ SPECS: tuple[Spec, ...] = (
          "all lower case here", "Not Lower Case", "prompt_level_strict_acc,answer/none"),
     Spec("leaderboard_ifeval", "wis-k/instruction-following-eval", None, {"train": _ifeval_rows()},
          "all lower case here", "Not Lower Case", "prompt_level_strict_acc,answer/none"),
+    # lm-eval's one code task that runs offline (humaneval / mbpp load HF evaluate's code_eval from the Hub): code
+    # to docstring, scored by a graded metric (smoothed BLEU-4, 0-100), so Rpass@1 is its mean over valid traces
+    Spec("code2text_python", "CM/codexglue_code2text_python", None,
+         {"train": CODE2TEXT, "validation": CODE2TEXT, "test": CODE2TEXT},
+         "«docstring»", "Unrelated gibberish output", "smoothed_bleu_4,answer/none"),
 )
 BY_TASK = {s.task: s for s in SPECS}
 

@@ -89,6 +89,9 @@ def test_eval_multi_task_run_on_the_bundled_model(hub_cache, tmp_path):
     assert not any(TRACE_KEY in k or ANSWER_PREFIX in k for k in results["leaderboard_bbh_boolean_expressions"])
     log = proc.stdout + proc.stderr
     assert log.count("loglikelihood tasks left as they are: leaderboard_bbh_boolean_expressions") == 1
+    # and which metric each layered task's Rpass@1 reads, once
+    assert log.count("Rpass@1 reads (pick another with --primary_metric): leaderboard_ifeval "
+                     "prompt_level_strict_acc,answer/none; gsm8k_cot_zeroshot exact_match,answer/strict-match") == 1
     # the thinkpack task keeps its own metrics
     demo = results["thinkpack_demo_add"]
     assert "valid_trace_rate,thinkpack" in demo and not any(k.endswith(f",{TRACE_KEY}") for k in demo)

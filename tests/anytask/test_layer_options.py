@@ -22,11 +22,17 @@ def test_layer_options_are_taken_out_of_lm_evals_arguments():
         layer_options(["--primary_metric", "--limit"])
 
 
-def test_primary_metric_picks_the_pipeline_rpass_reads(local_hub, tmp_path):
+def test_primary_metric_picks_the_pipeline_rpass_reads(local_hub, tmp_path, caplog):
+    import logging
+
     spec = BY_TASK["gsm8k"]
     canned = write_canned(tmp_path / "c.jsonl", spec.canned_lines())
+    caplog.set_level(logging.WARNING)  # the eval command shows warnings, not INFO lines
     out = run(["gsm8k"], canned, layer=True, primary="exact_match,flexible-extract")
     assert out["configs"]["gsm8k"]["metadata"]["thinkpack_primary"] == "exact_match,answer/flexible-extract"
+    said = [r.getMessage() for r in caplog.records if "Rpass@1 reads" in r.getMessage()]
+    assert said == ["lm-eval-thinkpack: trace layer on gsm8k; Rpass@1 reads (pick another with --primary_metric): "
+                    "gsm8k exact_match,answer/flexible-extract"]
     with pytest.raises(TraceLayerError, match="no generative task of this run has that metric"):
         run(["gsm8k"], canned, layer=True, primary="f1")
 

@@ -3,7 +3,8 @@ records, answered by the canned model in every trace class (``specs.py``).
 
 For each task: lm-eval's own metrics are unchanged by the layer; each answer-only metric equals what the task
 scores on the answers alone (a truncated trace has none and is never credited); the trace figures equal
-``classify`` + ``trace_stats`` on the same texts; Rpass@1 is the primary metric over the valid-trace docs; and the
+``classify`` + ``trace_stats`` on the same texts; Rpass@1 is the primary metric over the valid-trace docs (its
+mean for a graded metric: code2text's smoothed BLEU-4); and the
 truncated trace that holds the gold is credited by lm-eval's ``think_end_token`` post-processing but not by the layer.
 """
 
@@ -83,7 +84,8 @@ def test_layer_on_installed_lm_eval_task(spec: Spec, local_hub, tmp_path):
     for rate in RATES:
         assert res[f"{rate},{TRACE_KEY}"] == pytest.approx(stats.estimates[rate].value)
         assert res[f"{rate}_stderr,{TRACE_KEY}"] == pytest.approx(stats.estimates[rate].stderr)
-    assert res[f"rpass@1,{TRACE_KEY}"] == pytest.approx(stats.rpass_at_1)
+    if all(_score(primary[i][metric]) in (0.0, 1.0) for i in texts):  # a 0/1 metric: the catalogue's Rpass@1
+        assert res[f"rpass@1,{TRACE_KEY}"] == pytest.approx(stats.rpass_at_1)
     assert res[f"rpass@1,{TRACE_KEY}"] == pytest.approx(
         sum(_score(primary[i][metric]) for i in texts if traces[i].status.value == "valid") / 2)
     assert math.isnan(res[f"budget_exhausted_rate,{TRACE_KEY}"])  # the canned model gives no finish reason
@@ -93,5 +95,5 @@ def test_layer_on_installed_lm_eval_task(spec: Spec, local_hub, tmp_path):
     ended = by_doc(_plain(spec, tmp_path, cut, "think_end_token")["samples"][spec.task], primary_key.removeprefix(
         ANSWER_PREFIX))
     truncated = CLASSES.index("truncated")
-    assert _score(ended[truncated][metric]) == 1
+    assert _score(ended[truncated][metric]) > 0  # 1 for a 0/1 metric
     assert _score(primary[truncated][metric]) == 0

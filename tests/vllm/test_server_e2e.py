@@ -148,3 +148,49 @@ def test_d_budget_exhausted_rate_with_a_small_max_gen_toks(server: Server, tmp_p
         # may also run out in the answer, after the closer, so the converse does not hold
         assert results["results"][task][f"truncated_trace_rate,{F}"] <= got
     assert len(seen) > 1 or seen - {0.0, 1.0}, f"budget {budget} does not discriminate: {seen}"
+
+
+def test_e_the_trace_layer_on_an_lm_eval_task_with_each_backend(server: Server, tmp_path: Path, monkeypatch) -> None:
+    """lm-eval's own gsm8k_cot_zeroshot YAML (as installed, its data local) with the trace layer, on the bundled model
+    through lm-eval's ``hf``, and through this vLLM server with ``thinkpack-chat-completions`` and
+    ``local-completions``: each run's trace figures are ``classify`` + ``trace_stats`` on its own logged texts;
+    local-completions sees hf's texts, so its figures; the chat backend sees them too but for one shape (below)."""
+    import lm_eval
+
+    import lm_eval_thinkpack.harness.backends  # noqa: F401  (registers thinkpack-chat-completions)
+    from lm_eval_thinkpack import classify
+    from lm_eval_thinkpack.stats import trace_stats
+    from tests.anytask.runner import layer_on, no_env_info, prepare, task_manager, use_cache
+    from tests.anytask.specs import BY_TASK
+    from tests.anytask.tried import texts_of
+
+    spec = BY_TASK["gsm8k_cot_zeroshot"]
+    prepare(spec, tmp_path / "cache")
+    use_cache(monkeypatch, tmp_path / "cache")
+    backends = {"hf": f"pretrained={MODEL_DIR},dtype=float32",
+                "thinkpack-chat-completions": _chat_args(server),
+                "local-completions": f"model={server.name},base_url={server.completions_url},tokenizer={MODEL_DIR},"
+                                     "tokenizer_backend=huggingface,num_concurrent=4"}
+    texts, figures = {}, {}
+    for model, args in backends.items():
+        with layer_on(), no_env_info():
+            out = lm_eval.simple_evaluate(model=model, model_args=args, tasks=[spec.task], limit=5,
+                                          gen_kwargs="max_gen_toks=96", log_samples=True, bootstrap_iters=0,
+                                          task_manager=task_manager({"pretrained": str(MODEL_DIR)}),
+                                          device="cpu", apply_chat_template=True)
+        res = out["results"][spec.task]
+        texts[model] = {i: t[0] for i, t in texts_of(out, spec.task).items()}
+        stats = trace_stats([classify(t, "qwen3") for _, t in sorted(texts[model].items())])
+        for rate in RATES[:4]:
+            assert res[f"{rate},trace"] == pytest.approx(stats.estimates[rate].value), (model, rate)
+        assert "exact_match,answer/strict-match" in res and "rpass@1,trace" in res
+        figures[model] = {k: v for k, v in res.items() if k.endswith(",trace") or ",answer/" in k}
+    assert texts["local-completions"] == texts["hf"]
+    assert figures["local-completions"] == pytest.approx(figures["hf"], nan_ok=True)
+    # the chat backend puts the server's reasoning and content back as the model wrote them, except for a trace
+    # closed at once with no opener ("</think>\n\neven", the tiny model's reply to gsm8k): vLLM's qwen3 parser
+    # returns no reasoning (null) for it, so the backend cannot tell that empty trace from a missing one
+    for i, text in texts["hf"].items():
+        chat = texts["thinkpack-chat-completions"][i]
+        lost = classify(text, "qwen3").status.value == "empty" and text.startswith("</think>")
+        assert chat == (text.split("</think>", 1)[1] if lost else text), i
