@@ -415,15 +415,22 @@ def check_task_files(args: list[str]) -> None:
                 raise ThinkpackConfigError(f"{path}: not a task YAML lm-eval can read ({' '.join(str(err).split())})."
                                            " Fix: repair the file") from None
             name = own.get("task") if isinstance(own, dict) else None
-            if not isinstance(name, str) or name not in wanted or "include" not in own:
+            if not isinstance(name, str) or name not in wanted:
                 continue
-            try:
-                load_yaml(path, resolve_func=False, recursive=True)
+            try:  # the include chain, and every `!function` (a base named by class) as lm-eval will import it
+                load_yaml(path, resolve_func=True, recursive=True)
             except FileNotFoundError as err:
+                if "include" not in own:
+                    raise
                 raise ThinkpackConfigError(
                     f"{path}: task {name}: its include {own['include']!r} is not found ({err.filename or err}); "
                     f"lm_eval would skip the file and say only 'Tasks not found'. A relative include is looked for "
                     f"next to the YAML. Fix: {BASE_FIX}") from None
+            except (ImportError, AttributeError, ValueError) as err:  # a `!function` name that does not import
+                raise ThinkpackConfigError(f"{path}: task {name}: {' '.join(str(err).split())}. Fix: correct the "
+                                           f"name; to {BASE_FIX}") from None
             except Exception as err:  # noqa: BLE001
+                if "include" not in own:
+                    raise
                 raise ThinkpackConfigError(f"{path}: task {name}: its include cannot be read "
                                            f"({' '.join(str(err).split())}). Fix: {BASE_FIX}") from None

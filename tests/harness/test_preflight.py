@@ -226,6 +226,17 @@ def test_a_yaml_whose_include_is_missing_is_named(tmp_path):
     preflight.check_task_files(["--tasks", "other_task", "--include_path", str(tmp_path)])  # not asked: left
 
 
+def test_a_yaml_whose_base_class_does_not_import_is_named(tmp_path):
+    """Before: a misspelt base class passed this check, and lm-eval then stopped with a 60-80 line traceback."""
+    (tmp_path / "mine.yaml").write_text("class: !function lm_eval_thinkpack.harness.bases.MathBas\ntask: my_task\n")
+    with pytest.raises(ThinkpackConfigError, match=r"mine\.yaml: task my_task: Module 'lm_eval_thinkpack\.harness\."
+                                                   r"bases' has no function 'MathBas' .*Fix: correct the name; to name"
+                                                   r" the base by class"):
+        preflight.check_task_files(["--tasks", "my_task", "--include_path", str(tmp_path)])
+    (tmp_path / "mine.yaml").write_text("class: !function lm_eval_thinkpack.harness.bases.MathBase\ntask: my_task\n")
+    preflight.check_task_files(["--tasks", "my_task", "--include_path", str(tmp_path)])
+
+
 def test_thinkpack_eval_stops_on_a_missing_include_with_one_line(tmp_path):
     (tmp_path / "mine.yaml").write_text("include: ../_base_math.yaml\ntask: my_task\n")
     proc = subprocess.run([sys.executable, "-m", "lm_eval_thinkpack", "eval", "--model", "hf", "--tasks", "my_task",
