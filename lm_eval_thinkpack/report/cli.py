@@ -66,7 +66,8 @@ def register(subparsers: Any) -> None:
                     "generations (plain prompt/response/correct, OpenAI chat completions, or vLLM outputs). In an "
                     "lm-eval folder, thinkpack tasks carry their classes; any other generative task is classified "
                     "here from its logged responses and scored by its own logged metric (see --metric), with the "
-                    "count of credited samples whose credit came from inside the trace or a truncated trace.")
+                    "count of credited samples whose credit came from inside the trace or a truncated trace (for a "
+                    "run made with the trace layer: its primary metric's credit on the raw text).")
     p.add_argument("paths", nargs="+", metavar="PATH")
     _common(p)
     p.set_defaults(func=run_report)
@@ -78,7 +79,9 @@ def register(subparsers: Any) -> None:
                     "and by >= 0.10 absolute (the relative rule's floor: smaller falls are noise), while pass@1 "
                     "falls by <= --pass-tolerance. A larger pass@1 fall is 'degraded'; a tuned run whose template "
                     "turned thinking off is 'thinking disabled'. Runs whose settings change the classes (chat "
-                    "template on/off, trace format, prefill) are refused unless --allow-different-settings.")
+                    "template on/off, trace format, prefill) or pass@1 (an lm-eval task scored on its answer by the "
+                    "trace layer in one run, on the raw text in the other) are refused unless "
+                    "--allow-different-settings.")
     c.add_argument("paths", nargs="+", metavar="PATH", help="BASE TUNED [MORE ...]")
     _common(c)
     c.add_argument("--vr-drop", type=float, default=0.30, metavar="X",
@@ -93,8 +96,9 @@ def register(subparsers: Any) -> None:
                         "offers that task whatever its name); by default tasks pair by name, and single-task "
                         "inputs pair with each other")
     c.add_argument("--allow-different-settings", action="store_true",
-                   help="compare runs whose chat template (on/off), trace format or prefill differ; by default "
-                        "compare refuses them, since such a difference changes the classes by itself")
+                   help="compare runs whose chat template (on/off), trace format, prefill or pass@1 source (the "
+                        "answer with the trace layer, the raw text without) differ; by default compare refuses "
+                        "them, since such a difference changes the classes or pass@1 by itself")
     c.add_argument("--fail-on-collapse", action="store_true",
                    help=f"exit with code {EXIT_COLLAPSE} when any collapse is found (for training pipelines); "
                         f"exit {EXIT_INPUT} when nothing could be compared, never 0")

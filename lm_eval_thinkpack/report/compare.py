@@ -17,8 +17,9 @@ evidence (it stays high in a collapse) but is not part of the rule: it is undefi
 Only ``collapse`` counts for ``--fail-on-collapse``.
 
 Settings (``settings_diff``): a chat template applied in one run and not in the other, another trace format, or
-another prefill changes the classes by itself, so ``compare`` refuses such runs (``SettingsDiffer``, naming the
-difference) unless ``allow_different_settings`` (``--allow-different-settings``).
+another prefill changes the classes by itself, and an lm-eval task scored on its answer (the trace layer) in one run
+and on the raw text (its own metric, no layer) in the other changes pass@1, so ``compare`` refuses such runs
+(``SettingsDiffer``, naming the difference) unless ``allow_different_settings`` (``--allow-different-settings``).
 
 Pairing (``pair_tasks``): tasks meet by name. Inputs that hold a single task each (a JSONL file of
 generations is one task, named after its file) meet whatever their names; ``task=`` (``--task NAME``) picks
@@ -39,7 +40,7 @@ from rich.text import Text
 
 from lm_eval_thinkpack.stats import ALL_TASKS
 
-from .readers import ReportError
+from .readers import SCORED_ON, ReportError
 from .summary import METRICS, RunSummary, Summary
 from .tables import DASH, console, interval, md_table, num, signed
 
@@ -224,7 +225,7 @@ class SettingsDiffer(ReportError):
     """Base and tuned ran with settings that change the trace classes by themselves: the gate would judge those."""
 
 
-SETTINGS = ("chat template", "format", "prefilled")
+SETTINGS = ("chat template", "format", "prefilled", SCORED_ON)
 
 
 def _setting(key: str, values: tuple[Any, ...]) -> str:
@@ -237,7 +238,8 @@ def _setting(key: str, values: tuple[Any, ...]) -> str:
 
 
 def settings_diff(base: RunSummary, tuned: RunSummary) -> list[str]:
-    """The class-changing settings (chat template on/off, trace format, prefill) in which two runs differ;
+    """The settings that change the classes or pass@1 (chat template on/off, trace format, prefill, pass@1 read
+    from the answer or from the raw text) in which two runs differ;
     a setting a source does not record is not compared."""
     out = []
     for key in SETTINGS:
@@ -257,9 +259,10 @@ def compare(runs: list[RunSummary], rule: CollapseRule | None = None, *, task: s
     for o in others:
         diff = settings_diff(base, o)
         if diff and not allow_different_settings:
-            raise SettingsDiffer(f"refusing to compare runs whose settings change the trace classes: {'; '.join(diff)}"
-                                 ". Fix: evaluate both the same way, or pass --allow-different-settings to compare "
-                                 "anyway")
+            raise SettingsDiffer("refusing to compare runs whose settings change the trace classes or pass@1: "
+                                 f"{'; '.join(diff)}. Fix: evaluate both the same way (both with lm-eval-thinkpack "
+                                 "eval's trace layer, or both without), or pass --allow-different-settings to "
+                                 "compare anyway")
         o.run.notes.extend(f"settings differ from the base ({d}): part of any difference comes from that"
                            for d in diff)
     restrict = task is not None

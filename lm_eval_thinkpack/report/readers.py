@@ -45,6 +45,10 @@ COUNT_METRICS = tuple(m.name for m in METRICS if m.kind is MetricKind.COUNT)
 RESPONSE_FIELDS = ("response", "output", "text")
 PROGRESS_MIN_LINES = 10_000
 LAYER_FILTER = "trace"  # the trace layer's pipeline in an lm-eval task (harness.anytask.TRACE_KEY)
+ANSWER_PREFIX = "answer/"  # its answer-only copies of the task's pipelines (harness.anytask.ANSWER_PREFIX)
+# what an lm-eval run's pass@1 was read from: "the answer" (thinkpack tasks, tasks run with the trace layer) or
+# "the raw text" (an lm-eval task's own metric, in a run made without the layer)
+SCORED_ON = "pass@1 on"
 MAX_RECORD_MB = 32.0  # one JSONL line / one results JSON: the data loader's limit (harness.loader.MAX_RECORD_MB)
 EXCERPT_CHARS = 400  # of each generation kept for the compare examples when the text itself is not kept
 
@@ -60,8 +64,9 @@ class Sample:
     ``reasoning``/``answer``/``text`` are kept only when the reader is asked to (``keep_text``, the Python API's
     default); the CLI streams without them, so its memory does not grow with the length of the generations:
     ``trace_words``/``trace_chars`` (of the reasoning) and ``excerpt`` (the text's head) are always filled.
-    ``in_trace_credit`` marks a sample that a foreign task's own metric credited on text it should not have:
-    a truncated trace, or an extracted answer found in the reasoning and not in the answer.
+    ``own_credit`` is the verdict of an lm-eval task's own metric on the raw text (None: not such a task);
+    ``in_trace_credit`` marks a sample it credited on text it should not have: a truncated trace, or an
+    extracted answer found in the reasoning and not in the answer (see ``_in_trace_credit``).
     """
 
     task: str
@@ -77,6 +82,7 @@ class Sample:
     trace_words: int = 0
     trace_chars: int = 0
     excerpt: str = ""
+    own_credit: bool | None = None
     in_trace_credit: bool = False
     answer_words: int = 0
     no_answer: bool = False  # the answer text is blank (a valid trace then counts in no_answer_rate)
@@ -110,6 +116,7 @@ class TaskData:
     n: int | None = None
     thinking_disabled: bool = False
     metric: str | None = None  # a foreign task: the "metric,filter" its correctness comes from
+    own_metric: str | None = None  # the "metric,filter" of the raw text that ``Sample.own_credit`` reads
 
 
 @dataclass
@@ -124,8 +131,9 @@ class RunData:
     lm_eval_groups: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     budget_known: bool = False
-    # settings that change the classes (compare refuses to gate runs that differ): "chat template" (True/False),
-    # "format" and "prefilled" (sorted tuples of the values met); a key is absent when the source does not say
+    # settings that change the classes or pass@1 (compare refuses to gate runs that differ): "chat template"
+    # (True/False), "format" and "prefilled", SCORED_ON (sorted tuples of the values met); a key is absent when the
+    # source does not say
     settings: dict[str, Any] = field(default_factory=dict)
     # samples read without token counts: the unit they were counted in and why (one line); None: there were none
     token_note: str | None = None
@@ -410,6 +418,7 @@ def read_lm_eval(path: Path, opts: ReadOptions | None = None) -> RunData:
                 skipped.append(task)
             continue
         td = TaskData(name=task, results=_metric_values(values))
+        _add_setting(run, SCORED_ON, "the answer")  # thinkpack tasks' scorers and the layer's answer pipelines
         eff = (n_samples.get(task) or {}).get("effective")
         td.n = int(eff) if isinstance(eff, int) else values.get("sample_len")
         layered = _metric_entry(values, "valid_trace_rate")[0] == LAYER_FILTER
@@ -418,9 +427,11 @@ def read_lm_eval(path: Path, opts: ReadOptions | None = None) -> RunData:
             primary = (cfg.get("metadata") or {}).get("thinkpack_primary") if isinstance(cfg.get("metadata"),
                                                                                         dict) else None
             layered_tasks.append(f"{task} ({primary or 'its primary metric on the answer'})")
+            if primary and f",{ANSWER_PREFIX}" in primary:  # its own metric on the raw text: the in-trace credit
+                td.own_metric = primary.replace(f",{ANSWER_PREFIX}", ",", 1)
         if task in sample_files:
             td.samples, td.thinking_disabled, known = _read_lm_eval_samples(
-                sample_files[task], task, opts, run, counting, layered=layered)
+                sample_files[task], task, opts, run, counting, layered=layered, own=td.own_metric)
             run.budget_known = run.budget_known or known
             if td.thinking_disabled:
                 run.notes.append(f"{task}: thinking was disabled by the chat template (a configuration, not a "
@@ -476,21 +487,31 @@ def _per_request(line: dict[str, Any], key: str) -> list[Any]:
 
 
 def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions, run: RunData | None = None,
-                          counting: Any = None, layered: bool = False) -> tuple[list[Sample], bool, bool]:
+                          counting: Any = None, layered: bool = False,
+                          own: str | None = None) -> tuple[list[Sample], bool, bool]:
     """(samples, thinking disabled, finish reasons known) of one task's ``samples_*.jsonl``.
 
     Each logged ``filtered_resps`` entry is a thinkpack record; ``record_fields`` rebuilds its pieces from the
     raw response in ``resps`` (records of older logs carry the text themselves). ``layered``: an lm-eval task run
     with the trace layer, whose records are its ``trace`` pipeline's lines (the other lines are its own and its
     answer-only pipelines'); a row's ``correct`` is the primary metric on the answer, one value per doc, so a doc
-    with several responses (``repeats``) has its correctness left unattributed, as for a foreign run.
+    with several responses (``repeats``) has its correctness left unattributed, as for a foreign run. ``own``: the
+    ``"metric,filter"`` of the task's own primary metric on the raw text; its verdict and extracted answer give each
+    sample's ``own_credit`` and ``in_trace_credit`` (what the run would have credited without the layer). lm-eval
+    logs a task's pipelines one after another in its filter order, the layer's last, so they are read first.
     """
     from lm_eval_thinkpack.records import RecordError, record_fields
 
     samples: list[Sample] = []
     disabled = budget_known = multi = False
+    own_name, _, own_filter = (own or "").partition(",")
+    raw: dict[Any, tuple[bool | None, str | None]] = {}  # doc_id -> (own verdict, its extracted answer)
     for lineno, line in iter_jsonl(path, opts.progress, opts.max_record_bytes):
         if layered and line.get("filter") != LAYER_FILTER:
+            if own and line.get("filter") == own_filter:
+                value, got = line.get(own_name), _per_request(line, "filtered_resps")
+                verdict = bool(value) if isinstance(value, (bool, int, float)) and value in (0, 1) else None
+                raw[line.get("doc_id")] = (verdict, got[0] if got and isinstance(got[0], str) else None)
             continue
         row = _sample_row(line)
         if row is None:
@@ -514,9 +535,14 @@ def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions, run: RunData
                 _add_setting(run, "format", rec.get("format"))
                 _add_setting(run, "prefilled", rec.get("prefilled"))
             correct = (row.get("correct") or [False] * n)[j]
+            own_credit, in_trace = None, False
             if layered:
                 multi = multi or n > 1
                 correct = None if correct is None or n > 1 else correct > 0
+                if own and n == 1 and harness is None:
+                    own_credit, extracted = raw.get(line.get("doc_id"), (None, None))
+                    in_trace = _in_trace_credit(own_credit, str(row["status"][j]), str(rec.get("reasoning") or ""),
+                                                str(rec.get("answer") or ""), extracted)
             samples.append(_sample(
                 opts.keep_text, str(rec.get("reasoning") or ""), str(rec.get("answer") or ""),
                 str(rec.get("text") or ""), counting,
@@ -525,7 +551,7 @@ def _read_lm_eval_samples(path: Path, task: str, opts: ReadOptions, run: RunData
                 budget_exhausted=bool(rec.get("budget_exhausted")) if known else None,
                 scoring_error=err is not None, harness_error=harness is not None,
                 reasoning_tokens=rec.get("reasoning_tokens"), answer_tokens=rec.get("answer_tokens"),
-                token_unit=rec.get("token_unit"),
+                token_unit=rec.get("token_unit"), own_credit=own_credit, in_trace_credit=in_trace,
             ))
     if counting is not None:
         counting.flush()
@@ -617,6 +643,18 @@ def _foreign_profile(data: dict[str, Any], opts: ReadOptions, source: str) -> tu
     return prof["thinkpack_format"], True if opts.prefilled else None, src
 
 
+def _in_trace_credit(credited: bool | None, status: str, reasoning: str, answer: str,
+                     extracted: str | None) -> bool:
+    """Whether a task's own metric credited a response on text it should not have: a truncated trace (it has no
+    answer), or the answer its filters extracted found in the reasoning and not in the answer."""
+    if not credited:
+        return False
+    if status == "truncated":
+        return True
+    found = (extracted or "").strip()
+    return found != "" and found in reasoning and found not in answer
+
+
 def _read_foreign(run: RunData, data: dict[str, Any], tasks: list[str], files: dict[str, Path],
                   opts: ReadOptions, counting: Any = None) -> None:
     """Classify the logged responses of generative tasks that ran without thinkpack; score them by their metric."""
@@ -625,7 +663,7 @@ def _read_foreign(run: RunData, data: dict[str, Any], tasks: list[str], files: d
     for task in tasks:
         values = data["results"][task]
         metric, flt = _pick_metric(task, values, higher_all.get(task) or {}, opts.metric)
-        td = TaskData(name=task, samples=[], metric=f"{metric},{flt}")
+        td = TaskData(name=task, samples=[], metric=f"{metric},{flt}", own_metric=f"{metric},{flt}")
         multi = False
         for lineno, line in iter_jsonl(files[task], opts.progress, opts.max_record_bytes):
             if line.get("filter", flt) != flt:
@@ -644,19 +682,16 @@ def _read_foreign(run: RunData, data: dict[str, Any], tasks: list[str], files: d
                 text, fault = response_text(resp)
                 trace = classify(text, fmt, prefilled=pre)
                 correct = None if fault is not None else verdict
-                credit_in_trace = bool(correct) and len(resps) == 1 and (
-                    trace.status.value == "truncated"
-                    or (extracted is not None and extracted.strip() != ""
-                        and extracted.strip() in trace.reasoning and extracted.strip() not in trace.answer))
                 td.samples.append(_sample(
                     opts.keep_text, trace.reasoning, trace.answer, text, counting,
                     task=task, question_id=f"{line.get('doc_id', lineno)}:{j}" if len(resps) > 1
                     else str(line.get("doc_id", lineno)),
                     status=trace.status.value, correct=correct, harness_error=fault is not None,
-                    in_trace_credit=credit_in_trace))
+                    own_credit=correct, in_trace_credit=len(resps) == 1 and _in_trace_credit(
+                        correct, trace.status.value, trace.reasoning, trace.answer, extracted)))
         if multi:  # a per-doc metric cannot say which of several responses it credited
             for s in td.samples:
-                s.correct, s.in_trace_credit = None, False
+                s.correct, s.own_credit, s.in_trace_credit = None, None, False
             run.notes.append(f"{task}: several responses per question and one {metric} per question: classes "
                              "counted per response, correctness not attributed (pass@1 and Rpass@1 left out)")
         if counting is not None:
@@ -664,6 +699,7 @@ def _read_foreign(run: RunData, data: dict[str, Any], tasks: list[str], files: d
         td.n = len(td.samples)
         run.tasks[task] = td
     _add_setting(run, "format", fmt)
+    _add_setting(run, SCORED_ON, "the raw text")
     names = ", ".join(f"{t} ({run.tasks[t].metric})" for t in tasks)
     run.notes.append(f"not thinkpack tasks, classified here as {fmt!r} (profile: {source}; prefilled "
                      f"{'forced' if forced_prefilled else 'read from each logged prompt'}; set with --format/"

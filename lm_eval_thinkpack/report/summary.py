@@ -67,11 +67,12 @@ class Summary:
     budget_exhausted_rate: float | None = None
     scoring_errors: int | None = None
     harness_errors: int | None = None
-    # foreign tasks (scored by their own logged metric): samples it credited, and those credited on text from
-    # inside the trace or from a truncated trace (what a run scored without the trace layer got wrong)
+    metric: str | None = None  # an lm-eval task's: the "metric,filter" its correctness comes from
+    # an lm-eval task's own metric on the raw text (own_metric): samples it credited, and those credited on text
+    # from inside the trace or from a truncated trace (what a run scored without the trace layer got wrong)
+    own_metric: str | None = None
     credited: int | None = None
     credited_in_trace: int | None = None
-    metric: str | None = None
     pass_at_k: dict[str, float] = field(default_factory=dict)
     source: str = "samples"  # "samples" or "results" (the lm-eval results JSON)
     tasks: list[str] = field(default_factory=list)
@@ -88,8 +89,9 @@ class Summary:
                 "mean_trace_words": self.trace_words, "mean_trace_chars": self.trace_chars,
                 "budget_exhausted_rate": self.budget_exhausted_rate, "scoring_errors": self.scoring_errors,
                 "harness_errors": self.harness_errors,
-                **({"correct_from": self.metric, "credited": self.credited,
-                    "credited_in_trace": self.credited_in_trace} if self.metric else {}),
+                **({"correct_from": self.metric} if self.metric else {}),
+                **({"credited_by": self.own_metric, "credited": self.credited,
+                    "credited_in_trace": self.credited_in_trace} if self.own_metric else {}),
                 "pass_at_k": self.pass_at_k, "token_unit": self.token_unit, "lengths": self.lengths,
                 **({"tasks": self.tasks} if self.tasks else {})}
 
@@ -174,14 +176,16 @@ def stats_of(samples: list[Sample], lengths: tuple[list[int], list[int], str] | 
 
 
 def summarize_samples(name: str, kind: str, samples: list[Sample], budget_known: bool,
-                      metric: str | None = None) -> Summary:
+                      metric: str | None = None, own_metric: str | None = None) -> Summary:
     lengths = sample_lengths(samples)
     st = stats_of(samples, lengths)
     out = Summary(name=name, kind=kind, n=st.n, n_questions=st.n_questions, scoring_errors=st.scoring_errors,
                   harness_errors=st.harness_errors, pass_at_k={str(k): v for k, v in st.pass_at_k.items()})
     if metric is not None:
         out.metric = metric
-        out.credited = sum(bool(s.correct) for s in samples)
+    if own_metric is not None:  # the task's own metric on the raw text: what it credited, and on what
+        out.own_metric = own_metric
+        out.credited = sum(bool(s.own_credit) for s in samples)
         out.credited_in_trace = sum(s.in_trace_credit for s in samples)
     if samples:
         out.token_unit = lengths[2]
@@ -235,7 +239,7 @@ def task_mean(name: str, members: list[Summary]) -> Summary:
         errs = [getattr(m, attr) for m in members]
         setattr(out, attr, sum(errs) if errs and all(e is not None for e in errs) else None)
     if out.credited is not None:
-        out.metric = "own metric"
+        out.metric = out.own_metric = "own metric"
     return out
 
 
@@ -257,7 +261,7 @@ def summarize(run: RunData) -> RunSummary:
     tasks: dict[str, Summary] = {}
     for name, td in run.tasks.items():
         if td.samples is not None:
-            tasks[name] = summarize_samples(name, "task", td.samples, run.budget_known, td.metric)
+            tasks[name] = summarize_samples(name, "task", td.samples, run.budget_known, td.metric, td.own_metric)
         else:
             tasks[name] = summarize_results(td)
     groups: dict[str, GroupSummary] = {}
@@ -268,8 +272,10 @@ def summarize(run: RunData) -> RunSummary:
         pooled = None
         if all(run.tasks[t].samples is not None for t in members):
             metrics = {run.tasks[t].metric for t in members}
+            owns = {run.tasks[t].own_metric for t in members}
             pooled = summarize_samples(g, "pooled", [s for t in members for s in run.tasks[t].samples or []],
-                                       run.budget_known, None if None in metrics else "own metric")
+                                       run.budget_known, None if None in metrics else "own metric",
+                                       None if None in owns else "own metric")
             pooled.tasks = list(members)
         lm = None
         if g in run.lm_eval_groups:
