@@ -112,3 +112,23 @@ def test_the_demo_gives_its_tasks_the_model(demo: tuple) -> None:
         first = json.loads(samples.splitlines()[0])
         assert parse_record(first["filtered_resps"][0][0])["format"] == "qwen3", name
     assert not [k for k in preflight._seen if k.startswith(("no-model-id", "prefill-unknown"))]
+
+
+def test_the_printed_held_out_rows_leave_the_fine_tuned_task_out(tmp_path) -> None:
+    """Before: the demo printed only compare's "all tasks" row, which pools the fine-tuned task in (naive pass@1 0.42
+    there, 0.29 held-out in the README's table and demo.png's last panel)."""
+    from lm_eval_thinkpack.demo.pipeline import held_out_lines
+    from lm_eval_thinkpack.report.readers import load_run
+    from lm_eval_thinkpack.report.summary import summarize
+
+    runs = []
+    for name, good in (("base", True), ("naive", False)):
+        rows = [{"task": t, "id": i, "response": ("<think>r</think> 7" if good else "<think></think> 7"),
+                 "correct": t == "max" or i < 1} for t in ("max", "add", "count") for i in range(4)]
+        f = tmp_path / f"{name}.jsonl"
+        f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        runs.append(summarize(load_run(f, label=name)))
+    head, base, naive = held_out_lines(runs, "max")
+    assert "the fine-tuned max left out" in head
+    assert base == "  base   VR 1.00  ER 0.00  pass@1 0.25  Rpass@1 0.25  (n=8)"
+    assert naive == "  naive  VR 0.00  ER 1.00  pass@1 0.25  Rpass@1 —  (n=8)"
