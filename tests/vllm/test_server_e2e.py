@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import lm_eval_thinkpack
+from lm_eval_thinkpack import classify
 from lm_eval_thinkpack.demo.synthetic import TASKS
 
 from .vllm_server import Server, serve
@@ -150,41 +151,63 @@ def test_d_budget_exhausted_rate_with_a_small_max_gen_toks(server: Server, tmp_p
     assert len(seen) > 1 or seen - {0.0, 1.0}, f"budget {budget} does not discriminate: {seen}"
 
 
-def test_e_the_trace_layer_on_an_lm_eval_task_with_each_backend(server: Server, tmp_path: Path, monkeypatch) -> None:
+GSM8K_LIMIT, GSM8K_TOKS = 5, 96  # gsm8k_cot_zeroshot docs and generation budget of the layered runs below
+
+
+@pytest.fixture(scope="module")
+def gsm8k(tmp_path_factory: pytest.TempPathFactory):
+    """lm-eval's own gsm8k_cot_zeroshot YAML (as installed) with its data in a local datasets cache."""
+    from tests.anytask.runner import prepare
+    from tests.anytask.specs import BY_TASK
+
+    spec, cache = BY_TASK["gsm8k_cot_zeroshot"], tmp_path_factory.mktemp("gsm8k-cache")
+    prepare(spec, cache)
+    return spec, cache
+
+
+def _layered(gsm8k, model: str, args: str) -> tuple[dict[int, str], dict[str, float]]:
+    """One layered run of gsm8k_cot_zeroshot; its texts by doc, and its trace and answer figures. Each trace figure
+    is checked to be ``classify`` + ``trace_stats`` on the run's own logged texts, and the task's metric is there."""
+    import lm_eval
+
+    import lm_eval_thinkpack.harness.backends  # noqa: F401  (registers thinkpack-chat-completions)
+    from lm_eval_thinkpack.stats import trace_stats
+    from tests.anytask.runner import layer_on, no_env_info, task_manager, use_cache
+    from tests.anytask.tried import texts_of
+
+    spec, cache = gsm8k
+    with pytest.MonkeyPatch.context() as mp, layer_on(), no_env_info():
+        use_cache(mp, cache)
+        out = lm_eval.simple_evaluate(model=model, model_args=args, tasks=[spec.task], limit=GSM8K_LIMIT,
+                                      gen_kwargs=f"max_gen_toks={GSM8K_TOKS}", log_samples=True, bootstrap_iters=0,
+                                      task_manager=task_manager({"pretrained": str(MODEL_DIR)}),
+                                      device="cpu", apply_chat_template=True)
+    res = out["results"][spec.task]
+    texts = {i: t[0] for i, t in texts_of(out, spec.task).items()}
+    stats = trace_stats([classify(t, "qwen3") for _, t in sorted(texts.items())])
+    for rate in RATES[:4]:
+        assert res[f"{rate},trace"] == pytest.approx(stats.estimates[rate].value), (model, rate)
+    assert "exact_match,answer/strict-match" in res and "rpass@1,trace" in res
+    return texts, {k: v for k, v in res.items() if k.endswith(",trace") or ",answer/" in k}
+
+
+@pytest.fixture(scope="module")
+def gsm8k_hf(gsm8k):
+    return _layered(gsm8k, "hf", f"pretrained={MODEL_DIR},dtype=float32")
+
+
+def test_e_the_trace_layer_on_an_lm_eval_task_with_each_backend(server: Server, gsm8k, gsm8k_hf) -> None:
     """lm-eval's own gsm8k_cot_zeroshot YAML (as installed, its data local) with the trace layer, on the bundled model
     through lm-eval's ``hf``, and through this vLLM server with ``thinkpack-chat-completions`` and
     ``local-completions``: each run's trace figures are ``classify`` + ``trace_stats`` on its own logged texts;
     local-completions sees hf's texts, so its figures; the chat backend sees them too but for one shape (below)."""
-    import lm_eval
-
-    import lm_eval_thinkpack.harness.backends  # noqa: F401  (registers thinkpack-chat-completions)
-    from lm_eval_thinkpack import classify
-    from lm_eval_thinkpack.stats import trace_stats
-    from tests.anytask.runner import layer_on, no_env_info, prepare, task_manager, use_cache
-    from tests.anytask.specs import BY_TASK
-    from tests.anytask.tried import texts_of
-
-    spec = BY_TASK["gsm8k_cot_zeroshot"]
-    prepare(spec, tmp_path / "cache")
-    use_cache(monkeypatch, tmp_path / "cache")
-    backends = {"hf": f"pretrained={MODEL_DIR},dtype=float32",
-                "thinkpack-chat-completions": _chat_args(server),
+    texts, figures = {}, {}
+    texts["hf"], figures["hf"] = gsm8k_hf
+    backends = {"thinkpack-chat-completions": _chat_args(server),
                 "local-completions": f"model={server.name},base_url={server.completions_url},tokenizer={MODEL_DIR},"
                                      "tokenizer_backend=huggingface,num_concurrent=4"}
-    texts, figures = {}, {}
     for model, args in backends.items():
-        with layer_on(), no_env_info():
-            out = lm_eval.simple_evaluate(model=model, model_args=args, tasks=[spec.task], limit=5,
-                                          gen_kwargs="max_gen_toks=96", log_samples=True, bootstrap_iters=0,
-                                          task_manager=task_manager({"pretrained": str(MODEL_DIR)}),
-                                          device="cpu", apply_chat_template=True)
-        res = out["results"][spec.task]
-        texts[model] = {i: t[0] for i, t in texts_of(out, spec.task).items()}
-        stats = trace_stats([classify(t, "qwen3") for _, t in sorted(texts[model].items())])
-        for rate in RATES[:4]:
-            assert res[f"{rate},trace"] == pytest.approx(stats.estimates[rate].value), (model, rate)
-        assert "exact_match,answer/strict-match" in res and "rpass@1,trace" in res
-        figures[model] = {k: v for k, v in res.items() if k.endswith(",trace") or ",answer/" in k}
+        texts[model], figures[model] = _layered(gsm8k, model, args)
     assert texts["local-completions"] == texts["hf"]
     assert figures["local-completions"] == pytest.approx(figures["hf"], nan_ok=True)
     # the chat backend puts the server's reasoning and content back as the model wrote them, except for a trace
@@ -194,3 +217,16 @@ def test_e_the_trace_layer_on_an_lm_eval_task_with_each_backend(server: Server, 
         chat = texts["thinkpack-chat-completions"][i]
         lost = classify(text, "qwen3").status.value == "empty" and text.startswith("</think>")
         assert chat == (text.split("</think>", 1)[1] if lost else text), i
+
+
+def test_f_the_trace_layer_with_lm_evals_in_process_vllm_model(gsm8k, gsm8k_hf, monkeypatch) -> None:
+    """lm-eval's ``vllm`` model (vllm.LLM built in this process, no server) on the same task with the trace layer:
+    its figures are ``classify`` on its own texts (checked in ``_layered``), and its greedy texts, so its trace and
+    answer figures, are hf's."""
+    monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "1")
+    # enforce_eager: no torch.compile of the tiny model (measured 92 s -> 38 s for this test on a loaded machine)
+    texts, figures = _layered(gsm8k, "vllm", f"pretrained={MODEL_DIR},"
+                              "dtype=float32,max_model_len=512,enforce_eager=True")
+    hf_texts, hf_figures = gsm8k_hf
+    assert texts == hf_texts
+    assert figures == pytest.approx(hf_figures, nan_ok=True)
