@@ -71,6 +71,10 @@ def run_lm_eval(args: list[str]) -> int:
         evaluator.evaluate = evaluate_with_layer(saved_eval, primary)
     try:
         preflight.check_task_files(args)
+        if _model_of(args) == "vllm":
+            from lm_eval_thinkpack.harness.compat import import_vllm_model
+
+            import_vllm_model()
         return _call(cli_evaluate, args)
     except Exception as err:
         line = str(err) if isinstance(err, TraceLayerError) else preflight.one_line(err)
@@ -80,6 +84,16 @@ def run_lm_eval(args: list[str]) -> int:
         return 2
     finally:
         evaluator.evaluate = saved_eval
+
+
+def _model_of(args: list[str]) -> str | None:
+    """The value of lm-eval's ``--model`` in a command line (``--model X`` or ``--model=X``)."""
+    for i, a in enumerate(args):
+        if a == "--model" and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--model="):
+            return a.split("=", 1)[1]
+    return None
 
 
 def _call(cli_evaluate: Any, args: list[str]) -> int:

