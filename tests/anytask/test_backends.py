@@ -12,12 +12,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
 from lm_eval_thinkpack.harness.anytask import ANSWER_PREFIX, TRACE_KEY
+from tests.loopback import JSONHandler, serving
 
 from .runner import layer_on, no_env_info, run, task_manager
 from .specs import BY_TASK, CLASSES, responses, write_canned
@@ -53,7 +53,7 @@ def _tokenizer():
     return AutoTokenizer.from_pretrained(str(MODEL_DIR))
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if self.path.endswith("/chat/completions"):
@@ -68,28 +68,13 @@ class _Handler(BaseHTTPRequestHandler):
                 text, reason = _text_for(p if isinstance(p, str) else _tokenizer().decode(p))
                 choices.append({"index": k, "text": text, "finish_reason": reason})
             payload = {"id": "x", "object": "text_completion", "model": body["model"], "choices": choices}
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args) -> None:
-        pass
+        self.send_json(payload)
 
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=10)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Handler)) as url:
+        yield f"{url}/v1"
 
 
 def _layered(model: str, model_args: str) -> dict:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from lm_eval.models.api_models import JsonChatStr
 from lm_eval_thinkpack import classify
 from lm_eval_thinkpack.generation import Generation
 from lm_eval_thinkpack.harness.backends import ServerResponseError, ThinkpackChatCompletion, ThinkpackHFLM
+from tests.loopback import JSONHandler, serving
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,7 +34,7 @@ REPLIES = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         key = body["messages"][-1]["content"]
@@ -45,28 +45,13 @@ class _Handler(BaseHTTPRequestHandler):
             payload = {"id": "x", "object": "chat.completion", "model": body["model"],
                        "choices": [{"index": 0, "message": {"role": "assistant", **message},
                                     "finish_reason": reason}]}
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args) -> None:
-        pass
+        self.send_json(payload)
 
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1/chat/completions"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=10)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Handler)) as url:
+        yield f"{url}/v1/chat/completions"
 
 
 def _request(key: str, doc: dict, idx: int = 0, max_gen_toks: int = 64) -> Instance:

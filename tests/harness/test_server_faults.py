@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 from lm_eval.api.instance import Instance
@@ -26,6 +26,7 @@ from lm_eval_thinkpack.harness.backends import ThinkpackChatCompletion
 from lm_eval_thinkpack.harness.filters import TraceFilter
 from lm_eval_thinkpack.harness.metrics import agg_harness_errors, agg_pass_at_1, process_results
 from lm_eval_thinkpack.records import parse_record
+from tests.loopback import JSONHandler, serving
 
 GOOD = {"reasoning": "\nOkay.\n", "content": "\n\n7"}
 SLOW = 2.5  # seconds the "slow" scenario sleeps on its first attempt (the client's timeout is 1 s)
@@ -45,19 +46,12 @@ class _Server(ThreadingHTTPServer):
         self.lock = threading.Lock()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JSONHandler):
     server: _Server
 
     def _send(self, status: int, body: object, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        for k, v in {"Content-Type": "application/json", "Content-Length": str(len(data)), **(headers or {})}.items():
-            self.send_header(k, v)
-        self.end_headers()
-        try:
-            self.wfile.write(data)
-        except OSError:  # the client gave up (timeout scenario)
-            pass
+        self.send_json(body, status, headers)
+
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -92,21 +86,13 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error": f"unknown scenario {key}"})
 
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture
 def server():
     httpd = _Server()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield httpd, f"http://127.0.0.1:{httpd.server_address[1]}/v1/chat/completions"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=10)
+    with serving(httpd) as url:
+        yield httpd, f"{url}/v1/chat/completions"
 
 
 DOC = {"thinkpack_format": "qwen3", "thinkpack_prefilled": False, "thinkpack_gold": "7",
