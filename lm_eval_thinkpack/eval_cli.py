@@ -71,7 +71,7 @@ def run_lm_eval(args: list[str]) -> int:
         evaluator.evaluate = evaluate_with_layer(saved_eval, primary)
     try:
         preflight.check_task_files(args)
-        if _model_of(args) == "vllm":
+        if preflight.flag_values(args, "--model")[-1:] == ["vllm"]:  # the last one counts, as in lm-eval's parser
             from lm_eval_thinkpack.harness.compat import import_vllm_model
 
             import_vllm_model()
@@ -84,16 +84,6 @@ def run_lm_eval(args: list[str]) -> int:
         return 2
     finally:
         evaluator.evaluate = saved_eval
-
-
-def _model_of(args: list[str]) -> str | None:
-    """The value of lm-eval's ``--model`` in a command line (``--model X`` or ``--model=X``)."""
-    for i, a in enumerate(args):
-        if a == "--model" and i + 1 < len(args):
-            return args[i + 1]
-        if a.startswith("--model="):
-            return a.split("=", 1)[1]
-    return None
 
 
 def _call(cli_evaluate: Any, args: list[str]) -> int:

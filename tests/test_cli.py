@@ -60,8 +60,8 @@ def test_help_of_every_subcommand_imports_no_heavy_module(command: list[str]) ->
 
 def test_eval_finds_the_model_it_prepares_for():
     # `eval --model vllm` imports lm-eval's vllm model with the CPU build's version (harness.compat.import_vllm_model)
-    from lm_eval_thinkpack.eval_cli import _model_of
+    from lm_eval_thinkpack.harness.preflight import flag_values
 
-    assert _model_of(["--model", "vllm", "--tasks", "gsm8k"]) == "vllm"
-    assert _model_of(["--tasks", "gsm8k", "--model=vllm"]) == "vllm"
-    assert _model_of(["--tasks", "gsm8k"]) is None and _model_of(["--model"]) is None
+    assert flag_values(["--model", "vllm", "--tasks", "gsm8k"], "--model") == ["vllm"]
+    assert flag_values(["--tasks", "gsm8k", "--model=vllm"], "--model") == ["vllm"]
+    assert flag_values(["--tasks", "gsm8k"], "--model") == [] and flag_values(["--model"], "--model") == []

@@ -386,7 +386,8 @@ BASE_FIX = ("name the base by class, which works from any folder: class: !functi
             "lm_eval_thinkpack.harness.bases.MathBase (or ScienceBase, CodeBase, DemoBase, TraceBase)")
 
 
-def _flag_values(args: list[str], flag: str) -> list[str]:
+def flag_values(args: list[str], flag: str) -> list[str]:
+    """The values of ``flag`` in an lm-eval command line (``--flag X`` or ``--flag=X``), in order."""
     out = []
     for i, a in enumerate(args):
         if a == flag and i + 1 < len(args):
@@ -404,8 +405,8 @@ def check_task_files(args: list[str]) -> None:
 
     from lm_eval.tasks._yaml_loader import load_yaml
 
-    wanted = {t.strip() for v in _flag_values(args, "--tasks") for t in v.split(",") if t.strip()}
-    roots = [Path(p).expanduser() for v in _flag_values(args, "--include_path") for p in v.split(",") if p]
+    wanted = {t.strip() for v in flag_values(args, "--tasks") for t in v.split(",") if t.strip()}
+    roots = [Path(p).expanduser() for v in flag_values(args, "--include_path") for p in v.split(",") if p]
     for root in roots:
         files = [root] if root.is_file() else sorted(root.glob("**/*.yaml")) if root.is_dir() else []
         for path in files:
